@@ -1,0 +1,25 @@
+// Lint rules: typescript-eslint's recommended set, plus the layering rule from DESIGN.md section 3
+// (src/ never imports the runners statically; the runners never import each other).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const forbid = (...dirs) => ({
+  'no-restricted-imports': ['error', { patterns: dirs.map((dir) => ({ group: [`**/${dir}/**`], message: `DESIGN.md section 3: this layer must not import ${dir}/.` })) }],
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dualrun-report/**', 'coverage/**', '.cache/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  { files: ['src/**/*.ts'], rules: forbid('batch', 'streaming', 'compare') },
+  { files: ['batch/**/*.ts'], rules: forbid('streaming', 'compare') },
+  { files: ['streaming/**/*.ts'], rules: forbid('batch', 'compare') },
+  { files: ['compare/**/*.ts'], rules: forbid('batch', 'streaming') },
+);

@@ -1,0 +1,88 @@
+// `dualrun kafka start | status | stop` as a user runs them, against a real broker process.
+// Uses KAFKA_HOME pointed at the jar cache the run already filled, so no second download happens.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import { readEnvConfig } from '../../src/config.ts';
+import { isAlive } from '../../streaming/broker/local-kafka.ts';
+import { KAFKA_VERSION, provisionKafka } from '../../streaming/broker/provision.ts';
+import { silentLogger } from '../../src/logger.ts';
+import { runCli } from '../support/cli.ts';
+
+let cacheDir: string;
+let kafkaHome: string;
+
+beforeAll(async () => {
+  const env = readEnvConfig();
+  const jars = await provisionKafka({ cacheDir: env.cacheDir, kafkaHome: env.kafkaHome, logger: silentLogger });
+  kafkaHome = join(jars.libs, '..');
+  cacheDir = await mkdtemp(join(tmpdir(), 'dualrun-cache-'));
+});
+
+afterAll(async () => {
+  await runCli(['kafka', 'stop'], { DUALRUN_CACHE_DIR: cacheDir, KAFKA_HOME: kafkaHome });
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+describe('dualrun kafka', () => {
+  it('starts a broker, refuses a second, reports status, and stops leaving no process behind', async () => {
+    const env = { DUALRUN_CACHE_DIR: cacheDir, KAFKA_HOME: kafkaHome };
+    const start = await runCli(['kafka', 'start', '--json'], env);
+    expect(start.code, start.stderr).toBe(0);
+    const info = JSON.parse(start.stdout) as { brokers: string; pid: number; dataDir: string };
+    expect(info.brokers).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(isAlive(info.pid)).toBe(true);
+
+    const cluster = await new Kafka({ brokers: [info.brokers], logLevel: logLevel.NOTHING }).admin();
+    await cluster.connect();
+    expect((await cluster.describeCluster()).brokers).toHaveLength(1);
+    await cluster.disconnect();
+
+    const second = await runCli(['kafka', 'start', '--json'], env);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ alreadyRunning: true, pid: info.pid, brokers: info.brokers });
+
+    const status = await runCli(['kafka', 'status', '--json'], env);
+    expect(JSON.parse(status.stdout)).toMatchObject({ running: true, pid: info.pid });
+
+    const stop = await runCli(['kafka', 'stop', '--json'], env);
+    expect(JSON.parse(stop.stdout)).toMatchObject({ stopped: true, pid: info.pid });
+    expect(isAlive(info.pid)).toBe(false);
+    const after = await runCli(['kafka', 'status', '--json'], env);
+    expect(JSON.parse(after.stdout)).toEqual({ running: false });
+  });
+
+  it('without Java 17+, exits 4 and says how to install it or use KAFKA_BROKERS', async () => {
+    const result = await runCli(['kafka', 'start'], { DUALRUN_CACHE_DIR: cacheDir, KAFKA_HOME: kafkaHome, JAVA_HOME: '/nonexistent-jdk' });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('no Java runtime found (/nonexistent-jdk/bin/java)');
+    expect(result.stderr).toContain('KAFKA_BROKERS');
+  });
+
+  it('when Maven cannot run, exits 4 and names the alternatives', async () => {
+    const emptyCache = await mkdtemp(join(tmpdir(), 'dualrun-cache-'));
+    try {
+      // A PATH holding java but no mvn: the download cannot run.
+      const javaDir = join(process.env.JAVA_HOME ?? '/usr/lib/jvm/java-17-openjdk-amd64', 'bin');
+      const result = await runCli(['kafka', 'start'], { DUALRUN_CACHE_DIR: emptyCache, PATH: javaDir, KAFKA_HOME: '' });
+      expect(result.code).toBe(4);
+      expect(result.stderr).toContain('cannot run mvn');
+      expect(result.stderr).toContain(`Kafka distribution, or KAFKA_BROKERS`);
+    } finally {
+      await rm(emptyCache, { recursive: true, force: true });
+    }
+  });
+
+  it('a broker that dies while starting is reported with the last lines of its log', async () => {
+    const result = await runCli(['kafka', 'start', '--heap', '1k'], { DUALRUN_CACHE_DIR: cacheDir, KAFKA_HOME: kafkaHome });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/the broker exited with code \d+ while starting; last lines of .*broker\.log/);
+    expect(result.stderr).toMatch(/heap/i);
+  });
+
+  it('pins Kafka 4.x', () => {
+    expect(KAFKA_VERSION).toMatch(/^4\./);
+  });
+});

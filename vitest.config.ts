@@ -1,0 +1,28 @@
+// Two projects: `unit` needs nothing running; `integration` runs against the real Kafka broker
+// (one local broker for the whole run unless KAFKA_BROKERS is set) and the real database servers.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // Two cores: two test files at a time, each with its own topics and databases.
+    maxWorkers: 2,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', '{src,batch,streaming,compare}/**/*.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
