@@ -1,0 +1,32 @@
+/**
+ * orders_enriched — each order with its customer's region and tier, its net amount in its own
+ * currency and in EUR. Batch joins the customer row as it stands at run time; a stream joins the
+ * customer as it was when the order was processed: the classic difference (DESIGN.md section 4.1).
+ *
+ * Rules both halves implement: line net = round(quantity × unit_price × (1 − discount_pct/100), 2);
+ * order net_amount = sum of line nets; net_amount_eur = round(net_amount × rate, 2) with the rate of
+ * the order currency on the order's business date (EUR is 1; no rate → NULL). Deleted orders are absent;
+ * cancelled orders are kept (their status is order_status_current's business).
+ */
+import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
+import type { TransformContract } from './contract.ts';
+
+export const ordersEnrichedContract = {
+  name: 'orders_enriched',
+  description: "Each order with its customer's region and tier and its net amount in its currency and in EUR",
+  key: ['order_id'],
+  dateColumn: 'business_date',
+  columns: [
+    { name: 'order_id', type: 'string' },
+    { name: 'business_date', type: 'date', description: 'Europe/Stockholm date of placed_at' },
+    { name: 'customer_id', type: 'string' },
+    { name: 'placed_at', type: 'timestamp', rule: { precision: 'ms' } },
+    { name: 'currency', type: 'string' },
+    { name: 'region', type: 'string', nullable: true },
+    { name: 'tier', type: 'string', nullable: true },
+    { name: 'line_count', type: 'integer' },
+    { name: 'net_amount', type: 'decimal', scale: 2, rule: { abs: 0.005 } },
+    { name: 'net_amount_eur', type: 'decimal', scale: 2, nullable: true, rule: { abs: 0.005 } },
+  ],
+  time: { eventTimeField: 'placedAt', window: 'none', graceMs: 0, timeZone: BUSINESS_TIME_ZONE },
+} as const satisfies TransformContract;
