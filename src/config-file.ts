@@ -1,0 +1,156 @@
+/**
+ * `dualrun.config.ts`: the user's databases, Kafka cluster, own transformations and migration
+ * manifest, written with `defineConfig` and validated once here. Every rule has a message naming the
+ * key, what was expected and the fix. Secrets never live in the file: a SASL password is named by the
+ * environment variable holding it, and `describeConfig` prints the config with every secret hidden.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { brokersSchema, databaseUrlSchema } from './config.ts';
+import { redactUrl } from './db.ts';
+import { DIFFERENCE_CATEGORIES, type DifferenceCategory } from './differences.ts';
+import { ConfigError, messageOf } from './errors.ts';
+
+export const STAGES = ['legacy', 'shadow', 'cutover', 'retired'] as const;
+export type Stage = (typeof STAGES)[number];
+
+const explainedCategories = Object.keys(DIFFERENCE_CATEGORIES).filter((category) => category !== 'unexplained') as [DifferenceCategory, ...DifferenceCategory[]];
+
+const allowedDifferenceSchema = z.object({
+  category: z.string().refine((category) => category !== 'unexplained', 'unexplained differences cannot be allowed: they are what the gate exists to catch').pipe(z.enum(explainedCategories, { error: `must be one of ${explainedCategories.join(', ')}` })),
+  maxRatio: z.number({ error: 'must be a number from 0 to 1 (the share of compared rows)' }).min(0, 'must be at least 0').max(1, 'must be at most 1 (a ratio of compared rows)'),
+  reason: z.string({ error: 'must say why this difference is acceptable' }).trim().min(1, 'must say why this difference is acceptable'),
+});
+
+const manifestEntrySchema = z.object({
+  stage: z.enum(STAGES, { error: `must be one of ${STAGES.join(', ')}` }),
+  thresholds: z
+    .object({
+      maxMismatchRatio: z.number().min(0, 'must be at least 0').max(1, 'must be at most 1').default(0),
+      maxUnexplained: z.number().int('must be a whole number').min(0, 'must be at least 0').default(0),
+    })
+    .strict()
+    .default({ maxMismatchRatio: 0, maxUnexplained: 0 }),
+  allowedDifferences: z.array(allowedDifferenceSchema).default([]),
+  /** Consecutive passing runs needed before `cutover` is allowed. */
+  promoteAfter: z.number().int('must be a whole number').min(1, 'must be at least 1').default(3),
+}).strict();
+
+const kafkaSchema = z
+  .object({
+    brokers: z.union([z.array(z.string()).transform((list) => list.join(',')), z.string()]).pipe(brokersSchema),
+    clientId: z.string().min(1).default('dualrun'),
+    topicPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must use only letters, digits, ".", "_" and "-" (Kafka topic characters)').default('shop'),
+    partitions: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(3),
+    ssl: z.boolean().default(false),
+    sasl: z
+      .object({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], { error: 'must be plain, scram-sha-256 or scram-sha-512' }),
+        username: z.string().min(1, 'must not be empty'),
+        passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable (like KAFKA_PASSWORD), never the password itself'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** The shape a transformation must have to be run by both runners (checked loosely: the types do the rest). */
+const transformSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be snake_case: a lower-case letter, then letters, digits or _'),
+    columns: z.array(z.object({ name: z.string().min(1), type: z.enum(['string', 'integer', 'decimal', 'date', 'timestamp']) }).loose()).min(1, 'must list at least one column'),
+    key: z.array(z.string()).min(1, 'must name at least one key column'),
+    dateColumn: z.string().optional(),
+    batch: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', 'must be a function returning the legacy SQL (a knex query)'),
+  })
+  .loose()
+  .superRefine((transform, ctx) => {
+    const names = new Set(transform.columns.map((column) => column.name));
+    for (const [index, key] of transform.key.entries()) {
+      if (!names.has(key)) ctx.addIssue({ code: 'custom', path: ['key', index], message: `"${key}" is not one of its columns (${[...names].join(', ')})` });
+    }
+    if (transform.dateColumn !== undefined && !names.has(transform.dateColumn)) {
+      ctx.addIssue({ code: 'custom', path: ['dateColumn'], message: `"${transform.dateColumn}" is not one of its columns` });
+    }
+  });
+
+export const configSchema = z
+  .object({
+    database: z.object({ url: databaseUrlSchema }).strict().optional(),
+    kafka: kafkaSchema.optional(),
+    /** The user's own transformations, added to the built-in ones. */
+    transforms: z.array(transformSchema).default([]),
+    migration: z.record(z.string(), manifestEntrySchema).default({}),
+    report: z.object({ out: z.string().min(1).default('dualrun-report') }).strict().default({ out: 'dualrun-report' }),
+  })
+  .strict();
+
+export type DualrunConfigInput = z.input<typeof configSchema>;
+export type DualrunConfig = z.output<typeof configSchema>;
+export type ManifestEntry = z.output<typeof manifestEntrySchema>;
+
+/** Typed identity for `dualrun.config.ts`: `export default defineConfig({ … })`. */
+export function defineConfig(config: DualrunConfigInput): DualrunConfigInput {
+  return config;
+}
+
+const fixes: [RegExp, string][] = [
+  [/^kafka\.brokers/, 'list the bootstrap servers as ["host:9092", …]'],
+  [/^kafka\.sasl\.passwordEnv/, 'write passwordEnv: "KAFKA_PASSWORD" and export KAFKA_PASSWORD=… in the environment'],
+  [/^migration\.[^.]+\.allowedDifferences/, 'each allowed difference is { category, maxRatio, reason }'],
+  [/^migration\.[^.]+\.stage/, 'stages go legacy → shadow → cutover → retired'],
+  [/^migration\./, 'see the migration manifest section of the README'],
+  [/^transforms\./, 'define it with defineTransform({ name, columns, key, time, batch, stream })'],
+];
+
+/** Validates a config object; `knownTransforms` are the built-in names the manifest may also refer to. */
+export function validateConfig(input: unknown, knownTransforms: readonly string[] = [], source = 'dualrun.config.ts'): DualrunConfig {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = issue.path.map(String).join('.') || '(root)';
+    const fix = fixes.find(([pattern]) => pattern.test(key))?.[1];
+    throw new ConfigError(key, `${issue.message} (in ${source})`, fix === undefined ? {} : { hint: fix });
+  }
+  const config = result.data;
+  const names = new Set([...knownTransforms, ...config.transforms.map((transform) => transform.name)]);
+  for (const name of Object.keys(config.migration)) {
+    if (!names.has(name)) {
+      throw new ConfigError(`migration.${name}`, `no transformation is called "${name}" (in ${source})`, { hint: `use one of ${[...names].join(', ')}, or add it under transforms` });
+    }
+  }
+  const password = config.kafka?.sasl?.passwordEnv;
+  if (password !== undefined && !process.env[password]) {
+    throw new ConfigError('kafka.sasl.passwordEnv', `environment variable ${password} is not set (in ${source})`, { hint: `export ${password}=… before running dualrun` });
+  }
+  return config;
+}
+
+/** Loads and validates `dualrun.config.ts` (or the given path); no file means the defaults. */
+export async function loadConfigFile(path: string | undefined, knownTransforms: readonly string[] = []): Promise<DualrunConfig> {
+  const file = resolve(path ?? 'dualrun.config.ts');
+  if (!existsSync(file)) {
+    if (path !== undefined) throw new ConfigError('--config', `${file} does not exist`, { hint: 'pass the path of your dualrun.config.ts, or leave --config out' });
+    return validateConfig({}, knownTransforms);
+  }
+  let module: { default?: unknown };
+  try {
+    module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (error) {
+    throw new ConfigError(file, `cannot load: ${messageOf(error)}`, { cause: error, hint: 'fix the error in the file; it must `export default defineConfig({ … })`' });
+  }
+  if (module.default === undefined) throw new ConfigError(file, 'has no default export', { hint: 'end it with `export default defineConfig({ … })`' });
+  return validateConfig(module.default, knownTransforms, file);
+}
+
+/** The config as safe to print: database passwords and SASL secrets hidden. */
+export function describeConfig(config: DualrunConfig): Record<string, unknown> {
+  return {
+    ...config,
+    database: config.database ? { url: redactUrl(config.database.url) } : undefined,
+    kafka: config.kafka ? { ...config.kafka, sasl: config.kafka.sasl ? { ...config.kafka.sasl, password: '***' } : undefined } : undefined,
+    transforms: config.transforms.map((transform) => transform.name),
+  };
+}
