@@ -1,0 +1,73 @@
+// The migration gate's rules, each with the boundary it turns on.
+import { describe, expect, it } from 'vitest';
+import { evaluateGate, type GateInput } from '../../compare/gate.ts';
+import type { ManifestEntry } from '../../src/config-file.ts';
+
+const entry = (overrides: Partial<ManifestEntry> = {}): ManifestEntry => ({
+  stage: 'shadow',
+  thresholds: { maxMismatchRatio: 0, maxUnexplained: 0 },
+  allowedDifferences: [],
+  promoteAfter: 3,
+  ...overrides,
+});
+
+const input = (overrides: Partial<GateInput> = {}): GateInput => ({
+  transform: 't',
+  counts: { match: 96, withinTolerance: 0, mismatch: 4, onlyLeft: 0, onlyRight: 0 },
+  categories: { late_arrival: 4 },
+  previousStreak: 0,
+  ...overrides,
+});
+
+describe('migration gate', () => {
+  it('passes full parity and counts the streak', () => {
+    const verdict = evaluateGate(input({ counts: { match: 100, withinTolerance: 0, mismatch: 0, onlyLeft: 0, onlyRight: 0 }, categories: {}, previousStreak: 2 }), entry());
+    expect(verdict).toMatchObject({ gated: true, passed: true, streak: 3, reasons: [] });
+  });
+
+  it('fails explained differences that are not allowed', () => {
+    const verdict = evaluateGate(input(), entry());
+    expect(verdict.passed).toBe(false);
+    expect(verdict.streak).toBe(0);
+    expect(verdict.reasons[0]).toContain('4 explained but not allowed difference(s), 4.00 % of 100 compared');
+  });
+
+  it('lets an allowed difference pass at exactly its maxRatio and keeps it visible', () => {
+    const verdict = evaluateGate(input(), entry({ allowedDifferences: [{ category: 'late_arrival', maxRatio: 0.04, reason: 'stream drops after grace' }] }));
+    expect(verdict.passed).toBe(true);
+    expect(verdict.allowed).toEqual([{ category: 'late_arrival', count: 4, ratio: 0.04, maxRatio: 0.04, reason: 'stream drops after grace' }]);
+  });
+
+  it('fails an allowed difference just over its maxRatio', () => {
+    const verdict = evaluateGate(input(), entry({ allowedDifferences: [{ category: 'late_arrival', maxRatio: 0.0399, reason: 'r' }] }));
+    expect(verdict.passed).toBe(false);
+    expect(verdict.reasons[0]).toContain('late_arrival: 4 row(s), 4.00 % of 100 compared, over its allowed 3.99 %');
+  });
+
+  it('fails unexplained differences even when everything else is allowed', () => {
+    const verdict = evaluateGate(input({ categories: { late_arrival: 3, unexplained: 1 } }), entry({ allowedDifferences: [{ category: 'late_arrival', maxRatio: 1, reason: 'r' }] }));
+    expect(verdict.passed).toBe(false);
+    expect(verdict.reasons).toEqual(['1 unexplained difference(s), more than the 0 allowed: suspect a bug in one implementation']);
+  });
+
+  it('tolerates other differences up to maxMismatchRatio', () => {
+    expect(evaluateGate(input(), entry({ thresholds: { maxMismatchRatio: 0.04, maxUnexplained: 0 } })).passed).toBe(true);
+    expect(evaluateGate(input(), entry({ thresholds: { maxMismatchRatio: 0.03, maxUnexplained: 0 } })).passed).toBe(false);
+  });
+
+  it('reports but never fails legacy and retired transformations', () => {
+    for (const stage of ['legacy', 'retired'] as const) {
+      const verdict = evaluateGate(input({ categories: { unexplained: 4 } }), entry({ stage }));
+      expect(verdict).toMatchObject({ gated: false, passed: true });
+      expect(verdict.reasons).not.toHaveLength(0);
+    }
+  });
+
+  it('holds cutover until promoteAfter passing runs in a row', () => {
+    const clean = { counts: { match: 10, withinTolerance: 0, mismatch: 0, onlyLeft: 0, onlyRight: 0 }, categories: {} };
+    const early = evaluateGate(input({ ...clean, previousStreak: 1 }), entry({ stage: 'cutover' }));
+    expect(early.passed).toBe(false);
+    expect(early.reasons).toEqual(['cutover needs 3 passing runs in a row; this is 2']);
+    expect(evaluateGate(input({ ...clean, previousStreak: 2 }), entry({ stage: 'cutover' })).passed).toBe(true);
+  });
+});
