@@ -34,7 +34,7 @@ function codeOf(error: unknown): string | undefined {
 /** The missing table or column a driver error names, or undefined when it is not that kind of error. */
 function missingSource(error: unknown): { table: string; what: string } | undefined {
   const code = codeOf(error);
-  const message = messageOf(error);
+  const message = driverMessage(error);
   const table = /relation "([^"]+)" does not exist/.exec(message)?.[1] ?? /Table '(?:[^'.]+\.)?([^']+)' doesn't exist/.exec(message)?.[1];
   if (code === '42P01' || code === 'ER_NO_SUCH_TABLE' || table) return { table: table ?? 'unknown', what: `source table ${table ?? ''} does not exist` };
   const column = /column "?([\w.]+?)"? does not exist/.exec(message)?.[1] ?? /Unknown column '([^']+)'/.exec(message)?.[1];
@@ -46,22 +46,30 @@ function missingSource(error: unknown): { table: string; what: string } | undefi
   return undefined;
 }
 
+/** The driver's own message, without the SQL knex puts in front of it ("<sql> - <message>"). */
+export function driverMessage(error: unknown): string {
+  const message = messageOf(error);
+  const sql = (error as { sql?: unknown } | null)?.sql;
+  const cut = message.lastIndexOf(' - ');
+  return /^\s*(insert|select|delete|update|create|with)\b/i.test(message) && cut > 0 ? message.slice(cut + 3) : typeof sql === 'string' ? message.replace(sql, '').replace(/^ - /, '') : message;
+}
+
 /** Wraps an error raised while running a transformation into the error the CLI reports. */
 export function wrapBatchError(error: unknown, outputTable: string): DualrunError {
   if (error instanceof DualrunError) return error;
   const code = codeOf(error);
-  if ((code && (CONNECTION_CODES.has(code) || code.startsWith('08'))) || /Connection terminated|connect ECONNREFUSED|Knex: Timeout acquiring/.test(messageOf(error))) {
-    return new UnavailableError('database', `lost the database while writing ${outputTable}: ${messageOf(error)}`, {
+  if ((code && (CONNECTION_CODES.has(code) || code.startsWith('08'))) || /Connection terminated|connect ECONNREFUSED|Knex: Timeout acquiring/.test(driverMessage(error))) {
+    return new UnavailableError('database', `lost the database while writing ${outputTable}: ${driverMessage(error)}`, {
       cause: error,
       hint: 'check that the database server runs and is reachable, then run the date again',
     });
   }
   const missing = missingSource(error);
   if (missing) {
-    return new SchemaError(missing.table, `${missing.what} (needed for ${outputTable}): ${messageOf(error)}`, {
+    return new SchemaError(missing.table, `${missing.what} (needed for ${outputTable})`, {
       cause: error,
       hint: 'point --db at the legacy shop database, or bring its schema up to date (the tables of src/domain/legacy-schema.ts)',
     });
   }
-  return new SinkError(outputTable, `writing the output failed and was rolled back: ${messageOf(error)}`, { cause: error });
+  return new SinkError(outputTable, `writing the output failed and was rolled back: ${driverMessage(error)}`, { cause: error });
 }

@@ -42,8 +42,8 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** A real calendar date written YYYY-MM-DD, or a UsageError saying so. */
 export function parseBusinessDate(value: string, where = '--date'): string {
-  const match = DATE.exec(value);
-  const valid = match !== null && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value;
+  const parsed = DATE.test(value) ? new Date(`${value}T00:00:00Z`) : undefined;
+  const valid = parsed !== undefined && !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === value;
   if (!valid) throw new UsageError(`${where}: "${value}" is not a date written YYYY-MM-DD`, { hint: `give a calendar date like 2024-10-27` });
   return value;
 }
@@ -92,7 +92,8 @@ async function runOne(options: RunBatchOptions, transform: Transform): Promise<R
     return { transform: name, businessDate, status: 'succeeded', rowsWritten, seconds, runId };
   } catch (caught) {
     const error = wrapBatchError(caught, table);
-    logger.error({ transform: name, businessDate, err: error }, 'batch run failed');
+    // Reported by the caller from the outcome; logged here only for debugging.
+    logger.debug({ transform: name, businessDate, err: error }, 'batch run failed');
     if (runId !== undefined) await recordFailure(db, runId, error.describe()).catch((cause: unknown) => logger.error({ err: cause }, 'could not record the failure'));
     return { transform: name, businessDate, status: 'failed', error, runId };
   } finally {
