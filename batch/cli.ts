@@ -61,11 +61,12 @@ function parseCutoffTime(value: string | undefined): string | undefined {
 
 function describeOutcome(outcome: RunOutcome): string {
   const head = `${outcome.transform.padEnd(24)} ${outcome.businessDate} ${outcome.status}`;
-  return outcome.status === 'succeeded' ? `${head}: ${outcome.rowsWritten} rows in ${outcome.seconds.toFixed(2)}s` : `${head}: ${outcome.error.message}`;
+  if (outcome.status === 'succeeded') return `${head}: ${outcome.rowsWritten} rows in ${outcome.seconds.toFixed(2)}s`;
+  return 'error' in outcome ? `${head}: ${outcome.error.message}` : head;
 }
 
 function outcomeJson(outcome: RunOutcome): Record<string, unknown> {
-  if (outcome.status === 'succeeded') return outcome;
+  if (!('error' in outcome)) return outcome;
   return { transform: outcome.transform, businessDate: outcome.businessDate, status: outcome.status, error: outcome.error.describe(), code: outcome.error.code };
 }
 
@@ -81,7 +82,7 @@ async function runCommand(ctx: CommandContext): Promise<number> {
     const outcomes = await runBatch({ db, engine, transforms: chosen, businessDate, logger: ctx.logger, ...(cutoffTime ? { cutoffTime } : {}), onProgress: (outcome) => ctx.progress(describeOutcome(outcome)) });
     if (values.json) ctx.out(JSON.stringify(outcomes.map(outcomeJson)));
     else for (const outcome of outcomes) if (outcome.status === 'succeeded') ctx.out(describeOutcome(outcome));
-    const firstProblem = outcomes.find((outcome): outcome is Exclude<RunOutcome, { status: 'succeeded' }> => outcome.status !== 'succeeded');
+    const firstProblem = outcomes.find((outcome): outcome is Extract<RunOutcome, { error: unknown }> => 'error' in outcome);
     if (firstProblem) throw firstProblem.error;
     return ExitCode.ok;
   } finally {

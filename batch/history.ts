@@ -99,6 +99,10 @@ export async function listRuns(db: Knex, options: { transform?: string; business
   }));
 }
 
+export async function hasSucceeded(db: Knex, transform: string, businessDate: string): Promise<boolean> {
+  return (await db(HISTORY_TABLE).first('id').where({ transform, business_date: businessDate, status: 'succeeded' })) !== undefined;
+}
+
 /** The (transform, date) pairs that have succeeded at least once, as "name|date". */
 export async function succeededPairs(db: Knex, since: string): Promise<Set<string>> {
   const rows = (await db(HISTORY_TABLE).distinct('transform', dateText(db, 'business_date')).where({ status: 'succeeded' }).andWhere('business_date', '>=', since)) as { transform: string; business_date: string }[];

@@ -14,7 +14,7 @@ import type { Logger } from '../src/logger.ts';
 import type { BatchContext, Transform } from '../src/transforms/contract.ts';
 import { LockHeldError, wrapBatchError } from './errors.ts';
 import { ensureHistoryTable, ensureOutputTable, outputTableOf } from './tables.ts';
-import { failAbandoned, recordFailure, recordStart, recordSuccess, sweepAbandoned } from './history.ts';
+import { failAbandoned, hasSucceeded, recordFailure, recordStart, recordSuccess, sweepAbandoned } from './history.ts';
 import { lockName, tryLock } from './lock.ts';
 
 export interface RunBatchOptions {
@@ -31,12 +31,15 @@ export interface RunBatchOptions {
   /** Checked before each transformation: once aborted, the rest are not started (the current one finishes). */
   signal?: AbortSignal;
   onProgress?: (outcome: RunOutcome) => void;
+  /** Skip a transformation whose date has already succeeded (checked under its lock): the scheduler's catch-up. */
+  onlyMissing?: boolean;
 }
 
 export type RunOutcome =
   | { transform: string; businessDate: string; status: 'succeeded'; rowsWritten: number; seconds: number; runId: number }
   | { transform: string; businessDate: string; status: 'failed'; error: DualrunError; runId: number | undefined }
-  | { transform: string; businessDate: string; status: 'skipped'; error: DualrunError };
+  | { transform: string; businessDate: string; status: 'skipped'; error: DualrunError }
+  | { transform: string; businessDate: string; status: 'already-succeeded' };
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -75,6 +78,7 @@ async function runOne(options: RunBatchOptions, transform: Transform): Promise<R
   let runId: number | undefined;
   try {
     await failAbandoned(db, name, businessDate);
+    if (options.onlyMissing && (await hasSucceeded(db, name, businessDate))) return { transform: name, businessDate, status: 'already-succeeded' };
     const { start, end } = dayBounds(businessDate, transform.time.timeZone);
     const cutoff = options.cutoff ?? cutoffFor(businessDate, options.cutoffTime, transform.time.timeZone);
     await ensureOutputTable(db, transform);

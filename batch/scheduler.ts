@@ -129,7 +129,7 @@ export class Scheduler {
     for (const { date, transforms } of await this.missing()) {
       if (this.abort.signal.aborted) return;
       logger.info({ businessDate: date, transforms: transforms.map((t) => t.name) }, 'running missing batch date');
-      await runBatch({ db, engine, transforms, businessDate: date, logger, signal: this.abort.signal, ...(cutoffTime ? { cutoffTime } : {}), ...(this.options.onOutcome ? { onProgress: this.options.onOutcome } : {}) });
+      await runBatch({ db, engine, transforms, businessDate: date, logger, signal: this.abort.signal, onlyMissing: true, ...(cutoffTime ? { cutoffTime } : {}), ...(this.options.onOutcome ? { onProgress: this.options.onOutcome } : {}) });
     }
   }
 }
