@@ -16,6 +16,7 @@ interface CommandEntry {
 /** Each runner's CLI lives with the runner; src/ reaches it only through these lazy imports. */
 export const commands: Record<string, CommandEntry> = {
   kafka: { summary: 'start, stop or inspect the local Apache Kafka broker', load: () => import('../../streaming/broker/cli.ts') },
+  compare: { summary: 'compare two outputs by key in DuckDB, explain every difference, write reports', load: () => import('../../compare/cli.ts') },
 };
 
 export const overview = (): string => `dualrun — run a legacy nightly batch job and its Kafka streaming replacement side by side,
