@@ -8,7 +8,7 @@ import type { TransformContract, ColumnRule, Column } from '../src/transforms/co
 import { UsageError } from '../src/errors.ts';
 import { BUSINESS_TIME_ZONE } from '../src/domain/time.ts';
 import { openDuck, type Duck } from './duck.ts';
-import { loadCsv, loadDatabase, loadParquet, type Loaded } from './load.ts';
+import { TextTableWriter, loadCsv, loadDatabase, loadParquet, type Loaded } from './load.ts';
 import { loadOutputTopic } from './load-topic.ts';
 import { loadEvents, readInputEvents, type InputEvent } from './events.ts';
 import { diffTables } from './diff.ts';
@@ -60,6 +60,12 @@ async function load(duck: Duck, table: string, spec: SourceSpec, options: Compar
     case 'kafka':
       if (!options.brokers) throw new UsageError(`${describeSpec(spec)} needs Kafka brokers`, { hint: 'give --brokers host:port (or set KAFKA_BROKERS)' });
       return loadOutputTopic(duck, table, options.brokers, spec.topic, options.columns?.map((column) => column.name));
+    case 'rows': {
+      const writer = new TextTableWriter(duck, table, spec.columns);
+      await writer.open();
+      writer.append(spec.rows);
+      return writer.close();
+    }
   }
 }
 

@@ -8,14 +8,16 @@ export type SourceSpec =
   | { kind: 'csv'; path: string }
   | { kind: 'parquet'; path: string }
   | { kind: 'db'; table: string }
-  | { kind: 'kafka'; topic: string };
+  | { kind: 'kafka'; topic: string }
+  /** Rows in memory (library use: tests, the demo); values as text in the pinned representation. */
+  | { kind: 'rows'; name: string; columns: string[]; rows: readonly (readonly (string | null)[])[] };
 
 const FORMS = 'csv:PATH, parquet:PATH, db:TABLE (with --db URL) or kafka:TOPIC (with --brokers)';
 
 export function parseSpec(text: string, flag = 'spec'): SourceSpec {
   const match = /^(csv|parquet|db|kafka):(.+)$/.exec(text.trim());
   if (!match) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a source spec`, { hint: `use ${FORMS}` });
-  const [, kind, rest] = match as unknown as [string, SourceSpec['kind'], string];
+  const [, kind, rest] = match as unknown as [string, 'csv' | 'parquet' | 'db' | 'kafka', string];
   switch (kind) {
     case 'csv':
     case 'parquet':
@@ -37,5 +39,7 @@ export function describeSpec(spec: SourceSpec): string {
       return `db:${spec.table}`;
     case 'kafka':
       return `kafka:${spec.topic}`;
+    case 'rows':
+      return `rows:${spec.name}`;
   }
 }
