@@ -7,7 +7,9 @@
  * cause first.
  */
 import type { DifferenceCategory } from '../src/differences.ts';
+import { cutoffFor, dayBounds } from '../src/domain/time.ts';
 import { literal, type Duck } from './duck.ts';
+import { TextTableWriter } from './load.ts';
 import { keyOrder, rowToSample, type DiffOutcome } from './diff.ts';
 import type { ExplainedDifference } from './types.ts';
 
@@ -15,10 +17,15 @@ export interface ExplainOptions {
   /** Whether table `events` holds the run's input events. */
   haveEvents: boolean;
   timeZone: string;
-  /** Daily windows: an event is late when it arrives after its day's end plus grace. */
+  /** Daily windows in the stream: an order event processed once the stream time (largest order event time
+   * processed) reached its day's end plus grace is dropped for that window. */
   windowed: boolean;
   graceMs: number;
-  /** The batch cut-off / watermark of the run, when known. */
+  /** Dated batch output: business date D is computed once, at D's cut-off, and kept. */
+  dated: boolean;
+  /** Local time of the nightly cut-off on the day after D (default "02:00"). */
+  cutoffTime: string;
+  /** The last run's cut-off / watermark: what an output swapped by every run last saw. */
   watermark: Date | undefined;
   limit: number;
 }
@@ -39,6 +46,7 @@ function candidateOrdersSql(outcome: DiffOutcome, diff: string): string | null {
     return i < 0 ? undefined : `d.k${i}`;
   };
   const conditions: string[] = [];
+  let sameDay = 'true';
   const order = k('order_id');
   const customer = k('customer_id');
   const date = k('business_date');
@@ -47,12 +55,17 @@ function candidateOrdersSql(outcome: DiffOutcome, diff: string): string | null {
   else if (date) {
     // Either calendar: a day-boundary difference puts the order on the neighbouring day.
     conditions.push(`(o.local_date = TRY_CAST(${date} AS DATE) OR o.utc_date = TRY_CAST(${date} AS DATE))`);
+    sameDay = `o.local_date = TRY_CAST(${date} AS DATE)`;
     const region = k('region');
     const product = k('product_id');
-    if (region) conditions.push(`EXISTS (SELECT 1 FROM events c WHERE c.type = 'CustomerUpserted' AND c.customer_id = o.customer_id AND c.region = ${region})`);
+    // The region an order counted in on either side: any its customer had, or "unknown" once the customer is gone.
+    if (region) {
+      conditions.push(`(EXISTS (SELECT 1 FROM events c WHERE c.type = 'CustomerUpserted' AND c.customer_id = o.customer_id AND c.region = ${region})
+        OR (${region} = 'unknown' AND (o.customer_deleted OR NOT EXISTS (SELECT 1 FROM events c WHERE c.type = 'CustomerUpserted' AND c.customer_id = o.customer_id))))`);
+    }
     if (product) conditions.push(`o.product_ids LIKE '%,' || ${product} || ',%'`);
   } else return null;
-  return `SELECT DISTINCT d.id, o.order_id FROM ${diff} d JOIN order_facts o ON ${conditions.join(' AND ')}`;
+  return `SELECT DISTINCT d.id, o.order_id, ${sameDay} AS same_day FROM ${diff} d JOIN order_facts o ON ${conditions.join(' AND ')}`;
 }
 
 export async function explain(duck: Duck, outcome: DiffOutcome, options: ExplainOptions, prefix: string): Promise<{ explained: Partial<Record<DifferenceCategory, number>>; differences: ExplainedDifference[] }> {
@@ -104,8 +117,8 @@ function choose(category: string, columns: string[], found: Map<DifferenceCatego
   if (category === 'withinTolerance') return { category: 'rounding', reason: 'equal within the declared tolerance' };
   const joinFirst = columns.some((column) => JOIN_COLUMNS.has(column));
   const order: DifferenceCategory[] = joinFirst
-    ? ['join_as_of_event_time', 'duplicate_delivery', 'late_arrival', 'update_delete_semantics', 'day_boundary', 'rounding']
-    : ['duplicate_delivery', 'late_arrival', 'update_delete_semantics', 'join_as_of_event_time', 'day_boundary', 'rounding'];
+    ? ['join_as_of_event_time', 'update_delete_semantics', 'late_arrival', 'duplicate_delivery', 'day_boundary', 'rounding']
+    : ['late_arrival', 'update_delete_semantics', 'join_as_of_event_time', 'duplicate_delivery', 'day_boundary', 'rounding'];
   for (const candidate of order) if (found.has(candidate)) return { category: candidate, reason: REASONS[candidate] };
   return { category: 'unexplained', reason: REASONS.unexplained };
 }
@@ -113,33 +126,61 @@ function choose(category: string, columns: string[], found: Map<DifferenceCatego
 async function gatherEvidence(duck: Duck, outcome: DiffOutcome, options: ExplainOptions, diff: string, prefix: string): Promise<Evidence[]> {
   const tz = literal(options.timeZone);
   await duck.run(`CREATE OR REPLACE TEMP TABLE order_facts AS
-    SELECT order_id, any_value(customer_id) FILTER (WHERE type = 'OrderPlaced') AS customer_id,
-           min(placed_at) AS placed_at, min(arrival_time) FILTER (WHERE type = 'OrderPlaced') AS placed_arrival,
-           CAST(timezone(${tz}, min(placed_at)) AS DATE) AS local_date, CAST(min(placed_at) AS DATE) AS utc_date,
-           any_value(product_ids) FILTER (WHERE product_ids IS NOT NULL) AS product_ids
-      FROM events WHERE order_id IS NOT NULL GROUP BY order_id`);
+    SELECT o.*, EXISTS (SELECT 1 FROM events c WHERE c.type = 'CustomerDeleted' AND c.customer_id = o.customer_id) AS customer_deleted FROM (
+      SELECT order_id, any_value(customer_id) FILTER (WHERE type = 'OrderPlaced') AS customer_id,
+             min(placed_at) AS placed_at, min(arrival_time) FILTER (WHERE type = 'OrderPlaced') AS placed_arrival,
+             any_value(event_id) FILTER (WHERE type = 'OrderPlaced') AS placed_event,
+             CAST(timezone(${tz}, min(placed_at)) AS DATE) AS local_date, CAST(min(placed_at) AS DATE) AS utc_date,
+             any_value(product_ids) FILTER (WHERE product_ids IS NOT NULL) AS product_ids
+        FROM events WHERE order_id IS NOT NULL GROUP BY order_id) o`);
+  await loadDayFacts(duck, options);
   const candidates = candidateOrdersSql(outcome, diff);
   if (!candidates) return roundingEvidence(duck, outcome, diff);
   const cand = `${prefix}_cand`;
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ${cand} AS ${candidates}`);
-  const watermark = options.watermark ? `CAST(${literal(options.watermark.toISOString())} AS TIMESTAMPTZ)` : undefined;
-  const beforeCutoff = (column: string) => (watermark ? `${column} <= ${watermark}` : 'true');
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${cand} AS SELECT x.*, o.customer_id, o.placed_arrival, o.placed_event, o.local_date, o.utc_date, f.day_end, f.cutoff
+    FROM (${candidates}) x JOIN order_facts o USING (order_id) LEFT JOIN day_facts f ON f.local_date = o.local_date`);
+  // What the batch saw for the row: a dated output froze at its date's cut-off; others at the last run's.
+  const watermark = options.watermark ? `CAST(${literal(options.watermark.toISOString())} AS TIMESTAMPTZ)` : 'NULL';
+  const batchCutoff = options.dated ? 'c.cutoff' : watermark;
+  const seenByBatch = (column: string) => `(${batchCutoff} IS NULL OR ${column} <= ${batchCutoff})`;
   const grace = `INTERVAL ${Math.round(options.graceMs)} MILLISECOND`;
-  const lateCondition = options.windowed
-    ? `e.arrival_time > timezone(${tz}, CAST(o.local_date + 1 AS TIMESTAMP)) + ${grace}`
-    : watermark
-      ? `e.arrival_time > ${watermark}`
-      : 'false';
+  // Stream time when an order event was processed: the largest order event time processed before it.
+  await duck.run(`CREATE OR REPLACE TEMP TABLE order_events AS SELECT *, max(event_time) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS stream_time
+    FROM events WHERE type IN ('OrderPlaced', 'OrderStatusChanged', 'OrderDeleted')`);
+  const late = options.windowed
+    ? // Dropped by the stream's closed window, yet in time for the batch.
+      `SELECT c.id, e.event_id FROM ${cand} c JOIN order_events e ON e.order_id = c.order_id
+        WHERE c.same_day AND NOT e.redelivery AND (e.type <> 'OrderStatusChanged' OR e.status = 'cancelled')
+          AND e.stream_time >= c.day_end + ${grace} AND ${seenByBatch('e.arrival_time')}`
+    : // Missed by the batch (arrived after its cut-off), kept by the un-windowed stream.
+      `SELECT c.id, e.event_id FROM ${cand} c JOIN order_events e ON e.order_id = c.order_id AND e.type = 'OrderPlaced'
+        WHERE c.same_day AND NOT e.redelivery AND NOT ${seenByBatch('e.arrival_time')}`;
   const queries: [DifferenceCategory, string][] = [
-    ['duplicate_delivery', `SELECT c.id, e.event_id FROM ${cand} c JOIN events e ON e.order_id = c.order_id WHERE e.redelivery`],
-    ['late_arrival', `SELECT c.id, e.event_id FROM ${cand} c JOIN order_facts o USING (order_id) JOIN events e ON e.order_id = c.order_id AND e.type = 'OrderPlaced' WHERE ${lateCondition}`],
-    ['update_delete_semantics', `SELECT c.id, e.event_id FROM ${cand} c JOIN events e ON e.order_id = c.order_id WHERE e.type IN ('OrderDeleted', 'OrderStatusChanged') AND ${beforeCutoff('e.arrival_time')}
-       UNION ALL SELECT c.id, e.event_id FROM ${cand} c JOIN order_facts o USING (order_id) JOIN events e ON e.customer_id = o.customer_id AND e.type = 'CustomerDeleted' WHERE ${beforeCutoff('e.arrival_time')}`],
-    ['join_as_of_event_time', `SELECT c.id, e.event_id FROM ${cand} c JOIN order_facts o USING (order_id)
-       JOIN events e ON e.customer_id = o.customer_id AND e.type = 'CustomerUpserted' AND e.arrival_time > o.placed_arrival AND ${beforeCutoff('e.arrival_time')}
-       WHERE EXISTS (SELECT 1 FROM events p WHERE p.customer_id = e.customer_id AND p.type = 'CustomerUpserted' AND p.seq < e.seq AND (p.region IS DISTINCT FROM e.region OR p.tier IS DISTINCT FROM e.tier))`],
-    ['day_boundary', `SELECT c.id, e.event_id FROM ${cand} c JOIN order_facts o USING (order_id) JOIN events e ON e.order_id = c.order_id AND e.type = 'OrderPlaced'
-       WHERE o.local_date <> o.utc_date OR timezone(${tz}, CAST(o.local_date + 1 AS TIMESTAMP)) - timezone(${tz}, CAST(o.local_date AS TIMESTAMP)) <> INTERVAL 24 HOUR`],
+    ['late_arrival', late],
+    [
+      'update_delete_semantics',
+      // A dated batch row froze before a later delete or change of its order; a customer deleted after the order
+      // was processed and before the batch ran leaves the batch's join empty.
+      `SELECT c.id, e.event_id FROM ${cand} c JOIN order_events e ON e.order_id = c.order_id
+        WHERE c.same_day AND e.type IN ('OrderDeleted', 'OrderStatusChanged') AND ${options.dated ? `NOT ${seenByBatch('e.arrival_time')}` : 'true'}
+       UNION ALL SELECT c.id, x.event_id FROM ${cand} c JOIN events e ON e.customer_id = c.customer_id AND e.type = 'CustomerDeleted'
+        CROSS JOIN LATERAL (SELECT c.placed_event AS event_id UNION ALL SELECT e.event_id) x
+        WHERE c.same_day AND e.arrival_time > c.placed_arrival AND ${seenByBatch('e.arrival_time')}`,
+    ],
+    [
+      'join_as_of_event_time',
+      // The customer's region or tier changed after the order was processed and before the batch joined it.
+      `SELECT c.id, x.event_id FROM ${cand} c JOIN events e ON e.customer_id = c.customer_id AND e.type = 'CustomerUpserted'
+        CROSS JOIN LATERAL (SELECT c.placed_event AS event_id UNION ALL SELECT e.event_id) x
+        WHERE c.same_day AND e.arrival_time > c.placed_arrival AND ${seenByBatch('e.arrival_time')}
+          AND EXISTS (SELECT 1 FROM events p WHERE p.customer_id = e.customer_id AND p.type = 'CustomerUpserted' AND p.seq < e.seq AND (p.region IS DISTINCT FROM e.region OR p.tier IS DISTINCT FROM e.tier))`,
+    ],
+    ['duplicate_delivery', `SELECT c.id, e.event_id FROM ${cand} c JOIN events e ON e.order_id = c.order_id WHERE c.same_day AND e.redelivery`],
+    [
+      'day_boundary',
+      `SELECT c.id, c.placed_event AS event_id FROM ${cand} c
+        WHERE c.local_date <> c.utc_date OR c.day_end - timezone(${tz}, CAST(c.local_date AS TIMESTAMP)) <> INTERVAL 24 HOUR`,
+    ],
   ];
   const evidence: Evidence[] = [];
   for (const [category, sql] of queries) {
@@ -148,6 +189,16 @@ async function gatherEvidence(duck: Duck, outcome: DiffOutcome, options: Explain
   }
   evidence.push(...(await roundingEvidence(duck, outcome, diff)));
   return evidence;
+}
+
+/** Per local date of an order: the end of that business day and the nightly cut-off after it (DST-aware, in JS). */
+async function loadDayFacts(duck: Duck, options: ExplainOptions): Promise<void> {
+  const dates = (await duck.rows<{ d: string }>(`SELECT DISTINCT CAST(local_date AS VARCHAR) AS d FROM order_facts WHERE local_date IS NOT NULL`)).map((row) => row.d);
+  const writer = new TextTableWriter(duck, 'day_facts_text', ['local_date', 'day_end', 'cutoff']);
+  await writer.open();
+  writer.append(dates.map((date) => [date, dayBounds(date, options.timeZone).end.toISOString(), cutoffFor(date, options.cutoffTime, options.timeZone).toISOString()]));
+  writer.close();
+  await duck.run(`CREATE OR REPLACE TEMP TABLE day_facts AS SELECT CAST(local_date AS DATE) AS local_date, CAST(day_end AS TIMESTAMPTZ) AS day_end, CAST(cutoff AS TIMESTAMPTZ) AS cutoff FROM day_facts_text; DROP TABLE day_facts_text`);
 }
 
 /** Rows where only numbers differ and by at most a cent: rounding, proven by the numbers themselves. */

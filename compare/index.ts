@@ -37,6 +37,12 @@ export interface CompareRelationsOptions {
   watermark?: Date;
   timeZone?: string;
   graceMs?: number;
+  /** Explanations: the stream windows by business day (contract time.window 'day'). */
+  windowed?: boolean;
+  /** Explanations: the batch output is dated (computed once per business date at its cut-off). */
+  dated?: boolean;
+  /** Local time of the nightly cut-off (default "02:00"). */
+  cutoffTime?: string;
   db?: Knex;
   brokers?: string[];
   /** Reuse one database for several comparisons (the input events are loaded once). */
@@ -95,8 +101,10 @@ export async function compareRelations(options: CompareRelationsOptions): Promis
       {
         haveEvents,
         timeZone: options.timeZone ?? options.window?.timeZone ?? BUSINESS_TIME_ZONE,
-        windowed: options.window !== undefined,
+        windowed: options.windowed ?? options.window !== undefined,
         graceMs: options.graceMs ?? options.window?.graceMs ?? 0,
+        dated: options.dated ?? false,
+        cutoffTime: options.cutoffTime ?? '02:00',
         watermark,
         limit: options.differenceLimit ?? 500,
       },
@@ -129,30 +137,39 @@ async function tableExists(duck: Duck, table: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-export interface CompareTransformOptions extends Omit<CompareRelationsOptions, 'left' | 'right' | 'key' | 'columns' | 'name' | 'window'> {
+export interface CompareTransformOptions extends Omit<CompareRelationsOptions, 'left' | 'right' | 'key' | 'columns' | 'name' | 'window' | 'windowed' | 'dated'> {
   transform: TransformContract;
   /** Output topic prefix (default "shop"). */
   topicPrefix?: string;
+}
+
+/** What a transformation's contract says about comparing its outputs: key, columns and rules, time semantics. */
+export function contractOptions(transform: TransformContract, watermark: Date | undefined): Pick<CompareRelationsOptions, 'name' | 'key' | 'columns' | 'timeZone' | 'graceMs' | 'windowed' | 'dated' | 'window'> {
+  const window: SettledWindow | undefined =
+    transform.time.window === 'day' && transform.dateColumn && watermark
+      ? { dateColumn: transform.dateColumn, graceMs: transform.time.graceMs, timeZone: transform.time.timeZone, watermark }
+      : undefined;
+  return {
+    name: transform.name,
+    key: transform.key,
+    columns: transform.columns,
+    timeZone: transform.time.timeZone,
+    graceMs: transform.time.graceMs,
+    windowed: transform.time.window === 'day',
+    dated: transform.dateColumn !== undefined,
+    ...(window ? { window } : {}),
+  };
 }
 
 /** `db:batch_<name>` against `kafka:<prefix>.out.<name>` under the transformation's contract. */
 export async function compareTransform(options: CompareTransformOptions): Promise<ComparisonResult> {
   const { transform } = options;
   const prefix = options.topicPrefix ?? 'shop';
-  const window: SettledWindow | undefined =
-    transform.time.window === 'day' && transform.dateColumn && options.watermark
-      ? { dateColumn: transform.dateColumn, graceMs: transform.time.graceMs, timeZone: transform.time.timeZone, watermark: options.watermark }
-      : undefined;
   return compareRelations({
     ...options,
-    name: transform.name,
+    ...contractOptions(transform, options.watermark),
     left: { kind: 'db', table: `batch_${transform.name}` },
     right: { kind: 'kafka', topic: `${prefix}.out.${transform.name}` },
-    key: transform.key,
-    columns: transform.columns,
-    timeZone: transform.time.timeZone,
-    graceMs: transform.time.graceMs,
-    ...(window ? { window } : {}),
   });
 }
 
