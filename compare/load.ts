@@ -34,7 +34,7 @@ async function countRows(duck: Duck, table: string): Promise<number> {
 export async function loadCsv(duck: Duck, table: string, path: string): Promise<Loaded> {
   await readable(path);
   try {
-    await duck.run(`CREATE OR REPLACE TABLE ${ident(table)} AS SELECT * FROM read_csv(${literal(path)}, header = true, all_varchar = true)`);
+    await duck.run(`CREATE OR REPLACE TABLE ${ident(table)} AS SELECT * FROM read_csv(${literal(path)}, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"')`);
   } catch (error) {
     // DuckDB's CSV errors name the line; keep its words.
     throw new InputError(path, undefined, undefined, `not a readable CSV file with a header line: ${messageOf(error).replace(/^DuckDB failed: /, '').split('\n')[0]}`, {
