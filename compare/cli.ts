@@ -1,0 +1,186 @@
+/**
+ * `dualrun compare`: two sources, or transformations' batch tables against their output topics,
+ * compared in DuckDB; reports written to --out; the summary appended to the history file.
+ * Exit 0 parity, 1 parity violated, 2 bad usage or input. `dualrun compare history` shows the trend.
+ */
+import type { Knex } from 'knex';
+import type { CommandContext } from '../src/cli/command.ts';
+import { connectKnex } from '../src/db.ts';
+import { brokersSchema } from '../src/config.ts';
+import { ExitCode, UsageError } from '../src/errors.ts';
+import type { ColumnRule } from '../src/transforms/contract.ts';
+import { appendHistory, buildReport, compareRelations, compareTransform, parseSpec, readHistory, writeReports, type ComparisonResult, type ReportFormat } from './index.ts';
+import { openDuck } from './duck.ts';
+import { REPORT_FORMATS } from './report/index.ts';
+import { contractNamed, contracts } from './transforms.ts';
+
+export const help = `dualrun compare — compare two outputs by key in DuckDB and explain every difference
+
+Usage:
+  dualrun compare --left SPEC --right SPEC --key COL[,COL…] [options]
+  dualrun compare --transform NAME [--transform NAME…] [--db URL] [--brokers HOST:PORT] [--topic-prefix shop] [options]
+  dualrun compare history [--history FILE] [--limit N]
+
+SPEC is csv:PATH (with a header line), parquet:PATH, db:TABLE (with --db URL) or kafka:TOPIC (a compacted
+output topic: JSON-array key, JSON-object value, tombstones delete; with --brokers).
+--transform compares db:batch_NAME against kafka:PREFIX.out.NAME with the contract's key and rules
+(known: ${contracts.map((contract) => contract.name).join(', ')}).
+
+Options:
+  --tolerance COL=abs:X|rel:Y   equal when |a−b| ≤ X, or ≤ Y × max(|a|,|b|) (inclusive; repeatable)
+  --rule COL=precision:ms|s|min|trim|nocase|null-distinct   other per-column rules (repeatable)
+  --watermark ISO      the run's cut-off: daily windows not closed by then are "not yet comparable" (default: now)
+  --events             explain with the input events read from the input topics (PREFIX.customers|products|fx-rates|orders)
+  --out DIR            where reports go (default dualrun-report)
+  --format LIST        json,md,html,junit (default all)
+  --redact             hide sample values in the reports (keys, counts and event ids stay)
+  --history FILE       the DuckDB history file (default DIR/history.duckdb)
+  --json               print the JSON report on stdout instead of the summary
+
+Exit codes: 0 parity (differences within tolerance), 1 parity violated, 2 usage or input error.`;
+
+const options = {
+  left: { type: 'string' },
+  right: { type: 'string' },
+  key: { type: 'string' },
+  transform: { type: 'string', multiple: true },
+  tolerance: { type: 'string', multiple: true },
+  rule: { type: 'string', multiple: true },
+  watermark: { type: 'string' },
+  events: { type: 'boolean' },
+  db: { type: 'string' },
+  brokers: { type: 'string' },
+  'topic-prefix': { type: 'string' },
+  out: { type: 'string' },
+  format: { type: 'string' },
+  redact: { type: 'boolean' },
+  history: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+} as const;
+
+/** Parses --tolerance and --rule values into per-column rules. */
+export function parseRules(tolerances: string[] = [], rules: string[] = []): Record<string, ColumnRule> {
+  const result: Record<string, ColumnRule> = {};
+  const bad = (flag: string, text: string, expected: string) => new UsageError(`${flag} ${JSON.stringify(text)}: expected ${expected}`, { hint: 'see dualrun compare --help' });
+  for (const text of tolerances) {
+    const match = /^([^=]+)=(abs|rel):([0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?)$/i.exec(text.trim());
+    if (!match) throw bad('--tolerance', text, 'COL=abs:X or COL=rel:Y with a number ≥ 0');
+    const [, column, kind, value] = match as unknown as [string, string, 'abs' | 'rel', string];
+    result[column] = { ...result[column], [kind.toLowerCase()]: Number(value) };
+  }
+  for (const text of rules) {
+    const match = /^([^=]+)=(precision:(ms|s|min)|trim|nocase|null-distinct)$/.exec(text.trim());
+    if (!match) throw bad('--rule', text, 'COL=precision:ms|s|min, COL=trim, COL=nocase or COL=null-distinct');
+    const [, column, rule, precision] = match as unknown as [string, string, string, 'ms' | 's' | 'min' | undefined];
+    const current = result[column] ?? {};
+    result[column] = rule.startsWith('precision') ? { ...current, precision: precision! } : rule === 'trim' ? { ...current, trim: true } : rule === 'nocase' ? { ...current, caseInsensitive: true } : { ...current, nullEqualsNull: false };
+  }
+  return result;
+}
+
+function parseFormats(text: string | undefined): ReportFormat[] {
+  if (!text) return REPORT_FORMATS;
+  const formats = text.split(',').map((format) => format.trim());
+  for (const format of formats) if (!REPORT_FORMATS.includes(format as ReportFormat)) throw new UsageError(`--format: unknown format "${format}"`, { hint: `use a comma-separated list of ${REPORT_FORMATS.join(', ')}` });
+  return formats as ReportFormat[];
+}
+
+function parseWatermark(text: string | undefined): Date {
+  if (text === undefined) return new Date();
+  const date = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(date.getTime())) throw new UsageError(`--watermark ${JSON.stringify(text)} is not an ISO instant`, { hint: 'for example --watermark 2024-10-28T01:00:00Z' });
+  return date;
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const { values, positionals } = ctx.parse(options);
+  const out = values.out ?? 'dualrun-report';
+  const historyPath = values.history ?? `${out}/history.duckdb`;
+  if (positionals[0] === 'history') return showHistory(ctx, historyPath, values.limit);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, { hint: 'see dualrun compare --help' });
+
+  const transforms = (values.transform ?? []).map(contractNamed);
+  const pairMode = values.left !== undefined || values.right !== undefined || values.key !== undefined;
+  if (transforms.length > 0 && pairMode) throw new UsageError('give either --transform or --left/--right/--key, not both', { hint: 'see dualrun compare --help' });
+  if (transforms.length === 0) {
+    for (const flag of ['left', 'right', 'key'] as const) if (!values[flag]) throw new UsageError(`missing --${flag}`, { hint: 'dualrun compare --left SPEC --right SPEC --key COL[,COL…], or --transform NAME' });
+  }
+  const formats = parseFormats(values.format);
+  const rules = parseRules(values.tolerance, values.rule);
+  const watermark = parseWatermark(values.watermark);
+  const left = values.left ? parseSpec(values.left, '--left') : undefined;
+  const right = values.right ? parseSpec(values.right, '--right') : undefined;
+  const key = values.key?.split(',').map((column) => column.trim()).filter(Boolean) ?? [];
+  if (pairMode && key.length === 0) throw new UsageError('--key names no column', { hint: 'give --key COL[,COL…]' });
+
+  const needsDb = transforms.length > 0 || left?.kind === 'db' || right?.kind === 'db';
+  const needsKafka = transforms.length > 0 || left?.kind === 'kafka' || right?.kind === 'kafka' || values.events === true;
+  const dbUrl = values.db ?? ctx.env.databaseUrl;
+  if (needsDb && !dbUrl) throw new UsageError('a db: source needs a database', { hint: 'give --db URL (postgres://…, mysql://…, pglite:DIR) or set DATABASE_URL' });
+  let brokers: string[] | undefined = ctx.env.kafkaBrokers;
+  if (values.brokers !== undefined) {
+    const parsed = brokersSchema.safeParse(values.brokers);
+    if (!parsed.success) throw new UsageError(`--brokers ${JSON.stringify(values.brokers)}: ${parsed.error.issues[0]?.message}`, { hint: 'for example --brokers 127.0.0.1:9092' });
+    brokers = parsed.data;
+  }
+  if (needsKafka && !brokers) throw new UsageError('a kafka: source needs brokers', { hint: 'give --brokers HOST:PORT or set KAFKA_BROKERS' });
+  const topicPrefix = values['topic-prefix'] ?? 'shop';
+
+  let db: Knex | undefined;
+  const duck = await openDuck();
+  const results: ComparisonResult[] = [];
+  try {
+    if (needsDb) db = await connectKnex(dbUrl!);
+    const shared = {
+      rules,
+      watermark,
+      duck,
+      progress: ctx.progress,
+      ...(db ? { db } : {}),
+      ...(brokers ? { brokers } : {}),
+      ...(values.events && brokers ? { events: { brokers, topicPrefix } } : {}),
+    };
+    if (transforms.length > 0) {
+      for (const transform of transforms) results.push(await compareTransform({ ...shared, transform, topicPrefix }));
+    } else {
+      results.push(await compareRelations({ ...shared, left: left!, right: right!, key }));
+    }
+  } finally {
+    duck.close();
+    await db?.destroy();
+  }
+  const report = buildReport(results);
+  const written = await writeReports(report, out, formats, { redact: values.redact === true });
+  await appendHistory(historyPath, report);
+  if (values.json) ctx.out(JSON.stringify(report, null, 2));
+  else {
+    for (const c of results) {
+      const n = c.counts;
+      ctx.out(`${c.parity ? 'PARITY  ' : 'VIOLATED'} ${c.name}: match ${n.match}, within tolerance ${n.withinTolerance}, mismatch ${n.mismatch}, only left ${n.onlyLeft}, only right ${n.onlyRight}; unexplained ${c.explained.unexplained ?? 0}`);
+    }
+    ctx.out(`reports: ${written.join(', ')}`);
+  }
+  return report.parity ? ExitCode.ok : ExitCode.failed;
+}
+
+async function showHistory(ctx: CommandContext, path: string, limitText: string | undefined): Promise<number> {
+  const limit = limitText === undefined ? 10 : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${JSON.stringify(limitText)} is not a positive whole number`);
+  const rows = await readHistory(path, limit);
+  if (rows.length === 0) {
+    ctx.out(`no runs recorded in ${path} yet`);
+    return ExitCode.ok;
+  }
+  let current = '';
+  for (const row of rows) {
+    if (row.name !== current) {
+      current = row.name;
+      ctx.out(`\n${current}`);
+      ctx.out('  run at                 verdict   match  within  mismatch  only-left  only-right  unexplained');
+    }
+    ctx.out(`  ${row.run_at.padEnd(22)} ${(row.parity ? 'parity' : 'VIOLATED').padEnd(8)} ${String(row.match).padStart(6)} ${String(row.within_tolerance).padStart(7)} ${String(row.mismatch).padStart(9)} ${String(row.only_left).padStart(10)} ${String(row.only_right).padStart(11)} ${String(row.unexplained).padStart(12)}`);
+  }
+  return ExitCode.ok;
+}

@@ -1,0 +1,184 @@
+/**
+ * Which columns are compared and how: the kind of each column on each side (declared by a contract,
+ * given by the DuckDB type, or — for text columns — inferred from the values, so decimal strings from
+ * node-postgres compare as numbers, DESIGN.md 4.9), the merged rule, and the normalising SQL
+ * expression each comparison is made on.
+ */
+import type { Column, ColumnRule } from '../src/transforms/contract.ts';
+import { InputError } from '../src/errors.ts';
+import { ident, type Duck } from './duck.ts';
+import type { ColumnKind, SchemaDiff } from './types.ts';
+
+// A plain decimal literal; leading zeros excluded so identifiers like "007" stay text.
+const NUMBER_PATTERN = String.raw`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`;
+const TIMESTAMP_PATTERN = String.raw`[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[-+][0-9]{2}(:?[0-9]{2})?)?`;
+const DATE_PATTERN = String.raw`[0-9]{4}-[0-9]{2}-[0-9]{2}`;
+
+export interface ComparedColumn {
+  name: string;
+  kind: ColumnKind;
+  rule: ColumnRule;
+  isKey: boolean;
+}
+
+export interface ColumnPlan {
+  key: ComparedColumn[];
+  values: ComparedColumn[];
+  schema: SchemaDiff;
+}
+
+type DuckTypes = Map<string, string>;
+
+export async function describeTable(duck: Duck, table: string): Promise<DuckTypes> {
+  const rows = await duck.rows<{ column_name: string; column_type: string }>(`DESCRIBE ${ident(table)}`);
+  return new Map(rows.map((row) => [row.column_name, row.column_type]));
+}
+
+function kindOfType(type: string): ColumnKind | 'text' | 'other' {
+  if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL)/.test(type)) return 'number';
+  if (type.startsWith('TIMESTAMP')) return 'timestamp';
+  if (type === 'DATE') return 'date';
+  if (type === 'VARCHAR') return 'text';
+  return 'other';
+}
+
+const declaredKind: Record<Column['type'], ColumnKind> = { integer: 'number', decimal: 'number', timestamp: 'timestamp', date: 'date', string: 'string' };
+
+/** The kind of each text column from its values: number, timestamp or date when every non-NULL value is one. */
+async function inferTextKinds(duck: Duck, table: string, columns: string[]): Promise<Map<string, ColumnKind | 'empty'>> {
+  const kinds = new Map<string, ColumnKind | 'empty'>();
+  if (columns.length === 0) return kinds;
+  const parts = columns.flatMap((column, i) => {
+    const c = ident(column);
+    return [
+      `count(${c}) AS n${i}`,
+      `count(*) FILTER (WHERE regexp_full_match(${c}, '${NUMBER_PATTERN}')) AS num${i}`,
+      `count(*) FILTER (WHERE regexp_full_match(${c}, '${TIMESTAMP_PATTERN}')) AS ts${i}`,
+      `count(*) FILTER (WHERE regexp_full_match(${c}, '${DATE_PATTERN}')) AS d${i}`,
+    ];
+  });
+  const [row] = await duck.rows<Record<string, string | number>>(`SELECT ${parts.join(', ')} FROM ${ident(table)}`);
+  columns.forEach((column, i) => {
+    const n = Number(row?.[`n${i}`] ?? 0);
+    const kind: ColumnKind | 'empty' =
+      n === 0 ? 'empty'
+      : Number(row?.[`num${i}`]) === n ? 'number'
+      : Number(row?.[`ts${i}`]) === n ? 'timestamp'
+      : Number(row?.[`d${i}`]) === n ? 'date'
+      : 'string';
+    kinds.set(column, kind);
+  });
+  return kinds;
+}
+
+async function sideKinds(duck: Duck, table: string, types: DuckTypes, key: Set<string>): Promise<Map<string, ColumnKind | 'empty'>> {
+  const kinds = new Map<string, ColumnKind | 'empty'>();
+  const text: string[] = [];
+  for (const [name, type] of types) {
+    const kind = kindOfType(type);
+    if (kind === 'text') {
+      if (key.has(name)) kinds.set(name, 'string');
+      else text.push(name);
+    } else kinds.set(name, kind === 'other' ? 'string' : kind);
+  }
+  for (const [name, kind] of await inferTextKinds(duck, table, text)) kinds.set(name, kind);
+  return kinds;
+}
+
+/** Plans the comparison of two loaded tables; a key column missing on either side is a SchemaError. */
+export async function planColumns(
+  duck: Duck,
+  left: { table: string; source: string },
+  right: { table: string; source: string },
+  key: string[],
+  declared: readonly Column[] = [],
+  overrides: Record<string, ColumnRule> = {},
+): Promise<ColumnPlan> {
+  const leftTypes = await describeTable(duck, left.table);
+  const rightTypes = await describeTable(duck, right.table);
+  for (const [side, types] of [[left, leftTypes], [right, rightTypes]] as const) {
+    const missing = key.filter((column) => !types.has(column));
+    if (missing.length > 0) {
+      throw new InputError(side.source, undefined, undefined, `key column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found; it has ${[...types.keys()].join(', ') || 'no columns'}`, {
+        hint: 'name the key columns as they are spelled in both sides (--key COL[,COL…])',
+      });
+    }
+  }
+  for (const column of Object.keys(overrides)) {
+    if (!leftTypes.has(column) && !rightTypes.has(column)) {
+      throw new InputError(`${left.source} / ${right.source}`, undefined, undefined, `a rule names column ${column}, which neither side has`, { hint: 'check the column name in --tolerance' });
+    }
+  }
+  const keySet = new Set(key);
+  const leftKinds = await sideKinds(duck, left.table, leftTypes, keySet);
+  const rightKinds = await sideKinds(duck, right.table, rightTypes, keySet);
+  const byName = new Map(declared.map((column) => [column.name, column]));
+  const schema: SchemaDiff = {
+    onlyLeft: [...leftTypes.keys()].filter((name) => !rightTypes.has(name)),
+    onlyRight: [...rightTypes.keys()].filter((name) => !leftTypes.has(name)),
+    typeChanges: [],
+  };
+  const compared: ComparedColumn[] = [];
+  for (const name of leftTypes.keys()) {
+    if (!rightTypes.has(name)) continue;
+    const l = leftKinds.get(name) ?? 'string';
+    const r = rightKinds.get(name) ?? 'string';
+    const rule = { ...byName.get(name)?.rule, ...overrides[name] };
+    const declaredAs = byName.get(name) ? declaredKind[byName.get(name)!.type] : undefined;
+    const agreed = l === 'empty' ? r : r === 'empty' || l === r ? l : undefined;
+    if (agreed === undefined) schema.typeChanges.push({ column: name, left: `${leftTypes.get(name)} (${l})`, right: `${rightTypes.get(name)} (${r})` });
+    let kind: ColumnKind = declaredAs ?? (agreed === undefined || agreed === 'empty' ? 'string' : agreed);
+    // A tolerance only makes sense on numbers: a column given one is compared as numbers.
+    if (!declaredAs && (rule.abs !== undefined || rule.rel !== undefined) && agreed !== undefined) kind = 'number';
+    compared.push({ name, kind, rule, isKey: keySet.has(name) });
+  }
+  return {
+    key: key.map((name) => compared.find((column) => column.name === name)!),
+    values: compared.filter((column) => !column.isKey),
+    schema,
+  };
+}
+
+const PRECISION_UNIT = { ms: 'millisecond', s: 'second', min: 'minute' } as const;
+
+/** The SQL value a column is compared on, from `alias.column`. */
+export function normalized(column: ComparedColumn, alias: string): string {
+  const ref = `${alias}.${ident(column.name)}`;
+  switch (column.kind) {
+    case 'number':
+      return `TRY_CAST(${ref} AS DECIMAL(38,9))`;
+    case 'timestamp':
+      return `date_trunc('${PRECISION_UNIT[column.rule.precision ?? 'ms']}', TRY_CAST(${ref} AS TIMESTAMPTZ))`;
+    case 'date':
+      return `TRY_CAST(${ref} AS DATE)`;
+    case 'string': {
+      let text = `CAST(${ref} AS VARCHAR)`;
+      if (column.rule.trim) text = `trim(${text})`;
+      if (column.rule.caseInsensitive) text = `lower(${text})`;
+      return text;
+    }
+  }
+}
+
+/** An exact decimal literal for a tolerance (never a float in SQL: the boundary is exact). */
+export function decimalLiteral(value: number): string {
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`a tolerance must be a finite number ≥ 0, got ${value}`);
+  const text = value.toFixed(12).replace(/0+$/, '').replace(/\.$/, '');
+  return `CAST('${text}' AS DECIMAL(38,12))`;
+}
+
+/**
+ * 0 equal, 1 equal within tolerance, 2 different — for normalised values `a` and `b`.
+ * Tolerances are inclusive: |a − b| ≤ abs, or |a − b| ≤ rel × max(|a|, |b|).
+ */
+export function statusSql(column: ComparedColumn, a: string, b: string): string {
+  const nullsEqual = column.rule.nullEqualsNull ?? true;
+  const tolerance: string[] = [];
+  if (column.kind === 'number') {
+    if (column.rule.abs !== undefined) tolerance.push(`abs(${a} - ${b}) <= ${decimalLiteral(column.rule.abs)}`);
+    if (column.rule.rel !== undefined) tolerance.push(`abs(${a} - ${b}) <= ${decimalLiteral(column.rule.rel)} * greatest(abs(${a}), abs(${b}))`);
+  }
+  return `CASE WHEN ${a} IS NULL AND ${b} IS NULL THEN ${nullsEqual ? 0 : 2} WHEN ${a} IS NULL OR ${b} IS NULL THEN 2 WHEN ${a} = ${b} THEN 0${
+    tolerance.length > 0 ? ` WHEN ${tolerance.join(' OR ')} THEN 1` : ''
+  } ELSE 2 END`;
+}

@@ -1,0 +1,178 @@
+/**
+ * The comparator's library API (the demo and the CI gate call it): `compareRelations` compares two
+ * sources by key in one DuckDB database, `compareTransform` compares a transformation's batch table
+ * with its streaming output topic under its contract, `buildReport` / `writeReports` render results.
+ */
+import type { Knex } from 'knex';
+import type { TransformContract, ColumnRule, Column } from '../src/transforms/contract.ts';
+import { UsageError } from '../src/errors.ts';
+import { BUSINESS_TIME_ZONE } from '../src/domain/time.ts';
+import { openDuck, type Duck } from './duck.ts';
+import { TextTableWriter, loadCsv, loadDatabase, loadParquet, type Loaded } from './load.ts';
+import { loadOutputTopic } from './load-topic.ts';
+import { loadEvents, readInputEvents, type InputEvent } from './events.ts';
+import { diffTables } from './diff.ts';
+import { explain } from './explain.ts';
+import { describeSpec, type SourceSpec } from './spec.ts';
+import { REPORT_SCHEMA_VERSION, type ComparisonResult, type Report, type SettledWindow } from './types.ts';
+
+export { parseSpec, describeSpec, type SourceSpec } from './spec.ts';
+export { writeReports, type ReportFormat } from './report/index.ts';
+export { appendHistory, readHistory } from './history.ts';
+export type { InputEvent } from './events.ts';
+export * from './types.ts';
+
+export interface CompareRelationsOptions {
+  name?: string;
+  left: SourceSpec;
+  right: SourceSpec;
+  key: string[];
+  /** Declared columns (a contract's): kinds and rules. */
+  columns?: readonly Column[];
+  rules?: Record<string, ColumnRule>;
+  window?: SettledWindow;
+  /** The run's input events, for explanations: given, or read from the input topics. */
+  events?: Iterable<InputEvent> | { brokers: string[]; topicPrefix: string };
+  /** The run's cut-off / watermark (explanations: what the batch could see). */
+  watermark?: Date;
+  timeZone?: string;
+  graceMs?: number;
+  /** Explanations: the stream windows by business day (contract time.window 'day'). */
+  windowed?: boolean;
+  /** Explanations: the batch output is dated (computed once per business date at its cut-off). */
+  dated?: boolean;
+  /** Local time of the nightly cut-off (default "02:00"). */
+  cutoffTime?: string;
+  db?: Knex;
+  brokers?: string[];
+  /** Reuse one database for several comparisons (the input events are loaded once). */
+  duck?: Duck;
+  sampleLimit?: number;
+  differenceLimit?: number;
+  progress?: (text: string) => void;
+}
+
+let comparisonCounter = 0;
+
+async function load(duck: Duck, table: string, spec: SourceSpec, options: CompareRelationsOptions): Promise<Loaded> {
+  switch (spec.kind) {
+    case 'csv':
+      return loadCsv(duck, table, spec.path);
+    case 'parquet':
+      return loadParquet(duck, table, spec.path);
+    case 'db':
+      if (!options.db) throw new UsageError(`${describeSpec(spec)} needs a database`, { hint: 'give --db URL (or set DATABASE_URL)' });
+      return loadDatabase(duck, table, { knex: options.db, table: spec.table, source: describeSpec(spec) }, (rows) => options.progress?.(`loading ${describeSpec(spec)}: ${rows.toLocaleString('en')} rows`));
+    case 'kafka':
+      if (!options.brokers) throw new UsageError(`${describeSpec(spec)} needs Kafka brokers`, { hint: 'give --brokers host:port (or set KAFKA_BROKERS)' });
+      return loadOutputTopic(duck, table, options.brokers, spec.topic, options.columns?.map((column) => column.name));
+    case 'rows': {
+      const writer = new TextTableWriter(duck, table, spec.columns);
+      await writer.open();
+      writer.append(spec.rows);
+      return writer.close();
+    }
+  }
+}
+
+export async function compareRelations(options: CompareRelationsOptions): Promise<ComparisonResult> {
+  if (options.key.length === 0) throw new UsageError('a comparison needs a key', { hint: 'give --key COL[,COL…]' });
+  const duck = options.duck ?? (await openDuck());
+  const prefix = `c${++comparisonCounter}`;
+  const name = options.name ?? `${describeSpec(options.left)} vs ${describeSpec(options.right)}`;
+  try {
+    const started = Date.now();
+    const left = await load(duck, `${prefix}_left`, options.left, options);
+    const right = await load(duck, `${prefix}_right`, options.right, options);
+    let haveEvents = await tableExists(duck, 'events');
+    if (options.events && !haveEvents) {
+      const events = Symbol.iterator in options.events ? options.events : await readInputEvents(options.events.brokers, options.events.topicPrefix);
+      await loadEvents(duck, events);
+      haveEvents = true;
+    }
+    const loadMs = Date.now() - started;
+    options.progress?.(`${name}: loaded ${left.rows.toLocaleString('en')} and ${right.rows.toLocaleString('en')} rows; comparing`);
+    const outcome = await diffTables(duck, { name, leftTable: left.table, rightTable: right.table, leftSource: describeSpec(options.left), rightSource: describeSpec(options.right), key: options.key, ...(options.columns ? { columns: options.columns } : {}), ...(options.rules ? { rules: options.rules } : {}), ...(options.window ? { window: options.window } : {}) }, prefix);
+    const explainStarted = Date.now();
+    const watermark = options.watermark ?? options.window?.watermark;
+    const { explained, differences } = await explain(
+      duck,
+      outcome,
+      {
+        haveEvents,
+        timeZone: options.timeZone ?? options.window?.timeZone ?? BUSINESS_TIME_ZONE,
+        windowed: options.windowed ?? options.window !== undefined,
+        graceMs: options.graceMs ?? options.window?.graceMs ?? 0,
+        dated: options.dated ?? false,
+        cutoffTime: options.cutoffTime ?? '02:00',
+        watermark,
+        limit: options.differenceLimit ?? 500,
+      },
+      prefix,
+    );
+    const { counts, schema } = outcome;
+    return {
+      name,
+      left: { source: describeSpec(options.left), rows: outcome.leftRows },
+      right: { source: describeSpec(options.right), rows: outcome.rightRows },
+      key: options.key,
+      counts,
+      notYetComparable: { ...outcome.notYetComparable, watermark: options.window?.watermark.toISOString() ?? null },
+      findings: outcome.findings,
+      schema,
+      columns: outcome.columns,
+      samples: outcome.samples.slice(0, options.sampleLimit ?? 20 * 4),
+      explained,
+      differences,
+      parity: counts.mismatch === 0 && counts.onlyLeft === 0 && counts.onlyRight === 0 && schema.onlyLeft.length === 0 && schema.onlyRight.length === 0 && outcome.findings.nullKeys.leftRows === outcome.findings.nullKeys.rightRows,
+      durationsMs: { load: loadMs, ...outcome.durationsMs, explain: Date.now() - explainStarted },
+    };
+  } finally {
+    if (!options.duck) duck.close();
+  }
+}
+
+async function tableExists(duck: Duck, table: string): Promise<boolean> {
+  const rows = await duck.rows(`SELECT 1 FROM duckdb_tables() WHERE table_name = '${table}'`);
+  return rows.length > 0;
+}
+
+export interface CompareTransformOptions extends Omit<CompareRelationsOptions, 'left' | 'right' | 'key' | 'columns' | 'name' | 'window' | 'windowed' | 'dated'> {
+  transform: TransformContract;
+  /** Output topic prefix (default "shop"). */
+  topicPrefix?: string;
+}
+
+/** What a transformation's contract says about comparing its outputs: key, columns and rules, time semantics. */
+export function contractOptions(transform: TransformContract, watermark: Date | undefined): Pick<CompareRelationsOptions, 'name' | 'key' | 'columns' | 'timeZone' | 'graceMs' | 'windowed' | 'dated' | 'window'> {
+  const window: SettledWindow | undefined =
+    transform.time.window === 'day' && transform.dateColumn && watermark
+      ? { dateColumn: transform.dateColumn, graceMs: transform.time.graceMs, timeZone: transform.time.timeZone, watermark }
+      : undefined;
+  return {
+    name: transform.name,
+    key: transform.key,
+    columns: transform.columns,
+    timeZone: transform.time.timeZone,
+    graceMs: transform.time.graceMs,
+    windowed: transform.time.window === 'day',
+    dated: transform.dateColumn !== undefined,
+    ...(window ? { window } : {}),
+  };
+}
+
+/** `db:batch_<name>` against `kafka:<prefix>.out.<name>` under the transformation's contract. */
+export async function compareTransform(options: CompareTransformOptions): Promise<ComparisonResult> {
+  const { transform } = options;
+  const prefix = options.topicPrefix ?? 'shop';
+  return compareRelations({
+    ...options,
+    ...contractOptions(transform, options.watermark),
+    left: { kind: 'db', table: `batch_${transform.name}` },
+    right: { kind: 'kafka', topic: `${prefix}.out.${transform.name}` },
+  });
+}
+
+export function buildReport(comparisons: ComparisonResult[], generatedAt = new Date()): Report {
+  return { schemaVersion: REPORT_SCHEMA_VERSION, tool: 'dualrun', generatedAt: generatedAt.toISOString(), parity: comparisons.every((comparison) => comparison.parity), comparisons };
+}

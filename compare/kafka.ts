@@ -1,0 +1,67 @@
+/**
+ * Reading Kafka topics for a comparison, from the beginning to the end offsets seen at start (so a
+ * busy topic still gives a definite answer). kafkajs is imported lazily: comparing files never loads it.
+ * Each topic is read with a throw-away consumer group and batches (`eachBatch`).
+ */
+import { randomUUID } from 'node:crypto';
+import type { KafkaMessage } from 'kafkajs';
+import { UnavailableError, UsageError, messageOf } from '../src/errors.ts';
+
+export interface TopicMessage {
+  partition: number;
+  message: KafkaMessage;
+}
+
+/** Calls `onBatch` with every message of `topic` up to the end offsets seen at start. */
+export async function readTopic(brokers: string[], topic: string, onBatch: (messages: TopicMessage[]) => void): Promise<number> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const kafka = new Kafka({ clientId: 'dualrun-compare', brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new UnavailableError(`kafka ${brokers.join(',')}`, `cannot connect: ${messageOf(error)}`, { cause: error, hint: 'check --brokers / KAFKA_BROKERS' });
+  }
+  let ends: Map<number, bigint>;
+  try {
+    const topics = await admin.listTopics();
+    if (!topics.includes(topic)) throw new UsageError(`topic ${topic} does not exist on ${brokers.join(',')}`, { hint: 'check the topic name (and --topic-prefix)' });
+    const offsets = await admin.fetchTopicOffsets(topic);
+    ends = new Map(offsets.map((offset) => [offset.partition, BigInt(offset.high)]));
+    const starts = new Map(offsets.map((offset) => [offset.partition, BigInt(offset.low)]));
+    for (const [partition, end] of ends) if (end <= (starts.get(partition) ?? 0n)) ends.delete(partition);
+  } finally {
+    await admin.disconnect();
+  }
+  if (ends.size === 0) return 0;
+  const consumer = kafka.consumer({ groupId: `dualrun-compare-${randomUUID()}`, readUncommitted: false });
+  let seen = 0;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const pending = new Set(ends.keys());
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const end = ends.get(batch.partition);
+            if (end === undefined) return;
+            const messages: TopicMessage[] = [];
+            for (const message of batch.messages) if (BigInt(message.offset) < end) messages.push({ partition: batch.partition, message });
+            onBatch(messages);
+            seen += messages.length;
+            // Transaction markers take offsets too: the partition is done when the batch reaches the end.
+            if (BigInt(batch.highWatermark) >= end && (batch.messages.length === 0 || BigInt(batch.lastOffset()) >= end - 1n)) {
+              pending.delete(batch.partition);
+              if (pending.size === 0) resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}

@@ -1,0 +1,179 @@
+/**
+ * Loaders: every source lands as one table in the comparison's DuckDB database, in bulk —
+ * CSV and Parquet files read by DuckDB itself, database tables and Kafka topics streamed in chunks
+ * through the appender (never row-by-row INSERT). Values arrive as text in the pinned representation
+ * (DESIGN.md section 7); the diff decides per column how to compare them.
+ */
+import { access, constants } from 'node:fs/promises';
+import type { Knex } from 'knex';
+import type { DuckDBAppender } from '@duckdb/node-api';
+import { InputError, SchemaError, messageOf } from '../src/errors.ts';
+import { ident, literal, type Duck } from './duck.ts';
+
+const CHUNK = 50_000;
+
+export interface Loaded {
+  table: string;
+  rows: number;
+}
+
+async function readable(path: string): Promise<void> {
+  try {
+    await access(path, constants.R_OK);
+  } catch (error) {
+    throw new InputError(path, undefined, undefined, `cannot read the file: ${messageOf(error)}`, { cause: error, hint: 'check the path and its permissions' });
+  }
+}
+
+async function countRows(duck: Duck, table: string): Promise<number> {
+  const [row] = await duck.rows<{ n: number | string }>(`SELECT count(*) AS n FROM ${ident(table)}`);
+  return Number(row?.n ?? 0);
+}
+
+/** A CSV file with a header line; every column read as text (so "007" stays "007"). */
+export async function loadCsv(duck: Duck, table: string, path: string): Promise<Loaded> {
+  await readable(path);
+  try {
+    await duck.run(`CREATE OR REPLACE TABLE ${ident(table)} AS SELECT * FROM read_csv(${literal(path)}, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"')`);
+  } catch (error) {
+    // DuckDB's CSV errors name the line; keep its words.
+    throw new InputError(path, undefined, undefined, `not a readable CSV file with a header line: ${messageOf(error).replace(/^DuckDB failed: /, '').split('\n')[0]}`, {
+      cause: error,
+      hint: 'give a comma-separated file whose first line names the columns',
+    });
+  }
+  return { table, rows: await countRows(duck, table) };
+}
+
+export async function loadParquet(duck: Duck, table: string, path: string): Promise<Loaded> {
+  await readable(path);
+  try {
+    await duck.run(`CREATE OR REPLACE TABLE ${ident(table)} AS SELECT * FROM read_parquet(${literal(path)})`);
+  } catch (error) {
+    throw new InputError(path, undefined, undefined, `not a readable Parquet file: ${messageOf(error).replace(/^DuckDB failed: /, '').split('\n')[0]}`, { cause: error, hint: 'give a Parquet file (or use csv:PATH)' });
+  }
+  return { table, rows: await countRows(duck, table) };
+}
+
+/** A table of text columns filled through the appender, chunk by chunk. */
+export class TextTableWriter {
+  private appender: DuckDBAppender | undefined;
+  rows = 0;
+  constructor(
+    private readonly duck: Duck,
+    readonly table: string,
+    readonly columns: string[],
+  ) {}
+
+  async open(): Promise<void> {
+    await this.duck.run(`CREATE OR REPLACE TABLE ${ident(this.table)} (${this.columns.map((column) => `${ident(column)} VARCHAR`).join(', ')})`);
+    this.appender = await this.duck.connection.createAppender(this.table);
+  }
+
+  /** Appends rows given as arrays in `columns` order (null = NULL). */
+  append(rows: Iterable<readonly (string | null)[]>): void {
+    const appender = this.appender!;
+    for (const row of rows) {
+      for (let i = 0; i < this.columns.length; i++) {
+        const value = row[i];
+        if (value === null || value === undefined) appender.appendNull();
+        else appender.appendVarchar(value);
+      }
+      appender.endRow();
+      this.rows++;
+    }
+  }
+
+  close(): Loaded {
+    this.appender?.flushSync();
+    this.appender?.closeSync();
+    this.appender = undefined;
+    return { table: this.table, rows: this.rows };
+  }
+}
+
+/** A driver value as text in the pinned representation (dates "YYYY-MM-DD", instants ISO UTC). */
+export function asText(value: unknown, dateOnly = false): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (value instanceof Date) return dateOnly ? value.toISOString().slice(0, 10) : value.toISOString();
+  if (typeof value === 'object') return Buffer.isBuffer(value) ? value.toString('hex') : JSON.stringify(value);
+  return String(value);
+}
+
+export interface DbSource {
+  knex: Knex;
+  /** A table name, or a query (its SQL is run as is). */
+  table?: string;
+  query?: Knex.QueryBuilder | Knex.Raw;
+  /** For messages: `db:batch_orders_enriched`. */
+  source: string;
+}
+
+// node-postgres: every column as the server's text, so decimals stay exact and DATE is never
+// shifted by the process time zone (DESIGN.md 4.6, 4.9).
+const rawText = { getTypeParser: () => (text: string) => text };
+
+/** A database table or query, streamed with a server-side cursor (PostgreSQL, PGlite) or a row stream (MySQL). */
+export async function loadDatabase(duck: Duck, table: string, source: DbSource, onProgress?: (rows: number) => void): Promise<Loaded> {
+  const { knex } = source;
+  const select = source.query ?? knex.select('*').from(source.table!);
+  const { sql, bindings } = select.toSQL().toNative();
+  const client = (knex.client as { config?: { client?: unknown }; dialect?: string }).dialect ?? '';
+  try {
+    if (client === 'mysql' || client === 'mysql2') return await loadMysql(duck, table, knex, sql, bindings as unknown[], onProgress);
+    return await loadPostgres(duck, table, knex, sql, bindings as unknown[], onProgress);
+  } catch (error) {
+    if (error instanceof InputError || error instanceof SchemaError) throw error;
+    throw new SchemaError(source.source.replace(/^db:/, ''), `cannot read it: ${messageOf(error)}`, { cause: error, hint: 'check that the table exists in the database given by --db' });
+  }
+}
+
+interface PgResult {
+  rows: Record<string, unknown>[];
+  fields: { name: string; dataTypeID: number }[];
+}
+
+const PG_DATE_OID = 1082;
+
+async function loadPostgres(duck: Duck, table: string, knex: Knex, sql: string, bindings: unknown[], onProgress?: (rows: number) => void): Promise<Loaded> {
+  return knex.transaction(async (trx) => {
+    await trx.raw(`DECLARE dualrun_compare_cursor NO SCROLL CURSOR FOR ${sql}`, bindings as Knex.RawBinding[]);
+    let writer: TextTableWriter | undefined;
+    for (;;) {
+      const result = (await trx.raw(`FETCH ${CHUNK} FROM dualrun_compare_cursor`).options({ types: rawText })) as PgResult;
+      if (!writer) {
+        writer = new TextTableWriter(duck, table, result.fields.map((field) => field.name));
+        await writer.open();
+      }
+      const names = writer.columns;
+      const dateOnly = result.fields.map((field) => field.dataTypeID === PG_DATE_OID);
+      writer.append(result.rows.map((row) => names.map((name, i) => asText(row[name], dateOnly[i]))));
+      onProgress?.(writer.rows);
+      if (result.rows.length < CHUNK) break;
+    }
+    await trx.raw('CLOSE dualrun_compare_cursor');
+    return writer!.close();
+  });
+}
+
+async function loadMysql(duck: Duck, table: string, knex: Knex, sql: string, bindings: unknown[], onProgress?: (rows: number) => void): Promise<Loaded> {
+  const columns = (await knex.raw(`SELECT * FROM (${sql}) AS q LIMIT 0`, bindings as Knex.RawBinding[])) as [unknown[], { name: string; columnType: number }[]];
+  const fields = columns[1];
+  const DATE_TYPES = new Set([10, 14]); // MYSQL_TYPE_DATE, NEWDATE
+  const writer = new TextTableWriter(duck, table, fields.map((field) => field.name));
+  await writer.open();
+  const dateOnly = fields.map((field) => DATE_TYPES.has(field.columnType));
+  const stream = knex.raw(sql, bindings as Knex.RawBinding[]).stream();
+  let chunk: (string | null)[][] = [];
+  for await (const row of stream as AsyncIterable<Record<string, unknown>>) {
+    chunk.push(writer.columns.map((name, i) => asText(row[name], dateOnly[i])));
+    if (chunk.length === CHUNK) {
+      writer.append(chunk);
+      chunk = [];
+      onProgress?.(writer.rows);
+    }
+  }
+  writer.append(chunk);
+  return writer.close();
+}

@@ -1,0 +1,47 @@
+/** The Markdown report, short enough for a CI job summary: verdict per comparison, then what differs and why. */
+import { DIFFERENCE_CATEGORIES, type DifferenceCategory } from '../../src/differences.ts';
+import type { ComparisonResult, Report } from '../types.ts';
+
+const cell = (value: unknown): string => (value === null || value === undefined ? '∅' : String(value)).replaceAll('|', '\\|').replaceAll('\n', ' ');
+const keyText = (key: Record<string, unknown>): string => Object.values(key).map(cell).join(' / ');
+
+export function parityPercent(comparison: ComparisonResult): string {
+  const { counts } = comparison;
+  const total = counts.match + counts.withinTolerance + counts.mismatch + counts.onlyLeft + counts.onlyRight;
+  return total === 0 ? '—' : `${(((counts.match + counts.withinTolerance) / total) * 100).toFixed(2)} %`;
+}
+
+function section(c: ComparisonResult): string {
+  const lines = [`### ${c.parity ? '✅' : '❌'} ${c.name}`, '', `\`${c.left.source}\` (${c.left.rows} rows) vs \`${c.right.source}\` (${c.right.rows} rows), key ${c.key.join(', ')}`, ''];
+  const n = c.counts;
+  lines.push('| match | within tolerance | mismatch | only left | only right | not yet comparable |', '| ---: | ---: | ---: | ---: | ---: | ---: |');
+  lines.push(`| ${n.match} | ${n.withinTolerance} | ${n.mismatch} | ${n.onlyLeft} | ${n.onlyRight} | ${c.notYetComparable.left + c.notYetComparable.right} |`, '');
+  const findings = c.findings;
+  if (findings.duplicateKeys.left + findings.duplicateKeys.right > 0) lines.push(`- duplicate keys: ${findings.duplicateKeys.left} left, ${findings.duplicateKeys.right} right (matched by multiplicity)`);
+  if (findings.nullKeys.leftRows + findings.nullKeys.rightRows > 0) lines.push(`- rows with a NULL key: ${findings.nullKeys.leftRows} left, ${findings.nullKeys.rightRows} right (not compared)`);
+  if (c.schema.onlyLeft.length > 0) lines.push(`- columns only left: ${c.schema.onlyLeft.join(', ')}`);
+  if (c.schema.onlyRight.length > 0) lines.push(`- columns only right: ${c.schema.onlyRight.join(', ')}`);
+  for (const change of c.schema.typeChanges) lines.push(`- type change: ${change.column} ${change.left} → ${change.right}`);
+  const differing = Object.entries(c.columns).filter(([, stats]) => stats.mismatches + stats.withinTolerance > 0);
+  if (differing.length > 0) {
+    lines.push('', '| column | mismatches | within tolerance | max abs diff |', '| --- | ---: | ---: | ---: |');
+    for (const [name, stats] of differing) lines.push(`| ${name} | ${stats.mismatches} | ${stats.withinTolerance} | ${stats.maxAbsDiff ?? '—'} |`);
+  }
+  const explained = Object.entries(c.explained) as [DifferenceCategory, number][];
+  if (explained.length > 0) {
+    lines.push('', '| explanation | differences | meaning |', '| --- | ---: | --- |');
+    for (const [category, count] of explained.sort((a, b) => b[1] - a[1])) lines.push(`| ${category === 'unexplained' ? '**unexplained**' : category} | ${count} | ${DIFFERENCE_CATEGORIES[category]} |`);
+  }
+  const listed = c.differences.filter((difference) => difference.category !== 'withinTolerance').slice(0, 10);
+  if (listed.length > 0) {
+    lines.push('', '| key | difference | columns | explanation | events |', '| --- | --- | --- | --- | --- |');
+    for (const d of listed) lines.push(`| ${keyText(d.key)} | ${d.category} | ${d.columns.join(', ')} | ${d.explanation} | ${d.events.slice(0, 5).join(', ')} |`);
+  }
+  return lines.join('\n');
+}
+
+export function renderMarkdown(report: Report): string {
+  const head = [`## dualrun parity: ${report.parity ? '✅ parity' : '❌ parity violated'}`, '', '| comparison | parity | match rate | mismatch | only left | only right | unexplained |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |'];
+  for (const c of report.comparisons) head.push(`| ${c.name} | ${c.parity ? '✅' : '❌'} | ${parityPercent(c)} | ${c.counts.mismatch} | ${c.counts.onlyLeft} | ${c.counts.onlyRight} | ${c.explained.unexplained ?? 0} |`);
+  return [...head, '', ...report.comparisons.map(section), '', `_report schema ${report.schemaVersion}, generated ${report.generatedAt}_`, ''].join('\n');
+}

@@ -1,0 +1,159 @@
+// `dualrun compare` as a user runs it: files, database tables on every engine, a compacted Kafka topic;
+// exit 0 parity / 1 violated / 2 bad usage or input with a clear message; reports, --redact, history.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDuck } from '../../compare/duck.ts';
+import { compareRelations } from '../../compare/index.ts';
+import { runCli } from '../support/cli.ts';
+import { engines, freshDatabase, type TestDatabase } from '../support/databases.ts';
+import { brokers, createTopics, kafkaClient, uniqueTopic } from '../support/kafka.ts';
+
+let dir: string;
+const LEFT = 'id,amount,label\n1,10.00,a\n2,5.50,b\n3,7.25,c\n';
+const RIGHT_SAME = 'label,id,amount\nc,3,7.250\na,1,10\nb,2,5.5\n';
+const RIGHT_DIFF = 'id,amount,label\n1,10.004,a\n2,5.60,b\n4,1.00,d\n';
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dualrun-compare-'));
+  await writeFile(join(dir, 'left.csv'), LEFT);
+  await writeFile(join(dir, 'same.csv'), RIGHT_SAME);
+  await writeFile(join(dir, 'diff.csv'), RIGHT_DIFF);
+  await writeFile(join(dir, 'broken.csv'), 'id,amount\n1,2,3,4\n"unterminated\n');
+  const duck = await openDuck();
+  await duck.run(`COPY (SELECT * FROM read_csv('${join(dir, 'left.csv')}', all_varchar = true)) TO '${join(dir, 'left.parquet')}' (FORMAT parquet)`);
+  duck.close();
+});
+
+describe('dualrun compare: exit codes', () => {
+  it('0 when the sides agree (row and column order, number spelling do not matter)', async () => {
+    const out = join(dir, 'same');
+    const result = await runCli(['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `csv:${join(dir, 'same.csv')}`, '--key', 'id', '--out', out]);
+    expect(result.stderr).not.toMatch(/error/);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(report.schemaVersion).toBe(1);
+    expect(report.comparisons[0].counts).toEqual({ match: 3, withinTolerance: 0, mismatch: 0, onlyLeft: 0, onlyRight: 0 });
+  });
+
+  it('1 when parity is violated; report.json holds counts, findings, columns and explanations; parquet works', async () => {
+    const out = join(dir, 'diff');
+    const result = await runCli(['compare', '--left', `parquet:${join(dir, 'left.parquet')}`, '--right', `csv:${join(dir, 'diff.csv')}`, '--key', 'id', '--tolerance', 'amount=abs:0.005', '--out', out, '--redact']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/VIOLATED/);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    const c = report.comparisons[0];
+    // 1: 10.00 vs 10.004 within 0.005; 2: 5.50 vs 5.60 mismatch; 3 only left; 4 only right.
+    expect(c.counts).toEqual({ match: 0, withinTolerance: 1, mismatch: 1, onlyLeft: 1, onlyRight: 1 });
+    expect(c.findings).toMatchObject({ duplicateKeys: { left: 0, right: 0 }, nullKeys: { leftRows: 0, rightRows: 0 } });
+    expect(c.columns.amount).toMatchObject({ mismatches: 1, withinTolerance: 1, maxAbsDiff: 0.1 });
+    expect(c.explained).toEqual({ rounding: 1, unexplained: 3 });
+    // --redact: values hidden, keys kept.
+    const mismatch = c.samples.find((sample: { category: string }) => sample.category === 'mismatch');
+    expect(mismatch.left).toEqual({ id: '2', amount: '‹redacted›', label: '‹redacted›' });
+    expect(await readFile(join(out, 'report.md'), 'utf8')).toMatch(/parity violated/);
+    expect(await readFile(join(out, 'junit.xml'), 'utf8')).toMatch(/<failure message="parity violated/);
+  });
+
+  it('2 with a clear message for a bad spec, a missing key column, an unreadable file, a missing --db', async () => {
+    const left = `csv:${join(dir, 'left.csv')}`;
+    const bad = await runCli(['compare', '--left', 'excel:x.xlsx', '--right', left, '--key', 'id']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--left "excel:x.xlsx" is not a source spec\n\s+fix: use csv:PATH/);
+    const key = await runCli(['compare', '--left', left, '--right', left, '--key', 'id,region']);
+    expect(key.code).toBe(2);
+    expect(key.stderr).toMatch(/key column region not found; it has id, amount, label/);
+    const missing = await runCli(['compare', '--left', `csv:${join(dir, 'nope.csv')}`, '--right', left, '--key', 'id']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.csv: cannot read the file/);
+    const broken = await runCli(['compare', '--left', `csv:${join(dir, 'broken.csv')}`, '--right', left, '--key', 'id']);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/broken\.csv: not a readable CSV file/);
+    const noDb = await runCli(['compare', '--left', 'db:batch_x', '--right', left, '--key', 'id'], { DATABASE_URL: '' });
+    expect(noDb.code).toBe(2);
+    expect(noDb.stderr).toMatch(/needs a database/);
+    const tolerance = await runCli(['compare', '--left', left, '--right', left, '--key', 'id', '--tolerance', 'amount=0.1']);
+    expect(tolerance.code).toBe(2);
+    expect(tolerance.stderr).toMatch(/--tolerance "amount=0.1": expected COL=abs:X/);
+  });
+
+  it('history: every run appended, shown per comparison', async () => {
+    const out = join(dir, 'hist');
+    const args = ['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `csv:${join(dir, 'diff.csv')}`, '--key', 'id', '--out', out, '--format', 'json', '--name', 'x'].filter((arg) => arg !== '--name' && arg !== 'x');
+    expect((await runCli(args)).code).toBe(1);
+    expect((await runCli(args)).code).toBe(1);
+    const history = await runCli(['compare', 'history', '--out', out]);
+    expect(history.code).toBe(0);
+    const lines = history.stdout.split('\n').filter((line) => /VIOLATED/.test(line));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/VIOLATED\s+0\s+0\s+2\s+1\s+1\s+4$/);
+  });
+});
+
+describe.each(engines)('db: loader on %s', (engine) => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await freshDatabase(engine);
+    await database.db.schema.createTable('batch_orders', (table) => {
+      table.string('order_id');
+      table.date('business_date');
+      table.decimal('amount', 12, 2);
+      table.timestamp('placed_at', { useTz: true, precision: 3 });
+      table.integer('lines');
+    });
+    await database.db('batch_orders').insert([
+      { order_id: 'A', business_date: '2024-10-27', amount: '12.50', placed_at: new Date('2024-10-26T22:30:00.000Z'), lines: 2 },
+      { order_id: 'B', business_date: '2024-10-27', amount: '0.10', placed_at: new Date('2024-10-27T01:30:00.250Z'), lines: 1 },
+      { order_id: null, business_date: '2024-10-28', amount: null, placed_at: null, lines: null },
+    ]);
+  });
+  afterAll(async () => database?.drop());
+
+  it('reads values in the pinned representation: exact decimals, dates unshifted, instants in UTC', async () => {
+    const rows = ['order_id,business_date,amount,placed_at,lines', 'A,2024-10-27,12.5,2024-10-26T22:30:00.000Z,2', 'B,2024-10-27,0.1,2024-10-27T01:30:00.250Z,1'];
+    await writeFile(join(dir, `expected-${engine}.csv`), `${rows.join('\n')}\n`);
+    const result = await compareRelations({ left: { kind: 'db', table: 'batch_orders' }, right: { kind: 'csv', path: join(dir, `expected-${engine}.csv`) }, key: ['order_id'], db: database.db });
+    expect(result.counts).toEqual({ match: 2, withinTolerance: 0, mismatch: 0, onlyLeft: 0, onlyRight: 0 });
+    expect(result.findings.nullKeys.leftRows).toBe(1);
+    expect(result.left.rows).toBe(3);
+  });
+
+  it('a missing table is a clear error', async () => {
+    const result = await runCli(['compare', '--left', 'db:no_such_table', '--right', `csv:${join(dir, 'left.csv')}`, '--key', 'id', '--db', database.url]);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(/no_such_table: cannot read it/);
+  });
+});
+
+describe('kafka: loader', () => {
+  it('a compacted output topic: latest value per key, tombstones delete', async () => {
+    const topic = uniqueTopic('compare-out');
+    await createTopics([topic], 2);
+    const producer = kafkaClient().producer();
+    await producer.connect();
+    const message = (key: string[], value: object | null) => ({ key: JSON.stringify(key), value: value === null ? null : JSON.stringify(value) });
+    await producer.send({
+      topic,
+      messages: [
+        message(['2024-10-27', 'north'], { business_date: '2024-10-27', region: 'north', order_count: 1, revenue_eur: '10.00' }),
+        message(['2024-10-27', 'south'], { business_date: '2024-10-27', region: 'south', order_count: 1, revenue_eur: '5.00' }),
+        message(['2024-10-27', 'north'], { business_date: '2024-10-27', region: 'north', order_count: 2, revenue_eur: '20.50' }),
+        message(['2024-10-27', 'south'], null),
+        message(['2024-10-27', 'west'], { business_date: '2024-10-27', region: 'west', order_count: 3, revenue_eur: '7.00' }),
+      ],
+    });
+    await producer.disconnect();
+    await writeFile(join(dir, 'revenue.csv'), 'business_date,region,order_count,revenue_eur\n2024-10-27,north,2,20.5\n2024-10-27,west,3,7.001\n');
+    const result = await runCli(['compare', '--left', `csv:${join(dir, 'revenue.csv')}`, '--right', `kafka:${topic}`, '--key', 'business_date,region', '--brokers', brokers().join(','), '--tolerance', 'revenue_eur=abs:0.005', '--out', join(dir, 'kafka'), '--json']);
+    expect(result.stderr).not.toMatch(/error/);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).comparisons[0].counts).toEqual({ match: 1, withinTolerance: 1, mismatch: 0, onlyLeft: 0, onlyRight: 0 });
+  });
+
+  it('a topic that does not exist is a usage error', async () => {
+    const result = await runCli(['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `kafka:${uniqueTopic('missing')}`, '--key', 'id', '--brokers', brokers().join(',')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/topic .* does not exist/);
+  });
+});
