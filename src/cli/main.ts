@@ -16,6 +16,7 @@ interface CommandEntry {
 /** Each runner's CLI lives with the runner; src/ reaches it only through these lazy imports. */
 export const commands: Record<string, CommandEntry> = {
   kafka: { summary: 'start, stop or inspect the local Apache Kafka broker', load: () => import('../../streaming/broker/cli.ts') },
+  generate: { summary: 'write a synthetic scenario of any size, deterministic by seed', load: () => import('../scenario/generate-cli.ts') },
   replay: { summary: 'feed a scenario to the legacy database and the Kafka input topics', load: () => import('../replay/cli.ts') },
 };
 
