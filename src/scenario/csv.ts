@@ -36,6 +36,8 @@ export interface CsvResult<C extends Columns> {
   problems: InputError[];
   /** Raw fields of the rows with a bad field, so cross-file checks can avoid reporting knock-on problems. */
   rejected: Record<string, string>[];
+  /** False when the header or the CSV syntax was bad: no row of the file could be read. */
+  complete: boolean;
 }
 
 /** A problem at a place in a file, worded "column: expected …, found …". */
@@ -90,6 +92,7 @@ export function readCsv<C extends Columns>(file: string, text: string, columns: 
       // Point at the first extra field, or at the last field of a short row.
       const at = position(record, fields.length > names.length ? names.length : fields.length - 1);
       problems.push(problemAt(file, at, undefined, `${names.length} fields (${names.join(',')})`, `${fields.length}`));
+      rejected.push(Object.fromEntries(names.map((name, column) => [name, fields[column] ?? ''])));
       return;
     }
     const values: Record<string, unknown> = {};
@@ -114,7 +117,11 @@ export function readCsv<C extends Columns>(file: string, text: string, columns: 
       if (header[column] === names[column]) continue;
       const found = header[column] === undefined ? 'the end of the header' : show(header[column]!);
       const expected = names[column] === undefined ? `the header to end after ${names.length} columns` : `header column ${column + 1} to be "${names[column]}"`;
-      problems.push(problemAt(file, position(0, Math.min(column, header.length - 1)), undefined, expected, found, `the header must be exactly: ${names.join(',')}`));
+      // A header that ends early is pointed at just past its end.
+      const short = column >= header.length;
+      const at = position(0, short ? header.length - 1 : column);
+      if (short) at.column += header[header.length - 1]!.length;
+      problems.push(problemAt(file, at, undefined, expected, found, `the header must be exactly: ${names.join(',')}`));
       return false;
     }
     return true;
@@ -139,9 +146,9 @@ export function readCsv<C extends Columns>(file: string, text: string, columns: 
     },
   });
   // After a quoting error the record boundaries are csv-parse's guess: report only that.
-  if (structural.length > 0) return { records: [], problems: structural, rejected: [] };
+  if (structural.length > 0) return { records: [], problems: structural, rejected: [], complete: false };
   if (index !== located.offsets.length) throw new Error(`internal: ${file} has ${index} CSV records but ${located.offsets.length} were located`);
-  return { records, problems, rejected };
+  return { records, problems, rejected, complete: headerOk || index === 0 };
 }
 
 /**

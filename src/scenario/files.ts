@@ -32,15 +32,19 @@ type Row<F extends ScenarioFile> = CsvRecord<(typeof SCENARIO_FILES)[F]>;
  */
 export async function readScenarioEvents(dir: string, shownPath: (name: string) => string, problems: InputError[]): Promise<ScenarioEvent[]> {
   const rejected: Partial<Record<ScenarioFile, Record<string, string>[]>> = {};
+  /** Files that could not be read at all (absent, bad header or syntax): checks against them would only echo that. */
+  const unreadable = new Set<ScenarioFile>();
   const read = async <F extends ScenarioFile>(name: F, consume: (record: Row<F>) => void): Promise<void> => {
     const path = join(dir, name);
     if (!existsSync(path)) {
+      unreadable.add(name);
       problems.push(new InputError(shownPath(name), undefined, undefined, `expected the file ${name}, found none`, { hint: `create it with the header ${Object.keys(SCENARIO_FILES[name]).join(',')} (a header alone means no rows)` }));
       return;
     }
     const result = readCsv(shownPath(name), await readFile(path, 'utf8'), SCENARIO_FILES[name], consume);
     problems.push(...result.problems);
     rejected[name] = result.rejected;
+    if (!result.complete) unreadable.add(name);
   };
   const events: ScenarioEvent[] = [];
   const problem = (name: ScenarioFile, record: CsvRecord<Columns>, column: string, expected: string, found: string): void => {
@@ -138,7 +142,7 @@ export async function readScenarioEvents(dir: string, shownPath: (name: string) 
       const orderLines = lines.get(v.order_id);
       if (!orderLines) {
         // Its lines may all be rows already reported as bad: one problem is enough.
-        if (!rejected['order_lines.csv']?.some((line) => line.order_id === v.order_id)) {
+        if (!unreadable.has('order_lines.csv') && !rejected['order_lines.csv']?.some((line) => line.order_id === v.order_id)) {
           problem('orders.csv', record, 'order_id', `at least one line for order ${v.order_id} in order_lines.csv`, 'none');
         }
         return;
@@ -157,7 +161,7 @@ export async function readScenarioEvents(dir: string, shownPath: (name: string) 
 
   const badOrders = new Set((rejected['orders.csv'] ?? []).map((order) => order.order_id));
   for (const [orderId, line] of firstLineOf) {
-    if (!placed.has(orderId) && !badOrders.has(orderId) && !failed.has(orderId)) {
+    if (!placed.has(orderId) && !badOrders.has(orderId) && !failed.has(orderId) && !unreadable.has('orders.csv')) {
       problems.push(problemAt(shownPath('order_lines.csv'), { line, column: 1 }, 'order_id', 'the order_id of an OrderPlaced row in orders.csv', JSON.stringify(orderId)));
     }
   }

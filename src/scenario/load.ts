@@ -105,7 +105,7 @@ export async function loadScenario(nameOrDir: string): Promise<Scenario> {
 
   const settings = await readJson(join(dir, 'scenario.json'), fileOf('scenario.json'), problems);
   const parsedSettings = settings === undefined ? undefined : scenarioJsonSchema.safeParse(settings);
-  if (parsedSettings && !parsedSettings.success) problems.push(...zodProblems(fileOf('scenario.json'), parsedSettings.error));
+  if (parsedSettings && !parsedSettings.success) problems.push(...zodProblems(fileOf('scenario.json'), parsedSettings.error, settings));
   const businessDates = parsedSettings?.success ? parsedSettings.data.businessDates : [];
   if ([...businessDates].sort().join() !== businessDates.join() || new Set(businessDates).size !== businessDates.length) {
     problems.push(problemAt(fileOf('scenario.json'), undefined, 'businessDates', 'distinct dates in ascending order', JSON.stringify(businessDates)));
@@ -180,8 +180,12 @@ function positionOf(text: string, offset: number): Position {
   return { line: before.length, column: before[before.length - 1]!.length + 1 };
 }
 
-function zodProblems(file: string, error: z.ZodError): InputError[] {
-  return error.issues.map((issue) => problemAt(file, undefined, issue.path.join('.') || undefined, issue.message, 'something else'));
+function zodProblems(file: string, error: z.ZodError, input: unknown): InputError[] {
+  return error.issues.map((issue) => {
+    let found: unknown = input;
+    for (const part of issue.path) found = found !== null && typeof found === 'object' ? (found as Record<PropertyKey, unknown>)[part as PropertyKey] : undefined;
+    return problemAt(file, undefined, issue.path.join('.') || undefined, issue.message, found === undefined ? 'nothing' : JSON.stringify(found));
+  });
 }
 
 const expectedSchema = z.record(
@@ -201,7 +205,7 @@ async function readExpectedDifferences(path: string, shown: string, hasEvent: (i
   if (json === undefined) return {};
   const parsed = expectedSchema.safeParse(json);
   if (!parsed.success) {
-    problems.push(...zodProblems(shown, parsed.error));
+    problems.push(...zodProblems(shown, parsed.error, json));
     return {};
   }
   for (const [transform, differences] of Object.entries(parsed.data)) {
