@@ -119,6 +119,22 @@ describe('replay into Kafka', () => {
     }
   });
 
+  it('splits big batches into requests the broker accepts (one partition, 5000 events of ~400 bytes per batch)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dualrun-replay-kafka-big-'));
+    try {
+      await generateScenario({ out: dir, orders: 2400, customers: 50, seed: 'big-batch', days: 1 });
+      const big = await loadScenario(dir);
+      const prefix = prefixForTest();
+      // 5000 messages in one request would be ~2 MB, twice the broker's default message.max.bytes.
+      await replay({ events: big.events, kafka: { brokers: brokers(), topicPrefix: prefix, partitions: 1 }, batchSize: 5000 });
+      const orders = big.events.filter((event) => entityOf(event.event.type) === 'orders').length;
+      expect(orders).toBeGreaterThan(5000);
+      expect(await messagesHeld(`${prefix}.orders`)).toBe(orders);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses topics that hold messages, and recreates them with reset', async () => {
     const scenario = await loadScenario('duplicates');
     const prefix = prefixForTest();
