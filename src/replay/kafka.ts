@@ -19,6 +19,15 @@ export interface KafkaTarget {
 }
 
 export const DEFAULT_PARTITIONS = 3;
+/** Upper bounds of one produce request (messages, approximate bytes). */
+const SEND_MESSAGES = 1000;
+const SEND_BYTES = 512 * 1024;
+
+function approximateSize(message: Message): number {
+  let size = 64 + (typeof message.key === 'string' ? message.key.length : 0) + (typeof message.value === 'string' ? message.value.length : 0);
+  for (const [name, value] of Object.entries(message.headers ?? {})) size += name.length + String(value).length + 8;
+  return size;
+}
 
 export interface Publisher {
   topics: Record<Entity, string>;
@@ -52,26 +61,42 @@ export async function openPublisher(target: KafkaTarget, { reset, continuing, lo
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await connect(producer, target.brokers);
   const counts: Publisher['counts'] = Object.fromEntries(Object.values(topics).map((topic) => [topic, { messages: 0, tombstones: 0 }]));
+  const sendOnce = async (send: { topic: string; message: Message }[]): Promise<void> => {
+    const byTopic = new Map<string, Message[]>();
+    for (const { topic, message } of send) {
+      let messages = byTopic.get(topic);
+      if (!messages) byTopic.set(topic, (messages = []));
+      messages.push(message);
+    }
+    try {
+      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    } catch (error) {
+      throw new UnavailableError(`kafka ${target.brokers.join(',')}`, `publishing ${send.length} events failed: ${messageOf(error)}`, { cause: error, hint: 'check the broker runs and the topics exist; rerun with --reset' });
+    }
+    for (const [topic, messages] of byTopic) {
+      counts[topic]!.messages += messages.length;
+      counts[topic]!.tombstones += messages.filter((message) => message.value === null).length;
+    }
+  };
   return {
     topics,
     counts,
     async publish(events) {
-      const byTopic = new Map<string, Message[]>();
+      // Sends stay far below the broker's message.max.bytes (1 MiB per partition batch by default), and
+      // kafkajs encodes small requests faster than big ones; one request in flight keeps per-key order.
+      let send: { topic: string; message: Message }[] = [];
+      let bytes = 0;
       for (const scenarioEvent of events) {
-        const topic = topics[entityOf(scenarioEvent.event.type)];
-        let messages = byTopic.get(topic);
-        if (!messages) byTopic.set(topic, (messages = []));
-        messages.push(toMessage(scenarioEvent));
+        const message = toMessage(scenarioEvent);
+        send.push({ topic: topics[entityOf(scenarioEvent.event.type)], message });
+        bytes += approximateSize(message);
+        if (send.length >= SEND_MESSAGES || bytes >= SEND_BYTES) {
+          await sendOnce(send);
+          send = [];
+          bytes = 0;
+        }
       }
-      try {
-        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-      } catch (error) {
-        throw new UnavailableError(`kafka ${target.brokers.join(',')}`, `publishing ${events.length} events failed: ${messageOf(error)}`, { cause: error, hint: 'check the broker runs and the topics exist; rerun with --reset' });
-      }
-      for (const [topic, messages] of byTopic) {
-        counts[topic]!.messages += messages.length;
-        counts[topic]!.tombstones += messages.filter((message) => message.value === null).length;
-      }
+      if (send.length > 0) await sendOnce(send);
     },
     close: () => producer.disconnect(),
   };
