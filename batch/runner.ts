@@ -105,15 +105,24 @@ async function runOne(options: RunBatchOptions, transform: Transform): Promise<R
   }
 }
 
-/** Replaces the date's rows (or the whole table) with the transformation's SELECT, inside `trx`. */
-async function writeOutput(trx: Knex.Transaction, transform: Transform, ctx: BatchContext): Promise<number> {
+/** The two statements that replace an output: DELETE the date's rows (or all), then INSERT … SELECT. */
+export function outputStatements(knex: Knex, transform: Transform, ctx: BatchContext): { remove: Knex.QueryBuilder; insert: Knex.Raw } {
   const table = outputTableOf(transform);
-  const replaced = transform.dateColumn ? trx(table).where(transform.dateColumn, ctx.businessDate) : trx(table);
-  await replaced.delete();
+  const remove = (transform.dateColumn ? knex(table).where(transform.dateColumn, ctx.businessDate) : knex(table)).delete();
   const { sql, bindings } = transform.batch(ctx).toSQL();
   const columns = transform.columns.map((column) => column.name);
-  const result: unknown = await trx.raw(`INSERT INTO ?? (??) ${sql}`, [table, columns, ...bindings]);
-  return affectedRows(result) ?? Number((await trx(table).modify((query) => void (transform.dateColumn && query.where(transform.dateColumn, ctx.businessDate))).count({ n: '*' }))[0]?.n);
+  return { remove, insert: knex.raw(`INSERT INTO ?? (??) ${sql}`, [table, columns, ...bindings]) };
+}
+
+/** Replaces the date's rows (or the whole table) with the transformation's SELECT, inside `trx`. */
+async function writeOutput(trx: Knex.Transaction, transform: Transform, ctx: BatchContext): Promise<number> {
+  const { remove, insert } = outputStatements(trx, transform, ctx);
+  await remove;
+  const written = affectedRows(await insert);
+  if (written !== undefined) return written;
+  const count = trx(outputTableOf(transform)).count({ n: '*' });
+  if (transform.dateColumn) count.where(transform.dateColumn, ctx.businessDate);
+  return Number(((await count) as { n: unknown }[])[0]?.n);
 }
 
 /** Rows an INSERT wrote, from whichever shape the driver answers with (pg, PGlite, mysql2). */
