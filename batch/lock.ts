@@ -21,7 +21,11 @@ export function advisoryKey(name: string): string {
   return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
 }
 
-export const lockName = (transform: string, businessDate: string): string => `dualrun:${transform}:${businessDate}`;
+/** MariaDB lock names are at most 64 characters: long ones are shortened to a hash. */
+export function lockName(transform: string, businessDate: string): string {
+  const name = `dualrun:${transform}:${businessDate}`;
+  return name.length <= 64 ? name : `dualrun:${createHash('sha256').update(name).digest('hex').slice(0, 48)}`;
+}
 
 interface KnexClient {
   acquireConnection(): Promise<unknown>;

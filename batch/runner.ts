@@ -13,7 +13,7 @@ import { cutoffFor, dayBounds } from '../src/domain/time.ts';
 import type { Logger } from '../src/logger.ts';
 import type { BatchContext, Transform } from '../src/transforms/contract.ts';
 import { LockHeldError, wrapBatchError } from './errors.ts';
-import { ensureHistoryTable, ensureOutputTable, outputTableOf } from './tables.ts';
+import { HISTORY_TABLE, ensureHistoryTable, ensureOutputTable, outputTableOf } from './tables.ts';
 import { failAbandoned, hasSucceeded, recordFailure, recordStart, recordSuccess, sweepAbandoned } from './history.ts';
 import { lockName, tryLock } from './lock.ts';
 
@@ -56,7 +56,7 @@ export async function runBatch(options: RunBatchOptions): Promise<RunOutcome[]> 
   const { db, engine, logger } = options;
   parseBusinessDate(options.businessDate);
   await ensureHistoryTable(db).catch((error: unknown) => {
-    throw wrapBatchError(error, 'dualrun_batch_runs');
+    throw wrapBatchError(error, HISTORY_TABLE);
   });
   await sweepAbandoned(db, engine, logger);
   const outcomes: RunOutcome[] = [];

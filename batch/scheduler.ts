@@ -13,7 +13,8 @@ import type { Engine } from '../src/db.ts';
 import { businessDay, cutoffFor, nextDate } from '../src/domain/time.ts';
 import type { Logger } from '../src/logger.ts';
 import type { Transform } from '../src/transforms/contract.ts';
-import { ensureHistoryTable } from './tables.ts';
+import { wrapBatchError } from './errors.ts';
+import { HISTORY_TABLE, ensureHistoryTable } from './tables.ts';
 import { succeededPairs } from './history.ts';
 import { runBatch, type RunOutcome } from './runner.ts';
 
@@ -70,7 +71,9 @@ export class Scheduler {
 
   /** Runs a catch-up pass now and starts listening to ticks. */
   async start(): Promise<void> {
-    await ensureHistoryTable(this.options.db);
+    await ensureHistoryTable(this.options.db).catch((error: unknown) => {
+      throw wrapBatchError(error, HISTORY_TABLE);
+    });
     this.options.ticks.start(() => this.tick());
     this.tick();
   }
