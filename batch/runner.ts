@@ -55,10 +55,12 @@ export function parseBusinessDate(value: string, where = '--date'): string {
 export async function runBatch(options: RunBatchOptions): Promise<RunOutcome[]> {
   const { db, engine, logger } = options;
   parseBusinessDate(options.businessDate);
-  await ensureHistoryTable(db).catch((error: unknown) => {
+  try {
+    await ensureHistoryTable(db);
+    await sweepAbandoned(db, engine, logger);
+  } catch (error) {
     throw wrapBatchError(error, HISTORY_TABLE);
-  });
-  await sweepAbandoned(db, engine, logger);
+  }
   const outcomes: RunOutcome[] = [];
   for (const transform of options.transforms) {
     if (options.signal?.aborted) break;
