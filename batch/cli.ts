@@ -30,7 +30,8 @@ Options:
   --db             the legacy database: postgres://…, mysql://…, pglite:/folder or pglite:memory
                    (default DATABASE_URL, else embedded PGlite in <DUALRUN_CACHE_DIR>/pglite)
   --cutoff-time    the run sees orders that arrived by this local time on the next day (default 02:00)
-  --cron           when the alarm rings (default "0 2 * * *"); every ring runs all due dates missing from history
+  --cron           when the alarm rings (default "0 2 * * *"); every ring runs all due dates missing from history.
+                   An hourly ring is added as a safety net: node-cron skips 02:00 on the spring DST night
   --tz             the cron's time zone (default Europe/Stockholm)
   --catch-up-days  how many past business dates the scheduler keeps complete (default 3)
   --json           machine-readable output on stdout

@@ -24,14 +24,22 @@ export interface TickSource {
   stop(): void;
 }
 
-export function cronTicks(expression: string, timeZone: string): TickSource {
-  let task: ScheduledTask | undefined;
+/**
+ * node-cron as the alarm clock: the user's expression, plus an hourly safety net. node-cron 4 never
+ * fires "0 2 * * *" on the spring DST night (02:00 does not exist in Stockholm), which would leave
+ * that night's run to the next night; the hourly tick runs it at 03:00. Extra ticks are harmless:
+ * a pass runs only dates that are due and missing.
+ */
+export function cronTicks(expression: string, timeZone: string, safetyNet: string | undefined = '0 * * * *'): TickSource {
+  let tasks: ScheduledTask[] = [];
   return {
     start(onTick) {
-      task = cron.schedule(expression, () => onTick(), { timezone: timeZone, name: 'dualrun-batch', noOverlap: true });
+      const expressions = safetyNet && safetyNet !== expression ? [expression, safetyNet] : [expression];
+      tasks = expressions.map((pattern, index) => cron.schedule(pattern, () => onTick(), { timezone: timeZone, name: `dualrun-batch-${index}`, noOverlap: true }));
     },
     stop() {
-      void task?.destroy();
+      for (const task of tasks) void task.destroy();
+      tasks = [];
     },
   };
 }
