@@ -7,8 +7,10 @@
  * Rules: an order counts on the business day of placed_at, in its customer's region; cancelled and
  * deleted orders do not count; revenue_eur sums the orders' net_amount_eur (see orders_enriched).
  */
-import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
+import { BUSINESS_TIME_ZONE, businessDay } from '../domain/time.ts';
 import type { TransformContract } from './contract.ts';
+import { aggregateBy, count, fromOrders, sumMoney, tumblingDay } from './stream-dsl.ts';
+import { amountInEur, orderNetAmount, rateToEur } from './stream-shop.ts';
 
 export const dailyRevenueByRegionContract = {
   name: 'daily_revenue_by_region',
@@ -23,3 +25,19 @@ export const dailyRevenueByRegionContract = {
   ],
   time: { eventTimeField: 'placedAt', window: 'day', graceMs: 30 * 60_000, timeZone: BUSINESS_TIME_ZONE },
 } as const satisfies TransformContract;
+
+// The streaming half: tumbling business-day windows by placed_at, 30 min grace, per customer region
+// as it stood when the order was processed; orders of unknown customers have no region and no row.
+export const dailyRevenueByRegionStream = aggregateBy(
+  fromOrders({ joins: { customers: 'latest', fxRates: 'latest' }, filter: (view) => view.status !== 'cancelled' }),
+  {
+    flatMap: (view, tables) => {
+      const customer = tables.get('customers', view.order.customerId);
+      if (!customer) return [];
+      const revenue = amountInEur(orderNetAmount(view.order), rateToEur(view, tables)) ?? '0.00';
+      return [{ key: { business_date: businessDay(view.order.placedAt), region: customer.region }, values: { revenue_eur: revenue } }];
+    },
+    window: tumblingDay(BUSINESS_TIME_ZONE, dailyRevenueByRegionContract.time.graceMs, (view) => view.order.placedAt),
+    aggregations: { order_count: count(), revenue_eur: sumMoney('revenue_eur') },
+  },
+);

@@ -5,6 +5,7 @@
  */
 import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
 import type { TransformContract } from './contract.ts';
+import { fromOrders, upsertPerOrder } from './stream-dsl.ts';
 
 export const orderStatusCurrentContract = {
   name: 'order_status_current',
@@ -17,3 +18,10 @@ export const orderStatusCurrentContract = {
   ],
   time: { eventTimeField: 'eventTime', window: 'none', graceMs: 0, timeZone: BUSINESS_TIME_ZONE },
 } as const satisfies TransformContract;
+
+// The streaming half: folds every status event and tombstone of an order; a delete removes the row.
+export const orderStatusCurrentStream = upsertPerOrder(fromOrders(), ({ order, status }) => ({
+  order_id: order.orderId,
+  customer_id: order.customerId,
+  status,
+}));

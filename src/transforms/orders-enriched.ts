@@ -8,7 +8,9 @@
  * the order currency on the order's business date (EUR is 1; no rate → NULL). Deleted orders are absent;
  * cancelled orders are kept (their status is order_status_current's business).
  */
-import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
+import { BUSINESS_TIME_ZONE, businessDay } from '../domain/time.ts';
+import { fromOrders, upsertPerOrder } from './stream-dsl.ts';
+import { amountInEur, orderNetAmount, outputInstant, rateToEur } from './stream-shop.ts';
 import type { TransformContract } from './contract.ts';
 
 export const ordersEnrichedContract = {
@@ -30,3 +32,23 @@ export const ordersEnrichedContract = {
   ],
   time: { eventTimeField: 'placedAt', window: 'none', graceMs: 0, timeZone: BUSINESS_TIME_ZONE },
 } as const satisfies TransformContract;
+
+// The streaming half: one row per order, joined to the customer and the FX rate as they stood when
+// the order was processed (arrival order), upserted by order id; a delete removes the row.
+export const ordersEnrichedStream = upsertPerOrder(fromOrders({ joins: { customers: 'latest', fxRates: 'latest' } }), (view, tables) => {
+  const { order } = view;
+  const customer = tables.get('customers', order.customerId);
+  const netAmount = orderNetAmount(order);
+  return {
+    order_id: order.orderId,
+    business_date: businessDay(order.placedAt),
+    customer_id: order.customerId,
+    placed_at: outputInstant(order.placedAt),
+    currency: order.currency,
+    region: customer?.region ?? null,
+    tier: customer?.tier ?? null,
+    line_count: order.lines.length,
+    net_amount: netAmount,
+    net_amount_eur: amountInEur(netAmount, rateToEur(view, tables)),
+  };
+});
