@@ -16,6 +16,7 @@ interface CommandEntry {
 /** Each runner's CLI lives with the runner; src/ reaches it only through these lazy imports. */
 export const commands: Record<string, CommandEntry> = {
   kafka: { summary: 'start, stop or inspect the local Apache Kafka broker', load: () => import('../../streaming/broker/cli.ts') },
+  stream: { summary: 'run the Kafka streaming job (exactly-once in effect), or show its lag and figures', load: () => import('../../streaming/cli.ts') },
 };
 
 export const overview = (): string => `dualrun — run a legacy nightly batch job and its Kafka streaming replacement side by side,
