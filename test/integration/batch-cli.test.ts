@@ -59,15 +59,15 @@ describe('dualrun batch CLI', () => {
 
   it('exits 5 naming the table when a source table is missing (PGlite, empty database)', async () => {
     const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--transform', 'order_status_current', '--db', pglite.url]);
-    expect(result.code).toBe(ExitCode.schema);
     expect(result.stderr).toContain('error: table orders: source table orders does not exist (needed for batch_order_status_current)');
+    expect(result.code).toBe(ExitCode.schema);
   });
 
   it('exits 5 naming table and column when a source column is missing (MariaDB)', async () => {
     await mysql.db.schema.alterTable('customers', (table) => table.dropColumn('tier'));
     const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--transform', 'orders_enriched', '--db', mysql.url]);
-    expect(result.code).toBe(ExitCode.schema);
     expect(result.stderr).toContain('error: table customers: column tier does not exist in customers (needed for batch_orders_enriched)');
+    expect(result.code).toBe(ExitCode.schema);
     const runs = await listRuns(mysql.db);
     expect(runs.map((run) => [run.transform, run.status])).toEqual([['orders_enriched', 'failed']]);
   });
