@@ -1,4 +1,4 @@
-// The batch side on the shared scenarios, on every engine: for each business date, replay the legacy
+// The batch side on the shared scenarios (baseline, customer-moves, dst-boundary, cancellations-and-deletes), on every engine: for each business date, replay the legacy
 // database to that date's cut-off (no Kafka) and run the batch; the rows are worked out by hand below
 // from the fixtures' CSV files (times UTC; business days in Europe/Stockholm).
 import { afterAll, describe, expect, it } from 'vitest';
@@ -136,6 +136,38 @@ const expected: Record<string, Expected> = {
       ['C4', 2, 0, '28.50', '2024-10-27T00:30:00.000Z', '2024-10-27T22:40:00.000Z'],
     ],
     status: [['T1', 'C1', 'shipped'], ['T2', 'C2', 'placed'], ['T3', 'C3', 'placed'], ['T4', 'C4', 'placed'], ['T5', 'C1', 'placed'], ['T6', 'C2', 'placed'], ['T7', 'C3', 'placed'], ['T8', 'C4', 'placed'], ['T9', 'C1', 'placed']],
+  },
+  // Summer; all EUR. The 1st's run (cut-off 2 July 00:00Z) sees X1 and X3 cancelled, X2 paid, X4 placed; the 2nd's run
+  // (cut-off 3 July 00:00Z) sees X2 cancelled, X4 and X5 hard-deleted, customer C3 hard-deleted after X7, X6 shipped.
+  // The 1st's dated rows keep X4 (deleted only later). X7's customer is gone: NULL region/tier, region 'unknown'.
+  'cancellations-and-deletes': {
+    dated: {
+      '2024-07-01': {
+        orders_enriched: [
+          ['X1', '2024-07-01', 'C1', '2024-07-01T08:00:00.000Z', 'EUR', 'north', 'gold', 1, '20.00', '20.00'],
+          ['X2', '2024-07-01', 'C2', '2024-07-01T09:00:00.000Z', 'EUR', 'south', 'silver', 1, '17.00', '17.00'],
+          ['X3', '2024-07-01', 'C3', '2024-07-01T10:00:00.000Z', 'EUR', 'east', 'standard', 1, '40.00', '40.00'],
+          ['X4', '2024-07-01', 'C4', '2024-07-01T11:00:00.000Z', 'EUR', 'west', 'gold', 2, '28.50', '28.50'],
+        ],
+        daily_revenue_by_region: [['2024-07-01', 'south', 1, '17.00'], ['2024-07-01', 'west', 1, '28.50']],
+        product_sales_daily: [['2024-07-01', 'P1', 'coffee', 1, 1, '20.00'], ['2024-07-01', 'P4', 'accessories', 3, 2, '25.50']],
+      },
+      '2024-07-02': {
+        orders_enriched: [
+          ['X6', '2024-07-02', 'C4', '2024-07-02T09:30:00.000Z', 'EUR', 'west', 'gold', 1, '25.50', '25.50'],
+          ['X7', '2024-07-02', 'C3', '2024-07-02T09:00:00.000Z', 'EUR', null, null, 1, '20.00', '20.00'],
+        ],
+        daily_revenue_by_region: [['2024-07-02', 'unknown', 1, '20.00'], ['2024-07-02', 'west', 1, '25.50']],
+        product_sales_daily: [['2024-07-02', 'P1', 'coffee', 1, 1, '20.00'], ['2024-07-02', 'P4', 'accessories', 3, 1, '25.50']],
+      },
+    },
+    lifetime: [
+      ['C1', 0, 1, '0.00', null, null],
+      ['C2', 0, 1, '0.00', null, null],
+      ['C3', 1, 1, '20.00', '2024-07-02T09:00:00.000Z', '2024-07-02T09:00:00.000Z'],
+      ['C4', 1, 0, '25.50', '2024-07-02T09:30:00.000Z', '2024-07-02T09:30:00.000Z'],
+    ],
+    status: [['X1', 'C1', 'cancelled'], ['X2', 'C2', 'cancelled'], ['X3', 'C3', 'cancelled'], ['X6', 'C4', 'shipped'], ['X7', 'C3', 'placed']],
   },
 };
 
