@@ -90,7 +90,7 @@ async function runCommand(ctx: CommandContext): Promise<number> {
   const { db, engine } = await openDatabase(ctx, values.db);
   try {
     ctx.progress(`batch ${businessDate}: ${chosen.length} transformation(s) on ${engine}`);
-    const outcomes = await runBatch({ db, engine, transforms: chosen, businessDate, logger: ctx.logger, ...(cutoffTime ? { cutoffTime } : {}), onProgress: (outcome) => ctx.progress(describeOutcome(outcome)) });
+    const outcomes = await runBatch({ db, engine, transforms: chosen, businessDate, logger: ctx.logger, ...(cutoffTime ? { cutoffTime } : {}), onStart: (name) => ctx.progress(`${name.padEnd(24)} ${businessDate} running…`), onProgress: (outcome) => ctx.progress(describeOutcome(outcome)) });
     if (values.json) ctx.out(JSON.stringify(outcomes.map(outcomeJson)));
     else for (const outcome of outcomes) if (outcome.status === 'succeeded') ctx.out(describeOutcome(outcome));
     const firstProblem = outcomes.find((outcome): outcome is Extract<RunOutcome, { error: unknown }> => 'error' in outcome);

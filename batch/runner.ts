@@ -31,6 +31,8 @@ export interface RunBatchOptions {
   /** Checked before each transformation: once aborted, the rest are not started (the current one finishes). */
   signal?: AbortSignal;
   onProgress?: (outcome: RunOutcome) => void;
+  /** Called as each transformation starts (long runs show what they are doing). */
+  onStart?: (transform: string, businessDate: string) => void;
   /** Skip a transformation whose date has already succeeded (checked under its lock): the scheduler's catch-up. */
   onlyMissing?: boolean;
 }
@@ -64,6 +66,7 @@ export async function runBatch(options: RunBatchOptions): Promise<RunOutcome[]> 
   const outcomes: RunOutcome[] = [];
   for (const transform of options.transforms) {
     if (options.signal?.aborted) break;
+    options.onStart?.(transform.name, options.businessDate);
     const outcome = await runOne(options, transform);
     outcomes.push(outcome);
     options.onProgress?.(outcome);
