@@ -13,7 +13,7 @@ import { cutoffFor, dayBounds } from '../src/domain/time.ts';
 import type { Logger } from '../src/logger.ts';
 import type { BatchContext, Transform } from '../src/transforms/contract.ts';
 import { LockHeldError, wrapBatchError } from './errors.ts';
-import { ensureHistoryTable, ensureOutputTable, outputTableOf } from './tables.ts';
+import { HISTORY_TABLE, ensureHistoryTable, ensureOutputTable, outputTableOf } from './tables.ts';
 import { failAbandoned, hasSucceeded, recordFailure, recordStart, recordSuccess, sweepAbandoned } from './history.ts';
 import { lockName, tryLock } from './lock.ts';
 
@@ -31,6 +31,8 @@ export interface RunBatchOptions {
   /** Checked before each transformation: once aborted, the rest are not started (the current one finishes). */
   signal?: AbortSignal;
   onProgress?: (outcome: RunOutcome) => void;
+  /** Called as each transformation starts (long runs show what they are doing). */
+  onStart?: (transform: string, businessDate: string) => void;
   /** Skip a transformation whose date has already succeeded (checked under its lock): the scheduler's catch-up. */
   onlyMissing?: boolean;
 }
@@ -55,13 +57,16 @@ export function parseBusinessDate(value: string, where = '--date'): string {
 export async function runBatch(options: RunBatchOptions): Promise<RunOutcome[]> {
   const { db, engine, logger } = options;
   parseBusinessDate(options.businessDate);
-  await ensureHistoryTable(db).catch((error: unknown) => {
-    throw wrapBatchError(error, 'dualrun_batch_runs');
-  });
-  await sweepAbandoned(db, engine, logger);
+  try {
+    await ensureHistoryTable(db);
+    await sweepAbandoned(db, engine, logger);
+  } catch (error) {
+    throw wrapBatchError(error, HISTORY_TABLE);
+  }
   const outcomes: RunOutcome[] = [];
   for (const transform of options.transforms) {
     if (options.signal?.aborted) break;
+    options.onStart?.(transform.name, options.businessDate);
     const outcome = await runOne(options, transform);
     outcomes.push(outcome);
     options.onProgress?.(outcome);
@@ -105,15 +110,24 @@ async function runOne(options: RunBatchOptions, transform: Transform): Promise<R
   }
 }
 
-/** Replaces the date's rows (or the whole table) with the transformation's SELECT, inside `trx`. */
-async function writeOutput(trx: Knex.Transaction, transform: Transform, ctx: BatchContext): Promise<number> {
+/** The two statements that replace an output: DELETE the date's rows (or all), then INSERT … SELECT. */
+export function outputStatements(knex: Knex, transform: Transform, ctx: BatchContext): { remove: Knex.QueryBuilder; insert: Knex.Raw } {
   const table = outputTableOf(transform);
-  const replaced = transform.dateColumn ? trx(table).where(transform.dateColumn, ctx.businessDate) : trx(table);
-  await replaced.delete();
+  const remove = (transform.dateColumn ? knex(table).where(transform.dateColumn, ctx.businessDate) : knex(table)).delete();
   const { sql, bindings } = transform.batch(ctx).toSQL();
   const columns = transform.columns.map((column) => column.name);
-  const result: unknown = await trx.raw(`INSERT INTO ?? (??) ${sql}`, [table, columns, ...bindings]);
-  return affectedRows(result) ?? Number((await trx(table).modify((query) => void (transform.dateColumn && query.where(transform.dateColumn, ctx.businessDate))).count({ n: '*' }))[0]?.n);
+  return { remove, insert: knex.raw(`INSERT INTO ?? (??) ${sql}`, [table, columns, ...bindings]) };
+}
+
+/** Replaces the date's rows (or the whole table) with the transformation's SELECT, inside `trx`. */
+async function writeOutput(trx: Knex.Transaction, transform: Transform, ctx: BatchContext): Promise<number> {
+  const { remove, insert } = outputStatements(trx, transform, ctx);
+  await remove;
+  const written = affectedRows(await insert);
+  if (written !== undefined) return written;
+  const count = trx(outputTableOf(transform)).count({ n: '*' });
+  if (transform.dateColumn) count.where(transform.dateColumn, ctx.businessDate);
+  return Number(((await count) as { n: unknown }[])[0]?.n);
 }
 
 /** Rows an INSERT wrote, from whichever shape the driver answers with (pg, PGlite, mysql2). */
