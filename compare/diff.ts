@@ -69,20 +69,19 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
 
   // One aggregation per side: NULL keys, unsettled rows, duplicate keys (counts and examples).
   const sideStats = async (table: string, side: 'left' | 'right'): Promise<{ stats: SideStats; dupExamples: KeyFinding['examples']; nullExamples: KeyFinding['examples'] }> => {
-    await duck.run(
-      `CREATE OR REPLACE TEMP TABLE ${prefix}_${side}_keys AS SELECT ${keyExprs.join(', ')}, (${keyNull}) AS nullkey, (${unsettled}) AS unsettled, count(*) AS n FROM ${ident(table)} t GROUP BY ALL`,
-    );
+    // Aggregated without materialising the groups; the groups are re-read only for examples, when there are findings.
+    const groups = `SELECT ${keyExprs.join(', ')}, (${keyNull}) AS nullkey, (${unsettled}) AS unsettled, count(*) AS n FROM ${ident(table)} t GROUP BY ALL`;
     const [row] = await duck.rows<Record<string, string | number | null>>(
       `SELECT coalesce(sum(n), 0) AS total, coalesce(sum(n) FILTER (WHERE nullkey), 0) AS nullKeyRows,
               coalesce(sum(n) FILTER (WHERE unsettled AND NOT nullkey), 0) AS unsettledRows,
               coalesce(sum(n) FILTER (WHERE NOT nullkey AND NOT unsettled), 0) AS eligibleRows,
               count(*) FILTER (WHERE n > 1 AND NOT nullkey AND NOT unsettled) AS duplicateKeys,
               coalesce(sum(n) FILTER (WHERE n > 1 AND NOT nullkey AND NOT unsettled), 0) AS duplicateRows
-         FROM ${prefix}_${side}_keys`,
+         FROM (${groups})`,
     );
     const stats = Object.fromEntries(Object.entries(row ?? {}).map(([name, value]) => [name, Number(value ?? 0)])) as unknown as SideStats;
     const examples = async (where: string) =>
-      (await duck.rows<Record<string, unknown>>(`SELECT * FROM ${prefix}_${side}_keys WHERE ${where} ORDER BY n DESC, ${plan.key.map((_, i) => `k${i}`).join(', ')} LIMIT ${EXAMPLES}`)).map((example) => ({
+      (await duck.rows<Record<string, unknown>>(`SELECT * FROM (${groups}) WHERE ${where} ORDER BY n DESC, ${plan.key.map((_, i) => `k${i}`).join(', ')} LIMIT ${EXAMPLES}`)).map((example) => ({
         side,
         key: Object.fromEntries(plan.key.map((column, i) => [column.name, example[`k${i}`]])),
         rows: Number(example.n),
@@ -125,39 +124,51 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   };
 }
 
-/** The FULL OUTER JOIN, keeping only rows that are not an exact match. */
+/**
+ * The FULL OUTER JOIN, keeping only rows that are not an exact match. Sides carry raw values; a value is
+ * normalised only when its raw text differs from the other side's (CASE evaluates lazily), and the
+ * differences' extras (numeric gaps, text for the report) are computed after the filter, on the few rows left.
+ */
 function joinSql(request: CompareRequest, plan: ColumnPlan, rowsTable: string, keyNull: string, unsettled: string, pairDuplicates: boolean): string {
   const side = (table: string) => {
-    const keys = plan.key.map((column, i) => `CAST(${normalized(column, 't')} AS VARCHAR) AS k${i}`);
-    const values = plan.values.map((column, i) => `${normalized(column, 't')} AS v${i}`);
+    const keys = plan.key.map((column, i) => `${column.kind === 'string' && !column.rule.trim && !column.rule.caseInsensitive ? `CAST(t.${ident(column.name)} AS VARCHAR)` : `CAST(${normalized(column, 't')} AS VARCHAR)`} AS k${i}`);
     const raws = plan.values.map((column, i) => `t.${ident(column.name)} AS raw${i}`);
     // Duplicates are paired by multiplicity: the n-th copy of a key meets the n-th on the other side,
-    // copies ordered by their values so identical copies pair up whatever the row order.
+    // copies ordered by their normalised values so identical copies pair up whatever the row order.
     const ordinal = pairDuplicates
-      ? `row_number() OVER (PARTITION BY ${plan.key.map((_, i) => `k${i}`).join(', ')} ORDER BY ${plan.values.map((_, i) => `v${i}`).join(', ') || '1'}) AS dup`
+      ? `row_number() OVER (PARTITION BY ${plan.key.map((_, i) => `k${i}`).join(', ')} ORDER BY ${plan.values.map((column) => normalized(column, 't')).join(', ') || '1'}) AS dup`
       : '1 AS dup';
-    const inner = `SELECT ${[...keys, ...values, ...raws].join(', ')} FROM ${ident(table)} t WHERE NOT (${keyNull}) AND NOT (${unsettled})`;
-    return `SELECT *, ${ordinal} FROM (${inner})`;
+    return `SELECT ${[...keys, ...raws, ordinal].join(', ')} FROM ${ident(table)} t WHERE NOT (${keyNull}) AND NOT (${unsettled})`;
   };
   const on = [...plan.key.map((_, i) => `l.k${i} = r.k${i}`), 'l.dup = r.dup'].join(' AND ');
-  const statuses = plan.values.map((column: ComparedColumn, i) => `${statusSql(column, `l.v${i}`, `r.v${i}`)} AS s${i}`);
-  const diffs = plan.values.flatMap((column, i) =>
-    column.kind === 'number'
-      ? [`abs(l.v${i} - r.v${i}) AS ad${i}`, `CASE WHEN greatest(abs(l.v${i}), abs(r.v${i})) = 0 THEN 0 ELSE CAST(abs(l.v${i} - r.v${i}) AS DOUBLE) / CAST(greatest(abs(l.v${i}), abs(r.v${i})) AS DOUBLE) END AS rd${i}`]
-      : [],
-  );
+  const asValue = (column: ComparedColumn, alias: string, i: number) => normalized({ ...column, name: `raw${i}` }, alias);
+  const statuses = plan.values.map((column: ComparedColumn, i) => {
+    const full = statusSql(column, asValue(column, 'l', i), asValue(column, 'r', i));
+    return `CASE WHEN l.raw${i} = r.raw${i} THEN 0 ELSE ${full} END AS s${i}`;
+  });
+  const extras = plan.values.flatMap((column, i) => {
+    const text = [`CAST(l${i} AS VARCHAR) AS l${i}`, `CAST(r${i} AS VARCHAR) AS r${i}`];
+    if (column.kind !== 'number') return text;
+    const a = normalized({ ...column, name: `l${i}` }, 'f');
+    const b = normalized({ ...column, name: `r${i}` }, 'f');
+    return [...text, `abs(${a} - ${b}) AS ad${i}`, `CASE WHEN greatest(abs(${a}), abs(${b})) = 0 THEN 0 ELSE CAST(abs(${a} - ${b}) AS DOUBLE) / CAST(greatest(abs(${a}), abs(${b})) AS DOUBLE) END AS rd${i}`];
+  });
   const maxStatus = plan.values.length > 0 ? `greatest(${plan.values.map((_, i) => `s${i}`).join(', ')})` : '0';
+  const keyColumns = plan.key.map((_, i) => `k${i}`).join(', ');
+  const statusColumns = plan.values.map((_, i) => `s${i}`);
   return `CREATE OR REPLACE TEMP TABLE ${rowsTable} AS
     WITH l AS (${side(request.leftTable)}), r AS (${side(request.rightTable)}),
     j AS (
       SELECT ${plan.key.map((_, i) => `coalesce(l.k${i}, r.k${i}) AS k${i}`).join(', ')}, coalesce(l.dup, r.dup) AS dup,
-             l.k0 IS NOT NULL AS has_l, r.k0 IS NOT NULL AS has_r,
-             ${[...statuses, ...diffs].join(', ') || 'NULL AS none'},
-             ${plan.values.flatMap((_, i) => [`CAST(l.raw${i} AS VARCHAR) AS l${i}`, `CAST(r.raw${i} AS VARCHAR) AS r${i}`]).join(', ') || 'NULL AS none2'}
+             l.k0 IS NOT NULL AS has_l, r.k0 IS NOT NULL AS has_r
+             ${statuses.length > 0 ? `, ${statuses.join(', ')}` : ''}
+             ${plan.values.length > 0 ? `, ${plan.values.flatMap((_, i) => [`l.raw${i} AS l${i}`, `r.raw${i} AS r${i}`]).join(', ')}` : ''}
         FROM l FULL OUTER JOIN r ON ${on}
-    )
-    SELECT *, CASE WHEN NOT has_r THEN 'onlyLeft' WHEN NOT has_l THEN 'onlyRight' WHEN ${maxStatus} = 2 THEN 'mismatch' ELSE 'withinTolerance' END AS cat
-      FROM j WHERE NOT (has_l AND has_r AND ${maxStatus} = 0)`;
+    ),
+    f AS (SELECT * FROM j WHERE NOT (has_l AND has_r AND ${maxStatus} = 0))
+    SELECT ${[keyColumns, 'dup', 'has_l', 'has_r', ...statusColumns, ...extras].join(', ')},
+           CASE WHEN NOT has_r THEN 'onlyLeft' WHEN NOT has_l THEN 'onlyRight' WHEN ${maxStatus} = 2 THEN 'mismatch' ELSE 'withinTolerance' END AS cat
+      FROM f`;
 }
 
 async function countCategories(duck: Duck, rowsTable: string, leftEligible: number): Promise<Counts> {
