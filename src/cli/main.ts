@@ -15,8 +15,10 @@ interface CommandEntry {
 
 /** Each runner's CLI lives with the runner; src/ reaches it only through these lazy imports. */
 export const commands: Record<string, CommandEntry> = {
+  batch: { summary: 'run the legacy batch transformations for a date, schedule them nightly, show run history', load: () => import('../../batch/cli.ts') },
   kafka: { summary: 'start, stop or inspect the local Apache Kafka broker', load: () => import('../../streaming/broker/cli.ts') },
   compare: { summary: 'compare two outputs by key in DuckDB, explain every difference, write reports', load: () => import('../../compare/cli.ts') },
+  replay: { summary: 'feed a scenario to the legacy database and the Kafka input topics', load: () => import('../replay/cli.ts') },
 };
 
 export const overview = (): string => `dualrun — run a legacy nightly batch job and its Kafka streaming replacement side by side,
