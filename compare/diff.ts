@@ -199,7 +199,10 @@ function candidatesSql(request: CompareRequest, plan: ColumnPlan, rowsTable: str
   const value = (column: ComparedColumn, alias: string, name: string) => normalized({ ...column, name }, alias);
   const statuses = plan.values.map((column, i) => `CASE WHEN l.raw${i} = r.raw${i} THEN 0 ELSE ${statusSql(column, value(column, 'l', `raw${i}`), value(column, 'r', `raw${i}`))} END AS s${i}`);
   const extras = plan.values.flatMap((column, i) => {
-    const text = [`CAST(l${i} AS VARCHAR) AS l${i}`, `CAST(r${i} AS VARCHAR) AS r${i}`];
+    // Report text in the pinned representation where it differs from the raw one (instants as ISO UTC).
+    const asText = (name: string) =>
+      column.kind === 'timestamp' ? `coalesce(strftime(TRY_CAST(${name} AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%gZ'), CAST(${name} AS VARCHAR))` : `CAST(${name} AS VARCHAR)`;
+    const text = [`${asText(`l${i}`)} AS l${i}`, `${asText(`r${i}`)} AS r${i}`];
     if (column.kind !== 'number') return text;
     const a = value(column, 'f', `l${i}`);
     const b = value(column, 'f', `r${i}`);

@@ -152,6 +152,9 @@ describe('compare: rules worked out by hand', () => {
     expect((await one('2024-10-27T01:30:00.400Z', '2024-10-27T01:30:00.000Z', { precision: 's' }, 'at')).counts.match).toBe(1);
     expect((await one('2024-10-27T01:30:00.400Z', '2024-10-27T01:30:00.000Z', { precision: 'ms' }, 'at')).counts.mismatch).toBe(1);
     expect((await one('2024-10-27 03:30:00+02', '2024-10-27T01:30:00.000Z', {}, 'at')).counts.match).toBe(1);
+    // Samples show instants in the pinned representation, ISO UTC with milliseconds.
+    const differing = await one('2024-10-27 03:30:00+02', '2024-10-27T01:30:01.000Z', {}, 'at');
+    expect(differing.samples[0]).toMatchObject({ columns: ['at'], left: { at: '2024-10-27T01:30:00.000Z' }, right: { at: '2024-10-27T01:30:01.000Z' } });
   });
 
   it('trim and case rules', async () => {
