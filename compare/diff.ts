@@ -1,8 +1,14 @@
 /**
- * The diff, in SQL inside DuckDB: both sides normalised per column, rows with a NULL key or an
- * unsettled window set aside (findings / "not yet comparable"), duplicates paired by multiplicity,
- * one FULL OUTER JOIN by key whose differing rows (only those) land in table `<prefix>_rows`, and the
- * counts, per-column statistics and samples read from that small table.
+ * The diff, in SQL inside DuckDB, in three steps:
+ *  1. per side, one cheap scan counts rows with a NULL key (findings) and rows of unsettled windows
+ *     ("not yet comparable"); both are set aside;
+ *  2. one aggregation over both sides by key counts each key's rows per side and a 64-bit hash of each
+ *     row's raw values: keys with exactly one row per side and equal hashes are matches; the rest
+ *     (one side only, duplicates, a hash that differs) are the candidates — usually a handful;
+ *  3. the candidates' rows are fetched, paired by key and multiplicity (the n-th copy meets the n-th),
+ *     and compared column by column under the rules; rows that differ land in `<prefix>_rows`.
+ * Equal raw values hash equally, so no difference is missed; two different rows are taken for equal only
+ * if their hashes collide (probability 2^-64 per row pair).
  */
 import { dayBounds } from '../src/domain/time.ts';
 import { ident, literal, type Duck } from './duck.ts';
@@ -11,7 +17,7 @@ import type { ColumnStats, CompareRequest, Counts, KeyFinding, RowCategory, Samp
 
 export interface DiffOutcome {
   plan: ColumnPlan;
-  /** The table holding every differing row: k0…, cat, s0… (status per value column), l_/r_ raw values. */
+  /** The table holding every differing row: k0…, dup, has_l, has_r, s0… (status per value column), l0/r0… raw text, cat. */
   rowsTable: string;
   leftRows: number;
   rightRows: number;
@@ -22,15 +28,6 @@ export interface DiffOutcome {
   columns: Record<string, ColumnStats>;
   samples: Sample[];
   durationsMs: Record<string, number>;
-}
-
-interface SideStats {
-  total: number;
-  nullKeyRows: number;
-  unsettledRows: number;
-  eligibleRows: number;
-  duplicateKeys: number;
-  duplicateRows: number;
 }
 
 const EXAMPLES = 10;
@@ -65,58 +62,93 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   const unsettled = open.length > 0 && request.window
     ? `CAST(TRY_CAST(t.${ident(request.window.dateColumn)} AS DATE) AS VARCHAR) IN (${open.map(literal).join(', ')})`
     : 'false';
-  const keyExprs = plan.key.map((column, i) => `CAST(${normalized(column, 't')} AS VARCHAR) AS k${i}`);
+  const eligible = `NOT (${keyNull}) AND NOT (${unsettled})`;
+  // Plain text keys are joined as they are; others on their normalised value as text.
+  const keyExprs = plan.key.map((column) => (column.kind === 'string' && !column.rule.trim && !column.rule.caseInsensitive ? `CAST(t.${ident(column.name)} AS VARCHAR)` : `CAST(${normalized(column, 't')} AS VARCHAR)`));
+  const keyList = plan.key.map((_, i) => `k${i}`).join(', ');
+  const keyOf = (expressions: string[]) => expressions.map((expression, i) => `${expression} AS k${i}`).join(', ');
 
-  // One aggregation per side: NULL keys, unsettled rows, duplicate keys (counts and examples).
-  const sideStats = async (table: string, side: 'left' | 'right'): Promise<{ stats: SideStats; dupExamples: KeyFinding['examples']; nullExamples: KeyFinding['examples'] }> => {
-    await duck.run(
-      `CREATE OR REPLACE TEMP TABLE ${prefix}_${side}_keys AS SELECT ${keyExprs.join(', ')}, (${keyNull}) AS nullkey, (${unsettled}) AS unsettled, count(*) AS n FROM ${ident(table)} t GROUP BY ALL`,
+  // 1. NULL keys and unsettled rows, per side.
+  const sideCounts = async (table: string, side: 'left' | 'right') => {
+    const [row] = await duck.rows<Record<string, string | number>>(
+      `SELECT count(*) AS total, count(*) FILTER (WHERE ${keyNull}) AS nullRows, count(*) FILTER (WHERE NOT (${keyNull}) AND ${unsettled}) AS unsettledRows FROM ${ident(table)} t`,
     );
-    const [row] = await duck.rows<Record<string, string | number | null>>(
-      `SELECT coalesce(sum(n), 0) AS total, coalesce(sum(n) FILTER (WHERE nullkey), 0) AS nullKeyRows,
-              coalesce(sum(n) FILTER (WHERE unsettled AND NOT nullkey), 0) AS unsettledRows,
-              coalesce(sum(n) FILTER (WHERE NOT nullkey AND NOT unsettled), 0) AS eligibleRows,
-              count(*) FILTER (WHERE n > 1 AND NOT nullkey AND NOT unsettled) AS duplicateKeys,
-              coalesce(sum(n) FILTER (WHERE n > 1 AND NOT nullkey AND NOT unsettled), 0) AS duplicateRows
-         FROM ${prefix}_${side}_keys`,
-    );
-    const stats = Object.fromEntries(Object.entries(row ?? {}).map(([name, value]) => [name, Number(value ?? 0)])) as unknown as SideStats;
-    const examples = async (where: string) =>
-      (await duck.rows<Record<string, unknown>>(`SELECT * FROM ${prefix}_${side}_keys WHERE ${where} ORDER BY n DESC, ${plan.key.map((_, i) => `k${i}`).join(', ')} LIMIT ${EXAMPLES}`)).map((example) => ({
-        side,
-        key: Object.fromEntries(plan.key.map((column, i) => [column.name, example[`k${i}`]])),
-        rows: Number(example.n),
-      }));
-    return {
-      stats,
-      dupExamples: stats.duplicateKeys > 0 ? await examples('n > 1 AND NOT nullkey AND NOT unsettled') : [],
-      nullExamples: stats.nullKeyRows > 0 ? await examples('nullkey') : [],
-    };
+    const total = Number(row?.total ?? 0);
+    const nullRows = Number(row?.nullRows ?? 0);
+    const unsettledRows = Number(row?.unsettledRows ?? 0);
+    let nullKeys = 0;
+    let nullExamples: KeyFinding['examples'] = [];
+    if (nullRows > 0) {
+      const groups = await duck.rows<Record<string, unknown>>(`SELECT ${keyOf(keyExprs)}, count(*) AS n FROM ${ident(table)} t WHERE ${keyNull} GROUP BY ALL ORDER BY n DESC, ${keyList}`);
+      nullKeys = groups.length;
+      nullExamples = groups.slice(0, EXAMPLES).map((group) => ({ side, key: keyObject(plan, group), rows: Number(group.n) }));
+    }
+    return { total, nullRows, unsettledRows, eligibleRows: total - nullRows - unsettledRows, nullKeys, nullExamples };
   };
-  const left = await sideStats(request.leftTable, 'left');
-  const right = await sideStats(request.rightTable, 'right');
-  lap('keys');
+  const left = await sideCounts(request.leftTable, 'left');
+  const right = await sideCounts(request.rightTable, 'right');
+  lap('scan');
 
+  // A column where NULL never equals NULL makes any row with a NULL in it a candidate: its hash then takes the side in.
+  const nullDistinct = plan.values.filter((column) => column.rule.nullEqualsNull === false).map((column) => `t.${ident(column.name)} IS NULL`);
+  const rowHash = (side: number) => {
+    const parts = [...keyExprs, ...plan.values.map((column) => `t.${ident(column.name)}`)];
+    if (nullDistinct.length > 0) parts.push(`CASE WHEN ${nullDistinct.join(' OR ')} THEN ${side} ELSE -1 END`);
+    return `hash(${parts.join(', ')})`;
+  };
+  const keyHash = `hash(${keyExprs.join(', ')})`;
+
+  // 2. One FULL OUTER JOIN on the key's hash carrying only a hash of each row (key included): pairs counted,
+  // the key hashes of rows that differ or are on one side collected. Every key on both sides has exactly one
+  // row there iff pairs + left-only = left rows and pairs + right-only = right rows; otherwise duplicates
+  // exist, and the exact grouping by key takes over.
+  const pairingTable = `${prefix}_pairing`;
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${pairingTable} AS
+    SELECT count(*) FILTER (WHERE l.kh IS NOT NULL AND r.kh IS NOT NULL) AS pairs, count(*) FILTER (WHERE r.kh IS NULL) AS lonly, count(*) FILTER (WHERE l.kh IS NULL) AS ronly,
+           coalesce(list(coalesce(l.kh, r.kh)) FILTER (WHERE l.h IS DISTINCT FROM r.h), []) AS differing
+      FROM (SELECT ${keyHash} AS kh, ${rowHash(0)} AS h FROM ${ident(request.leftTable)} t WHERE ${eligible}) l
+      FULL OUTER JOIN (SELECT ${keyHash} AS kh, ${rowHash(1)} AS h FROM ${ident(request.rightTable)} t WHERE ${eligible}) r ON l.kh = r.kh`);
+  const [pairing] = await duck.rows<Record<string, string | number>>(`SELECT pairs, lonly, ronly FROM ${pairingTable}`);
+  const pairs = Number(pairing?.pairs ?? 0);
+  const oneToOne = pairs + Number(pairing?.lonly ?? 0) === left.eligibleRows && pairs + Number(pairing?.ronly ?? 0) === right.eligibleRows;
+  const candidates = `${prefix}_cand`;
+  if (oneToOne) {
+    await duck.run(`CREATE OR REPLACE TEMP TABLE ${candidates} AS SELECT DISTINCT unnest(differing) AS kh FROM ${pairingTable}`);
+  } else {
+    // Exact: rows per key and side, and the keys that are not one equal row on each side.
+    await duck.run(`CREATE OR REPLACE TEMP TABLE ${candidates} AS
+      SELECT ${keyList}, count(*) FILTER (WHERE side = 0) AS nl, count(*) FILTER (WHERE side = 1) AS nr,
+             min(h) FILTER (WHERE side = 0) AS hl, min(h) FILTER (WHERE side = 1) AS hr
+        FROM (SELECT ${keyOf(keyExprs)}, 0 AS side, ${rowHash(0)} AS h FROM ${ident(request.leftTable)} t WHERE ${eligible}
+              UNION ALL SELECT ${keyOf(keyExprs)}, 1 AS side, ${rowHash(1)} AS h FROM ${ident(request.rightTable)} t WHERE ${eligible})
+       GROUP BY ${keyList}
+      HAVING NOT (nl = 1 AND nr = 1 AND hl = hr)`);
+  }
+  lap('pair');
+
+  // 3. The candidates' rows, paired and compared column by column.
   const rowsTable = `${prefix}_rows`;
-  await duck.run(joinSql(request, plan, rowsTable, keyNull, unsettled, left.stats.duplicateKeys + right.stats.duplicateKeys > 0));
-  lap('join');
+  await duck.run(candidatesSql(request, plan, rowsTable, candidates, oneToOne ? { keyHash } : { keys: keyExprs }, eligible));
+  // Duplicate keys: from the exact grouping, or — when every key on both sides is one-to-one — only keys on
+  // one side, all of whose rows are among the compared ones.
+  const duplicateKeys = await duplicateFinding(duck, plan, oneToOne ? `(SELECT ${keyList}, count(*) FILTER (WHERE has_l) AS nl, count(*) FILTER (WHERE has_r) AS nr FROM ${rowsTable} GROUP BY ${keyList})` : candidates);
+  lap('compare');
 
-  const counts = await countCategories(duck, rowsTable, left.stats.eligibleRows);
+  const counts = await countCategories(duck, rowsTable, left.eligibleRows);
   const columns = await columnStats(duck, rowsTable, plan.values);
   const samples = await readSamples(duck, rowsTable, plan, request.sampleLimit ?? 20);
   lap('summarise');
 
-  const finding = (l: number, r: number, lr: number, rr: number, examples: KeyFinding['examples']): KeyFinding => ({ left: l, right: r, leftRows: lr, rightRows: rr, examples });
   return {
     plan,
     rowsTable,
-    leftRows: left.stats.total,
-    rightRows: right.stats.total,
+    leftRows: left.total,
+    rightRows: right.total,
     counts,
-    notYetComparable: { left: left.stats.unsettledRows, right: right.stats.unsettledRows, dates: open },
+    notYetComparable: { left: left.unsettledRows, right: right.unsettledRows, dates: open },
     findings: {
-      duplicateKeys: finding(left.stats.duplicateKeys, right.stats.duplicateKeys, left.stats.duplicateRows, right.stats.duplicateRows, [...left.dupExamples, ...right.dupExamples]),
-      nullKeys: finding(left.nullExamples.length, right.nullExamples.length, left.stats.nullKeyRows, right.stats.nullKeyRows, [...left.nullExamples, ...right.nullExamples]),
+      duplicateKeys,
+      nullKeys: { left: left.nullKeys, right: right.nullKeys, leftRows: left.nullRows, rightRows: right.nullRows, examples: [...left.nullExamples, ...right.nullExamples] },
     },
     schema: plan.schema,
     columns,
@@ -125,39 +157,71 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   };
 }
 
-/** The FULL OUTER JOIN, keeping only rows that are not an exact match. */
-function joinSql(request: CompareRequest, plan: ColumnPlan, rowsTable: string, keyNull: string, unsettled: string, pairDuplicates: boolean): string {
+async function duplicateFinding(duck: Duck, plan: ColumnPlan, groups: string): Promise<KeyFinding> {
+  const keyList = plan.key.map((_, i) => `k${i}`).join(', ');
+  const [dups] = await duck.rows<Record<string, string | number | null>>(
+    `SELECT count(*) FILTER (WHERE nl > 1) AS lk, coalesce(sum(nl) FILTER (WHERE nl > 1), 0) AS lr, count(*) FILTER (WHERE nr > 1) AS rk, coalesce(sum(nr) FILTER (WHERE nr > 1), 0) AS rr FROM ${groups}`,
+  );
+  const examples = async (side: 'left' | 'right') => {
+    const n = side === 'left' ? 'nl' : 'nr';
+    const rows = await duck.rows<Record<string, unknown>>(`SELECT ${keyList}, ${n} AS n FROM ${groups} WHERE ${n} > 1 ORDER BY ${n} DESC, ${keyList} LIMIT ${EXAMPLES}`);
+    return rows.map((row) => ({ side, key: keyObject(plan, row), rows: Number(row.n) }));
+  };
+  return {
+    left: Number(dups?.lk ?? 0),
+    right: Number(dups?.rk ?? 0),
+    leftRows: Number(dups?.lr ?? 0),
+    rightRows: Number(dups?.rr ?? 0),
+    examples: [...(Number(dups?.lk) > 0 ? await examples('left') : []), ...(Number(dups?.rk) > 0 ? await examples('right') : [])],
+  };
+}
+
+function keyObject(plan: ColumnPlan, row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(plan.key.map((column, i) => [column.name, row[`k${i}`]]));
+}
+
+/**
+ * The candidates' rows from both sides, the n-th copy of a key paired with the n-th on the other side
+ * (copies ordered by their normalised values, so identical copies pair up whatever the row order),
+ * compared under the rules; rows equal after normalisation ("1.0" and "1.00") are matches and dropped.
+ */
+function candidatesSql(request: CompareRequest, plan: ColumnPlan, rowsTable: string, candidates: string, by: { keyHash: string } | { keys: string[] }, eligible: string): string {
+  const keyList = plan.key.map((_, i) => `k${i}`).join(', ');
+  const keyExprs = 'keys' in by ? by.keys : plan.key.map((column) => (column.kind === 'string' && !column.rule.trim && !column.rule.caseInsensitive ? `CAST(t.${ident(column.name)} AS VARCHAR)` : `CAST(${normalized(column, 't')} AS VARCHAR)`));
   const side = (table: string) => {
-    const keys = plan.key.map((column, i) => `CAST(${normalized(column, 't')} AS VARCHAR) AS k${i}`);
-    const values = plan.values.map((column, i) => `${normalized(column, 't')} AS v${i}`);
+    const ordinal = `row_number() OVER (PARTITION BY ${plan.key.map((_, i) => `t.k${i}`).join(', ')} ORDER BY ${plan.values.map((column) => normalized(column, 't')).join(', ') || '1'}) AS dup`;
     const raws = plan.values.map((column, i) => `t.${ident(column.name)} AS raw${i}`);
-    // Duplicates are paired by multiplicity: the n-th copy of a key meets the n-th on the other side,
-    // copies ordered by their values so identical copies pair up whatever the row order.
-    const ordinal = pairDuplicates
-      ? `row_number() OVER (PARTITION BY ${plan.key.map((_, i) => `k${i}`).join(', ')} ORDER BY ${plan.values.map((_, i) => `v${i}`).join(', ') || '1'}) AS dup`
-      : '1 AS dup';
-    const inner = `SELECT ${[...keys, ...values, ...raws].join(', ')} FROM ${ident(table)} t WHERE NOT (${keyNull}) AND NOT (${unsettled})`;
-    return `SELECT *, ${ordinal} FROM (${inner})`;
+    return `SELECT ${[...plan.key.map((_, i) => `t.k${i}`), ...raws, ordinal].join(', ')}
+      FROM (SELECT *, ${keyExprs.map((expression, i) => `${expression} AS k${i}`).join(', ')}${'keyHash' in by ? `, ${by.keyHash} AS kh` : ''} FROM ${ident(table)} t WHERE ${eligible}) t
+      SEMI JOIN ${candidates} g ON ${'keyHash' in by ? 'g.kh = t.kh' : plan.key.map((_, i) => `g.k${i} = t.k${i}`).join(' AND ')}`;
   };
   const on = [...plan.key.map((_, i) => `l.k${i} = r.k${i}`), 'l.dup = r.dup'].join(' AND ');
-  const statuses = plan.values.map((column: ComparedColumn, i) => `${statusSql(column, `l.v${i}`, `r.v${i}`)} AS s${i}`);
-  const diffs = plan.values.flatMap((column, i) =>
-    column.kind === 'number'
-      ? [`abs(l.v${i} - r.v${i}) AS ad${i}`, `CASE WHEN greatest(abs(l.v${i}), abs(r.v${i})) = 0 THEN 0 ELSE CAST(abs(l.v${i} - r.v${i}) AS DOUBLE) / CAST(greatest(abs(l.v${i}), abs(r.v${i})) AS DOUBLE) END AS rd${i}`]
-      : [],
-  );
+  const value = (column: ComparedColumn, alias: string, name: string) => normalized({ ...column, name }, alias);
+  const statuses = plan.values.map((column, i) => `CASE WHEN l.raw${i} = r.raw${i} THEN 0 ELSE ${statusSql(column, value(column, 'l', `raw${i}`), value(column, 'r', `raw${i}`))} END AS s${i}`);
+  const extras = plan.values.flatMap((column, i) => {
+    // Report text in the pinned representation where it differs from the raw one (instants as ISO UTC).
+    const asText = (name: string) =>
+      column.kind === 'timestamp' ? `coalesce(strftime(TRY_CAST(${name} AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%gZ'), CAST(${name} AS VARCHAR))` : `CAST(${name} AS VARCHAR)`;
+    const text = [`${asText(`l${i}`)} AS l${i}`, `${asText(`r${i}`)} AS r${i}`];
+    if (column.kind !== 'number') return text;
+    const a = value(column, 'f', `l${i}`);
+    const b = value(column, 'f', `r${i}`);
+    return [...text, `abs(${a} - ${b}) AS ad${i}`, `CASE WHEN greatest(abs(${a}), abs(${b})) = 0 THEN 0 ELSE CAST(abs(${a} - ${b}) AS DOUBLE) / CAST(greatest(abs(${a}), abs(${b})) AS DOUBLE) END AS rd${i}`];
+  });
   const maxStatus = plan.values.length > 0 ? `greatest(${plan.values.map((_, i) => `s${i}`).join(', ')})` : '0';
   return `CREATE OR REPLACE TEMP TABLE ${rowsTable} AS
     WITH l AS (${side(request.leftTable)}), r AS (${side(request.rightTable)}),
     j AS (
       SELECT ${plan.key.map((_, i) => `coalesce(l.k${i}, r.k${i}) AS k${i}`).join(', ')}, coalesce(l.dup, r.dup) AS dup,
-             l.k0 IS NOT NULL AS has_l, r.k0 IS NOT NULL AS has_r,
-             ${[...statuses, ...diffs].join(', ') || 'NULL AS none'},
-             ${plan.values.flatMap((_, i) => [`CAST(l.raw${i} AS VARCHAR) AS l${i}`, `CAST(r.raw${i} AS VARCHAR) AS r${i}`]).join(', ') || 'NULL AS none2'}
+             l.k0 IS NOT NULL AS has_l, r.k0 IS NOT NULL AS has_r
+             ${statuses.length > 0 ? `, ${statuses.join(', ')}` : ''}
+             ${plan.values.length > 0 ? `, ${plan.values.flatMap((_, i) => [`l.raw${i} AS l${i}`, `r.raw${i} AS r${i}`]).join(', ')}` : ''}
         FROM l FULL OUTER JOIN r ON ${on}
-    )
-    SELECT *, CASE WHEN NOT has_r THEN 'onlyLeft' WHEN NOT has_l THEN 'onlyRight' WHEN ${maxStatus} = 2 THEN 'mismatch' ELSE 'withinTolerance' END AS cat
-      FROM j WHERE NOT (has_l AND has_r AND ${maxStatus} = 0)`;
+    ),
+    f AS (SELECT * FROM j WHERE NOT (has_l AND has_r AND ${maxStatus} = 0))
+    SELECT ${[keyList, 'dup', 'has_l', 'has_r', ...plan.values.map((_, i) => `s${i}`), ...extras].join(', ')},
+           CASE WHEN NOT has_r THEN 'onlyLeft' WHEN NOT has_l THEN 'onlyRight' WHEN ${maxStatus} = 2 THEN 'mismatch' ELSE 'withinTolerance' END AS cat
+      FROM f`;
 }
 
 async function countCategories(duck: Duck, rowsTable: string, leftEligible: number): Promise<Counts> {

@@ -130,7 +130,7 @@ export async function loadDatabase(duck: Duck, table: string, source: DbSource, 
 }
 
 interface PgResult {
-  rows: Record<string, unknown>[];
+  rows: unknown[][];
   fields: { name: string; dataTypeID: number }[];
 }
 
@@ -139,18 +139,20 @@ const PG_DATE_OID = 1082;
 async function loadPostgres(duck: Duck, table: string, knex: Knex, sql: string, bindings: unknown[], onProgress?: (rows: number) => void): Promise<Loaded> {
   return knex.transaction(async (trx) => {
     await trx.raw(`DECLARE dualrun_compare_cursor NO SCROLL CURSOR FOR ${sql}`, bindings as Knex.RawBinding[]);
+    const fetch = async () => (await trx.raw(`FETCH ${CHUNK} FROM dualrun_compare_cursor`).options({ types: rawText, rowMode: 'array' })) as PgResult;
     let writer: TextTableWriter | undefined;
-    for (;;) {
-      const result = (await trx.raw(`FETCH ${CHUNK} FROM dualrun_compare_cursor`).options({ types: rawText })) as PgResult;
+    let pending: Promise<PgResult> | undefined = fetch();
+    while (pending) {
+      const result: PgResult = await pending;
+      // The server reads the next chunk while this one is appended.
+      pending = result.rows.length === CHUNK ? fetch() : undefined;
       if (!writer) {
         writer = new TextTableWriter(duck, table, result.fields.map((field) => field.name));
         await writer.open();
       }
-      const names = writer.columns;
       const dateOnly = result.fields.map((field) => field.dataTypeID === PG_DATE_OID);
-      writer.append(result.rows.map((row) => names.map((name, i) => asText(row[name], dateOnly[i]))));
+      writer.append(result.rows.map((row) => row.map((value, i) => asText(value, dateOnly[i]))));
       onProgress?.(writer.rows);
-      if (result.rows.length < CHUNK) break;
     }
     await trx.raw('CLOSE dualrun_compare_cursor');
     return writer!.close();

@@ -9,6 +9,7 @@ import { compareRelations } from '../../compare/index.ts';
 import { runCli } from '../support/cli.ts';
 import { engines, freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { brokers, createTopics, kafkaClient, uniqueTopic } from '../support/kafka.ts';
+import { HEADERS, topicName } from '../../src/domain/events.ts';
 
 let dir: string;
 const LEFT = 'id,amount,label\n1,10.00,a\n2,5.50,b\n3,7.25,c\n';
@@ -155,5 +156,63 @@ describe('kafka: loader', () => {
     const result = await runCli(['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `kafka:${uniqueTopic('missing')}`, '--key', 'id', '--brokers', brokers().join(',')]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/topic .* does not exist/);
+  });
+});
+
+describe('dualrun compare --transform', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await freshDatabase('postgres');
+  });
+  afterAll(async () => database?.drop());
+
+  it('compares db:batch_NAME with kafka:PREFIX.out.NAME under the contract and explains from the input topics', async () => {
+    const prefix = uniqueTopic('cmp');
+    await database.db.schema.createTable('batch_order_status_current', (table) => {
+      table.string('order_id');
+      table.string('customer_id');
+      table.string('status');
+    });
+    await database.db('batch_order_status_current').insert([
+      { order_id: 'o1', customer_id: 'c1', status: 'placed' },
+      { order_id: 'o2', customer_id: 'c1', status: 'paid' },
+    ]);
+    const out = `${prefix}.out.order_status_current`;
+    const orders = topicName('orders', prefix);
+    await createTopics([out, orders, topicName('customers', prefix), topicName('products', prefix), topicName('fxRates', prefix)]);
+    const producer = kafkaClient().producer();
+    await producer.connect();
+    await producer.send({
+      topic: out,
+      messages: [
+        { key: '["o1"]', value: JSON.stringify({ order_id: 'o1', customer_id: 'c1', status: 'shipped' }) },
+        { key: '["o2"]', value: JSON.stringify({ order_id: 'o2', customer_id: 'c1', status: 'paid' }) },
+      ],
+    });
+    const envelope = (eventId: string, type: string, eventTime: string, payload: object) => ({
+      key: 'o1',
+      value: JSON.stringify({ eventId, type, eventTime, schemaVersion: 1, payload }),
+      timestamp: String(Date.parse(eventTime)),
+      headers: { [HEADERS.eventId]: eventId, [HEADERS.type]: type, [HEADERS.eventTime]: eventTime, [HEADERS.arrivalTime]: eventTime },
+    });
+    await producer.send({
+      topic: orders,
+      messages: [
+        envelope('ord-o1', 'OrderPlaced', '2024-06-03T08:00:00.000Z', { orderId: 'o1', customerId: 'c1', currency: 'EUR', placedAt: '2024-06-03T08:00:00.000Z', lines: [{ lineNo: 1, productId: 'p1', quantity: 1, unitPrice: '1.00', discountPct: '0' }] }),
+        envelope('ord-o1-shipped', 'OrderStatusChanged', '2024-06-03T09:00:00.000Z', { orderId: 'o1', status: 'shipped' }),
+      ],
+    });
+    await producer.disconnect();
+    const dir2 = join(dir, 'transform');
+    const result = await runCli(['compare', '--transform', 'order_status_current', '--db', database.url, '--brokers', brokers().join(','), '--topic-prefix', prefix, '--events', '--out', dir2, '--watermark', '2024-06-04T00:00:00Z']);
+    expect(result.stderr).not.toMatch(/error/);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(await readFile(join(dir2, 'report.json'), 'utf8'));
+    const c = report.comparisons[0];
+    expect(c.name).toBe('order_status_current');
+    expect(c.counts).toEqual({ match: 1, withinTolerance: 0, mismatch: 1, onlyLeft: 0, onlyRight: 0 });
+    expect(c.differences).toEqual([{ key: { order_id: 'o1' }, category: 'mismatch', columns: ['status'], explanation: 'update_delete_semantics', events: ['ord-o1-shipped'], reason: expect.any(String) }]);
+    const junit = await readFile(join(dir2, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testcase classname="dualrun.parity" name="order_status_current"/);
   });
 });

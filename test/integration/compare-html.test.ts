@@ -55,7 +55,7 @@ describe('HTML report', () => {
     expect(summary[1]).toMatch(/orders_enriched\s+violated\s+25\.00 %\s+1\s+1\s+1\s+3/);
     expect(summary[2]).toMatch(/order_status_current\s+parity\s+100\.00 %/);
     // Column bars: region differs once (B), net_amount once within tolerance (A).
-    const bars = await page.locator('#c0 table.columns .bar').evaluateAll((spans) => spans.map((span) => (span as HTMLElement).offsetWidth));
+    const bars = await page.locator('#c0 table.columns .bar').evaluateAll((spans) => spans.map((span) => (span as unknown as { offsetWidth: number }).offsetWidth));
     expect(bars.filter((width) => width > 0)).toHaveLength(2);
     expect(await page.locator('#c0 table.categories').innerText()).toMatch(/unexplained/);
     expect(await page.locator('#c0 table.samples tr').count()).toBe(5);

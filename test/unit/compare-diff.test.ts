@@ -131,6 +131,11 @@ describe('compare: rules worked out by hand', () => {
   it('numbers compare as numbers: "12.50" equals "12.5", but "007" is text and differs from "7"', async () => {
     expect((await one('12.50', '12.5')).counts.match).toBe(1);
     expect((await one('007', '7')).counts.mismatch).toBe(1);
+    // Beyond 10^9 the exact 128-bit decimal takes over.
+    expect((await one('12345678901234.50', '12345678901234.5')).counts.match).toBe(1);
+    const big = await one('12345678901234.50', '12345678901234.51');
+    expect(big.counts.mismatch).toBe(1);
+    expect(big.columns.amount?.maxAbsDiff).toBe(0.01);
     const result = await one('10.005', '10.00', { abs: 0.005 });
     expect(result.counts.withinTolerance).toBe(1);
     expect(result.columns.amount?.maxAbsDiff).toBe(0.005);
@@ -147,6 +152,9 @@ describe('compare: rules worked out by hand', () => {
     expect((await one('2024-10-27T01:30:00.400Z', '2024-10-27T01:30:00.000Z', { precision: 's' }, 'at')).counts.match).toBe(1);
     expect((await one('2024-10-27T01:30:00.400Z', '2024-10-27T01:30:00.000Z', { precision: 'ms' }, 'at')).counts.mismatch).toBe(1);
     expect((await one('2024-10-27 03:30:00+02', '2024-10-27T01:30:00.000Z', {}, 'at')).counts.match).toBe(1);
+    // Samples show instants in the pinned representation, ISO UTC with milliseconds.
+    const differing = await one('2024-10-27 03:30:00+02', '2024-10-27T01:30:01.000Z', {}, 'at');
+    expect(differing.samples[0]).toMatchObject({ columns: ['at'], left: { at: '2024-10-27T01:30:00.000Z' }, right: { at: '2024-10-27T01:30:01.000Z' } });
   });
 
   it('trim and case rules', async () => {
