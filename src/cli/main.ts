@@ -15,6 +15,7 @@ interface CommandEntry {
 
 /** Each runner's CLI lives with the runner; src/ reaches it only through these lazy imports. */
 export const commands: Record<string, CommandEntry> = {
+  demo: { summary: 'the full parity run on one machine: replay, batch, stream, compare, explain, report', load: () => import('./demo.ts') },
   replay: { summary: 'feed a scenario to the legacy database and the Kafka input topics', load: () => import('../replay/cli.ts') },
   batch: { summary: 'run the legacy batch transformations for a date, schedule them nightly, show run history', load: () => import('../../batch/cli.ts') },
   stream: { summary: 'run the Kafka streaming job (exactly-once in effect), or show its lag and figures', load: () => import('../../streaming/cli.ts') },

@@ -2,13 +2,13 @@
  * `dualrun kafka start | stop | status`: the local broker as a background service, remembered in a
  * state file under the cache folder so a later `stop` or `status` (another process) finds it.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.ts';
 import type { CommandContext } from '../../src/cli/command.ts';
 import { KAFKA_VERSION, provisionKafka } from './provision.ts';
-import { isAlive, startLocalKafka, stopProcess, type LocalKafkaInfo } from './local-kafka.ts';
+import { isAlive, startLocalKafka, stopProcess } from './local-kafka.ts';
+import { clearState, readRunning, readState, writeState } from './state.ts';
 
 export const help = `dualrun kafka — a local single-node Apache Kafka ${KAFKA_VERSION} broker (KRaft) on 127.0.0.1
 
@@ -42,7 +42,7 @@ const options = {
 export async function run(ctx: CommandContext): Promise<number> {
   const { values, positionals } = ctx.parse(options);
   const action = positionals[0];
-  const statePath = join(ctx.env.cacheDir, 'local-kafka', 'state.json');
+  const { cacheDir } = ctx.env;
   const print = (info: object, text: string): void => ctx.out(values.json ? JSON.stringify(info) : text);
 
   if (values.refresh && (action === 'fetch' || action === 'start')) {
@@ -55,7 +55,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       return 0;
     }
     case 'start': {
-      const running = await readRunning(statePath);
+      const running = await readRunning(cacheDir);
       if (running) {
         print({ ...running, alreadyRunning: true }, `a local broker already runs at ${running.brokers} (pid ${running.pid}); not starting a second one`);
         return 0;
@@ -64,42 +64,28 @@ export async function run(ctx: CommandContext): Promise<number> {
       const started = Date.now();
       const broker = await startLocalKafka({ cacheDir: ctx.env.cacheDir, kafkaHome: ctx.env.kafkaHome, logger: ctx.logger, ...(values.heap ? { heap: values.heap } : {}) });
       const { stop: _stop, ...info } = broker;
-      await mkdir(join(ctx.env.cacheDir, 'local-kafka'), { recursive: true });
-      await writeFile(statePath, JSON.stringify(info, null, 2));
+      await writeState(cacheDir, info);
       print(info, `broker up at ${info.brokers} (pid ${info.pid}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n  export KAFKA_BROKERS=${info.brokers}\n  log: ${info.logPath}`);
       return 0;
     }
     case 'stop': {
-      const state = await readState(statePath);
+      const state = await readState(cacheDir);
       if (!state) {
         print({ stopped: false, reason: 'not running' }, 'no local broker is running');
         return 0;
       }
       if (isAlive(state.pid)) await stopProcess(state.pid);
       if (!values['keep-data']) await rm(state.dataDir, { recursive: true, force: true });
-      await rm(statePath, { force: true });
+      await clearState(cacheDir);
       print({ stopped: true, pid: state.pid, keptData: Boolean(values['keep-data']) }, `stopped the local broker (pid ${state.pid})${values['keep-data'] ? `; data kept in ${state.dataDir}` : ''}`);
       return 0;
     }
     case 'status': {
-      const running = await readRunning(statePath);
+      const running = await readRunning(cacheDir);
       print(running ? { running: true, ...running } : { running: false }, running ? `running at ${running.brokers} (pid ${running.pid}, since ${running.startedAt})\n  data: ${running.dataDir}\n  log: ${running.logPath}` : 'no local broker is running');
       return 0;
     }
     default:
       throw new UsageError(action ? `unknown kafka action "${action}"` : 'missing kafka action', { hint: 'use dualrun kafka fetch, start, stop or status (see dualrun kafka --help)' });
   }
-}
-
-async function readState(path: string): Promise<LocalKafkaInfo | undefined> {
-  if (!existsSync(path)) return undefined;
-  return JSON.parse(await readFile(path, 'utf8')) as LocalKafkaInfo;
-}
-
-/** The recorded broker if its process still lives; a stale state file is removed. */
-async function readRunning(path: string): Promise<LocalKafkaInfo | undefined> {
-  const state = await readState(path);
-  if (state && isAlive(state.pid)) return state;
-  if (state) await rm(path, { force: true });
-  return undefined;
 }

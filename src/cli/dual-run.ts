@@ -1,0 +1,177 @@
+/**
+ * The dual run, end to end, as a team would run it for a night: feed a scenario's events to the legacy
+ * database and Kafka step by step (to each nightly cut-off, then run the batch job for that date),
+ * run the streaming job until it has caught up, compare every transformation's two outputs in DuckDB,
+ * and write the reports. `dualrun demo` and `dualrun check --scenario` both run this.
+ *
+ * It wires the three runners together, so it reaches them only through dynamic imports
+ * (DESIGN.md section 3): loading this file loads none of kafkajs, knex dialect code or DuckDB.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Knex } from 'knex';
+import { connectKnex, engineOf, redactUrl } from '../db.ts';
+import { migrateLegacySchema } from '../domain/legacy-schema.ts';
+import { cutoffFor } from '../domain/time.ts';
+import { DualrunError, SinkError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { loadScenario } from '../scenario/load.ts';
+import type { Transform } from '../transforms/contract.ts';
+
+type Report = import('../../compare/types.ts').Report;
+type ComparisonResult = import('../../compare/types.ts').ComparisonResult;
+
+export interface DualRunOptions {
+  scenario: string;
+  transforms: readonly Transform[];
+  /** Legacy database; undefined → a fresh embedded PGlite database in a temporary folder. */
+  dbUrl: string | undefined;
+  /** Kafka cluster; undefined → a local broker started (and stopped) here. */
+  brokers: string[] | undefined;
+  /** Topic prefix; default a fresh one per run, so a run never mixes with earlier data. */
+  topicPrefix?: string;
+  /** Empty the legacy tables first (needed for a --db that already holds a replay). */
+  reset: boolean;
+  keepBroker: boolean;
+  cacheDir: string;
+  kafkaHome: string | undefined;
+  /** Seconds the streaming job waits with nothing new before it counts as caught up. */
+  idleSeconds?: number;
+  logger: Logger;
+  progress: (text: string) => void;
+}
+
+export interface DualRunResult {
+  report: Report;
+  brokers: string[];
+  dbUrl: string;
+  topicPrefix: string;
+  /** The local broker left running with --keep-broker. */
+  keptBroker?: { brokers: string; pid: number };
+}
+
+const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
+  const { progress, logger } = options;
+  const scenario = await loadScenario(options.scenario);
+  progress(`scenario ${scenario.name}: ${scenario.description} (${scenario.events.length} events, nights ${scenario.businessDates.join(', ')})`);
+
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    // The real parts: an existing cluster, or a broker of our own for this run.
+    let brokers = options.brokers;
+    let keptBroker: DualRunResult['keptBroker'];
+    if (!brokers) {
+      const { readRunning, writeState } = await import('../../streaming/broker/state.ts');
+      const running = await readRunning(options.cacheDir);
+      if (running) {
+        brokers = [running.brokers];
+        progress(`kafka: using the local broker already running at ${running.brokers} (pid ${running.pid})`);
+      } else {
+        const started = Date.now();
+        progress('kafka: starting a local broker (KAFKA_BROKERS / --brokers use an existing cluster)…');
+        const { startLocalKafka } = await import('../../streaming/broker/local-kafka.ts');
+        const { stop, ...broker } = await startLocalKafka({ cacheDir: options.cacheDir, kafkaHome: options.kafkaHome, logger });
+        brokers = [broker.brokers];
+        if (options.keepBroker) {
+          await writeState(options.cacheDir, broker);
+          keptBroker = { brokers: broker.brokers, pid: broker.pid };
+        } else {
+          cleanups.push(() => stop());
+        }
+        progress(`kafka: broker up at ${broker.brokers} in ${seconds(started)}`);
+      }
+    }
+    let dbUrl = options.dbUrl;
+    if (!dbUrl) {
+      const dir = await mkdtemp(join(tmpdir(), 'dualrun-demo-db-'));
+      dbUrl = `pglite:${dir}`;
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    }
+    const topicPrefix = options.topicPrefix ?? `dualrun-${Date.now().toString(36)}`;
+    const db = await connectKnex(dbUrl);
+    cleanups.unshift(() => db.destroy());
+    progress(`legacy database: ${redactUrl(dbUrl)}; topics: ${topicPrefix}.*`);
+    await migrateLegacySchema(db);
+
+    await nightly(db, dbUrl, brokers, topicPrefix, scenario, options);
+    await streaming(brokers, topicPrefix, options);
+    const report = await comparing(db, brokers, topicPrefix, scenario, options);
+    return { report, brokers, dbUrl, topicPrefix, ...(keptBroker ? { keptBroker } : {}) };
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch((error: unknown) => logger.warn({ error }, 'cleanup failed'));
+  }
+}
+
+type Scenario = Awaited<ReturnType<typeof loadScenario>>;
+
+/** Replay to each night's cut-off and run the batch job for that date, then replay the rest. */
+async function nightly(db: Knex, dbUrl: string, brokers: string[], topicPrefix: string, scenario: Scenario, options: DualRunOptions): Promise<void> {
+  const { replay } = await import('../replay/replay.ts');
+  const { runBatch } = await import('../../batch/runner.ts');
+  const kafka = { brokers, topicPrefix };
+  let after: Date | undefined;
+  let first = true;
+  const step = async (until: Date | undefined, label: string): Promise<void> => {
+    const started = Date.now();
+    const summary = await replay({ events: scenario.events, db, kafka, reset: first && options.reset, logger: options.logger, ...(after ? { after } : {}), ...(until ? { until } : {}) });
+    first = false;
+    options.progress(`replay ${label}: ${summary.events} events (${summary.redeliveries} redelivered) into the database and Kafka in ${seconds(started)}`);
+  };
+  for (const date of scenario.businessDates) {
+    const cutoff = cutoffFor(date, scenario.cutoffTime);
+    await step(cutoff, `to the ${date} cut-off (${cutoff.toISOString()})`);
+    const started = Date.now();
+    const outcomes = await runBatch({ db, engine: engineOf(dbUrl), transforms: options.transforms, businessDate: date, cutoff, logger: options.logger });
+    const failed = outcomes.find((outcome) => outcome.status === 'failed' || outcome.status === 'skipped');
+    if (failed && 'error' in failed) throw failed.error;
+    const rows = outcomes.reduce((total, outcome) => total + (outcome.status === 'succeeded' ? outcome.rowsWritten : 0), 0);
+    options.progress(`batch ${date}: ${outcomes.length} transformations, ${rows} rows written in ${seconds(started)}`);
+    after = cutoff;
+  }
+  await step(undefined, 'of the events after the last cut-off');
+}
+
+/** Run the streaming job from the beginning until it has caught up and gone idle. */
+async function streaming(brokers: string[], topicPrefix: string, options: DualRunOptions): Promise<void> {
+  const { StreamRunner } = await import('../../streaming/runtime/runner.ts');
+  const started = Date.now();
+  const runner = new StreamRunner({
+    brokers,
+    group: `${topicPrefix}-stream`,
+    topicPrefix,
+    transforms: [...options.transforms],
+    fromBeginning: true,
+    untilIdleMs: (options.idleSeconds ?? 3) * 1000,
+    logger: options.logger,
+    onMetrics: (metrics) => options.progress(`stream: ${metrics.processed} events, ${metrics.eventsPerSecond}/s, duplicates ${metrics.duplicates}, late ${metrics.late}, dead letters ${metrics.deadLetters}`),
+  });
+  await runner.start();
+  await runner.done;
+  options.progress(`stream: caught up in ${seconds(started)}`);
+}
+
+/** Compare each transformation's batch table with its output topic, explained by the scenario's events. */
+async function comparing(db: Knex, brokers: string[], topicPrefix: string, scenario: Scenario, options: DualRunOptions): Promise<Report> {
+  const { buildReport, compareTransform } = await import('../../compare/index.ts');
+  const { openDuck } = await import('../../compare/duck.ts');
+  const duck = await openDuck();
+  const watermark = cutoffFor(scenario.businessDates.at(-1)!, scenario.cutoffTime);
+  const results: ComparisonResult[] = [];
+  try {
+    for (const transform of options.transforms) {
+      const started = Date.now();
+      const result = await compareTransform({ transform, db, brokers, topicPrefix, duck, events: scenario.events, watermark, cutoffTime: scenario.cutoffTime });
+      results.push(result);
+      options.progress(`compare ${transform.name}: ${result.parity ? 'parity' : 'differences'} in ${seconds(started)}`);
+    }
+  } catch (error) {
+    if (error instanceof DualrunError) throw error;
+    throw new SinkError('duckdb', `comparing failed: ${(error as Error).message}`, { cause: error });
+  } finally {
+    duck.close();
+  }
+  return buildReport(results);
+}
