@@ -2,8 +2,9 @@
  * The event side of replay: publishes events to the input topics (one per entity, keyed by entity id),
  * in batches through one idempotent producer with a single request in flight, so per-key order is
  * arrival order. Every message carries the event time as its Kafka timestamp and the HEADERS; a delete
- * is a tombstone with the same headers. Creates missing topics with the requested partition count
- * (kept forever, retention.ms=-1: the timestamps are past event times); refuses topics that already hold messages unless `reset` (then deletes and recreates them).
+ * is a tombstone with the same headers. Creates missing topics with the requested partition count,
+ * kept forever (retention.ms=-1: the timestamps are past event times); refuses topics that already
+ * hold messages unless `reset` (then deletes and recreates them).
  */
 import { Kafka, Partitioners, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
 import { DELETE_EVENTS, ENTITY_TOPICS, HEADERS, entityOf, keyOf, topicName, type Entity } from '../domain/events.ts';
