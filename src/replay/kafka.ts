@@ -2,8 +2,9 @@
  * The event side of replay: publishes events to the input topics (one per entity, keyed by entity id),
  * in batches through one idempotent producer with a single request in flight, so per-key order is
  * arrival order. Every message carries the event time as its Kafka timestamp and the HEADERS; a delete
- * is a tombstone with the same headers. Creates missing topics with the requested partition count;
- * refuses topics that already hold messages unless `reset` (then deletes and recreates them).
+ * is a tombstone with the same headers. Creates missing topics with the requested partition count,
+ * kept forever (retention.ms=-1: the timestamps are past event times); refuses topics that already
+ * hold messages unless `reset` (then deletes and recreates them).
  */
 import { Kafka, Partitioners, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
 import { DELETE_EVENTS, ENTITY_TOPICS, HEADERS, entityOf, keyOf, topicName, type Entity } from '../domain/events.ts';
@@ -143,7 +144,8 @@ async function prepareTopics(admin: Admin, names: string[], partitions: number |
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })) });
+      // Timestamps are event times, often long past: with a finite retention.ms the broker would delete them at once.
+      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] })) });
       const created = new Set(await admin.listTopics());
       if (missing.every((name) => created.has(name))) break;
     } catch (error) {

@@ -151,7 +151,10 @@ describe('replay into Kafka', () => {
     const admin = kafkaClient('dualrun-test-meta').admin();
     await admin.connect();
     const offsets = await admin.fetchTopicOffsets(`${prefix}.orders`);
-    await admin.disconnect();
     expect(offsets).toHaveLength(2);
+    // Kept forever: the timestamps are event times from 2024, which a finite retention would delete at once.
+    const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: `${prefix}.orders`, configNames: ['retention.ms'] }] });
+    expect(configs.resources[0]?.configEntries.find((entry) => entry.configName === 'retention.ms')?.configValue).toBe('-1');
+    await admin.disconnect();
   });
 });
