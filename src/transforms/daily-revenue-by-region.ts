@@ -7,10 +7,10 @@
  * Rules: an order counts on the business day of placed_at, in its customer's region; cancelled and
  * deleted orders do not count; revenue_eur sums the orders' net_amount_eur (see orders_enriched).
  */
-import { BUSINESS_TIME_ZONE, businessDay } from '../domain/time.ts';
+import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
 import type { TransformContract } from './contract.ts';
 import { aggregateBy, count, fromOrders, sumMoney, tumblingDay } from './stream-dsl.ts';
-import { amountInEur, orderNetAmount, rateToEur } from './stream-shop.ts';
+import { amountInEur, businessDayOf, orderNetAmount, rateToEur } from './stream-shop.ts';
 
 export const dailyRevenueByRegionContract = {
   name: 'daily_revenue_by_region',
@@ -35,7 +35,7 @@ export const dailyRevenueByRegionStream = aggregateBy(
       const customer = tables.get('customers', view.order.customerId);
       if (!customer) return [];
       const revenue = amountInEur(orderNetAmount(view.order), rateToEur(view, tables)) ?? '0.00';
-      return [{ key: { business_date: businessDay(view.order.placedAt), region: customer.region }, values: { revenue_eur: revenue } }];
+      return [{ key: { business_date: businessDayOf(view.order.placedAt), region: customer.region }, values: { revenue_eur: revenue } }];
     },
     window: tumblingDay(BUSINESS_TIME_ZONE, dailyRevenueByRegionContract.time.graceMs, (view) => view.order.placedAt),
     aggregations: { order_count: count(), revenue_eur: sumMoney('revenue_eur') },

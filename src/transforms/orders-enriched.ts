@@ -8,9 +8,9 @@
  * the order currency on the order's business date (EUR is 1; no rate → NULL). Deleted orders are absent;
  * cancelled orders are kept (their status is order_status_current's business).
  */
-import { BUSINESS_TIME_ZONE, businessDay } from '../domain/time.ts';
+import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
 import { fromOrders, upsertPerOrder } from './stream-dsl.ts';
-import { amountInEur, orderNetAmount, outputInstant, rateToEur } from './stream-shop.ts';
+import { amountInEur, businessDayOf, orderNetAmount, outputInstant, rateToEur } from './stream-shop.ts';
 import type { TransformContract } from './contract.ts';
 
 export const ordersEnrichedContract = {
@@ -41,7 +41,7 @@ export const ordersEnrichedStream = upsertPerOrder(fromOrders({ joins: { custome
   const netAmount = orderNetAmount(order);
   return {
     order_id: order.orderId,
-    business_date: businessDay(order.placedAt),
+    business_date: businessDayOf(order.placedAt),
     customer_id: order.customerId,
     placed_at: outputInstant(order.placedAt),
     currency: order.currency,
