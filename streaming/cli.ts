@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { brokersSchema } from '../src/config.ts';
 import type { CommandContext } from '../src/cli/command.ts';
-import { ConfigError, UsageError } from '../src/errors.ts';
+import { ConfigError, UnavailableError, UsageError } from '../src/errors.ts';
 import { StreamRunner, type RunMetrics } from './runtime/runner.ts';
 import { readStatus } from './runtime/status.ts';
 import { createSink } from './runtime/knex-sink.ts';
@@ -86,6 +86,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         process.off('SIGINT', stop);
         await sink?.close();
       }
+      if (runner.failure) throw new UnavailableError(`kafka ${brokers.join(',')}`, `the streaming job stopped: ${runner.failure.message}`, { cause: runner.failure, hint: 'see the log above; restarting resumes from the last committed batch' });
       const final = runner.metrics();
       ctx.out(values.json ? JSON.stringify(final) : `stream: stopped after ${final.processed} events (dead letters ${final.deadLetters}, late ${final.late}, duplicates ${final.duplicates})`);
       return 0;

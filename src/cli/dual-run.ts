@@ -18,9 +18,8 @@ import { DualrunError, SinkError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { loadScenario } from '../scenario/load.ts';
 import type { Transform } from '../transforms/contract.ts';
+import type { ComparisonResult, Report } from '../../compare/types.ts';
 
-type Report = import('../../compare/types.ts').Report;
-type ComparisonResult = import('../../compare/types.ts').ComparisonResult;
 
 export interface DualRunOptions {
   scenario: string;

@@ -2,7 +2,7 @@
  * The one-screen summary people read after a dual run: one line per transformation with its verdict,
  * counts and what explains the differences — the full story is in the reports.
  */
-type ComparisonResult = import('../../compare/types.ts').ComparisonResult;
+import type { ComparisonResult } from '../../compare/types.ts';
 
 export function summaryTable(results: readonly ComparisonResult[], verdictOf: (result: ComparisonResult) => string = (r) => (r.parity ? 'parity' : 'differs')): string {
   const header = ['transformation', 'verdict', 'match', 'differ', 'not yet', 'explained by'];

@@ -13,9 +13,9 @@
  * an order without an FX rate counts in order_count and adds nothing to revenue_eur (its EUR is NULL).
  * A day/region with no orders has no row.
  */
-import { BUSINESS_TIME_ZONE, businessDay } from '../domain/time.ts';
+import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
 import { aggregateBy, count, fromOrders, sumMoney, tumblingDay } from './stream-dsl.ts';
-import { amountInEur, orderNetAmount, rateToEur } from './stream-shop.ts';
+import { amountInEur, businessDayOf, orderNetAmount, rateToEur } from './stream-shop.ts';
 import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
 import { businessDateLiteral, orderTotals } from './legacy-sql.ts';
 
@@ -45,7 +45,7 @@ export const dailyRevenueByRegionStream = aggregateBy(
       const customer = tables.get('customers', view.order.customerId);
       if (!customer) return [];
       const revenue = amountInEur(orderNetAmount(view.order), rateToEur(view, tables)) ?? '0.00';
-      return [{ key: { business_date: businessDay(view.order.placedAt), region: customer.region }, values: { revenue_eur: revenue } }];
+      return [{ key: { business_date: businessDayOf(view.order.placedAt), region: customer.region }, values: { revenue_eur: revenue } }];
     },
     window: tumblingDay(BUSINESS_TIME_ZONE, dailyRevenueByRegionContract.time.graceMs, (view) => view.order.placedAt),
     aggregations: { order_count: count(), revenue_eur: sumMoney('revenue_eur') },

@@ -12,9 +12,9 @@
  * the cut-off, their lines summed, left-joined to the customer row as it stands at run time (a deleted
  * customer gives NULL region and tier), the FX rate of the currency on the business day.
  */
-import { BUSINESS_TIME_ZONE, businessDay } from '../domain/time.ts';
+import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
 import { fromOrders, upsertPerOrder } from './stream-dsl.ts';
-import { amountInEur, orderNetAmount, outputInstant, rateToEur } from './stream-shop.ts';
+import { amountInEur, businessDayOf, orderNetAmount, outputInstant, rateToEur } from './stream-shop.ts';
 import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
 import { businessDateLiteral, orderTotals } from './legacy-sql.ts';
 
@@ -46,7 +46,7 @@ export const ordersEnrichedStream = upsertPerOrder(fromOrders({ joins: { custome
   const netAmount = orderNetAmount(order);
   return {
     order_id: order.orderId,
-    business_date: businessDay(order.placedAt),
+    business_date: businessDayOf(order.placedAt),
     customer_id: order.customerId,
     placed_at: outputInstant(order.placedAt),
     currency: order.currency,

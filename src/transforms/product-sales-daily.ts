@@ -13,9 +13,9 @@
  * nothing to revenue_eur.
  */
 import { MONEY_SCALE, fromUnits, netLineAmount, toUnits } from '../domain/money.ts';
-import { BUSINESS_TIME_ZONE, businessDay } from '../domain/time.ts';
+import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
 import { aggregateBy, count, fromOrders, latest, sumInteger, sumMoney, tumblingDay } from './stream-dsl.ts';
-import { amountInEur, rateToEur } from './stream-shop.ts';
+import { amountInEur, businessDayOf, rateToEur } from './stream-shop.ts';
 import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
 import { EUR_RATE, LINE_NET, businessDateLiteral, placedOnBusinessDay, visibleOrders } from './legacy-sql.ts';
 
@@ -42,7 +42,7 @@ export const productSalesDailyStream = aggregateBy(
   {
     flatMap: (view, tables) => {
       const rate = rateToEur(view, tables);
-      const businessDate = businessDay(view.order.placedAt);
+      const businessDate = businessDayOf(view.order.placedAt);
       const perProduct = new Map<string, { units: number; cents: bigint }>();
       for (const line of view.order.lines) {
         const lineEur = amountInEur(netLineAmount(line.quantity, line.unitPrice, line.discountPct), rate) ?? '0.00';

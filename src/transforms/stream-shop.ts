@@ -8,6 +8,22 @@ import { MONEY_SCALE, fromUnits, netLineAmount, toEur, toUnits } from '../domain
 import { businessDay } from '../domain/time.ts';
 import type { OrderView, TableLookup } from './stream-dsl.ts';
 
+const dayOfQuarterHour = new Map<number, string>();
+/**
+ * businessDay, memoised per quarter hour (UTC offsets change only on quarter hours, so every instant of
+ * a quarter hour has the same local date): Intl formatting per event would dominate the stream's CPU.
+ */
+export function businessDayOf(instant: string): string {
+  const bucket = Math.floor(Date.parse(instant) / 900_000);
+  let day = dayOfQuarterHour.get(bucket);
+  if (day === undefined) {
+    day = businessDay(new Date(bucket * 900_000));
+    if (dayOfQuarterHour.size > 100_000) dayOfQuarterHour.clear();
+    dayOfQuarterHour.set(bucket, day);
+  }
+  return day;
+}
+
 /** Sum of the order's line nets, in the order currency. */
 export function orderNetAmount(order: Order): string {
   let cents = 0n;
@@ -19,7 +35,7 @@ export function orderNetAmount(order: Order): string {
 export function rateToEur(view: OrderView, tables: TableLookup): string | undefined {
   const { currency, placedAt } = view.order;
   if (currency === 'EUR') return '1';
-  return tables.get('fxRates', `${currency}:${businessDay(placedAt)}`)?.rateToEur;
+  return tables.get('fxRates', `${currency}:${businessDayOf(placedAt)}`)?.rateToEur;
 }
 
 /** `amount` in EUR at the order's rate, or null without a rate. */

@@ -61,9 +61,10 @@ export class TopicReader {
   private async catchUpOnce(): Promise<void> {
     const targets: [string, bigint][] = [];
     for (const topic of this.topics) {
-      for (const { partition, offset } of await fetchEndOffsets(this.admin, topic)) targets.push([`${topic}:${partition}`, BigInt(offset)]);
+      // A partition whose records all expired (low = high) has nothing left to read.
+      for (const { partition, offset, low } of await fetchEndOffsets(this.admin, topic)) if (BigInt(low) < BigInt(offset)) targets.push([`${topic}:${partition}`, BigInt(offset)]);
     }
-    const reached = () => targets.every(([id, target]) => target === 0n || (this.positions.get(id) ?? 0n) >= target);
+    const reached = () => targets.every(([id, target]) => (this.positions.get(id) ?? 0n) >= target);
     while (!reached()) await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
@@ -102,7 +103,7 @@ export async function readToEnd(kafka: Kafka, admin: Admin, topic: string, parti
 }
 
 /** End offsets, retried briefly: right after topic creation or a leader move the broker may answer NOT_LEADER. */
-export async function fetchEndOffsets(admin: Admin, topic: string): Promise<{ partition: number; offset: string }[]> {
+export async function fetchEndOffsets(admin: Admin, topic: string): Promise<{ partition: number; offset: string; low: string }[]> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await admin.fetchTopicOffsets(topic);

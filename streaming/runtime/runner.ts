@@ -24,7 +24,7 @@ import { decode, type RawMessage } from '../tasks/codec.ts';
 import { TopicNames, deadLetter, type OutRecord, type StreamTransform } from '../tasks/model.ts';
 import { OrderTask } from '../tasks/order-task.ts';
 import { SharedState } from '../tasks/tables.ts';
-import { INPUT_ENTITIES, ensureTopics } from './topics.ts';
+import { INPUT_ENTITIES, ensureTopics, inputsWithFiniteRetention } from './topics.ts';
 import { TopicReader, fetchEndOffsets, readToEnd } from './reader.ts';
 import type { OutputSink } from './sink.ts';
 
@@ -55,6 +55,12 @@ export interface RunMetrics {
   late: number;
   transactions: number;
   partitions: string[];
+  /** Set on the last report of an instance that stopped cleanly. */
+  stopped: boolean;
+  /** When the first batch started and the last transaction committed (ISO; null before any). */
+  firstBatchAt: string | null;
+  lastCommitAt: string | null;
+  rssBytes: number;
   state: Record<string, number>;
 }
 
@@ -103,6 +109,10 @@ export class StreamRunner {
       throw new UnavailableError(`kafka ${this.options.brokers.join(',')}`, `cannot reach the Kafka brokers: ${messageOf(error)}`, { cause: error, hint: 'start one with dualrun kafka start, or pass --brokers / KAFKA_BROKERS' });
     }
     await ensureTopics(this.admin, this.names, this.options.transforms, this.options.partitions ?? 4);
+    const finite = await inputsWithFiniteRetention(this.admin, this.names).catch(() => []);
+    if (finite.length > 0) {
+      logger.warn({ topics: finite }, 'input topics have a finite retention.ms while their timestamps are event times: old events may be deleted before they are read; create them with retention.ms=-1');
+    }
     this.metricsProducer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await this.metricsProducer.connect();
 
@@ -115,7 +125,14 @@ export class StreamRunner {
 
     this.consumer = this.kafka.consumer({ groupId: this.options.group, readUncommitted: false, maxBytesPerPartition: 4 << 20, maxWaitTimeInMs: 200, sessionTimeout: 30_000, rebalanceTimeout: 60_000 });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.assign(payload.memberAssignment));
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => logger.error({ error: payload.error.message, restart: payload.restart }, 'stream consumer crashed'));
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      logger.error({ error: payload.error.message, restart: payload.restart }, 'stream consumer crashed');
+      if (!payload.restart) {
+        // kafkajs gives up on this consumer: stop rather than hang, and say why.
+        this.failure = payload.error;
+        void this.stop();
+      }
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: inputTopics, fromBeginning: this.options.fromBeginning });
     // Internal: stage two must see everything stage one ever committed.
@@ -126,6 +143,7 @@ export class StreamRunner {
       partitionsConsumedConcurrently: 16,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         if (batch.messages.length === 0) return;
+        this.firstBatchAt ??= Date.now();
         const task = this.tasks.get(`${batch.topic}:${batch.partition}`) ?? this.createTask(batch.topic, batch.partition);
         try {
           await task.ready;
@@ -151,9 +169,11 @@ export class StreamRunner {
     this.stopping ??= (async () => {
       for (const timer of this.timers) clearInterval(timer);
       await this.consumer?.disconnect();
+      this.stopped = true;
+      await this.reportMetrics(0).catch(() => undefined);
+      this.finalMetrics = this.metrics();
       await Promise.all([...this.tasks.values()].map((task) => task.producer.disconnect().catch(() => undefined)));
       this.tasks.clear();
-      await this.reportMetrics(0).catch(() => undefined);
       await this.reader?.stop();
       await this.metricsProducer?.disconnect();
       await this.admin?.disconnect();
@@ -162,7 +182,15 @@ export class StreamRunner {
     return this.stopping;
   }
 
+  private stopped = false;
+  /** Set when the consumer crashed for good; the CLI exits non-zero with it. */
+  failure: Error | undefined;
+  private firstBatchAt: number | undefined;
+  private lastCommitAt: number | undefined;
+  private finalMetrics: RunMetrics | undefined;
+
   metrics(intervalMs = 0, previousProcessed = this.totals.processed): RunMetrics {
+    if (this.finalMetrics) return this.finalMetrics;
     const state: Record<string, number> = { ...this.shared.size, orders: 0, eventIds: 0, aggregateKeys: 0, contributions: 0 };
     for (const task of this.tasks.values()) {
       if (task.kind === 'orders') {
@@ -180,6 +208,10 @@ export class StreamRunner {
       ...this.totals,
       eventsPerSecond: intervalMs > 0 ? Math.round(((this.totals.processed - previousProcessed) * 1000) / intervalMs) : 0,
       partitions: [...this.tasks.keys()].sort(),
+      stopped: this.stopped,
+      firstBatchAt: this.firstBatchAt === undefined ? null : new Date(this.firstBatchAt).toISOString(),
+      lastCommitAt: this.lastCommitAt === undefined ? null : new Date(this.lastCommitAt).toISOString(),
+      rssBytes: process.memoryUsage().rss,
       state,
     };
   }
@@ -267,13 +299,9 @@ export class StreamRunner {
     const next = (BigInt(messages[messages.length - 1]!.offset) + 1n).toString();
     const transaction = await task.producer.transaction();
     try {
-      const byTopic = new Map<string, { key: string; value: string | null; headers?: Record<string, string> }[]>();
-      for (const record of records) {
-        let list = byTopic.get(record.topic);
-        if (!list) byTopic.set(record.topic, (list = []));
-        list.push(record.headers ? { key: record.key, value: record.value, headers: record.headers } : { key: record.key, value: record.value });
-      }
-      if (byTopic.size > 0) await transaction.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })) });
+      // Chunks of ≤ ~512 KB: a partition's records in one request form one record batch, which the
+      // broker refuses above message.max.bytes (1 MB by default).
+      for (const chunk of chunkRecords(records, 512 * 1024)) await transaction.sendBatch({ acks: -1, topicMessages: chunk });
       await transaction.sendOffsets({ consumerGroupId: this.options.group, topics: [{ topic: task.topic, partitions: [{ partition: task.partition, offset: next }] }] });
       await transaction.commit();
     } catch (error) {
@@ -281,6 +309,7 @@ export class StreamRunner {
       throw error;
     }
     this.totals.transactions += 1;
+    this.lastCommitAt = Date.now();
     if (task.kind !== 'aggregate') this.totals.processed += messages.length;
     this.lastActivity = Date.now();
   }
@@ -311,4 +340,24 @@ export class StreamRunner {
       void this.stop();
     }
   }
+}
+
+function chunkRecords(records: OutRecord[], maxBytes: number): { topic: string; messages: { key: string; value: string | null; headers?: Record<string, string> }[] }[][] {
+  const chunks: Map<string, { key: string; value: string | null; headers?: Record<string, string> }[]>[] = [];
+  let current = new Map<string, { key: string; value: string | null; headers?: Record<string, string> }[]>();
+  let bytes = 0;
+  for (const record of records) {
+    const size = record.key.length + (record.value?.length ?? 0) + 64;
+    if (bytes + size > maxBytes && bytes > 0) {
+      chunks.push(current);
+      current = new Map();
+      bytes = 0;
+    }
+    let list = current.get(record.topic);
+    if (!list) current.set(record.topic, (list = []));
+    list.push(record.headers ? { key: record.key, value: record.value, headers: record.headers } : { key: record.key, value: record.value });
+    bytes += size;
+  }
+  if (bytes > 0) chunks.push(current);
+  return chunks.map((chunk) => [...chunk].map(([topic, messages]) => ({ topic, messages })));
 }

@@ -39,7 +39,7 @@ export async function readStatus(options: { brokers: string[]; group: string; to
         if (message.key && message.value) latest.set(message.key.toString(), JSON.parse(message.value.toString()) as RunMetrics);
       }, `dualrun-status`);
     }
-    const instances = [...latest.values()].map((m) => ({ ...m, live: Date.now() - Date.parse(m.at) < 30_000 && m.eventsPerSecond >= 0 }));
+    const instances = [...latest.values()].map((m) => ({ ...m, live: !m.stopped && Date.now() - Date.parse(m.at) < 30_000 }));
     return { group: options.group, totalLag: lag.reduce((sum, entry) => sum + entry.lag, 0), lag, instances };
   } finally {
     await admin.disconnect();

@@ -11,11 +11,19 @@ import type { StreamTransform, TopicNames } from '../tasks/model.ts';
 
 export const INPUT_ENTITIES: Entity[] = ['customers', 'products', 'fxRates', 'orders'];
 const compacted = [{ name: 'cleanup.policy', value: 'compact' }];
+export const keepForever = [{ name: 'retention.ms', value: '-1' }];
+
+/** Input topics whose retention would delete events by their (event-time) timestamps: worth a warning. */
+export async function inputsWithFiniteRetention(admin: Admin, names: TopicNames): Promise<string[]> {
+  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: INPUT_ENTITIES.map((entity) => ({ type: 2, name: names.input(entity), configNames: ['retention.ms'] })) });
+  return resources.filter((resource) => resource.configEntries.some((entry) => entry.configName === 'retention.ms' && entry.configValue !== '-1')).map((resource) => resource.resourceName);
+}
 
 export async function ensureTopics(admin: Admin, names: TopicNames, transforms: StreamTransform[], partitions: number): Promise<{ orderPartitions: number }> {
   const existing = new Set(await admin.listTopics());
   const inputs = INPUT_ENTITIES.map((entity) => names.input(entity)).filter((topic) => !existing.has(topic));
-  if (inputs.length > 0) await create(admin, inputs.map((topic) => ({ topic, numPartitions: partitions })));
+  // Messages carry their event time as timestamp: with a finite retention.ms the broker would delete old events at once.
+  if (inputs.length > 0) await create(admin, inputs.map((topic) => ({ topic, numPartitions: partitions, configEntries: keepForever })));
   const metadata = await admin.fetchTopicMetadata({ topics: [names.input('orders')] });
   const orderPartitions = metadata.topics[0]?.partitions.length ?? partitions;
   const wanted = [

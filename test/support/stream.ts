@@ -19,7 +19,7 @@ export async function createInputTopics(prefix: string, partitions: number): Pro
   const admin = kafka().admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: (['customers', 'products', 'fxRates', 'orders'] as const).map((entity) => ({ topic: topicName(entity, prefix), numPartitions: partitions, replicationFactor: 1 })) });
+    await admin.createTopics({ waitForLeaders: true, topics: (['customers', 'products', 'fxRates', 'orders'] as const).map((entity) => ({ topic: topicName(entity, prefix), numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] })) });
   } finally {
     await admin.disconnect();
   }

@@ -1,0 +1,191 @@
+/**
+ * Streaming benchmark (BENCH_EVENTS generated events, default 1M, on 4 partitions):
+ *  1. end-to-end events/s of `dualrun stream run` (all five transformations, exactly-once, in a child
+ *     process: first batch → last commit) beside Kafka's own ConsumerPerformance and a bare kafkajs
+ *     eachBatch loop reading the same input topics in the same run (goal ≥ 0.5× ConsumerPerformance);
+ *  2. p50/p99 event-to-output latency at a steady BENCH_RATE (default 5k) events/s for
+ *     BENCH_LATENCY_SECONDS (default 20): send time of an order → arrival of its orders_enriched row
+ *     (read committed), beside the bare produce → consume latency of the same input;
+ *  3. resident memory of the job process with its state (orders, event ids, aggregates) at the end of 1.
+ * Needs KAFKA_BROKERS (or a broker from `dualrun kafka start`) and the Kafka jars (provisionKafka).
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { readEnvConfig } from '../src/config.ts';
+import { topicName } from '../src/domain/events.ts';
+import { silentLogger } from '../src/logger.ts';
+import { provisionKafka } from '../streaming/broker/provision.ts';
+import type { RunMetrics } from '../streaming/runtime/runner.ts';
+import { generateShop } from '../test/support/generate.ts';
+import type { TestMessage } from '../test/support/events.ts';
+import { printFigure } from './report.ts';
+
+const env = readEnvConfig();
+const brokers = env.kafkaBrokers ?? ['127.0.0.1:9092'];
+const events = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const rate = Number(process.env.BENCH_RATE ?? 5000);
+const latencySeconds = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
+const kafka = new Kafka({ clientId: 'dualrun-bench', brokers, logLevel: logLevel.NOTHING });
+const bin = fileURLToPath(new URL('../bin/dualrun.js', import.meta.url));
+const ENTITIES = ['customers', 'products', 'fxRates', 'orders'] as const;
+
+async function createInputs(prefix: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: ENTITIES.map((entity) => ({ topic: topicName(entity, prefix), numPartitions: 4, configEntries: [{ name: 'retention.ms', value: '-1' }] })) });
+  await admin.disconnect();
+}
+
+async function publish(prefix: string, messages: TestMessage[]): Promise<void> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const inFlight: Promise<unknown>[] = [];
+  for (let start = 0; start < messages.length; start += 10_000) {
+    const byTopic = new Map<string, Omit<TestMessage, 'entity'>[]>();
+    for (const { entity, ...message } of messages.slice(start, start + 10_000)) {
+      const topic = topicName(entity, prefix);
+      if (!byTopic.has(topic)) byTopic.set(topic, []);
+      byTopic.get(topic)!.push(message);
+    }
+    inFlight.push(producer.sendBatch({ topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })) }));
+    if (inFlight.length >= 4) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  await producer.disconnect();
+}
+
+function runJob(prefix: string, untilIdle: number): { done: Promise<RunMetrics>; kill: () => void } {
+  const child = spawn(process.execPath, [bin, 'stream', 'run', '--json', '--group', `${prefix}-job`, '--from-beginning', '--topic-prefix', prefix, '--brokers', brokers.join(','), '--until-idle', String(untilIdle)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<RunMetrics>((resolve, reject) =>
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(stdout.trim().split('\n').pop()!) as RunMetrics) : reject(new Error(`stream run exited ${code}: ${stderr.slice(-2000)}`)))),
+  );
+  return { done, kill: () => child.kill('SIGTERM') };
+}
+
+async function consumerPerformance(prefix: string, total: number): Promise<number> {
+  const jars = await provisionKafka({ cacheDir: env.cacheDir, kafkaHome: env.kafkaHome, logger: silentLogger });
+  const args = ['-cp', jars.classpath, 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', brokers.join(','), '--include', `${prefix.replace(/[.-]/g, '\\$&')}\\.(customers|products|fx-rates|orders)`, '--num-records', String(total), '--group', `${prefix}-perf`, '--timeout', '120000'];
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`ConsumerPerformance exited ${code}: ${text.slice(-2000)}`))));
+  });
+  // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+  const line = output.trim().split('\n').find((row) => /^\d{4}-\d\d-\d\d/.test(row.trim()));
+  const fields = line?.split(',').map((field) => field.trim()) ?? [];
+  const fetchRate = Number(fields[9]);
+  if (!Number.isFinite(fetchRate)) throw new Error(`cannot read ConsumerPerformance output:\n${output}`);
+  return fetchRate;
+}
+
+async function bareKafkajs(prefix: string, total: number): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `${prefix}-bare-${randomUUID()}`, maxBytesPerPartition: 4 << 20 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: ENTITIES.map((entity) => topicName(entity, prefix)), fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  const seconds = await new Promise<number>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 16,
+      eachBatch: async ({ batch }) => {
+        first ||= Date.now();
+        seen += batch.messages.length;
+        if (seen >= total) resolve((Date.now() - first) / 1000);
+      },
+    });
+  });
+  await consumer.disconnect();
+  return total / seconds;
+}
+
+async function latency(messages: TestMessage[]): Promise<{ ours: number[]; bare: number[] }> {
+  const prefix = `bench-lat-${randomUUID().slice(0, 8)}`;
+  await createInputs(prefix);
+  const tables = messages.filter((m) => m.entity !== 'orders');
+  await publish(prefix, tables);
+  const job = runJob(prefix, 3600);
+  const sentAt = new Map<string, number>();
+  const ours: number[] = [];
+  const bare: number[] = [];
+  const watch = (topic: string, into: number[], keyOf: (key: string) => string, committed: boolean) => {
+    const consumer = kafka.consumer({ groupId: `${prefix}-watch-${randomUUID()}`, readUncommitted: !committed, maxWaitTimeInMs: 10 });
+    return {
+      consumer,
+      start: async () => {
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({
+          eachBatch: async ({ batch }) => {
+            const now = Date.now();
+            for (const message of batch.messages) {
+              const sent = sentAt.get(keyOf(message.key!.toString()));
+              if (sent !== undefined && message.value !== null) into.push(now - sent);
+            }
+          },
+        });
+      },
+    };
+  };
+  const outputs = watch(`${prefix}.out.orders_enriched`, ours, (key) => (JSON.parse(key) as string[])[0]!, true);
+  const inputs = watch(topicName('orders', prefix), bare, (key) => key, false);
+  await outputs.start();
+  await inputs.start();
+  await new Promise((resolve) => setTimeout(resolve, 8000)); // job started, tasks restored
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const placed = messages.filter((m) => m.entity === 'orders' && m.value !== null && m.headers['dualrun-event-type'] === 'OrderPlaced');
+  const perTick = Math.max(1, Math.round(rate / 10));
+  const ticks = Math.min(Math.floor(placed.length / perTick), latencySeconds * 10);
+  const started = Date.now();
+  for (let tick = 0; tick < ticks; tick += 1) {
+    const slice = placed.slice(tick * perTick, (tick + 1) * perTick);
+    const now = Date.now();
+    for (const message of slice) if (!sentAt.has(message.key.toString())) sentAt.set(message.key.toString(), now);
+    void producer.send({ topic: topicName('orders', prefix), messages: slice.map(({ entity: _entity, ...message }) => message) });
+    const wait = started + (tick + 1) * 100 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  await producer.disconnect();
+  await outputs.consumer.disconnect();
+  await inputs.consumer.disconnect();
+  job.kill();
+  await job.done.catch(() => undefined);
+  return { ours, bare };
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+
+const messages = generateShop({ events, seed: 1 });
+const prefix = `bench-stream-${randomUUID().slice(0, 8)}`;
+console.log(`stream bench: ${messages.length} events (BENCH_EVENTS=${events}), 4 partitions, brokers ${brokers.join(',')}`);
+await createInputs(prefix);
+await publish(prefix, messages);
+
+const perf = await consumerPerformance(prefix, messages.length);
+const bare = await bareKafkajs(prefix, messages.length);
+const metrics = await runJob(prefix, 3).done;
+const seconds = (Date.parse(metrics.lastCommitAt!) - Date.parse(metrics.firstBatchAt!)) / 1000;
+const ours = metrics.processed / seconds;
+printFigure({ name: 'stream end-to-end (5 transformations, exactly-once)', ours, reference: perf, referenceName: 'Kafka ConsumerPerformance (fetch.nMsg.sec)', unit: 'events/s', kind: 'rate', goal: '≥ 0.5×' });
+printFigure({ name: 'stream end-to-end vs bare kafkajs eachBatch loop', ours, reference: bare, referenceName: 'bare kafkajs consume', unit: 'events/s', kind: 'rate' });
+const keys = metrics.state.orders! + metrics.state.aggregateKeys!;
+console.log(`resident memory of the job at the end: ${(metrics.rssBytes / 2 ** 20).toFixed(0)} MiB with state ${JSON.stringify(metrics.state)} → ${(metrics.rssBytes / keys).toFixed(0)} bytes per key (orders + aggregate keys = ${keys})`);
+console.log(`BENCH ${JSON.stringify({ name: 'stream resident memory', rssBytes: metrics.rssBytes, keys, state: metrics.state })}`);
+
+const lat = await latency(generateShop({ events: Math.max(rate * latencySeconds * 1.6, 20_000), seed: 2 }));
+printFigure({ name: `event-to-output latency p50 at ${rate} events/s`, ours: percentile(lat.ours, 50), reference: percentile(lat.bare, 50), referenceName: 'bare produce→consume p50', unit: 'ms', kind: 'time' });
+printFigure({ name: `event-to-output latency p99 at ${rate} events/s`, ours: percentile(lat.ours, 99), reference: percentile(lat.bare, 99), referenceName: 'bare produce→consume p99', unit: 'ms', kind: 'time' });
+console.log(`latency samples: ours ${lat.ours.length}, bare ${lat.bare.length}`);

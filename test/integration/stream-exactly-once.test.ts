@@ -1,0 +1,105 @@
+// Exactly-once in effect and scale-out, against the real broker with real child processes:
+// 100k generated events (test/support/generate.ts) on 4 partitions.
+//  - reference: one uninterrupted run;
+//  - kill -9: while the events are being published, the `dualrun stream run` process is SIGKILLed at
+//    three random moments and restarted each time; its final outputs (and late records) must equal the
+//    reference exactly;
+//  - scale-out: two processes in one group split the partitions and together give the reference.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/logger.ts';
+import { StreamRunner } from '../../streaming/runtime/runner.ts';
+import { streamTransforms } from '../../streaming/transforms.ts';
+import { generateShop } from '../support/generate.ts';
+import { brokers, uniqueTopic } from '../support/kafka.ts';
+import { allMessages, createInputTopics, finalValues, publish } from '../support/stream.ts';
+
+const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
+const messages = generateShop({ events: 100_000, seed: 7 });
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function startJob(prefix: string, group: string): { child: ChildProcess; exit: Promise<number | null>; log: () => string } {
+  const child = spawn(process.execPath, [bin, 'stream', 'run', '--group', group, '--from-beginning', '--topic-prefix', prefix, '--brokers', brokers().join(','), '--until-idle', '4'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DUALRUN_LOG_LEVEL: 'warn' },
+  });
+  children.add(child);
+  let log = '';
+  child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => {
+    children.delete(child);
+    resolve(code);
+  }));
+  return { child, exit, log: () => log };
+}
+
+async function outputsOf(prefix: string) {
+  const result: Record<string, Record<string, unknown>> = {};
+  for (const transform of streamTransforms) result[transform.name] = await finalValues(`${prefix}.out.${transform.name}`);
+  const late = (await allMessages(`${prefix}.late`)).map((r) => `${r.key}|${r.headers['dualrun-transform']}|${r.headers['dualrun-source-partition']}@${r.headers['dualrun-source-offset']}`).sort();
+  return { outputs: result, late };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let reference: Awaited<ReturnType<typeof outputsOf>>;
+
+describe('exactly-once in effect', { timeout: 900_000 }, () => {
+  it('an uninterrupted run gives the reference', async () => {
+    const prefix = uniqueTopic('eos-ref');
+    await createInputTopics(prefix, 4);
+    await publish(prefix, messages);
+    const runner = new StreamRunner({ brokers: brokers(), group: `${prefix}-g`, topicPrefix: prefix, transforms: streamTransforms, fromBeginning: true, untilIdleMs: 3000, logger: silentLogger });
+    await runner.start();
+    await runner.done;
+    reference = await outputsOf(prefix);
+    // Sanity: the generator's orders are there (redeliveries and late ones included).
+    expect(Object.keys(reference.outputs.orders_enriched!).length).toBeGreaterThan(60_000);
+    expect(reference.late.length).toBeGreaterThan(100);
+    expect(runner.metrics().duplicates).toBeGreaterThan(100);
+  });
+
+  it('kill -9 at three random moments during the replay, restarting each time, changes nothing', async () => {
+    const prefix = uniqueTopic('eos-kill');
+    const group = `${prefix}-g`;
+    await createInputTopics(prefix, 4);
+    const publishing = publish(prefix, messages, 1000);
+    let job = startJob(prefix, group);
+    const kills: number[] = [];
+    for (let round = 0; round < 3; round += 1) {
+      const wait = 3000 + Math.floor(Math.random() * 4000);
+      await sleep(wait);
+      expect(job.child.exitCode, `job exited early:\n${job.log()}`).toBeNull();
+      job.child.kill('SIGKILL');
+      await job.exit;
+      kills.push(wait);
+      job = startJob(prefix, group);
+    }
+    await publishing;
+    expect(await job.exit, job.log()).toBe(0);
+    const killed = await outputsOf(prefix);
+    expect(killed.late).toEqual(reference.late);
+    for (const transform of streamTransforms) expect(killed.outputs[transform.name], transform.name).toEqual(reference.outputs[transform.name]);
+  });
+
+  it('two processes in one group split the partitions and together give the reference', async () => {
+    const prefix = uniqueTopic('eos-two');
+    const group = `${prefix}-g`;
+    await createInputTopics(prefix, 4);
+    await publish(prefix, messages);
+    const first = startJob(prefix, group);
+    const second = startJob(prefix, group);
+    expect(await first.exit, first.log()).toBe(0);
+    expect(await second.exit, second.log()).toBe(0);
+    const both = await outputsOf(prefix);
+    expect(both.late).toEqual(reference.late);
+    for (const transform of streamTransforms) expect(both.outputs[transform.name], transform.name).toEqual(reference.outputs[transform.name]);
+    // Each did part of the work.
+    const processed = [first.log(), second.log()].map((log) => Number(/stopped after (\d+) events/.exec(log)?.[1] ?? NaN));
+    expect(processed.every((count) => count > 0 && count < messages.length)).toBe(true);
+  });
+});
