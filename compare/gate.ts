@@ -61,7 +61,8 @@ export function evaluateGate(input: GateInput, entry: ManifestEntry): GateVerdic
     const ratio = ratioOf(count);
     allowed.push({ category, count, ratio, maxRatio: rule.maxRatio, reason: rule.reason });
     if (ratio > rule.maxRatio) reasons.push(`${category}: ${count} row(s), ${percent(ratio)} of ${compared} compared, over its allowed ${percent(rule.maxRatio)}`);
-    else allowedCount += count;
+    // Judged by its own rule, pass or fail: never counted again below.
+    allowedCount += count;
   }
   const rest = Math.max(0, differing - allowedCount - unexplained);
   if (ratioOf(rest) > entry.thresholds.maxMismatchRatio) {

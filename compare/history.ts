@@ -24,7 +24,7 @@ export interface HistoryRow {
 const TABLE = `CREATE TABLE IF NOT EXISTS parity_history (run_at TIMESTAMPTZ, name VARCHAR, parity BOOLEAN, match BIGINT, within_tolerance BIGINT,
   mismatch BIGINT, only_left BIGINT, only_right BIGINT, unexplained BIGINT)`;
 
-async function openHistory(path: string): Promise<Duck> {
+export async function openHistory(path: string): Promise<Duck> {
   try {
     await mkdir(dirname(path), { recursive: true });
     return await openDuck(path);

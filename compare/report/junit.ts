@@ -4,7 +4,7 @@ import { renderMarkdown } from './markdown.ts';
 
 // XML 1.0 allows tab, LF, CR and the printable ranges only; anything else is dropped.
 // eslint-disable-next-line no-control-regex
-const xml = (text: string): string => text.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!).replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/gu, '');
+export const xml = (text: string): string => text.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!).replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/gu, '');
 
 export function renderJunit(report: Report): string {
   const failures = report.comparisons.filter((c) => !c.parity).length;

@@ -20,6 +20,8 @@ export const commands: Record<string, CommandEntry> = {
   batch: { summary: 'run the legacy batch transformations for a date, schedule them nightly, show run history', load: () => import('../../batch/cli.ts') },
   stream: { summary: 'run the Kafka streaming job (exactly-once in effect), or show its lag and figures', load: () => import('../../streaming/cli.ts') },
   compare: { summary: 'compare two outputs by key in DuckDB, explain every difference, write reports', load: () => import('../../compare/cli.ts') },
+  check: { summary: 'the migration gate for CI: judge shadow/cutover transformations against the manifest', load: () => import('./check.ts') },
+  status: { summary: 'the migration board: stage, last verdict, streak and next step per transformation', load: () => import('./status.ts') },
   generate: { summary: 'write a synthetic scenario of any size, deterministic by seed', load: () => import('../scenario/generate-cli.ts') },
   kafka: { summary: 'start, stop or inspect the local Apache Kafka broker', load: () => import('../../streaming/broker/cli.ts') },
 };

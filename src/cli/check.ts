@@ -1,0 +1,181 @@
+/**
+ * `dualrun check`: the parity gate for CI. Compares what the migration manifest says (shadow and
+ * cutover transformations), judges each against its thresholds and allowed differences, needs a
+ * streak of passing runs before cutover, records the verdicts, and exits non-zero when the gate fails.
+ * With --scenario it first runs the whole dual run on that scenario (replay, batch, stream).
+ */
+import { appendFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Knex } from 'knex';
+import { brokersSchema } from '../config.ts';
+import { loadConfigFile, type DualrunConfig, type ManifestEntry } from '../config-file.ts';
+import { connectKnex } from '../db.ts';
+import { businessDay, cutoffFor, nextDate } from '../domain/time.ts';
+import { ExitCode, UsageError } from '../errors.ts';
+import type { Transform } from '../transforms/contract.ts';
+import { transforms as builtIns, transformNames } from '../transforms/index.ts';
+import type { CommandContext } from './command.ts';
+import { dualRun } from './dual-run.ts';
+import type { GateVerdict } from '../../compare/gate.ts';
+import type { ComparisonResult, Report } from '../../compare/types.ts';
+
+export const help = `dualrun check — the migration gate for CI
+
+Usage: dualrun check [--config FILE] [--scenario NAME|DIR] [--db URL] [--brokers LIST] [--topic-prefix P]
+                     [--out DIR] [--history FILE] [--watermark ISO]
+
+Reads the migration manifest in dualrun.config.ts (or --config). Each transformation has a stage:
+  legacy    only the batch job runs: reported, not gated
+  shadow    both run; the gate checks parity: unexplained differences and differences over the thresholds fail,
+            allowed known differences ({ category, maxRatio, reason }) pass and stay visible in the report
+  cutover   as shadow, and it also needs promoteAfter passing runs in a row (from the history)
+  retired   the batch job is gone: reported, not gated
+With no manifest, every transformation is checked as shadow with zero tolerance.
+
+Without --scenario, compares the outputs already there: table batch_<name> in --db against topic
+<prefix>.out.<name>, explained by the input topics. With --scenario, first runs the whole dual run on it
+(a fresh embedded database and a local broker unless --db / --brokers / KAFKA_BROKERS say otherwise).
+
+Writes to --out (default from the config, else ./dualrun-report): report.json, report.html, report.md,
+gate.md (also appended to $GITHUB_STEP_SUMMARY when set) and junit.xml (one testcase per transformation).
+History (for streaks, and dualrun status) goes to --history (default <out>/history.duckdb).
+
+Exit codes: 0 the gate passes, 1 it fails, 2 usage or input error, 3 bad configuration, 4 a service is unavailable.`;
+
+const options = {
+  config: { type: 'string' },
+  scenario: { type: 'string' },
+  db: { type: 'string' },
+  brokers: { type: 'string' },
+  'topic-prefix': { type: 'string' },
+  out: { type: 'string' },
+  history: { type: 'string' },
+  watermark: { type: 'string' },
+  verbose: { type: 'boolean' },
+} as const;
+
+const DEFAULT_ENTRY: ManifestEntry = { stage: 'shadow', thresholds: { maxMismatchRatio: 0, maxUnexplained: 0 }, allowedDifferences: [], promoteAfter: 3 };
+
+/** The built-in transformations and the user's, by name (a user's may not shadow a built-in). */
+export function allTransforms(config: DualrunConfig): Transform[] {
+  const user = config.transforms as unknown as Transform[];
+  for (const transform of user) {
+    if (builtIns.some((builtIn) => builtIn.name === transform.name)) {
+      throw new UsageError(`transforms: "${transform.name}" is already a built-in transformation`, { hint: 'give your transformation another name' });
+    }
+  }
+  return [...builtIns, ...user];
+}
+
+/** The manifest to judge: the user's, or every transformation as shadow. */
+export function manifestOf(config: DualrunConfig, all: readonly Transform[]): [string, ManifestEntry][] {
+  const entries = Object.entries(config.migration);
+  return entries.length > 0 ? entries : all.map((transform) => [transform.name, DEFAULT_ENTRY]);
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const { values, positionals } = ctx.parse(options);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, { hint: 'see dualrun check --help' });
+  const config = await loadConfigFile(values.config, transformNames());
+  const all = allTransforms(config);
+  const manifest = manifestOf(config, all);
+  const gatedNames = new Set(manifest.filter(([, entry]) => entry.stage === 'shadow' || entry.stage === 'cutover').map(([name]) => name));
+  const toCompare = all.filter((transform) => gatedNames.has(transform.name));
+  const out = resolve(values.out ?? config.report.out);
+  const historyPath = resolve(values.history ?? join(out, 'history.duckdb'));
+  const brokers = values.brokers !== undefined ? parseBrokers(values.brokers) : (config.kafka?.brokers ?? ctx.env.kafkaBrokers);
+  const dbUrl = values.db ?? config.database?.url ?? ctx.env.databaseUrl;
+  const topicPrefix = values['topic-prefix'] ?? config.kafka?.topicPrefix;
+
+  let report: Report;
+  if (values.scenario !== undefined) {
+    const result = await dualRun({
+      scenario: values.scenario,
+      transforms: toCompare,
+      dbUrl,
+      brokers,
+      reset: false,
+      keepBroker: false,
+      cacheDir: ctx.env.cacheDir,
+      kafkaHome: ctx.env.kafkaHome,
+      logger: ctx.logger,
+      progress: ctx.progress,
+    });
+    report = result.report;
+  } else {
+    if (!dbUrl) throw new UsageError('comparing existing outputs needs the legacy database', { hint: 'give --db URL, database.url in the config, or DATABASE_URL; or run on a scenario with --scenario NAME' });
+    if (!brokers) throw new UsageError('comparing existing outputs needs the Kafka cluster', { hint: 'give --brokers, kafka.brokers in the config, or KAFKA_BROKERS; or run on a scenario with --scenario NAME' });
+    report = await compareExisting(toCompare, dbUrl, brokers, topicPrefix ?? 'shop', parseWatermark(values.watermark), ctx);
+  }
+
+  const { evaluateGate } = await import('../../compare/gate.ts');
+  const { appendGateVerdicts, readGateHistory, streaksOf } = await import('../../compare/gate-history.ts');
+  const { appendHistory } = await import('../../compare/history.ts');
+  const streaks = streaksOf(await readGateHistory(historyPath));
+  const byName = new Map<string, ComparisonResult>(report.comparisons.map((comparison) => [comparison.name, comparison]));
+  const verdicts: GateVerdict[] = manifest.map(([name, entry]) => {
+    const comparison = byName.get(name);
+    if (!comparison) return { transform: name, stage: entry.stage, gated: false, passed: true, streak: 0, reasons: [entry.stage === 'legacy' ? 'not compared: only the batch job runs' : 'not compared: the batch job is retired'], allowed: [] };
+    return evaluateGate({ transform: name, counts: comparison.counts, categories: comparison.explained, previousStreak: streaks.get(name) ?? 0 }, entry);
+  });
+
+  const written = await writeOutputs(report, verdicts, out);
+  await appendHistory(historyPath, report);
+  await appendGateVerdicts(historyPath, new Date(report.generatedAt), verdicts);
+
+  const failing = verdicts.filter((verdict) => !verdict.passed);
+  for (const verdict of verdicts) {
+    const label = !verdict.gated ? 'not gated' : verdict.passed ? 'PASS' : 'FAIL';
+    ctx.out(`${label.padEnd(9)} ${verdict.transform} (${verdict.stage}, streak ${verdict.streak})${verdict.reasons.length ? `: ${verdict.reasons.join('; ')}` : ''}`);
+  }
+  ctx.out(`gate ${failing.length === 0 ? 'passes' : `fails for ${failing.map((v) => v.transform).join(', ')}`}; reports: ${written.join(', ')}`);
+  return failing.length === 0 ? ExitCode.ok : ExitCode.failed;
+}
+
+async function compareExisting(chosen: readonly Transform[], dbUrl: string, brokers: string[], topicPrefix: string, watermark: Date, ctx: CommandContext): Promise<Report> {
+  const { buildReport, compareTransform } = await import('../../compare/index.ts');
+  const { openDuck } = await import('../../compare/duck.ts');
+  let db: Knex | undefined;
+  const duck = await openDuck();
+  try {
+    db = await connectKnex(dbUrl);
+    const results: ComparisonResult[] = [];
+    for (const transform of chosen) {
+      results.push(await compareTransform({ transform, db, brokers, topicPrefix, duck, watermark, events: { brokers, topicPrefix }, progress: ctx.progress }));
+    }
+    return buildReport(results);
+  } finally {
+    duck.close();
+    await db?.destroy();
+  }
+}
+
+async function writeOutputs(report: Report, verdicts: readonly GateVerdict[], out: string): Promise<string[]> {
+  const { writeReports } = await import('../../compare/report/index.ts');
+  const { renderGateJunit, renderGateMarkdown } = await import('../../compare/report/gate.ts');
+  const { writeFile } = await import('node:fs/promises');
+  const written = await writeReports(report, out, ['json', 'html', 'md']);
+  const gateMarkdown = renderGateMarkdown(verdicts);
+  await writeFile(join(out, 'gate.md'), gateMarkdown);
+  await writeFile(join(out, 'junit.xml'), renderGateJunit(verdicts, report.generatedAt));
+  if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, gateMarkdown);
+  return [...written, join(out, 'gate.md'), join(out, 'junit.xml')];
+}
+
+function parseBrokers(value: string): string[] {
+  const parsed = brokersSchema.safeParse(value);
+  if (!parsed.success) throw new UsageError(`--brokers ${JSON.stringify(value)}: ${parsed.error.issues[0]?.message}`, { hint: 'for example --brokers 127.0.0.1:9092' });
+  return parsed.data;
+}
+
+/** --watermark, or the most recent nightly cut-off that has passed (02:00 Europe/Stockholm). */
+function parseWatermark(value: string | undefined, now = new Date()): Date {
+  if (value !== undefined) {
+    const parsed = new Date(value);
+    if (Number.isNaN(parsed.getTime())) throw new UsageError(`--watermark ${JSON.stringify(value)} is not an ISO-8601 instant`, { hint: 'for example --watermark 2024-10-28T01:00:00Z' });
+    return parsed;
+  }
+  const yesterday = nextDate(businessDay(now), -1);
+  const cutoff = cutoffFor(yesterday);
+  return cutoff <= now ? cutoff : cutoffFor(nextDate(yesterday, -1));
+}

@@ -1,0 +1,92 @@
+/**
+ * `dualrun status`: the migration board — every transformation's stage, its last gate verdict, its
+ * streak of passing runs, the trend, and the next step — from the manifest and the gate history.
+ */
+import { join, resolve } from 'node:path';
+import { loadConfigFile, type ManifestEntry } from '../config-file.ts';
+import { ExitCode, UsageError } from '../errors.ts';
+import { transformNames } from '../transforms/index.ts';
+import type { CommandContext } from './command.ts';
+import { allTransforms, manifestOf } from './check.ts';
+import type { GateHistoryRow } from '../../compare/gate-history.ts';
+
+export const help = `dualrun status — the migration board
+
+Usage: dualrun status [--config FILE] [--history FILE] [--limit N] [--json]
+
+One line per transformation of the manifest (dualrun.config.ts, or --config): its stage, the last verdict of
+dualrun check, its streak of passing runs, the trend of the last --limit runs (default 10; ✓ pass, ✗ fail,
+oldest first) and the next step (e.g. "ready for cutover" once the streak reaches promoteAfter).
+--history defaults to <report.out>/history.duckdb, where dualrun check records its verdicts.`;
+
+const options = {
+  config: { type: 'string' },
+  history: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export interface BoardRow {
+  transform: string;
+  stage: ManifestEntry['stage'];
+  lastRun: string | null;
+  lastVerdict: 'pass' | 'fail' | null;
+  streak: number;
+  trend: string;
+  next: string;
+}
+
+export function nextStep(entry: ManifestEntry, history: readonly GateHistoryRow[]): string {
+  const last = history.at(-1);
+  const streak = last?.streak ?? 0;
+  switch (entry.stage) {
+    case 'legacy':
+      return 'run the streaming job beside the batch job, then move to shadow';
+    case 'retired':
+      return '—';
+    case 'shadow':
+      if (!last) return 'run dualrun check';
+      if (!last.parity_passed) return 'fix the differences the last check reported';
+      return streak >= entry.promoteAfter ? 'ready for cutover' : `${entry.promoteAfter - streak} more passing run(s) before cutover`;
+    case 'cutover':
+      if (!last) return 'run dualrun check';
+      return last.passed ? 'cut over: retire the batch job when ready' : 'FAILING: fix before trusting the stream';
+  }
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const { values, positionals } = ctx.parse(options);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, { hint: 'see dualrun status --help' });
+  const limit = values.limit === undefined ? 10 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${JSON.stringify(values.limit)} is not a positive whole number`);
+  const config = await loadConfigFile(values.config, transformNames());
+  const manifest = manifestOf(config, allTransforms(config));
+  const historyPath = resolve(values.history ?? join(config.report.out, 'history.duckdb'));
+  const { readGateHistory } = await import('../../compare/gate-history.ts');
+  const history = await readGateHistory(historyPath, limit);
+
+  const board: BoardRow[] = manifest.map(([name, entry]) => {
+    const runs = history.filter((row) => row.transform === name);
+    const last = runs.at(-1);
+    return {
+      transform: name,
+      stage: entry.stage,
+      lastRun: last?.run_at ?? null,
+      lastVerdict: last ? (last.passed ? 'pass' : 'fail') : null,
+      streak: last?.streak ?? 0,
+      trend: runs.map((row) => (row.passed ? '✓' : '✗')).join(''),
+      next: nextStep(entry, runs),
+    };
+  });
+  if (values.json) {
+    ctx.out(JSON.stringify({ history: historyPath, board }, null, 2));
+    return ExitCode.ok;
+  }
+  const header = ['transformation', 'stage', 'last run', 'verdict', 'streak', 'trend', 'next step'];
+  const rows = board.map((row) => [row.transform, row.stage, row.lastRun ?? 'never', row.lastVerdict ?? '—', String(row.streak), row.trend || '—', row.next]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => [...row[column]!].length)));
+  const line = (cells: string[]) => cells.map((cell, column) => cell + ' '.repeat(Math.max(0, widths[column]! - [...cell].length))).join('  ').trimEnd();
+  ctx.out([line(header), ...rows.map(line)].join('\n'));
+  ctx.out(`\nhistory: ${historyPath}`);
+  return ExitCode.ok;
+}
