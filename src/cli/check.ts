@@ -121,7 +121,8 @@ export async function run(ctx: CommandContext): Promise<number> {
 
   const written = await writeOutputs(report, verdicts, out);
   await appendHistory(historyPath, report);
-  await appendGateVerdicts(historyPath, new Date(report.generatedAt), verdicts);
+  // Only gated verdicts make history: a legacy or retired transformation has no streak to keep.
+  await appendGateVerdicts(historyPath, new Date(report.generatedAt), verdicts.filter((verdict) => verdict.gated));
 
   const failing = verdicts.filter((verdict) => !verdict.passed);
   for (const verdict of verdicts) {

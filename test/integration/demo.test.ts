@@ -1,0 +1,79 @@
+// `dualrun demo` end to end, as a newcomer runs it: real broker, the embedded database by default or
+// a real PostgreSQL, every report written, every difference of customer-moves explained.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { brokers } from '../support/kafka.ts';
+import { runCli } from '../support/cli.ts';
+import { freshDatabase, type TestDatabase } from '../support/databases.ts';
+
+let out: string;
+beforeAll(async () => {
+  out = await mkdtemp(join(tmpdir(), 'dualrun-demo-'));
+});
+afterAll(async () => {
+  await rm(out, { recursive: true, force: true });
+});
+
+interface ReportJson {
+  parity: boolean;
+  comparisons: { name: string; counts: Record<string, number>; explained: Record<string, number>; differences: { key: Record<string, unknown>; explanation: string; events: string[] }[] }[];
+}
+
+async function checkCustomerMovesReport(dir: string): Promise<void> {
+  for (const file of ['report.json', 'report.md', 'report.html', 'junit.xml']) expect(existsSync(join(dir, file)), file).toBe(true);
+  const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportJson;
+  const byName = new Map(report.comparisons.map((comparison) => [comparison.name, comparison]));
+  expect([...byName.keys()].sort()).toEqual(['customer_lifetime_value', 'daily_revenue_by_region', 'order_status_current', 'orders_enriched', 'product_sales_daily']);
+  // customer-moves: two customers moved between ordering and the nightly run (fixtures/customer-moves).
+  const enriched = byName.get('orders_enriched')!;
+  expect(enriched.explained).toEqual({ join_as_of_event_time: 2 });
+  for (const difference of enriched.differences) expect(difference.events.length).toBeGreaterThan(0);
+  for (const name of ['customer_lifetime_value', 'product_sales_daily', 'order_status_current']) {
+    const counts = byName.get(name)!.counts;
+    expect(counts.mismatch + counts.onlyLeft + counts.onlyRight, name).toBe(0);
+  }
+  for (const comparison of report.comparisons) expect(comparison.explained.unexplained ?? 0, comparison.name).toBe(0);
+}
+
+describe('dualrun demo', () => {
+  it('runs customer-moves on embedded PGlite and explains every difference', async () => {
+    const dir = join(out, 'pglite');
+    const result = await runCli(['demo', '--out', dir], { KAFKA_BROKERS: brokers().join(','), DATABASE_URL: '' }, 240_000);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('legacy database: pglite:');
+    for (const phase of ['replay to the 2024-06-17 cut-off', 'batch 2024-06-17', 'stream: caught up', 'compare orders_enriched']) expect(result.stderr).toContain(phase);
+    expect(result.stdout).toMatch(/orders_enriched\s+differs\s+2\s+2\s+0\s+join_as_of_event_time 2/);
+    expect(result.stdout).toContain(`Report: ${join(dir, 'report.html')}`);
+    await checkCustomerMovesReport(dir);
+  });
+
+  describe('on PostgreSQL', () => {
+    let database: TestDatabase;
+    beforeAll(async () => {
+      database = await freshDatabase('postgres');
+    });
+    afterAll(async () => {
+      await database?.drop();
+    });
+
+    it('gives the same verdicts with the legacy database on a real server', async () => {
+      const dir = join(out, 'postgres');
+      const result = await runCli(['demo', '--out', dir, '--db', database.url], { KAFKA_BROKERS: brokers().join(',') }, 240_000);
+      expect(result.code, result.stderr).toBe(0);
+      await checkCustomerMovesReport(dir);
+      // The batch outputs really are in that database.
+      const [row] = await database.db('batch_orders_enriched').count({ n: '*' });
+      expect(Number(row!.n)).toBe(4);
+    });
+  });
+
+  it('refuses an unknown scenario with exit 2 and the list of known ones', async () => {
+    const result = await runCli(['demo', '--scenario', 'no-such-scenario', '--out', join(out, 'bad')], { KAFKA_BROKERS: brokers().join(',') });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no-such-scenario/);
+    expect(result.stderr).toContain('baseline');
+  });
+});

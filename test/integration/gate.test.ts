@@ -1,0 +1,109 @@
+// `dualrun check` and `dualrun status` as a team uses them in CI: a user project with its own
+// transformation (examples/shop-extension), the manifest's stages, allowed differences and promotion.
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { brokers } from '../support/kafka.ts';
+import { runCli } from '../support/cli.ts';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const example = join(repo, 'examples/shop-extension/daily-orders-by-tier.ts');
+let root: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'dualrun-gate-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** A user project: package.json, dualrun installed (linked), and the given dualrun.config.ts. */
+async function project(name: string, config: string): Promise<string> {
+  const dir = join(root, name);
+  await mkdir(join(dir, 'node_modules'), { recursive: true });
+  await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
+  await symlink(repo, join(dir, 'node_modules', 'dualrun'));
+  await writeFile(join(dir, 'dualrun.config.ts'), `import { defineConfig } from 'dualrun';\nimport { dailyOrdersByTier, dailyOrdersByTierWith } from '${example}';\n${config}\n`);
+  return dir;
+}
+
+const check = (dir: string, ...args: string[]) => runCli(['check', ...args], { KAFKA_BROKERS: brokers().join(','), DATABASE_URL: '' }, 240_000, dir);
+
+describe('dualrun check', () => {
+  it('passes a correct user transformation on baseline', async () => {
+    const dir = await project('correct', `export default defineConfig({ transforms: [dailyOrdersByTier], migration: { daily_orders_by_tier: { stage: 'shadow' } } });`);
+    const result = await check(dir, '--scenario', 'baseline');
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(result.stdout).toContain('PASS      daily_orders_by_tier (shadow, streak 1)');
+    const junit = await readFile(join(dir, 'dualrun-report', 'junit.xml'), 'utf8');
+    expect(junit).toContain('<testcase classname="dualrun.gate.shadow" name="daily_orders_by_tier">');
+    expect(junit).toContain('failures="0"');
+  });
+
+  it('fails a user transformation whose streaming half cuts the day at UTC midnight', async () => {
+    // dst-boundary has orders between 22:00 and 24:00 UTC: the next day in Stockholm.
+    const broken = `export default defineConfig({
+      transforms: [dailyOrdersByTierWith((placedAt) => placedAt.slice(0, 10))],
+      migration: { daily_orders_by_tier: { stage: 'shadow', allowedDifferences: [{ category: 'late_arrival', maxRatio: 0.25, reason: 'closed windows' }] } },
+    });`;
+    const correct = broken.replace('dailyOrdersByTierWith((placedAt) => placedAt.slice(0, 10))', 'dailyOrdersByTier');
+    const good = await check(await project('dst-correct', correct), '--scenario', 'dst-boundary');
+    expect(good.code, good.stdout).toBe(0);
+
+    const dir = await project('dst-broken', broken);
+    const result = await check(dir, '--scenario', 'dst-boundary');
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stdout).toMatch(/^FAIL +daily_orders_by_tier \(shadow, streak 0\)/m);
+    const gate = await readFile(join(dir, 'dualrun-report', 'gate.md'), 'utf8');
+    expect(gate).toContain('## dualrun migration gate: ❌ 1 failing');
+    const junit = await readFile(join(dir, 'dualrun-report', 'junit.xml'), 'utf8');
+    expect(junit).toContain('failures="1"');
+    expect(junit).toContain('<failure message=');
+  });
+
+  it('lets allowed differences pass, visibly, and fails the same differences when not allowed', async () => {
+    const allowed = await project('allowed', `export default defineConfig({ migration: { orders_enriched: { stage: 'shadow', allowedDifferences: [{ category: 'join_as_of_event_time', maxRatio: 0.5, reason: 'finance wants the region at order time' }] } } });`);
+    const pass = await check(allowed, '--scenario', 'customer-moves');
+    expect(pass.code, pass.stdout).toBe(0);
+    const gate = await readFile(join(allowed, 'dualrun-report', 'gate.md'), 'utf8');
+    expect(gate).toContain('join_as_of_event_time 2 (50.00 % ≤ 50.00 %)');
+    expect(gate).toContain('- join_as_of_event_time: finance wants the region at order time');
+
+    const strict = await project('strict', `export default defineConfig({ migration: { orders_enriched: { stage: 'shadow' } } });`);
+    const fail = await check(strict, '--scenario', 'customer-moves');
+    expect(fail.code).toBe(1);
+    expect(fail.stdout).toContain('2 explained but not allowed difference(s), 50.00 % of 4 compared');
+  });
+
+  it('promotes to cutover only after promoteAfter passing runs in a row, and shows it on the board', async () => {
+    const dir = await project('promotion', `export default defineConfig({ migration: {
+      order_status_current: { stage: 'cutover', promoteAfter: 2 },
+      customer_lifetime_value: { stage: 'shadow', promoteAfter: 5 },
+      product_sales_daily: { stage: 'legacy' },
+    } });`);
+    const first = await check(dir, '--scenario', 'baseline');
+    expect(first.code).toBe(1);
+    expect(first.stdout).toContain('FAIL      order_status_current (cutover, streak 1): cutover needs 2 passing runs in a row; this is 1');
+    const second = await check(dir, '--scenario', 'baseline');
+    expect(second.code, second.stdout).toBe(0);
+    expect(second.stdout).toContain('PASS      order_status_current (cutover, streak 2)');
+
+    const board = await runCli(['status', '--json'], {}, 60_000, dir);
+    expect(board.code, board.stderr).toBe(0);
+    const rows = (JSON.parse(board.stdout) as { board: { transform: string; streak: number; trend: string; next: string }[] }).board;
+    expect(rows).toEqual([
+      expect.objectContaining({ transform: 'order_status_current', streak: 2, trend: '✗✓', next: 'cut over: retire the batch job when ready' }),
+      expect.objectContaining({ transform: 'customer_lifetime_value', streak: 2, trend: '✓✓', next: '3 more passing run(s) before cutover' }),
+      expect.objectContaining({ transform: 'product_sales_daily', streak: 0, trend: '', next: 'run the streaming job beside the batch job, then move to shadow' }),
+    ]);
+  });
+
+  it('names a bad manifest with exit 3', async () => {
+    const dir = await project('bad', `export default defineConfig({ migration: { orders_enriched: { stage: 'live' } } } as never);`);
+    const result = await check(dir, '--scenario', 'baseline');
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('config migration.orders_enriched.stage: must be one of legacy, shadow, cutover, retired');
+  });
+});
