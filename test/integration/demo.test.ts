@@ -19,7 +19,7 @@ afterAll(async () => {
 
 interface ReportJson {
   parity: boolean;
-  comparisons: { name: string; counts: Record<string, number>; explained: Record<string, number>; differences: { key: Record<string, unknown>; explanation: string; events: string[] }[] }[];
+  comparisons: { name: string; counts: { mismatch: number; onlyLeft: number; onlyRight: number }; explained: Record<string, number>; differences: { key: Record<string, unknown>; explanation: string; events: string[] }[] }[];
 }
 
 async function checkCustomerMovesReport(dir: string): Promise<void> {
