@@ -6,11 +6,16 @@
  * Rules: one row per customer with at least one order (cancelled ones included); order_count,
  * revenue_eur, first_order_at and last_order_at cover orders not cancelled (NULL times when none);
  * cancelled_count counts cancelled ones; deleted orders count nowhere.
+ *
+ * Batch: every order that arrived by the cut-off (cancelled ones included), its lines summed and
+ * converted at the FX rate of its own business day (computed in SQL per order), grouped by customer.
+ * An order without an FX rate counts in order_count and adds nothing to revenue_eur.
  */
 import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
-import type { TransformContract } from './contract.ts';
 import { aggregateBy, fromOrders, max, min, sumInteger, sumMoney } from './stream-dsl.ts';
 import { amountInEur, orderNetAmount, outputInstant, rateToEur } from './stream-shop.ts';
+import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
+import { orderTotals } from './legacy-sql.ts';
 
 export const customerLifetimeValueContract = {
   name: 'customer_lifetime_value',
@@ -54,3 +59,19 @@ export const customerLifetimeValueStream = aggregateBy(fromOrders({ joins: { fxR
     last_order_at: max('last_order_at'),
   },
 });
+
+function batch(ctx: BatchContext) {
+  const { knex } = ctx;
+  const kept = "e.status <> 'cancelled'";
+  return knex
+    .select('e.customer_id')
+    .select(knex.raw(`SUM(CASE WHEN ${kept} THEN 1 ELSE 0 END) AS order_count`))
+    .select(knex.raw("SUM(CASE WHEN e.status = 'cancelled' THEN 1 ELSE 0 END) AS cancelled_count"))
+    .select(knex.raw(`COALESCE(SUM(CASE WHEN ${kept} THEN e.net_amount_eur END), 0) AS revenue_eur`))
+    .select(knex.raw(`MIN(CASE WHEN ${kept} THEN e.placed_at END) AS first_order_at`))
+    .select(knex.raw(`MAX(CASE WHEN ${kept} THEN e.placed_at END) AS last_order_at`))
+    .from(orderTotals(ctx, 'each-order', customerLifetimeValueContract.time.timeZone).as('e'))
+    .groupBy('e.customer_id');
+}
+
+export const customerLifetimeValue = defineTransform({ ...customerLifetimeValueContract, batch, stream: customerLifetimeValueStream });

@@ -6,11 +6,21 @@
  *
  * Rules: an order counts on the business day of placed_at, in its customer's region; cancelled and
  * deleted orders do not count; revenue_eur sums the orders' net_amount_eur (see orders_enriched).
+ *
+ * Batch: the not-cancelled orders placed on the run's business day (UTC bounds of the Stockholm day)
+ * that arrived by the cut-off, in the region their customer has at run time. An order whose customer
+ * row is gone counts in region 'unknown' (the key cannot be NULL, and nothing is dropped unrecorded);
+ * an order without an FX rate counts in order_count and adds nothing to revenue_eur (its EUR is NULL).
+ * A day/region with no orders has no row.
  */
 import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
-import type { TransformContract } from './contract.ts';
 import { aggregateBy, count, fromOrders, sumMoney, tumblingDay } from './stream-dsl.ts';
 import { amountInEur, businessDayOf, orderNetAmount, rateToEur } from './stream-shop.ts';
+import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
+import { businessDateLiteral, orderTotals } from './legacy-sql.ts';
+
+/** The region an order counts in when its customer row no longer exists. */
+export const UNKNOWN_REGION = 'unknown';
 
 export const dailyRevenueByRegionContract = {
   name: 'daily_revenue_by_region',
@@ -27,17 +37,32 @@ export const dailyRevenueByRegionContract = {
 } as const satisfies TransformContract;
 
 // The streaming half: tumbling business-day windows by placed_at, 30 min grace, per customer region
-// as it stood when the order was processed; orders of unknown customers have no region and no row.
+// as it stood when the order was processed; an order whose customer is unknown then counts in 'unknown'.
 export const dailyRevenueByRegionStream = aggregateBy(
   fromOrders({ joins: { customers: 'latest', fxRates: 'latest' }, filter: (view) => view.status !== 'cancelled' }),
   {
     flatMap: (view, tables) => {
-      const customer = tables.get('customers', view.order.customerId);
-      if (!customer) return [];
+      const region = tables.get('customers', view.order.customerId)?.region ?? UNKNOWN_REGION;
       const revenue = amountInEur(orderNetAmount(view.order), rateToEur(view, tables)) ?? '0.00';
-      return [{ key: { business_date: businessDayOf(view.order.placedAt), region: customer.region }, values: { revenue_eur: revenue } }];
+      return [{ key: { business_date: businessDayOf(view.order.placedAt), region }, values: { revenue_eur: revenue } }];
     },
     window: tumblingDay(BUSINESS_TIME_ZONE, dailyRevenueByRegionContract.time.graceMs, (view) => view.order.placedAt),
     aggregations: { order_count: count(), revenue_eur: sumMoney('revenue_eur') },
   },
 );
+
+function batch(ctx: BatchContext) {
+  const { knex } = ctx;
+  // Inlined, not bound: PostgreSQL matches a GROUP BY expression to the select list only when equal,
+  // and two bindings of the same value are different parameters.
+  const region = `COALESCE(c.region, '${UNKNOWN_REGION}')`;
+  return knex
+    .select(businessDateLiteral(ctx), knex.raw(`${region} AS region`))
+    .select(knex.raw('COUNT(*) AS order_count'), knex.raw('COALESCE(SUM(e.net_amount_eur), 0) AS revenue_eur'))
+    .from(orderTotals(ctx, 'run-date', dailyRevenueByRegionContract.time.timeZone).as('e'))
+    .leftJoin('customers as c', 'c.customer_id', 'e.customer_id')
+    .where('e.status', '<>', 'cancelled')
+    .groupBy(knex.raw(region));
+}
+
+export const dailyRevenueByRegion = defineTransform({ ...dailyRevenueByRegionContract, batch, stream: dailyRevenueByRegionStream });

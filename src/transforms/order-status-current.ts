@@ -2,10 +2,14 @@
  * order_status_current — the current status of each order; deleted orders absent. The legacy table
  * is overwritten in place and rows are hard-deleted, so a poller sees only the end state; the stream
  * folds every status event and tombstone (DESIGN.md section 4.5). Not dated: the batch swaps the table.
+ *
+ * Batch: every order row that arrived by the cut-off, as it stands at run time (hard-deleted rows are
+ * simply gone, which is all a poller can know).
  */
 import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
-import type { TransformContract } from './contract.ts';
 import { fromOrders, upsertPerOrder } from './stream-dsl.ts';
+import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
+import { visibleOrders } from './legacy-sql.ts';
 
 export const orderStatusCurrentContract = {
   name: 'order_status_current',
@@ -25,3 +29,9 @@ export const orderStatusCurrentStream = upsertPerOrder(fromOrders(), ({ order, s
   customer_id: order.customerId,
   status,
 }));
+
+function batch(ctx: BatchContext) {
+  return visibleOrders(ctx.knex.select('o.order_id', 'o.customer_id', 'o.status').from('orders as o'), ctx);
+}
+
+export const orderStatusCurrent = defineTransform({ ...orderStatusCurrentContract, batch, stream: orderStatusCurrentStream });

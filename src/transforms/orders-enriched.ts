@@ -7,11 +7,16 @@
  * order net_amount = sum of line nets; net_amount_eur = round(net_amount × rate, 2) with the rate of
  * the order currency on the order's business date (EUR is 1; no rate → NULL). Deleted orders are absent;
  * cancelled orders are kept (their status is order_status_current's business).
+ *
+ * Batch: the orders placed on the run's business day (UTC bounds of the Stockholm day) that arrived by
+ * the cut-off, their lines summed, left-joined to the customer row as it stands at run time (a deleted
+ * customer gives NULL region and tier), the FX rate of the currency on the business day.
  */
 import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
 import { fromOrders, upsertPerOrder } from './stream-dsl.ts';
 import { amountInEur, businessDayOf, orderNetAmount, outputInstant, rateToEur } from './stream-shop.ts';
-import type { TransformContract } from './contract.ts';
+import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
+import { businessDateLiteral, orderTotals } from './legacy-sql.ts';
 
 export const ordersEnrichedContract = {
   name: 'orders_enriched',
@@ -52,3 +57,12 @@ export const ordersEnrichedStream = upsertPerOrder(fromOrders({ joins: { custome
     net_amount_eur: amountInEur(netAmount, rateToEur(view, tables)),
   };
 });
+
+function batch(ctx: BatchContext) {
+  return ctx.knex
+    .select('e.order_id', businessDateLiteral(ctx), 'e.customer_id', 'e.placed_at', 'e.currency', 'c.region', 'c.tier', 'e.line_count', 'e.net_amount', 'e.net_amount_eur')
+    .from(orderTotals(ctx, 'run-date', ordersEnrichedContract.time.timeZone).as('e'))
+    .leftJoin('customers as c', 'c.customer_id', 'e.customer_id');
+}
+
+export const ordersEnriched = defineTransform({ ...ordersEnrichedContract, batch, stream: ordersEnrichedStream });

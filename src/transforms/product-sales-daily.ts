@@ -6,12 +6,18 @@
  * Rules: lines of orders placed on the business day, not cancelled, not deleted; category is the
  * product's category; revenue_eur sums round(line net × rate, 2) per line (rate as in orders_enriched);
  * order_count counts distinct orders.
+ *
+ * Batch: the lines of the not-cancelled orders placed on the run's business day (UTC bounds of the
+ * Stockholm day) that arrived by the cut-off, per product, with the product's category at run time
+ * (NULL when the product row is missing). A line without an FX rate adds its units and order but
+ * nothing to revenue_eur.
  */
 import { MONEY_SCALE, fromUnits, netLineAmount, toUnits } from '../domain/money.ts';
 import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
-import type { TransformContract } from './contract.ts';
 import { aggregateBy, count, fromOrders, latest, sumInteger, sumMoney, tumblingDay } from './stream-dsl.ts';
 import { amountInEur, businessDayOf, rateToEur } from './stream-shop.ts';
+import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
+import { EUR_RATE, LINE_NET, businessDateLiteral, placedOnBusinessDay, visibleOrders } from './legacy-sql.ts';
 
 export const productSalesDailyContract = {
   name: 'product_sales_daily',
@@ -54,3 +60,20 @@ export const productSalesDailyStream = aggregateBy(
     aggregations: { category: latest('category'), units: sumInteger('units'), order_count: count(), revenue_eur: sumMoney('revenue_eur') },
   },
 );
+
+function batch(ctx: BatchContext) {
+  const { knex } = ctx;
+  const query = knex
+    .select(businessDateLiteral(ctx), 'l.product_id', 'p.category')
+    .select(knex.raw('SUM(l.quantity) AS units'), knex.raw('COUNT(DISTINCT l.order_id) AS order_count'))
+    .select(knex.raw(`COALESCE(SUM(ROUND(${LINE_NET} * ${EUR_RATE}, 2)), 0) AS revenue_eur`))
+    .from('orders as o')
+    .join('order_lines as l', 'l.order_id', 'o.order_id')
+    .leftJoin('products as p', 'p.product_id', 'l.product_id')
+    .leftJoin('fx_rates as fx', (on) => on.on('fx.currency', 'o.currency').andOn('fx.rate_date', '=', knex.raw('CAST(? AS DATE)', [ctx.businessDate])))
+    .where('o.status', '<>', 'cancelled')
+    .groupBy('l.product_id', 'p.category');
+  return placedOnBusinessDay(visibleOrders(query, ctx), ctx);
+}
+
+export const productSalesDaily = defineTransform({ ...productSalesDailyContract, batch, stream: productSalesDailyStream });

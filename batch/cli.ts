@@ -1,0 +1,166 @@
+/**
+ * `dualrun batch`: run the legacy transformations for a business date, schedule them nightly, or show
+ * the run history. Only the CLI wiring lives here; the work is in runner.ts and scheduler.ts.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Knex } from 'knex';
+import type { CommandContext } from '../src/cli/command.ts';
+import { connectKnex, engineOf } from '../src/db.ts';
+import { BUSINESS_TIME_ZONE } from '../src/domain/time.ts';
+import { ExitCode, UsageError } from '../src/errors.ts';
+import { getTransform, transformNames, transforms as allTransforms } from '../src/transforms/index.ts';
+import { listRuns } from './history.ts';
+import { parseBusinessDate, runBatch, type RunOutcome } from './runner.ts';
+import { ensureHistoryTable } from './tables.ts';
+
+export const help = `dualrun batch — the legacy nightly batch job: each transformation's SQL runs inside the database
+and replaces its output table batch_<name> in one transaction (a rerun gives the same output; a failure
+or a kill leaves the previous output as it was). Runs are recorded in dualrun_batch_runs and locked per
+transformation and date (advisory lock on PostgreSQL, GET_LOCK on MariaDB).
+
+Usage:
+  dualrun batch run --date YYYY-MM-DD [--transform NAME]… [--db URL] [--cutoff-time HH:MM] [--json]
+  dualrun batch schedule [--cron "0 2 * * *"] [--tz Europe/Stockholm] [--catch-up-days N] [--db URL] [--cutoff-time HH:MM]
+  dualrun batch history [--transform NAME] [--date YYYY-MM-DD] [--limit N] [--db URL] [--json]
+
+Options:
+  --date           the business date, a calendar day in Europe/Stockholm
+  --transform      run only these (repeatable, or a comma-separated list); default all: ${transformNames().join(', ')}
+  --db             the legacy database: postgres://…, mysql://…, pglite:/folder or pglite:memory
+                   (default DATABASE_URL, else embedded PGlite in <DUALRUN_CACHE_DIR>/pglite)
+  --cutoff-time    the run sees orders that arrived by this local time on the next day (default 02:00)
+  --cron           when the alarm rings (default "0 2 * * *"); every ring runs all due dates missing from history.
+                   An hourly ring is added as a safety net: node-cron skips 02:00 on the spring DST night
+  --tz             the cron's time zone (default Europe/Stockholm)
+  --catch-up-days  how many past business dates the scheduler keeps complete (default 3)
+  --json           machine-readable output on stdout
+
+Exit codes: 0 done, 1 a run failed or another process holds its lock, 2 bad flags / unknown transformation /
+invalid date, 4 database unreachable, 5 a source table or column is missing.
+On SIGTERM or SIGINT the scheduler lets the current transformation finish and exits.`;
+
+const dbFlags = { db: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } } as const;
+
+/** Flags of a subcommand; a stray argument (like a second name after --transform) is an error, never ignored. */
+function parseSub<T extends Parameters<CommandContext['parse']>[0]>(ctx: CommandContext, options: T) {
+  const parsed = ctx.parse(options);
+  const [, ...extra] = parsed.positionals;
+  if (extra.length > 0) {
+    throw new UsageError(`dualrun batch: unexpected argument "${extra[0]}"`, { hint: 'repeat the flag for each value (--transform a --transform b) or give a comma-separated list; see dualrun batch --help' });
+  }
+  return parsed;
+}
+
+function databaseUrl(ctx: CommandContext, flag: string | undefined): string {
+  return flag ?? ctx.env.databaseUrl ?? `pglite:${join(ctx.env.cacheDir, 'pglite')}`;
+}
+
+async function openDatabase(ctx: CommandContext, flag: string | undefined): Promise<{ db: Knex; engine: ReturnType<typeof engineOf> }> {
+  const url = databaseUrl(ctx, flag);
+  const engine = engineOf(url);
+  if (engine === 'pglite' && !/^pglite:(memory)?$/.test(url)) await mkdir(url.slice('pglite:'.length), { recursive: true });
+  return { db: await connectKnex(url), engine };
+}
+
+function parseCutoffTime(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(value);
+  if (!match) throw new UsageError(`--cutoff-time: "${value}" is not a time written HH:MM`, { hint: 'give a local time like 02:00' });
+  return value;
+}
+
+function describeOutcome(outcome: RunOutcome): string {
+  const head = `${outcome.transform.padEnd(24)} ${outcome.businessDate} ${outcome.status}`;
+  if (outcome.status === 'succeeded') return `${head}: ${outcome.rowsWritten} rows in ${outcome.seconds.toFixed(2)}s`;
+  return 'error' in outcome ? `${head}: ${outcome.error.message}` : head;
+}
+
+function outcomeJson(outcome: RunOutcome): Record<string, unknown> {
+  if (!('error' in outcome)) return outcome;
+  return { transform: outcome.transform, businessDate: outcome.businessDate, status: outcome.status, error: outcome.error.describe(), code: outcome.error.code };
+}
+
+async function runCommand(ctx: CommandContext): Promise<number> {
+  const { values } = parseSub(ctx, { ...dbFlags, date: { type: 'string' }, transform: { type: 'string', multiple: true }, 'cutoff-time': { type: 'string' } });
+  if (!values.date) throw new UsageError('dualrun batch run: --date is required', { hint: 'give the business date, like --date 2024-10-27' });
+  const businessDate = parseBusinessDate(values.date);
+  const chosen = values.transform ? values.transform.flatMap((list) => list.split(',')).map((name) => getTransform(name.trim())) : [...allTransforms];
+  const cutoffTime = parseCutoffTime(values['cutoff-time']);
+  const { db, engine } = await openDatabase(ctx, values.db);
+  try {
+    ctx.progress(`batch ${businessDate}: ${chosen.length} transformation(s) on ${engine}`);
+    const outcomes = await runBatch({ db, engine, transforms: chosen, businessDate, logger: ctx.logger, ...(cutoffTime ? { cutoffTime } : {}), onStart: (name) => ctx.progress(`${name.padEnd(24)} ${businessDate} running…`), onProgress: (outcome) => ctx.progress(describeOutcome(outcome)) });
+    if (values.json) ctx.out(JSON.stringify(outcomes.map(outcomeJson)));
+    else for (const outcome of outcomes) if (outcome.status === 'succeeded') ctx.out(describeOutcome(outcome));
+    const firstProblem = outcomes.find((outcome): outcome is Extract<RunOutcome, { error: unknown }> => 'error' in outcome);
+    if (firstProblem) throw firstProblem.error;
+    return ExitCode.ok;
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function scheduleCommand(ctx: CommandContext): Promise<number> {
+  const { values } = parseSub(ctx, { ...dbFlags, cron: { type: 'string', default: '0 2 * * *' }, tz: { type: 'string', default: BUSINESS_TIME_ZONE }, 'catch-up-days': { type: 'string', default: '3' }, 'cutoff-time': { type: 'string' } });
+  const { Scheduler, cronTicks } = await import('./scheduler.ts');
+  const { default: cron } = await import('node-cron');
+  if (!cron.validate(values.cron)) throw new UsageError(`--cron: "${values.cron}" is not a cron expression`, { hint: 'five fields: minute hour day-of-month month day-of-week, like "0 2 * * *"' });
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: values.tz });
+  } catch {
+    throw new UsageError(`--tz: "${values.tz}" is not a time zone`, { hint: 'an IANA name like Europe/Stockholm' });
+  }
+  const catchUpDays = Number(values['catch-up-days']);
+  if (!Number.isInteger(catchUpDays) || catchUpDays < 1) throw new UsageError(`--catch-up-days: "${values['catch-up-days']}" is not a whole number of days ≥ 1`);
+  const cutoffTime = parseCutoffTime(values['cutoff-time']);
+  const { db, engine } = await openDatabase(ctx, values.db);
+  const scheduler = new Scheduler({
+    db, engine, transforms: allTransforms, logger: ctx.logger, ticks: cronTicks(values.cron, values.tz), timeZone: BUSINESS_TIME_ZONE, catchUpDays,
+    ...(cutoffTime ? { cutoffTime } : {}),
+    onOutcome: (outcome) => ctx.progress(describeOutcome(outcome)),
+  });
+  const stopped = new Promise<string>((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
+  });
+  try {
+    await scheduler.start();
+    ctx.progress(`batch scheduler on ${engine}: "${values.cron}" in ${values.tz}, keeping the last ${catchUpDays} business date(s) complete; SIGTERM stops it`);
+    const signal = await stopped;
+    ctx.progress(`${signal}: finishing the current run, then exiting`);
+    await scheduler.stop();
+    return ExitCode.ok;
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function historyCommand(ctx: CommandContext): Promise<number> {
+  const { values } = parseSub(ctx, { ...dbFlags, transform: { type: 'string' }, date: { type: 'string' }, limit: { type: 'string', default: '50' } });
+  if (values.transform) getTransform(values.transform);
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: "${values.limit}" is not a whole number ≥ 1`);
+  const { db } = await openDatabase(ctx, values.db);
+  try {
+    await ensureHistoryTable(db);
+    const runs = await listRuns(db, { limit, ...(values.transform ? { transform: values.transform } : {}), ...(values.date ? { businessDate: parseBusinessDate(values.date) } : {}) });
+    if (values.json) {
+      ctx.out(JSON.stringify(runs));
+    } else {
+      ctx.out(['id', 'transform', 'date', 'status', 'rows', 'started', 'finished', 'error'].join('\t'));
+      for (const run of runs) ctx.out([run.id, run.transform, run.businessDate, run.status, run.rowsWritten ?? '', run.startedAt, run.finishedAt ?? '', (run.error ?? '').split('\n')[0]].join('\t'));
+    }
+    return ExitCode.ok;
+  } finally {
+    await db.destroy();
+  }
+}
+
+const subcommands: Record<string, (ctx: CommandContext) => Promise<number>> = { run: runCommand, schedule: scheduleCommand, history: historyCommand };
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const [sub] = ctx.argv;
+  const handler = sub === undefined ? undefined : subcommands[sub];
+  if (!handler) throw new UsageError(`dualrun batch: ${sub ? `unknown subcommand "${sub}"` : 'missing subcommand'}`, { hint: 'use run, schedule or history (see dualrun batch --help)' });
+  return handler({ ...ctx, argv: ctx.argv.slice(1) });
+}

@@ -1,0 +1,131 @@
+/**
+ * `dualrun replay`: loads a scenario (all of it validated first) and replays it into the legacy database
+ * and the Kafka input topics, with a progress line on stderr and a summary of rows and messages written.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { brokersSchema } from '../config.ts';
+import type { CommandContext } from '../cli/command.ts';
+import { connectKnex, engineOf, redactUrl } from '../db.ts';
+import { ExitCode, UsageError } from '../errors.ts';
+import { loadScenario } from '../scenario/load.ts';
+import { DEFAULT_PARTITIONS } from './kafka.ts';
+import { replay, type ReplaySummary } from './replay.ts';
+
+export const help = `dualrun replay — feed a scenario to the legacy database and to Kafka, in arrival order
+
+Usage: dualrun replay --scenario NAME|DIR [options]
+
+  --scenario NAME|DIR   a folder under fixtures/ (baseline, late-arrivals, …) or the path of a scenario folder
+  --db URL              the legacy database: postgres://…, mysql://…, pglite:/folder or pglite:memory
+                        (default: DATABASE_URL, else embedded PGlite in <cache>/pglite, shared with dualrun batch)
+  --brokers LIST        Kafka brokers host:port,… (default: KAFKA_BROKERS, else the local broker on 127.0.0.1:9092;
+                        start one with \`dualrun kafka start\`)
+  --topic-prefix P      input topics are P.customers, P.products, P.fx-rates, P.orders (default shop)
+  --partitions N        partitions of the topics replay creates (default ${DEFAULT_PARTITIONS})
+  --after TIME          only events that arrived after TIME (ISO UTC): continue an earlier --until run
+  --until TIME          only events that arrived at or before TIME (ISO UTC), e.g. a nightly cut-off
+  --reset               empty the legacy tables and delete/recreate the topics first
+                        (without it, replay refuses a database or topics that already hold data)
+  --no-kafka            only the database        --no-db    only Kafka
+  --batch-size N        events per transaction and per Kafka send (default 5000)
+  --json                print the summary as JSON on stdout (no progress)
+
+Every CSV row is checked before anything is written; a bad row stops the replay with file:line:column.`;
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const { values } = ctx.parse({
+    scenario: { type: 'string' },
+    db: { type: 'string' },
+    brokers: { type: 'string' },
+    'topic-prefix': { type: 'string' },
+    partitions: { type: 'string' },
+    after: { type: 'string' },
+    until: { type: 'string' },
+    reset: { type: 'boolean' },
+    'no-kafka': { type: 'boolean' },
+    'no-db': { type: 'boolean' },
+    'batch-size': { type: 'string' },
+    json: { type: 'boolean' },
+    verbose: { type: 'boolean' },
+  });
+  if (!values.scenario) throw new UsageError('dualrun replay needs --scenario NAME|DIR', { hint: 'for example: dualrun replay --scenario baseline' });
+  if (values['no-kafka'] && values['no-db']) throw new UsageError('--no-kafka and --no-db together leave nothing to replay into', { hint: 'drop one of them' });
+  const partitions = values.partitions === undefined ? undefined : positiveInt('--partitions', values.partitions);
+  const batchSize = values['batch-size'] === undefined ? undefined : positiveInt('--batch-size', values['batch-size']);
+  const after = values.after === undefined ? undefined : instant('--after', values.after);
+  const until = values.until === undefined ? undefined : instant('--until', values.until);
+
+  const scenario = await loadScenario(values.scenario);
+  let brokers: string[] | undefined;
+  if (!values['no-kafka']) {
+    const parsed = brokersSchema.safeParse(values.brokers ?? ctx.env.kafkaBrokers?.join(',') ?? '127.0.0.1:9092');
+    if (!parsed.success) throw new UsageError(`--brokers ${parsed.error.issues[0]?.message} (got ${JSON.stringify(values.brokers)})`, { hint: 'for example --brokers 127.0.0.1:9092' });
+    brokers = parsed.data;
+  }
+  const url = values['no-db'] ? undefined : (values.db ?? ctx.env.databaseUrl ?? `pglite:${join(ctx.env.cacheDir, 'pglite')}`);
+  if (url && engineOf(url) === 'pglite' && !/^pglite:(memory)?$/.test(url)) await mkdir(url.slice('pglite:'.length), { recursive: true });
+  const db = url ? await connectKnex(url) : undefined;
+
+  ctx.progress(`replaying ${scenario.name} (${scenario.events.length} events) into ${[url && redactUrl(url), brokers && `kafka ${brokers.join(',')}`].filter(Boolean).join(' and ')}`);
+  const bar = progressBar(ctx);
+  try {
+    const summary = await replay({
+      events: scenario.events,
+      ...(db ? { db } : {}),
+      ...(brokers ? { kafka: { brokers, ...(values['topic-prefix'] ? { topicPrefix: values['topic-prefix'] } : {}), ...(partitions ? { partitions } : {}) } } : {}),
+      ...(after ? { after } : {}),
+      ...(until ? { until } : {}),
+      reset: values.reset ?? false,
+      logger: ctx.logger,
+      onProgress: bar,
+      ...(batchSize ? { batchSize } : {}),
+    });
+    ctx.out(values.json ? JSON.stringify({ scenario: scenario.name, ...summary }) : describeSummary(summary));
+    return ExitCode.ok;
+  } finally {
+    await db?.destroy();
+  }
+}
+
+function positiveInt(flag: string, raw: string): number {
+  if (!/^[1-9]\d*$/.test(raw)) throw new UsageError(`${flag} expects a whole number of at least 1, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+function instant(flag: string, raw: string): Date {
+  const date = new Date(raw);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(raw) || Number.isNaN(date.getTime())) {
+    throw new UsageError(`${flag} expects an ISO-8601 time with a zone, like 2024-06-11T00:00:00Z, got ${JSON.stringify(raw)}`);
+  }
+  return date;
+}
+
+/** A progress line on stderr, at most one a second. */
+export function progressBar(ctx: Pick<CommandContext, 'progress'>, label = 'events'): (done: number, total: number) => void {
+  let last = 0;
+  const started = Date.now();
+  return (done, total) => {
+    const now = Date.now();
+    if (done !== 0 && done !== total && now - last < 1000) return;
+    last = now;
+    const width = 30;
+    const filled = total === 0 ? width : Math.round((done / total) * width);
+    const rate = done / Math.max((now - started) / 1000, 0.001);
+    ctx.progress(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label} ${Math.round(rate)}/s`);
+  };
+}
+
+export function describeSummary(summary: ReplaySummary): string {
+  const lines = [`replayed ${summary.events} events (${summary.redeliveries} redeliveries) in ${summary.seconds.toFixed(2)} s${summary.outside ? `; ${summary.outside} outside the --after/--until window left for later` : ''}`];
+  if (summary.firstArrival) lines.push(`  arrivals ${summary.firstArrival} … ${summary.lastArrival}`);
+  if (summary.database) {
+    for (const [table, counts] of Object.entries(summary.database)) {
+      lines.push(`  ${table.padEnd(12)} ${counts.upserted} written, ${counts.updated} updated, ${counts.deleted} deleted`);
+    }
+  }
+  if (summary.kafka) {
+    for (const [topic, counts] of Object.entries(summary.kafka)) lines.push(`  ${topic.padEnd(20)} ${counts.messages} messages (${counts.tombstones} tombstones)`);
+  }
+  return lines.join('\n');
+}

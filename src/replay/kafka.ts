@@ -1,0 +1,131 @@
+/**
+ * The event side of replay: publishes events to the input topics (one per entity, keyed by entity id),
+ * in batches through one idempotent producer with a single request in flight, so per-key order is
+ * arrival order. Every message carries the event time as its Kafka timestamp and the HEADERS; a delete
+ * is a tombstone with the same headers. Creates missing topics with the requested partition count;
+ * refuses topics that already hold messages unless `reset` (then deletes and recreates them).
+ */
+import { Kafka, Partitioners, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
+import { DELETE_EVENTS, ENTITY_TOPICS, HEADERS, entityOf, keyOf, topicName, type Entity } from '../domain/events.ts';
+import { UnavailableError, UsageError, messageOf } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { ScenarioEvent } from '../scenario/load.ts';
+
+export interface KafkaTarget {
+  brokers: string[];
+  topicPrefix?: string;
+  /** Partitions of topics replay creates (default 3). Existing topics keep theirs unless reset. */
+  partitions?: number;
+}
+
+export const DEFAULT_PARTITIONS = 3;
+
+export interface Publisher {
+  topics: Record<Entity, string>;
+  publish(events: ScenarioEvent[]): Promise<void>;
+  /** Messages sent per topic (tombstones included). */
+  counts: Record<string, { messages: number; tombstones: number }>;
+  close(): Promise<void>;
+}
+
+/** The Kafka message for one event: key = entity id, value = envelope JSON (null for a delete). */
+export function toMessage({ event, arrivalTime }: ScenarioEvent): Message {
+  return {
+    key: keyOf(event),
+    value: DELETE_EVENTS.has(event.type) ? null : JSON.stringify(event),
+    timestamp: String(Date.parse(event.eventTime)),
+    headers: { [HEADERS.eventId]: event.eventId, [HEADERS.type]: event.type, [HEADERS.eventTime]: event.eventTime, [HEADERS.arrivalTime]: arrivalTime },
+  };
+}
+
+export async function openPublisher(target: KafkaTarget, { reset, continuing, logger }: { reset: boolean; continuing: boolean; logger: Logger }): Promise<Publisher> {
+  const prefix = target.topicPrefix ?? 'shop';
+  const topics = Object.fromEntries((Object.keys(ENTITY_TOPICS) as Entity[]).map((entity) => [entity, topicName(entity, prefix)])) as Record<Entity, string>;
+  const kafka = new Kafka({ clientId: 'dualrun-replay', brokers: target.brokers, logLevel: logLevel.NOTHING, retry: { retries: 5 } });
+  const admin = kafka.admin();
+  await connect(admin, target.brokers);
+  try {
+    await prepareTopics(admin, Object.values(topics), target.partitions, { reset, continuing, logger });
+  } finally {
+    await admin.disconnect();
+  }
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await connect(producer, target.brokers);
+  const counts: Publisher['counts'] = Object.fromEntries(Object.values(topics).map((topic) => [topic, { messages: 0, tombstones: 0 }]));
+  return {
+    topics,
+    counts,
+    async publish(events) {
+      const byTopic = new Map<string, Message[]>();
+      for (const scenarioEvent of events) {
+        const topic = topics[entityOf(scenarioEvent.event.type)];
+        let messages = byTopic.get(topic);
+        if (!messages) byTopic.set(topic, (messages = []));
+        messages.push(toMessage(scenarioEvent));
+      }
+      try {
+        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      } catch (error) {
+        throw new UnavailableError(`kafka ${target.brokers.join(',')}`, `publishing ${events.length} events failed: ${messageOf(error)}`, { cause: error, hint: 'check the broker runs and the topics exist; rerun with --reset' });
+      }
+      for (const [topic, messages] of byTopic) {
+        counts[topic]!.messages += messages.length;
+        counts[topic]!.tombstones += messages.filter((message) => message.value === null).length;
+      }
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
+async function connect(client: Admin | Producer, brokers: string[]): Promise<void> {
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new UnavailableError(`kafka ${brokers.join(',')}`, `cannot connect: ${messageOf(error)}`, {
+      cause: error,
+      hint: 'start a local broker with `dualrun kafka start` and export the KAFKA_BROKERS it prints, or pass --brokers host:port; or replay with --no-kafka',
+    });
+  }
+}
+
+async function prepareTopics(admin: Admin, names: string[], partitions: number | undefined, { reset, continuing, logger }: { reset: boolean; continuing: boolean; logger: Logger }): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  if (reset) {
+    const doomed = names.filter((name) => existing.has(name));
+    if (doomed.length > 0) {
+      logger.info({ topics: doomed }, 'deleting topics (--reset)');
+      await admin.deleteTopics({ topics: doomed, timeout: 30_000 });
+      for (const name of doomed) existing.delete(name);
+    }
+  } else {
+    for (const name of names.filter((topic) => existing.has(topic))) {
+      const offsets = await admin.fetchTopicOffsets(name);
+      const held = offsets.reduce((sum, partition) => sum + (Number(partition.high) - Number(partition.low)), 0);
+      if (held > 0 && !continuing) {
+        throw new UsageError(`topic ${name} already holds ${held} messages; replay refuses to append a second copy of the scenario`, {
+          hint: 'pass --reset to delete and recreate the input topics, or use another --topic-prefix',
+        });
+      }
+      if (partitions !== undefined && offsets.length !== partitions) {
+        throw new UsageError(`topic ${name} has ${offsets.length} partitions, ${partitions} were asked for`, { hint: 'pass --reset to recreate the topics, or drop --partitions' });
+      }
+    }
+  }
+  const missing = names.filter((name) => !existing.has(name));
+  if (missing.length === 0) return;
+  const numPartitions = partitions ?? DEFAULT_PARTITIONS;
+  // A deleted topic lingers for a moment ("marked for deletion"): retry creating it until the broker lets go.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })) });
+      const created = new Set(await admin.listTopics());
+      if (missing.every((name) => created.has(name))) break;
+    } catch (error) {
+      if (Date.now() > deadline) throw new UnavailableError('kafka', `cannot create topics ${missing.join(', ')}: ${messageOf(error)}`, { cause: error });
+    }
+    if (Date.now() > deadline) throw new UnavailableError('kafka', `topics ${missing.join(', ')} did not appear within 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  logger.info({ topics: missing, partitions: numPartitions }, 'created topics');
+}

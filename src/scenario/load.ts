@@ -1,0 +1,234 @@
+/**
+ * Loads a scenario folder (format: fixtures/README.md) into events in arrival order. Everything is
+ * validated before anything is returned — CSV syntax and types, per-type required fields, order lines
+ * against their orders, redeliveries against the event they repeat, scenario.json, and the expected
+ * differences against the transformations' keys and the scenario's event ids — and all problems are
+ * reported together in one ScenarioInputError, so a scenario with any bad row is never applied.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { dateSchema } from '../domain/entities.ts';
+import { SCHEMA_VERSION, parseEnvelope, type ShopEvent } from '../domain/events.ts';
+import { DIFFERENCE_CATEGORIES, type DifferenceCategory } from '../differences.ts';
+import { InputError, UsageError } from '../errors.ts';
+import { problemAt, type Position } from './csv.ts';
+import { readEventRows, type EventRow } from './files.ts';
+import { customerLifetimeValueContract } from '../transforms/customer-lifetime-value.ts';
+import { dailyRevenueByRegionContract } from '../transforms/daily-revenue-by-region.ts';
+import { orderStatusCurrentContract } from '../transforms/order-status-current.ts';
+import { ordersEnrichedContract } from '../transforms/orders-enriched.ts';
+import { productSalesDailyContract } from '../transforms/product-sales-daily.ts';
+import type { TransformContract } from '../transforms/contract.ts';
+
+/** The shop's transformations, by name: expected differences are checked against their keys and columns. */
+const TRANSFORM_CONTRACTS: Record<string, TransformContract> = Object.fromEntries(
+  [ordersEnrichedContract, dailyRevenueByRegionContract, customerLifetimeValueContract, productSalesDailyContract, orderStatusCurrentContract].map((contract) => [contract.name, contract]),
+);
+
+export interface ScenarioEvent {
+  event: ShopEvent;
+  /** When the shop's systems learnt of it: ISO UTC with milliseconds. */
+  arrivalTime: string;
+  /** A repeat of an event id seen earlier in arrival order (at-least-once delivery). */
+  redelivery: boolean;
+  /** The CSV row it came from; `file` is the file name inside the scenario folder. */
+  source: { file: string; line: number };
+}
+
+export interface ExpectedDifference {
+  key: Record<string, string | number>;
+  category: DifferenceCategory;
+  columns?: string[];
+  /** Event ids that prove it. */
+  events: string[];
+}
+export type ExpectedDifferences = Record<string, ExpectedDifference[]>;
+
+export interface Scenario {
+  name: string;
+  dir: string;
+  description: string;
+  businessDates: string[];
+  cutoffTime: string;
+  events: ScenarioEvent[];
+  expectedDifferences: ExpectedDifferences;
+}
+
+/** All problems of a scenario at once; `problems` each name file:line:column. Nothing was applied. */
+export class ScenarioInputError extends InputError {
+  readonly problems: InputError[];
+  constructor(dir: string, problems: InputError[]) {
+    const listed = problems.slice(0, 50).map((problem) => `  ${problem.describe().replaceAll('\n', '\n  ')}`);
+    const more = problems.length > 50 ? [`  … and ${problems.length - 50} more`] : [];
+    super(dir, undefined, undefined, `scenario rejected, nothing applied — ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${[...listed, ...more].join('\n')}`, {
+      hint: 'fix the rows listed (each as file:line:column) and run again',
+    });
+    this.problems = problems;
+  }
+}
+
+export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+
+/** `name` → fixtures/<name>; anything that looks like a path (or an existing folder) is used as is. */
+export function resolveScenarioDir(nameOrDir: string): string {
+  const looksLikePath = isAbsolute(nameOrDir) || nameOrDir.includes('/') || nameOrDir.includes('\\') || nameOrDir.startsWith('.');
+  const dir = looksLikePath || (existsSync(nameOrDir) && statSync(nameOrDir).isDirectory()) ? resolve(nameOrDir) : join(FIXTURES_DIR, nameOrDir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UsageError(`no scenario "${nameOrDir}" (looked for the folder ${dir})`, { hint: `use one of ${listScenarioNames().join(', ')}, or the path of a scenario folder` });
+  }
+  return dir;
+}
+
+export function listScenarioNames(): string[] {
+  if (!existsSync(FIXTURES_DIR)) return [];
+  return readdirSync(FIXTURES_DIR).filter((name) => existsSync(join(FIXTURES_DIR, name, 'scenario.json'))).sort();
+}
+
+/** A path as people should see it in messages: relative to the working directory when inside it. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+const scenarioJsonSchema = z.strictObject({
+  businessDates: z.array(dateSchema).min(1),
+  cutoffTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM like 02:00').optional(),
+});
+
+export async function loadScenario(nameOrDir: string): Promise<Scenario> {
+  const dir = resolveScenarioDir(nameOrDir);
+  const problems: InputError[] = [];
+  const fileOf = (name: string) => displayPath(join(dir, name));
+
+  const settings = await readJson(join(dir, 'scenario.json'), fileOf('scenario.json'), problems);
+  const parsedSettings = settings === undefined ? undefined : scenarioJsonSchema.safeParse(settings);
+  if (parsedSettings && !parsedSettings.success) problems.push(...zodProblems(fileOf('scenario.json'), parsedSettings.error));
+  const businessDates = parsedSettings?.success ? parsedSettings.data.businessDates : [];
+  if ([...businessDates].sort().join() !== businessDates.join() || new Set(businessDates).size !== businessDates.length) {
+    problems.push(problemAt(fileOf('scenario.json'), undefined, 'businessDates', 'distinct dates in ascending order', JSON.stringify(businessDates)));
+  }
+
+  const rows = await readEventRows(dir, fileOf, problems);
+  const events = orderByArrival(rows, problems);
+  const eventIds = new Set(events.map((event) => event.event.eventId));
+  const expectedDifferences = await readExpectedDifferences(join(dir, 'expected-differences.json'), fileOf('expected-differences.json'), eventIds, problems);
+  const description = await readDescription(join(dir, 'README.md'), fileOf('README.md'), problems);
+
+  if (problems.length > 0) throw new ScenarioInputError(displayPath(dir), problems);
+  return {
+    name: basename(dir),
+    dir,
+    description,
+    businessDates,
+    cutoffTime: (parsedSettings?.success ? parsedSettings.data.cutoffTime : undefined) ?? '02:00',
+    events,
+    expectedDifferences,
+  };
+}
+
+/** Stable sort by arrival time; ties keep file order (customers, products, fx rates, orders). Marks redeliveries. */
+function orderByArrival(rows: EventRow[], problems: InputError[]): ScenarioEvent[] {
+  const sorted = rows.map((row, index) => ({ row, index })).sort((a, b) => (a.row.arrivalTime < b.row.arrivalTime ? -1 : a.row.arrivalTime > b.row.arrivalTime ? 1 : a.index - b.index));
+  const firstSeen = new Map<string, EventRow>();
+  const events: ScenarioEvent[] = [];
+  for (const { row } of sorted) {
+    const original = firstSeen.get(row.event.eventId);
+    if (original) {
+      const difference = differingField(original.event, row.event);
+      if (difference) {
+        problems.push(problemAt(row.file, row.position, difference, `a redelivery of event ${row.event.eventId} (first at ${original.file}:${original.position.line}) to repeat it exactly`, 'a different value', 'give a different event its own event_id'));
+        continue;
+      }
+    } else firstSeen.set(row.event.eventId, row);
+    const checked = parseEnvelope(row.event);
+    if (!checked.ok) problems.push(problemAt(row.file, row.position, undefined, 'a valid event', checked.reason));
+    events.push({ event: row.event, arrivalTime: row.arrivalTime, redelivery: original !== undefined, source: { file: basename(row.file), line: row.position.line } });
+  }
+  return events;
+}
+
+function differingField(a: ShopEvent, b: ShopEvent): string | undefined {
+  if (a.type !== b.type) return 'type';
+  if (a.eventTime !== b.eventTime) return 'event_time';
+  return JSON.stringify(a.payload) === JSON.stringify(b.payload) && a.schemaVersion === SCHEMA_VERSION ? undefined : 'payload';
+}
+
+async function readJson(path: string, shown: string, problems: InputError[]): Promise<unknown> {
+  if (!existsSync(path)) {
+    problems.push(new InputError(shown, undefined, undefined, 'expected the file, found none', { hint: 'see fixtures/README.md for what it holds' }));
+    return undefined;
+  }
+  const text = await readFile(path, 'utf8');
+  try {
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    const offset = /position (\d+)/.exec((error as Error).message)?.[1];
+    problems.push(problemAt(shown, offset === undefined ? undefined : positionOf(text, Number(offset)), undefined, 'valid JSON', (error as Error).message));
+    return undefined;
+  }
+}
+
+function positionOf(text: string, offset: number): Position {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: before[before.length - 1]!.length + 1 };
+}
+
+function zodProblems(file: string, error: z.ZodError): InputError[] {
+  return error.issues.map((issue) => problemAt(file, undefined, issue.path.join('.') || undefined, issue.message, 'something else'));
+}
+
+const expectedSchema = z.record(
+  z.string(),
+  z.array(
+    z.strictObject({
+      key: z.record(z.string(), z.union([z.string(), z.number()])),
+      category: z.enum(Object.keys(DIFFERENCE_CATEGORIES) as [DifferenceCategory, ...DifferenceCategory[]]),
+      columns: z.array(z.string()).min(1).optional(),
+      events: z.array(z.string()).min(1),
+    }),
+  ),
+);
+
+async function readExpectedDifferences(path: string, shown: string, eventIds: Set<string>, problems: InputError[]): Promise<ExpectedDifferences> {
+  const json = await readJson(path, shown, problems);
+  if (json === undefined) return {};
+  const parsed = expectedSchema.safeParse(json);
+  if (!parsed.success) {
+    problems.push(...zodProblems(shown, parsed.error));
+    return {};
+  }
+  for (const [transform, differences] of Object.entries(parsed.data)) {
+    const contract = TRANSFORM_CONTRACTS[transform];
+    if (!contract) {
+      problems.push(problemAt(shown, undefined, transform, `a transformation name (${Object.keys(TRANSFORM_CONTRACTS).join(', ')})`, JSON.stringify(transform)));
+      continue;
+    }
+    const columnNames: string[] = contract.columns.map((column) => column.name);
+    differences.forEach((difference, index) => {
+      const where = `${transform}[${index}]`;
+      const keys = Object.keys(difference.key);
+      if (keys.sort().join() !== [...contract.key].sort().join()) problems.push(problemAt(shown, undefined, `${where}.key`, `exactly the key columns ${contract.key.join(', ')}`, keys.join(', ') || 'none'));
+      for (const column of difference.columns ?? []) {
+        if (!columnNames.includes(column)) problems.push(problemAt(shown, undefined, `${where}.columns`, `columns of ${transform} (${columnNames.join(', ')})`, JSON.stringify(column)));
+      }
+      for (const id of difference.events) {
+        if (!eventIds.has(id)) problems.push(problemAt(shown, undefined, `${where}.events`, "event ids of this scenario's CSV files", JSON.stringify(id)));
+      }
+    });
+  }
+  return parsed.data as ExpectedDifferences;
+}
+
+async function readDescription(path: string, shown: string, problems: InputError[]): Promise<string> {
+  const line = existsSync(path)
+    ? (await readFile(path, 'utf8'))
+        .split(/\r?\n/)
+        .map((text) => text.replace(/^#+\s*/, '').trim())
+        .find((text) => text !== '')
+    : undefined;
+  if (!line) problems.push(new InputError(shown, undefined, undefined, 'expected a README.md whose first line says what the scenario demonstrates, found none'));
+  return line ?? '';
+}

@@ -1,0 +1,112 @@
+// `dualrun batch` as a user runs it (the real bin in a child process): results, history, one clear
+// message and a distinct exit code per kind of error, and a scheduler that stops cleanly on SIGTERM.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listRuns } from '../../batch/history.ts';
+import { lockName, tryLock } from '../../batch/lock.ts';
+import { migrateLegacySchema } from '../../src/domain/index.ts';
+import { ExitCode } from '../../src/errors.ts';
+import { runCli } from '../support/cli.ts';
+import { freshDatabase, type TestDatabase } from '../support/databases.ts';
+import { insertCustomers, insertOrders } from '../support/legacy-rows.ts';
+
+const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
+
+describe('dualrun batch CLI', () => {
+  let postgres: TestDatabase;
+  let mysql: TestDatabase;
+  let pglite: TestDatabase;
+  beforeAll(async () => {
+    [postgres, mysql, pglite] = await Promise.all([freshDatabase('postgres'), freshDatabase('mysql'), freshDatabase('pglite')]);
+    for (const database of [postgres, mysql]) {
+      await migrateLegacySchema(database.db);
+      await insertCustomers(database.db, [['c1', 'north', 'gold']]);
+      await insertOrders(database.db, [{ id: 'o1', customer: 'c1', currency: 'EUR', status: 'placed', placedAt: '2024-10-27T10:00:00.000Z', lines: [['p1', 3, '2.50', '0.00']] }]);
+    }
+    await pglite.db.destroy(); // the child opens the folder; PGlite is single-process
+  });
+  afterAll(async () => {
+    await Promise.all([postgres?.drop(), mysql?.drop(), pglite?.drop()]);
+  });
+
+  it('runs the chosen transformations for a date and shows them in the history', async () => {
+    const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--transform', 'daily_revenue_by_region', '--transform', 'orders_enriched', '--db', postgres.url]);
+    expect(result.stderr).toContain('2 transformation(s) on postgres');
+    expect(result.code).toBe(ExitCode.ok);
+    expect(result.stdout).toMatch(/^daily_revenue_by_region\s+2024-10-27 succeeded: 1 rows/m);
+    expect(result.stdout).toMatch(/^orders_enriched\s+2024-10-27 succeeded: 1 rows/m);
+    expect(await postgres.db('batch_daily_revenue_by_region').select('region', 'order_count', 'revenue_eur')).toEqual([{ region: 'north', order_count: 1, revenue_eur: '7.50' }]);
+    const history = await runCli(['batch', 'history', '--json', '--db', postgres.url]);
+    expect(history.code).toBe(ExitCode.ok);
+    expect((JSON.parse(history.stdout) as { transform: string; status: string }[]).map((run) => [run.transform, run.status])).toEqual([['orders_enriched', 'succeeded'], ['daily_revenue_by_region', 'succeeded']]);
+  });
+
+  it('gives one clear message and exit 2 for an unknown transformation or an invalid date', async () => {
+    const unknown = await runCli(['batch', 'run', '--date', '2024-10-27', '--transform', 'revenue', '--db', postgres.url]);
+    expect(unknown.code).toBe(ExitCode.usage);
+    expect(unknown.stderr).toContain('unknown transformation "revenue"');
+    expect(unknown.stderr).toContain('orders_enriched, daily_revenue_by_region, customer_lifetime_value, product_sales_daily, order_status_current');
+    const invalid = await runCli(['batch', 'run', '--date', '2024-02-30', '--db', postgres.url]);
+    expect(invalid.code).toBe(ExitCode.usage);
+    expect(invalid.stderr).toContain('--date: "2024-02-30" is not a date written YYYY-MM-DD');
+  });
+
+  it('refuses a stray argument instead of ignoring it', async () => {
+    const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--transform', 'orders_enriched', 'daily_revenue_by_region', '--db', postgres.url]);
+    expect(result.stderr).toContain('unexpected argument "daily_revenue_by_region"');
+    expect(result.code).toBe(ExitCode.usage);
+  });
+
+  it('skips with a clear message and exit 1 while another process holds the run lock', async () => {
+    const lock = await tryLock(postgres.db, 'postgres', lockName('order_status_current', '2024-10-27'));
+    try {
+      const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--transform', 'order_status_current,orders_enriched', '--db', postgres.url]);
+      expect(result.stderr).toContain('error: batch order_status_current 2024-10-27: order_status_current for 2024-10-27 is being run by another process (its database lock is held)');
+      expect(result.stdout).toMatch(/^orders_enriched\s+2024-10-27 succeeded/m);
+      expect(result.code).toBe(ExitCode.failed);
+    } finally {
+      await lock?.release();
+    }
+  });
+
+  it('exits 4 when the database cannot be reached', async () => {
+    const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--db', 'postgres://postgres@127.0.0.1:1/shop']);
+    expect(result.code).toBe(ExitCode.unavailable);
+    expect(result.stderr).toContain('cannot connect');
+  });
+
+  it('exits 5 naming the table when a source table is missing (PGlite, empty database)', async () => {
+    const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--transform', 'order_status_current', '--db', pglite.url]);
+    expect(result.stderr).toContain('error: table orders: source table orders does not exist (needed for batch_order_status_current)');
+    expect(result.code).toBe(ExitCode.schema);
+  });
+
+  it('exits 5 naming table and column when a source column is missing (MariaDB)', async () => {
+    await mysql.db.schema.alterTable('customers', (table) => table.dropColumn('tier'));
+    const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--transform', 'orders_enriched', '--db', mysql.url]);
+    expect(result.stderr).toContain('error: table customers: column tier does not exist in customers (needed for batch_orders_enriched)');
+    expect(result.code).toBe(ExitCode.schema);
+    const runs = await listRuns(mysql.db);
+    expect(runs.map((run) => [run.transform, run.status])).toEqual([['orders_enriched', 'failed']]);
+  });
+
+  it('schedules, catches up, and on SIGTERM finishes the current run and exits 0', async () => {
+    const child = spawn(process.execPath, [bin, 'batch', 'schedule', '--catch-up-days', '2', '--db', postgres.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    // SIGTERM once the catch-up pass has finished a first run (it keeps going in the background).
+    while (!/succeeded: \d+ rows/.test(stderr) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('SIGTERM: finishing the current run, then exiting');
+    expect(stderr).toContain('keeping the last 2 business date(s) complete');
+    // Whatever had started finished; nothing is left running or failed.
+    const scheduled = (await listRuns(postgres.db)).filter((run) => run.businessDate !== '2024-10-27');
+    expect(scheduled.length).toBeGreaterThanOrEqual(1);
+    expect(scheduled.length).toBeLessThanOrEqual(10);
+    expect(scheduled.map((run) => run.status)).toEqual(Array(scheduled.length).fill('succeeded'));
+  });
+});
