@@ -32,7 +32,7 @@ export interface StreamRunOptions {
   brokers: string[];
   group: string;
   topicPrefix: string;
-  transforms: StreamTransform[];
+  transforms: readonly StreamTransform[];
   fromBeginning: boolean;
   /** Stop once every input partition of the group is committed to its end and nothing arrived for this long. */
   untilIdleMs?: number;

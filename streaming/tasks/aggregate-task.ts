@@ -17,7 +17,7 @@ export class AggregateTask {
   private readonly byName: Map<string, StreamTransform & { stream: AggregatePipeline }>;
 
   constructor(
-    transforms: StreamTransform[],
+    transforms: readonly StreamTransform[],
     private readonly topics: TopicNames,
   ) {
     this.byName = new Map(transforms.filter((t): t is StreamTransform & { stream: AggregatePipeline } => t.stream.kind === 'aggregate').map((t) => [t.name, t]));

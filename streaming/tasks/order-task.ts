@@ -45,7 +45,7 @@ export class OrderTask {
   private newestArrivalMs = 0;
 
   constructor(
-    private readonly transforms: StreamTransform[],
+    private readonly transforms: readonly StreamTransform[],
     private readonly shared: SharedState,
     private readonly topics: TopicNames,
   ) {
