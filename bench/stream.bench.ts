@@ -42,15 +42,15 @@ async function publish(prefix: string, messages: TestMessage[]): Promise<void> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const inFlight: Promise<unknown>[] = [];
-  for (let start = 0; start < messages.length; start += 10_000) {
+  for (let start = 0; start < messages.length; start += 2000) {
     const byTopic = new Map<string, Omit<TestMessage, 'entity'>[]>();
-    for (const { entity, ...message } of messages.slice(start, start + 10_000)) {
+    for (const { entity, ...message } of messages.slice(start, start + 2000)) {
       const topic = topicName(entity, prefix);
       if (!byTopic.has(topic)) byTopic.set(topic, []);
       byTopic.get(topic)!.push(message);
     }
     inFlight.push(producer.sendBatch({ topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })) }));
-    if (inFlight.length >= 4) await inFlight.shift();
+    if (inFlight.length >= 8) await inFlight.shift();
   }
   await Promise.all(inFlight);
   await producer.disconnect();

@@ -37,15 +37,14 @@ export const dailyRevenueByRegionContract = {
 } as const satisfies TransformContract;
 
 // The streaming half: tumbling business-day windows by placed_at, 30 min grace, per customer region
-// as it stood when the order was processed; orders of unknown customers have no region and no row.
+// as it stood when the order was processed; an order whose customer is unknown then counts in 'unknown'.
 export const dailyRevenueByRegionStream = aggregateBy(
   fromOrders({ joins: { customers: 'latest', fxRates: 'latest' }, filter: (view) => view.status !== 'cancelled' }),
   {
     flatMap: (view, tables) => {
-      const customer = tables.get('customers', view.order.customerId);
-      if (!customer) return [];
+      const region = tables.get('customers', view.order.customerId)?.region ?? UNKNOWN_REGION;
       const revenue = amountInEur(orderNetAmount(view.order), rateToEur(view, tables)) ?? '0.00';
-      return [{ key: { business_date: businessDayOf(view.order.placedAt), region: customer.region }, values: { revenue_eur: revenue } }];
+      return [{ key: { business_date: businessDayOf(view.order.placedAt), region }, values: { revenue_eur: revenue } }];
     },
     window: tumblingDay(BUSINESS_TIME_ZONE, dailyRevenueByRegionContract.time.graceMs, (view) => view.order.placedAt),
     aggregations: { order_count: count(), revenue_eur: sumMoney('revenue_eur') },

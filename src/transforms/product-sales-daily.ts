@@ -12,10 +12,10 @@
  * (NULL when the product row is missing). A line without an FX rate adds its units and order but
  * nothing to revenue_eur.
  */
-import { MONEY_SCALE, fromUnits, netLineAmount, toUnits } from '../domain/money.ts';
+import { MONEY_SCALE, fromUnits, toUnits } from '../domain/money.ts';
 import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
 import { aggregateBy, count, fromOrders, latest, sumInteger, sumMoney, tumblingDay } from './stream-dsl.ts';
-import { amountInEur, businessDayOf, rateToEur } from './stream-shop.ts';
+import { amountInEur, businessDayOf, lineNetAmount, rateToEur } from './stream-shop.ts';
 import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
 import { EUR_RATE, LINE_NET, businessDateLiteral, placedOnBusinessDay, visibleOrders } from './legacy-sql.ts';
 
@@ -45,7 +45,7 @@ export const productSalesDailyStream = aggregateBy(
       const businessDate = businessDayOf(view.order.placedAt);
       const perProduct = new Map<string, { units: number; cents: bigint }>();
       for (const line of view.order.lines) {
-        const lineEur = amountInEur(netLineAmount(line.quantity, line.unitPrice, line.discountPct), rate) ?? '0.00';
+        const lineEur = amountInEur(lineNetAmount(line), rate) ?? '0.00';
         const entry = perProduct.get(line.productId) ?? { units: 0, cents: 0n };
         entry.units += line.quantity;
         entry.cents += toUnits(lineEur, MONEY_SCALE);

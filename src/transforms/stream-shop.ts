@@ -3,7 +3,7 @@
  * SQL states the same rules in SQL): an order's net amount, its EUR rate, and instants in the
  * pinned output form. Pure functions of an order view and table lookups.
  */
-import type { Order } from '../domain/entities.ts';
+import type { Order, OrderLine } from '../domain/entities.ts';
 import { MONEY_SCALE, fromUnits, netLineAmount, toEur, toUnits } from '../domain/money.ts';
 import { businessDay } from '../domain/time.ts';
 import type { OrderView, TableLookup } from './stream-dsl.ts';
@@ -24,11 +24,31 @@ export function businessDayOf(instant: string): string {
   return day;
 }
 
+// An order's view is recomputed on every change and by every pipeline; the order object itself is
+// kept in state unchanged, so its amounts are worked out once per order object.
+const lineNets = new WeakMap<OrderLine, string>();
+const orderNets = new WeakMap<Order, string>();
+
+/** A line's net amount (netLineAmount), memoised per line object. */
+export function lineNetAmount(line: OrderLine): string {
+  let net = lineNets.get(line);
+  if (net === undefined) {
+    net = netLineAmount(line.quantity, line.unitPrice, line.discountPct);
+    lineNets.set(line, net);
+  }
+  return net;
+}
+
 /** Sum of the order's line nets, in the order currency. */
 export function orderNetAmount(order: Order): string {
-  let cents = 0n;
-  for (const line of order.lines) cents += toUnits(netLineAmount(line.quantity, line.unitPrice, line.discountPct), MONEY_SCALE);
-  return fromUnits(cents, MONEY_SCALE);
+  let net = orderNets.get(order);
+  if (net === undefined) {
+    let cents = 0n;
+    for (const line of order.lines) cents += toUnits(lineNetAmount(line), MONEY_SCALE);
+    net = fromUnits(cents, MONEY_SCALE);
+    orderNets.set(order, net);
+  }
+  return net;
 }
 
 /** EUR per unit of the order currency on the order's business date; EUR is 1; undefined when no rate is known. */

@@ -11,7 +11,7 @@ import type { Column } from '../../src/transforms/contract.ts';
 import type { OutRecord, StreamTransform } from '../tasks/model.ts';
 import type { OutputSink } from './sink.ts';
 
-export async function createSink(url: string, transforms: StreamTransform[]): Promise<OutputSink> {
+export async function createSink(url: string, transforms: readonly StreamTransform[]): Promise<OutputSink> {
   const knex = await connectKnex(url);
   const mysql = engineOf(url) === 'mysql';
   const byTopicSuffix = new Map(transforms.map((t) => [`.out.${t.name}`, t]));

@@ -32,7 +32,7 @@ export interface StreamRunOptions {
   brokers: string[];
   group: string;
   topicPrefix: string;
-  transforms: StreamTransform[];
+  transforms: readonly StreamTransform[];
   fromBeginning: boolean;
   /** Stop once every input partition of the group is committed to its end and nothing arrived for this long. */
   untilIdleMs?: number;
@@ -228,45 +228,68 @@ export class StreamRunner {
   private assign(assignment: Record<string, number[]>): void {
     const assigned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => `${topic}:${partition}`)));
     for (const [id, task] of this.tasks) if (!assigned.has(id)) void this.dropTask(task);
-    // Restore every newly assigned stateful partition now, so the first batch finds it ready.
+    // Restore every newly assigned partition now, all of them in one pass per changelog, so the first batch finds them ready.
+    const fresh: { topic: string; partition: number }[] = [];
     for (const id of assigned) {
       const separator = id.lastIndexOf(':');
-      if (!this.tasks.has(id)) this.createTask(id.slice(0, separator), Number(id.slice(separator + 1)));
+      if (!this.tasks.has(id)) fresh.push({ topic: id.slice(0, separator), partition: Number(id.slice(separator + 1)) });
     }
+    if (fresh.length > 0) this.createTasks(fresh);
   }
 
   private createTask(topic: string, partition: number): Task {
-    const producer = this.kafka.producer({
-      transactionalId: `dualrun-${this.options.group}-${topic}-${partition}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 60_000,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    const entity = this.entityOfTopic.get(topic);
-    const base = { topic, partition, producer };
-    let task: Task;
-    if (topic === this.names.repartition) task = { ...base, kind: 'aggregate', state: new AggregateTask(this.options.transforms, this.names), ready: Promise.resolve() };
-    else if (entity === 'orders') task = { ...base, kind: 'orders', state: new OrderTask(this.options.transforms, this.shared, this.names), ready: Promise.resolve() };
-    else task = { ...base, kind: 'table', entity: entity!, ready: Promise.resolve() };
-    task.ready = this.prepare(task);
-    task.ready.catch(() => undefined); // surfaced to the batch that awaits it
-    this.tasks.set(`${topic}:${partition}`, task);
-    return task;
+    return this.createTasks([{ topic, partition }])[0]!;
   }
 
-  /** Connects the producer, fences the previous owner (initTransactions), then restores the changelog. */
-  private async prepare(task: Task): Promise<void> {
-    await task.producer.connect();
-    const fence = await task.producer.transaction();
-    await fence.abort();
-    if (task.kind === 'table') return;
-    const changelog = task.kind === 'orders' ? this.names.ordersChangelog : this.names.aggregatesChangelog;
-    const started = Date.now();
-    const restored = await readToEnd(this.kafka, this.admin, changelog, new Set([task.partition]), (_partition, message) => {
-      task.state.restore(message.key!.toString(), message.value === null ? null : message.value.toString());
-    }, `dualrun-${this.options.group}`);
-    this.options.logger.info({ changelog, partition: task.partition, restored, ms: Date.now() - started }, 'task state restored');
+  private createTasks(wanted: { topic: string; partition: number }[]): Task[] {
+    const tasks = wanted.map(({ topic, partition }): Task => {
+      const producer = this.kafka.producer({
+        transactionalId: `dualrun-${this.options.group}-${topic}-${partition}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: 60_000,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      const entity = this.entityOfTopic.get(topic);
+      const base = { topic, partition, producer, ready: Promise.resolve() };
+      if (topic === this.names.repartition) return { ...base, kind: 'aggregate', state: new AggregateTask(this.options.transforms, this.names) };
+      if (entity === 'orders') return { ...base, kind: 'orders', state: new OrderTask(this.options.transforms, this.shared, this.names) };
+      return { ...base, kind: 'table', entity: entity! };
+    });
+    const ready = this.prepare(tasks);
+    ready.catch(() => undefined); // surfaced to the batches that await it
+    for (const task of tasks) {
+      task.ready = ready;
+      this.tasks.set(`${task.topic}:${task.partition}`, task);
+    }
+    return tasks;
+  }
+
+  /**
+   * Connects each producer and fences the partition's previous owner (initTransactions aborts its open
+   * transaction, so nothing uncommitted hides the changelog's tail), then restores the changelogs.
+   */
+  private async prepare(tasks: Task[]): Promise<void> {
+    await Promise.all(
+      tasks.map(async (task) => {
+        await task.producer.connect();
+        const fence = await task.producer.transaction();
+        await fence.abort();
+      }),
+    );
+    for (const changelog of [this.names.ordersChangelog, this.names.aggregatesChangelog]) {
+      const byPartition = new Map<number, Task>();
+      for (const task of tasks) {
+        if ((task.kind === 'orders' && changelog === this.names.ordersChangelog) || (task.kind === 'aggregate' && changelog === this.names.aggregatesChangelog)) byPartition.set(task.partition, task);
+      }
+      if (byPartition.size === 0) continue;
+      const started = Date.now();
+      const restored = await readToEnd(this.kafka, this.admin, changelog, new Set(byPartition.keys()), (partition, message) => {
+        const task = byPartition.get(partition);
+        if (task && task.kind !== 'table') task.state.restore(message.key!.toString(), message.value === null ? null : message.value.toString());
+      }, `dualrun-${this.options.group}`);
+      this.options.logger.info({ changelog, partitions: [...byPartition.keys()], restored, ms: Date.now() - started }, 'task state restored');
+    }
   }
 
   private async dropTask(task: Task): Promise<void> {
@@ -285,7 +308,7 @@ export class StreamRunner {
       this.totals.deadLetters += result.counters.deadLetters;
       this.totals.late += result.counters.late;
     } else if (task.kind === 'aggregate') {
-      records = task.state.process(messages).records;
+      records = task.state.process(task.partition, messages).records;
     } else {
       records = [];
       for (const message of messages) {
@@ -342,9 +365,11 @@ export class StreamRunner {
   }
 }
 
-function chunkRecords(records: OutRecord[], maxBytes: number): { topic: string; messages: { key: string; value: string | null; headers?: Record<string, string> }[] }[][] {
-  const chunks: Map<string, { key: string; value: string | null; headers?: Record<string, string> }[]>[] = [];
-  let current = new Map<string, { key: string; value: string | null; headers?: Record<string, string> }[]>();
+type WireMessage = { key: string; value: string | null; partition?: number; headers?: Record<string, string> };
+
+function chunkRecords(records: OutRecord[], maxBytes: number): { topic: string; messages: WireMessage[] }[][] {
+  const chunks: Map<string, WireMessage[]>[] = [];
+  let current = new Map<string, WireMessage[]>();
   let bytes = 0;
   for (const record of records) {
     const size = record.key.length + (record.value?.length ?? 0) + 64;
@@ -355,7 +380,10 @@ function chunkRecords(records: OutRecord[], maxBytes: number): { topic: string; 
     }
     let list = current.get(record.topic);
     if (!list) current.set(record.topic, (list = []));
-    list.push(record.headers ? { key: record.key, value: record.value, headers: record.headers } : { key: record.key, value: record.value });
+    const message: WireMessage = { key: record.key, value: record.value };
+    if (record.partition !== undefined) message.partition = record.partition;
+    if (record.headers) message.headers = record.headers;
+    list.push(message);
     bytes += size;
   }
   if (bytes > 0) chunks.push(current);

@@ -19,7 +19,7 @@ export async function inputsWithFiniteRetention(admin: Admin, names: TopicNames)
   return resources.filter((resource) => resource.configEntries.some((entry) => entry.configName === 'retention.ms' && entry.configValue !== '-1')).map((resource) => resource.resourceName);
 }
 
-export async function ensureTopics(admin: Admin, names: TopicNames, transforms: StreamTransform[], partitions: number): Promise<{ orderPartitions: number }> {
+export async function ensureTopics(admin: Admin, names: TopicNames, transforms: readonly StreamTransform[], partitions: number): Promise<{ orderPartitions: number }> {
   const existing = new Set(await admin.listTopics());
   const inputs = INPUT_ENTITIES.map((entity) => names.input(entity)).filter((topic) => !existing.has(topic));
   // Messages carry their event time as timestamp: with a finite retention.ms the broker would delete old events at once.

@@ -17,7 +17,7 @@ export class AggregateTask {
   private readonly byName: Map<string, StreamTransform & { stream: AggregatePipeline }>;
 
   constructor(
-    transforms: StreamTransform[],
+    transforms: readonly StreamTransform[],
     private readonly topics: TopicNames,
   ) {
     this.byName = new Map(transforms.filter((t): t is StreamTransform & { stream: AggregatePipeline } => t.stream.kind === 'aggregate').map((t) => [t.name, t]));
@@ -28,7 +28,7 @@ export class AggregateTask {
     this.apply(transform, keyJson, orderId, value === null ? null : (JSON.parse(value) as StoredContribution));
   }
 
-  process(messages: RawMessage[]): { records: OutRecord[]; processed: number } {
+  process(partition: number, messages: RawMessage[]): { records: OutRecord[]; processed: number } {
     const dirty = new Set<string>();
     const changelog = new Map<string, OutRecord>();
     for (const message of messages) {
@@ -40,7 +40,7 @@ export class AggregateTask {
       this.apply(transform, keyJson, orderId, contribution);
       dirty.add(`${transform}\u0000${keyJson}`);
       const changelogKey = JSON.stringify([transform, keyJson, orderId]);
-      changelog.set(changelogKey, { topic: this.topics.aggregatesChangelog, key: changelogKey, value: contribution && JSON.stringify(contribution) });
+      changelog.set(changelogKey, { topic: this.topics.aggregatesChangelog, partition, key: changelogKey, value: contribution && JSON.stringify(contribution) });
     }
     const records: OutRecord[] = [];
     for (const id of dirty) {

@@ -17,6 +17,8 @@ export interface StreamTransform {
 
 export interface OutRecord {
   topic: string;
+  /** Set for changelog records: a task's changelog partition is its input partition, whatever the key hashes to. */
+  partition?: number;
   key: string;
   value: string | null;
   headers?: Record<string, string>;

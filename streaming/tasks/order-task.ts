@@ -45,7 +45,7 @@ export class OrderTask {
   private newestArrivalMs = 0;
 
   constructor(
-    private readonly transforms: StreamTransform[],
+    private readonly transforms: readonly StreamTransform[],
     private readonly shared: SharedState,
     private readonly topics: TopicNames,
   ) {
@@ -67,7 +67,7 @@ export class OrderTask {
     const counters: TaskCounters = { processed: 0, duplicates: 0, deadLetters: 0, late: 0 };
     const keyed = new Map<string, OutRecord>(); // outputs and changelog: the last value per key wins
     const ordered: OutRecord[] = []; // dead letters and late records, in input order
-    const changelog = (key: string, value: string | null) => keyed.set(`c\u0000${key}`, { topic: this.topics.ordersChangelog, key, value });
+    const changelog = (key: string, value: string | null) => keyed.set(`c\u0000${key}`, { topic: this.topics.ordersChangelog, partition, key, value });
 
     for (const message of messages) {
       counters.processed += 1;

@@ -31,7 +31,7 @@ function run(messages: TestMessage[], batchSize: number, parts = setup()) {
     counters.deadLetters += result.counters.deadLetters;
     sent.push(...result.records);
     const repartition = result.records.filter((record) => record.topic === topics.repartition);
-    sent.push(...aggregateTask.process(repartition.map((record) => ({ key: Buffer.from(record.key), value: Buffer.from(record.value!), timestamp: '0' }))).records);
+    sent.push(...aggregateTask.process(0, repartition.map((record) => ({ key: Buffer.from(record.key), value: Buffer.from(record.value!), timestamp: '0' }))).records);
   }
   return { sent, counters };
 }
@@ -74,6 +74,10 @@ describe('order task + aggregate task', () => {
     const firstHalf = [...messages.filter((m) => m.entity !== 'orders'), ...orders.slice(0, 5)];
     const first = setup();
     const { sent } = run(firstHalf, 2, first);
+    // Changelog records go to the task's own partition (0 here), not where their key would hash.
+    const changelogRecords = sent.filter((record) => record.topic === topics.ordersChangelog || record.topic === topics.aggregatesChangelog);
+    expect(changelogRecords.length).toBeGreaterThan(0);
+    expect(changelogRecords.every((record) => record.partition === 0)).toBe(true);
     // A fresh pair of tasks restored from the changelog records the first one wrote.
     const restored = setup();
     for (const message of messages) restored.shared.observe(message.entity, message);

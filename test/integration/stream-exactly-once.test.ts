@@ -13,7 +13,7 @@ import { StreamRunner } from '../../streaming/runtime/runner.ts';
 import { streamTransforms } from '../../streaming/transforms.ts';
 import { generateShop } from '../support/generate.ts';
 import { brokers, uniqueTopic } from '../support/kafka.ts';
-import { allMessages, createInputTopics, finalValues, publish } from '../support/stream.ts';
+import { allMessages, createInputTopics, finalValues, kafka, publish } from '../support/stream.ts';
 
 const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
 const messages = generateShop({ events: 100_000, seed: 7 });
@@ -45,6 +45,19 @@ async function outputsOf(prefix: string) {
   return { outputs: result, late };
 }
 
+/** Input offsets the group has committed, over all input topics. */
+async function committedInput(group: string, prefix: string): Promise<number> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    const topics = ['customers', 'products', 'fx-rates', 'orders'].map((suffix) => `${prefix}.${suffix}`);
+    const offsets = await admin.fetchOffsets({ groupId: group, topics });
+    return offsets.flatMap(({ partitions }) => partitions).reduce((sum, { offset }) => sum + Math.max(0, Number(offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let reference: Awaited<ReturnType<typeof outputsOf>>;
 
@@ -69,17 +82,27 @@ describe('exactly-once in effect', { timeout: 900_000 }, () => {
     await createInputTopics(prefix, 4);
     const publishing = publish(prefix, messages, 1000);
     let job = startJob(prefix, group);
-    const kills: number[] = [];
+    // Kill only after the job has committed new work since it (re)started, then at a random moment
+    // within the next 0-2 s: every kill interrupts a job that has state to restore.
+    const committedAtKill: number[] = [];
+    let last = 0;
     for (let round = 0; round < 3; round += 1) {
-      const wait = 3000 + Math.floor(Math.random() * 4000);
-      await sleep(wait);
-      expect(job.child.exitCode, `job exited early:\n${job.log()}`).toBeNull();
+      const deadline = Date.now() + 240_000;
+      while ((await committedInput(group, prefix)) <= last + 2000) {
+        expect(Date.now() < deadline && job.child.exitCode === null, `no progress after restart ${round}:\n${job.log()}`).toBe(true);
+        await sleep(200);
+      }
+      await sleep(Math.floor(Math.random() * 2000));
       job.child.kill('SIGKILL');
       await job.exit;
-      kills.push(wait);
+      last = await committedInput(group, prefix);
+      committedAtKill.push(last);
       job = startJob(prefix, group);
     }
     await publishing;
+    // The kills happened mid-run, each after more progress.
+    expect(committedAtKill[2]!).toBeLessThan(messages.length);
+    expect(committedAtKill[0]! < committedAtKill[1]! && committedAtKill[1]! < committedAtKill[2]!).toBe(true);
     expect(await job.exit, job.log()).toBe(0);
     const killed = await outputsOf(prefix);
     expect(killed.late).toEqual(reference.late);

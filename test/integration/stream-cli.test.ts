@@ -1,0 +1,97 @@
+// `dualrun stream` as a user runs it (real child processes, real broker, real PostgreSQL): SIGTERM
+// finishes, commits and leaves the group; `status` shows lag and the instance's figures; --sink-db
+// upserts every output into stream_<name>; bad flags are refused with exit code 2.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { normalizeValue } from '../../batch/output.ts';
+import { dateText } from '../../batch/history.ts';
+import { transforms } from '../../src/transforms/index.ts';
+import { runCli } from '../support/cli.ts';
+import { freshDatabase, type TestDatabase } from '../support/databases.ts';
+import { handWorkedExample } from '../support/events.ts';
+import { expectedHandWorked } from '../support/expected-hand-worked.ts';
+import { brokers, uniqueTopic } from '../support/kafka.ts';
+import { createInputTopics, kafka, publish } from '../support/stream.ts';
+
+const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
+const databases: TestDatabase[] = [];
+afterAll(async () => {
+  for (const database of databases) await database.drop();
+});
+
+async function committedLag(group: string, prefix: string): Promise<number> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    let lag = 0;
+    for (const suffix of ['customers', 'products', 'fx-rates', 'orders']) {
+      const topic = `${prefix}.${suffix}`;
+      const ends = new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, offset }) => [partition, Number(offset)]));
+      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      for (const { partition, offset } of committed!.partitions) lag += (ends.get(partition) ?? 0) - Math.max(0, Number(offset));
+    }
+    return lag;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('dualrun stream CLI', { timeout: 180_000 }, () => {
+  it('SIGTERM finishes the batch, commits and leaves the group; status shows lag and figures; the sink holds the outputs', async () => {
+    const prefix = uniqueTopic('scli');
+    const group = `${prefix}-g`;
+    const database = await freshDatabase('postgres');
+    databases.push(database);
+    await createInputTopics(prefix, 2);
+    await publish(prefix, handWorkedExample().messages);
+    const child = spawn(process.execPath, [bin, 'stream', 'run', '--group', group, '--from-beginning', '--topic-prefix', prefix, '--brokers', brokers().join(','), '--sink-db', database.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 90_000;
+    while ((await committedLag(group, prefix)) > 0) {
+      expect(Date.now() < deadline && child.exitCode === null, output).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // let stage two commit too
+    child.kill('SIGTERM');
+    expect(await exit, output).toBe(0);
+    expect(output).toContain(`stopped after ${handWorkedExample().messages.length} events`);
+
+    const admin = kafka().admin();
+    await admin.connect();
+    const { groups } = await admin.describeGroups([group]);
+    await admin.disconnect();
+    expect(groups[0]?.state).toBe('Empty'); // left the group: no member stays behind
+
+    const status = await runCli(['stream', 'status', '--json', '--group', group, '--topic-prefix', prefix, '--brokers', brokers().join(',')]);
+    expect(status.code, status.stderr).toBe(0);
+    const parsed = JSON.parse(status.stdout) as { lag: { topic: string; lag: number }[]; instances: { live: boolean; late: number; duplicates: number; deadLetters: number; processed: number }[] };
+    expect(parsed.lag.filter((entry) => !entry.topic.includes('repartition')).every((entry) => entry.lag === 0)).toBe(true);
+    expect(parsed.instances).toHaveLength(1);
+    expect(parsed.instances[0]).toMatchObject({ live: false, late: 4, duplicates: 1, deadLetters: 0, processed: handWorkedExample().messages.length });
+
+    for (const transform of transforms) {
+      const select = transform.columns.map((column) => (column.type === 'date' ? dateText(database.db, column.name) : column.name));
+      const rows = (await database.db(`stream_${transform.name}`).select(select)) as Record<string, unknown>[];
+      const byKey = Object.fromEntries(
+        rows.map((row) => {
+          const normalized = Object.fromEntries(transform.columns.map((column) => [column.name, normalizeValue(column, row[column.name])]));
+          return [JSON.stringify(transform.key.map((column) => normalized[column])), normalized];
+        }),
+      );
+      expect(byKey, transform.name).toEqual(expectedHandWorked[transform.name]);
+    }
+  });
+
+  it('refuses bad flags with exit code 2 and says how to fix them', async () => {
+    const result = await runCli(['stream', 'run', '--until-idle', 'soon', '--brokers', brokers().join(',')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--until-idle must be a positive number (got "soon")');
+    const unknown = await runCli(['stream', 'run', '--transform', 'nope', '--brokers', brokers().join(',')]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown transformation "nope"');
+  });
+});
