@@ -26,11 +26,12 @@ Usage:
 
 Options:
   --date           the business date, a calendar day in Europe/Stockholm
-  --transform      run only these (repeatable); default all: ${transformNames().join(', ')}
+  --transform      run only these (repeatable, or a comma-separated list); default all: ${transformNames().join(', ')}
   --db             the legacy database: postgres://…, mysql://…, pglite:/folder or pglite:memory
                    (default DATABASE_URL, else embedded PGlite in <DUALRUN_CACHE_DIR>/pglite)
   --cutoff-time    the run sees orders that arrived by this local time on the next day (default 02:00)
-  --cron           when the alarm rings (default "0 2 * * *"); every ring runs all due dates missing from history
+  --cron           when the alarm rings (default "0 2 * * *"); every ring runs all due dates missing from history.
+                   An hourly ring is added as a safety net: node-cron skips 02:00 on the spring DST night
   --tz             the cron's time zone (default Europe/Stockholm)
   --catch-up-days  how many past business dates the scheduler keeps complete (default 3)
   --json           machine-readable output on stdout
@@ -40,6 +41,16 @@ invalid date, 4 database unreachable, 5 a source table or column is missing.
 On SIGTERM or SIGINT the scheduler lets the current transformation finish and exits.`;
 
 const dbFlags = { db: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } } as const;
+
+/** Flags of a subcommand; a stray argument (like a second name after --transform) is an error, never ignored. */
+function parseSub<T extends Parameters<CommandContext['parse']>[0]>(ctx: CommandContext, options: T) {
+  const parsed = ctx.parse(options);
+  const [, ...extra] = parsed.positionals;
+  if (extra.length > 0) {
+    throw new UsageError(`dualrun batch: unexpected argument "${extra[0]}"`, { hint: 'repeat the flag for each value (--transform a --transform b) or give a comma-separated list; see dualrun batch --help' });
+  }
+  return parsed;
+}
 
 function databaseUrl(ctx: CommandContext, flag: string | undefined): string {
   return flag ?? ctx.env.databaseUrl ?? `pglite:${join(ctx.env.cacheDir, 'pglite')}`;
@@ -71,15 +82,15 @@ function outcomeJson(outcome: RunOutcome): Record<string, unknown> {
 }
 
 async function runCommand(ctx: CommandContext): Promise<number> {
-  const { values } = ctx.parse({ ...dbFlags, date: { type: 'string' }, transform: { type: 'string', multiple: true }, 'cutoff-time': { type: 'string' } });
+  const { values } = parseSub(ctx, { ...dbFlags, date: { type: 'string' }, transform: { type: 'string', multiple: true }, 'cutoff-time': { type: 'string' } });
   if (!values.date) throw new UsageError('dualrun batch run: --date is required', { hint: 'give the business date, like --date 2024-10-27' });
   const businessDate = parseBusinessDate(values.date);
-  const chosen = values.transform ? values.transform.map(getTransform) : [...allTransforms];
+  const chosen = values.transform ? values.transform.flatMap((list) => list.split(',')).map((name) => getTransform(name.trim())) : [...allTransforms];
   const cutoffTime = parseCutoffTime(values['cutoff-time']);
   const { db, engine } = await openDatabase(ctx, values.db);
   try {
     ctx.progress(`batch ${businessDate}: ${chosen.length} transformation(s) on ${engine}`);
-    const outcomes = await runBatch({ db, engine, transforms: chosen, businessDate, logger: ctx.logger, ...(cutoffTime ? { cutoffTime } : {}), onProgress: (outcome) => ctx.progress(describeOutcome(outcome)) });
+    const outcomes = await runBatch({ db, engine, transforms: chosen, businessDate, logger: ctx.logger, ...(cutoffTime ? { cutoffTime } : {}), onStart: (name) => ctx.progress(`${name.padEnd(24)} ${businessDate} running…`), onProgress: (outcome) => ctx.progress(describeOutcome(outcome)) });
     if (values.json) ctx.out(JSON.stringify(outcomes.map(outcomeJson)));
     else for (const outcome of outcomes) if (outcome.status === 'succeeded') ctx.out(describeOutcome(outcome));
     const firstProblem = outcomes.find((outcome): outcome is Extract<RunOutcome, { error: unknown }> => 'error' in outcome);
@@ -91,7 +102,7 @@ async function runCommand(ctx: CommandContext): Promise<number> {
 }
 
 async function scheduleCommand(ctx: CommandContext): Promise<number> {
-  const { values } = ctx.parse({ ...dbFlags, cron: { type: 'string', default: '0 2 * * *' }, tz: { type: 'string', default: BUSINESS_TIME_ZONE }, 'catch-up-days': { type: 'string', default: '3' }, 'cutoff-time': { type: 'string' } });
+  const { values } = parseSub(ctx, { ...dbFlags, cron: { type: 'string', default: '0 2 * * *' }, tz: { type: 'string', default: BUSINESS_TIME_ZONE }, 'catch-up-days': { type: 'string', default: '3' }, 'cutoff-time': { type: 'string' } });
   const { Scheduler, cronTicks } = await import('./scheduler.ts');
   const { default: cron } = await import('node-cron');
   if (!cron.validate(values.cron)) throw new UsageError(`--cron: "${values.cron}" is not a cron expression`, { hint: 'five fields: minute hour day-of-month month day-of-week, like "0 2 * * *"' });
@@ -125,7 +136,7 @@ async function scheduleCommand(ctx: CommandContext): Promise<number> {
 }
 
 async function historyCommand(ctx: CommandContext): Promise<number> {
-  const { values } = ctx.parse({ ...dbFlags, transform: { type: 'string' }, date: { type: 'string' }, limit: { type: 'string', default: '50' } });
+  const { values } = parseSub(ctx, { ...dbFlags, transform: { type: 'string' }, date: { type: 'string' }, limit: { type: 'string', default: '50' } });
   if (values.transform) getTransform(values.transform);
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: "${values.limit}" is not a whole number ≥ 1`);

@@ -1,7 +1,7 @@
 /**
  * The database lock that keeps two schedulers (or a scheduler and a person) from running the same
  * transformation and date at once: a session advisory lock (`pg_try_advisory_lock`) on PostgreSQL,
- * `GET_LOCK` on MariaDB, each held on a connection of its own for the whole run, so it is released
+ * `GET_LOCK` on MariaDB (named after the database too, since its names are server-wide), each held on a connection of its own for the whole run, so it is released
  * when the run ends or when its process dies (the server drops the session). PGlite is embedded and
  * has one connection, which a session lock cannot exclude from itself; there the lock is taken on
  * that connection and an in-process guard (used on every engine) does the excluding.
@@ -21,7 +21,11 @@ export function advisoryKey(name: string): string {
   return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
 }
 
-export const lockName = (transform: string, businessDate: string): string => `dualrun:${transform}:${businessDate}`;
+/** MariaDB lock names are at most 64 characters: long ones are shortened to a hash. */
+export function lockName(transform: string, businessDate: string): string {
+  const name = `dualrun:${transform}:${businessDate}`;
+  return name.length <= 64 ? name : `dualrun:${createHash('sha256').update(name).digest('hex').slice(0, 48)}`;
+}
 
 interface KnexClient {
   acquireConnection(): Promise<unknown>;
@@ -63,9 +67,12 @@ export async function tryLock(db: Knex, engine: Engine, name: string): Promise<R
 }
 
 async function tryDatabaseLock(db: Knex, engine: Engine, name: string): Promise<RunLock | undefined> {
+  // GET_LOCK names are server-wide (advisory locks on PostgreSQL are per database): the database's name
+  // goes into the lock name, hashed to fit MariaDB's 64 characters.
+  const mysqlName = "CONCAT('dualrun:', LEFT(SHA2(CONCAT(DATABASE(), '/', ?), 256), 56))";
   const [lockSql, unlockSql, binding] =
     engine === 'mysql'
-      ? ['SELECT GET_LOCK(?, 0) AS ok', 'SELECT RELEASE_LOCK(?) AS ok', name]
+      ? [`SELECT GET_LOCK(${mysqlName}, 0) AS ok`, `SELECT RELEASE_LOCK(${mysqlName}) AS ok`, name]
       : ['SELECT pg_try_advisory_lock(CAST(? AS BIGINT)) AS ok', 'SELECT pg_advisory_unlock(CAST(? AS BIGINT)) AS ok', advisoryKey(name)];
   if (engine === 'pglite') {
     const ok = await firstValue(await db.raw(lockSql, [binding]));

@@ -13,7 +13,7 @@ import { cutoffFor, dayBounds } from '../src/domain/time.ts';
 import type { Logger } from '../src/logger.ts';
 import type { BatchContext, Transform } from '../src/transforms/contract.ts';
 import { LockHeldError, wrapBatchError } from './errors.ts';
-import { ensureHistoryTable, ensureOutputTable, outputTableOf } from './tables.ts';
+import { HISTORY_TABLE, ensureHistoryTable, ensureOutputTable, outputTableOf } from './tables.ts';
 import { failAbandoned, hasSucceeded, recordFailure, recordStart, recordSuccess, sweepAbandoned } from './history.ts';
 import { lockName, tryLock } from './lock.ts';
 
@@ -31,6 +31,8 @@ export interface RunBatchOptions {
   /** Checked before each transformation: once aborted, the rest are not started (the current one finishes). */
   signal?: AbortSignal;
   onProgress?: (outcome: RunOutcome) => void;
+  /** Called as each transformation starts (long runs show what they are doing). */
+  onStart?: (transform: string, businessDate: string) => void;
   /** Skip a transformation whose date has already succeeded (checked under its lock): the scheduler's catch-up. */
   onlyMissing?: boolean;
 }
@@ -55,13 +57,16 @@ export function parseBusinessDate(value: string, where = '--date'): string {
 export async function runBatch(options: RunBatchOptions): Promise<RunOutcome[]> {
   const { db, engine, logger } = options;
   parseBusinessDate(options.businessDate);
-  await ensureHistoryTable(db).catch((error: unknown) => {
-    throw wrapBatchError(error, 'dualrun_batch_runs');
-  });
-  await sweepAbandoned(db, engine, logger);
+  try {
+    await ensureHistoryTable(db);
+    await sweepAbandoned(db, engine, logger);
+  } catch (error) {
+    throw wrapBatchError(error, HISTORY_TABLE);
+  }
   const outcomes: RunOutcome[] = [];
   for (const transform of options.transforms) {
     if (options.signal?.aborted) break;
+    options.onStart?.(transform.name, options.businessDate);
     const outcome = await runOne(options, transform);
     outcomes.push(outcome);
     options.onProgress?.(outcome);

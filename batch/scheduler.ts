@@ -13,7 +13,8 @@ import type { Engine } from '../src/db.ts';
 import { businessDay, cutoffFor, nextDate } from '../src/domain/time.ts';
 import type { Logger } from '../src/logger.ts';
 import type { Transform } from '../src/transforms/contract.ts';
-import { ensureHistoryTable } from './tables.ts';
+import { wrapBatchError } from './errors.ts';
+import { HISTORY_TABLE, ensureHistoryTable } from './tables.ts';
 import { succeededPairs } from './history.ts';
 import { runBatch, type RunOutcome } from './runner.ts';
 
@@ -23,14 +24,22 @@ export interface TickSource {
   stop(): void;
 }
 
-export function cronTicks(expression: string, timeZone: string): TickSource {
-  let task: ScheduledTask | undefined;
+/**
+ * node-cron as the alarm clock: the user's expression, plus an hourly safety net. node-cron 4 never
+ * fires "0 2 * * *" on the spring DST night (02:00 does not exist in Stockholm), which would leave
+ * that night's run to the next night; the hourly tick runs it at 03:00. Extra ticks are harmless:
+ * a pass runs only dates that are due and missing.
+ */
+export function cronTicks(expression: string, timeZone: string, safetyNet: string | undefined = '0 * * * *'): TickSource {
+  let tasks: ScheduledTask[] = [];
   return {
     start(onTick) {
-      task = cron.schedule(expression, () => onTick(), { timezone: timeZone, name: 'dualrun-batch', noOverlap: true });
+      const expressions = safetyNet && safetyNet !== expression ? [expression, safetyNet] : [expression];
+      tasks = expressions.map((pattern, index) => cron.schedule(pattern, () => onTick(), { timezone: timeZone, name: `dualrun-batch-${index}`, noOverlap: true }));
     },
     stop() {
-      void task?.destroy();
+      for (const task of tasks) void task.destroy();
+      tasks = [];
     },
   };
 }
@@ -70,7 +79,9 @@ export class Scheduler {
 
   /** Runs a catch-up pass now and starts listening to ticks. */
   async start(): Promise<void> {
-    await ensureHistoryTable(this.options.db);
+    await ensureHistoryTable(this.options.db).catch((error: unknown) => {
+      throw wrapBatchError(error, HISTORY_TABLE);
+    });
     this.options.ticks.start(() => this.tick());
     this.tick();
   }

@@ -19,6 +19,7 @@ export const commands: Record<string, CommandEntry> = {
   kafka: { summary: 'start, stop or inspect the local Apache Kafka broker', load: () => import('../../streaming/broker/cli.ts') },
   compare: { summary: 'compare two outputs by key in DuckDB, explain every difference, write reports', load: () => import('../../compare/cli.ts') },
   replay: { summary: 'feed a scenario to the legacy database and the Kafka input topics', load: () => import('../replay/cli.ts') },
+  stream: { summary: 'run the Kafka streaming job (exactly-once in effect), or show its lag and figures', load: () => import('../../streaming/cli.ts') },
 };
 
 export const overview = (): string => `dualrun — run a legacy nightly batch job and its Kafka streaming replacement side by side,

@@ -6,6 +6,7 @@
  */
 import type { Knex } from 'knex';
 import type { Engine } from '../db.ts';
+import type { StreamPipeline } from './stream-dsl.ts';
 
 export type ColumnType = 'string' | 'integer' | 'decimal' | 'date' | 'timestamp';
 
@@ -70,6 +71,8 @@ export interface TransformContract {
 export interface Transform extends TransformContract {
   /** The legacy SQL: a SELECT producing exactly `columns`, run inside the database. */
   batch(ctx: BatchContext): Knex.QueryBuilder | Knex.Raw;
+  /** The streaming implementation: an operator pipeline the streaming runner interprets (stream-dsl.ts). */
+  stream: StreamPipeline;
 }
 
 export function defineTransform<T extends Transform>(transform: T): T {

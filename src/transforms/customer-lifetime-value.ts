@@ -12,6 +12,8 @@
  * An order without an FX rate counts in order_count and adds nothing to revenue_eur.
  */
 import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
+import { aggregateBy, fromOrders, max, min, sumInteger, sumMoney } from './stream-dsl.ts';
+import { amountInEur, orderNetAmount, outputInstant, rateToEur } from './stream-shop.ts';
 import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
 import { orderTotals } from './legacy-sql.ts';
 
@@ -30,6 +32,34 @@ export const customerLifetimeValueContract = {
   time: { eventTimeField: 'placedAt', window: 'none', graceMs: 0, timeZone: BUSINESS_TIME_ZONE },
 } as const satisfies TransformContract;
 
+// The streaming half: a running aggregate per customer. Each order contributes one entry; when it is
+// cancelled its entry moves from the order counts to cancelled_count, when deleted it is retracted.
+export const customerLifetimeValueStream = aggregateBy(fromOrders({ joins: { fxRates: 'latest' } }), {
+  flatMap: (view, tables) => {
+    const active = view.status !== 'cancelled';
+    const placedAt = outputInstant(view.order.placedAt);
+    return [
+      {
+        key: { customer_id: view.order.customerId },
+        values: {
+          order_count: active ? 1 : 0,
+          cancelled_count: active ? 0 : 1,
+          revenue_eur: active ? (amountInEur(orderNetAmount(view.order), rateToEur(view, tables)) ?? '0.00') : '0.00',
+          first_order_at: active ? placedAt : null,
+          last_order_at: active ? placedAt : null,
+        },
+      },
+    ];
+  },
+  aggregations: {
+    order_count: sumInteger('order_count'),
+    cancelled_count: sumInteger('cancelled_count'),
+    revenue_eur: sumMoney('revenue_eur'),
+    first_order_at: min('first_order_at'),
+    last_order_at: max('last_order_at'),
+  },
+});
+
 function batch(ctx: BatchContext) {
   const { knex } = ctx;
   const kept = "e.status <> 'cancelled'";
@@ -44,4 +74,4 @@ function batch(ctx: BatchContext) {
     .groupBy('e.customer_id');
 }
 
-export const customerLifetimeValue = defineTransform({ ...customerLifetimeValueContract, batch });
+export const customerLifetimeValue = defineTransform({ ...customerLifetimeValueContract, batch, stream: customerLifetimeValueStream });

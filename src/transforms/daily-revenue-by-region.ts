@@ -13,7 +13,9 @@
  * an order without an FX rate counts in order_count and adds nothing to revenue_eur (its EUR is NULL).
  * A day/region with no orders has no row.
  */
-import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
+import { BUSINESS_TIME_ZONE, businessDay } from '../domain/time.ts';
+import { aggregateBy, count, fromOrders, sumMoney, tumblingDay } from './stream-dsl.ts';
+import { amountInEur, orderNetAmount, rateToEur } from './stream-shop.ts';
 import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
 import { businessDateLiteral, orderTotals } from './legacy-sql.ts';
 
@@ -34,6 +36,22 @@ export const dailyRevenueByRegionContract = {
   time: { eventTimeField: 'placedAt', window: 'day', graceMs: 30 * 60_000, timeZone: BUSINESS_TIME_ZONE },
 } as const satisfies TransformContract;
 
+// The streaming half: tumbling business-day windows by placed_at, 30 min grace, per customer region
+// as it stood when the order was processed; orders of unknown customers have no region and no row.
+export const dailyRevenueByRegionStream = aggregateBy(
+  fromOrders({ joins: { customers: 'latest', fxRates: 'latest' }, filter: (view) => view.status !== 'cancelled' }),
+  {
+    flatMap: (view, tables) => {
+      const customer = tables.get('customers', view.order.customerId);
+      if (!customer) return [];
+      const revenue = amountInEur(orderNetAmount(view.order), rateToEur(view, tables)) ?? '0.00';
+      return [{ key: { business_date: businessDay(view.order.placedAt), region: customer.region }, values: { revenue_eur: revenue } }];
+    },
+    window: tumblingDay(BUSINESS_TIME_ZONE, dailyRevenueByRegionContract.time.graceMs, (view) => view.order.placedAt),
+    aggregations: { order_count: count(), revenue_eur: sumMoney('revenue_eur') },
+  },
+);
+
 function batch(ctx: BatchContext) {
   const { knex } = ctx;
   // Inlined, not bound: PostgreSQL matches a GROUP BY expression to the select list only when equal,
@@ -48,4 +66,4 @@ function batch(ctx: BatchContext) {
     .groupBy(knex.raw(region));
 }
 
-export const dailyRevenueByRegion = defineTransform({ ...dailyRevenueByRegionContract, batch });
+export const dailyRevenueByRegion = defineTransform({ ...dailyRevenueByRegionContract, batch, stream: dailyRevenueByRegionStream });

@@ -7,6 +7,7 @@
  * simply gone, which is all a poller can know).
  */
 import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
+import { fromOrders, upsertPerOrder } from './stream-dsl.ts';
 import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
 import { visibleOrders } from './legacy-sql.ts';
 
@@ -22,8 +23,15 @@ export const orderStatusCurrentContract = {
   time: { eventTimeField: 'eventTime', window: 'none', graceMs: 0, timeZone: BUSINESS_TIME_ZONE },
 } as const satisfies TransformContract;
 
+// The streaming half: folds every status event and tombstone of an order; a delete removes the row.
+export const orderStatusCurrentStream = upsertPerOrder(fromOrders(), ({ order, status }) => ({
+  order_id: order.orderId,
+  customer_id: order.customerId,
+  status,
+}));
+
 function batch(ctx: BatchContext) {
   return visibleOrders(ctx.knex.select('o.order_id', 'o.customer_id', 'o.status').from('orders as o'), ctx);
 }
 
-export const orderStatusCurrent = defineTransform({ ...orderStatusCurrentContract, batch });
+export const orderStatusCurrent = defineTransform({ ...orderStatusCurrentContract, batch, stream: orderStatusCurrentStream });

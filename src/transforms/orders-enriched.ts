@@ -12,7 +12,9 @@
  * the cut-off, their lines summed, left-joined to the customer row as it stands at run time (a deleted
  * customer gives NULL region and tier), the FX rate of the currency on the business day.
  */
-import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
+import { BUSINESS_TIME_ZONE, businessDay } from '../domain/time.ts';
+import { fromOrders, upsertPerOrder } from './stream-dsl.ts';
+import { amountInEur, orderNetAmount, outputInstant, rateToEur } from './stream-shop.ts';
 import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
 import { businessDateLiteral, orderTotals } from './legacy-sql.ts';
 
@@ -36,6 +38,26 @@ export const ordersEnrichedContract = {
   time: { eventTimeField: 'placedAt', window: 'none', graceMs: 0, timeZone: BUSINESS_TIME_ZONE },
 } as const satisfies TransformContract;
 
+// The streaming half: one row per order, joined to the customer and the FX rate as they stood when
+// the order was processed (arrival order), upserted by order id; a delete removes the row.
+export const ordersEnrichedStream = upsertPerOrder(fromOrders({ joins: { customers: 'latest', fxRates: 'latest' } }), (view, tables) => {
+  const { order } = view;
+  const customer = tables.get('customers', order.customerId);
+  const netAmount = orderNetAmount(order);
+  return {
+    order_id: order.orderId,
+    business_date: businessDay(order.placedAt),
+    customer_id: order.customerId,
+    placed_at: outputInstant(order.placedAt),
+    currency: order.currency,
+    region: customer?.region ?? null,
+    tier: customer?.tier ?? null,
+    line_count: order.lines.length,
+    net_amount: netAmount,
+    net_amount_eur: amountInEur(netAmount, rateToEur(view, tables)),
+  };
+});
+
 function batch(ctx: BatchContext) {
   return ctx.knex
     .select('e.order_id', businessDateLiteral(ctx), 'e.customer_id', 'e.placed_at', 'e.currency', 'c.region', 'c.tier', 'e.line_count', 'e.net_amount', 'e.net_amount_eur')
@@ -43,4 +65,4 @@ function batch(ctx: BatchContext) {
     .leftJoin('customers as c', 'c.customer_id', 'e.customer_id');
 }
 
-export const ordersEnriched = defineTransform({ ...ordersEnrichedContract, batch });
+export const ordersEnriched = defineTransform({ ...ordersEnrichedContract, batch, stream: ordersEnrichedStream });

@@ -12,7 +12,10 @@
  * (NULL when the product row is missing). A line without an FX rate adds its units and order but
  * nothing to revenue_eur.
  */
-import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
+import { MONEY_SCALE, fromUnits, netLineAmount, toUnits } from '../domain/money.ts';
+import { BUSINESS_TIME_ZONE, businessDay } from '../domain/time.ts';
+import { aggregateBy, count, fromOrders, latest, sumInteger, sumMoney, tumblingDay } from './stream-dsl.ts';
+import { amountInEur, rateToEur } from './stream-shop.ts';
 import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
 import { EUR_RATE, LINE_NET, businessDateLiteral, placedOnBusinessDay, visibleOrders } from './legacy-sql.ts';
 
@@ -32,6 +35,32 @@ export const productSalesDailyContract = {
   time: { eventTimeField: 'placedAt', window: 'day', graceMs: 30 * 60_000, timeZone: BUSINESS_TIME_ZONE },
 } as const satisfies TransformContract;
 
+// The streaming half: per order, its lines grouped by product (units, EUR revenue line by line);
+// deduplicated by event id so a redelivered order counts once; tumbling business-day windows.
+export const productSalesDailyStream = aggregateBy(
+  fromOrders({ joins: { products: 'latest', fxRates: 'latest' }, filter: (view) => view.status !== 'cancelled' }),
+  {
+    flatMap: (view, tables) => {
+      const rate = rateToEur(view, tables);
+      const businessDate = businessDay(view.order.placedAt);
+      const perProduct = new Map<string, { units: number; cents: bigint }>();
+      for (const line of view.order.lines) {
+        const lineEur = amountInEur(netLineAmount(line.quantity, line.unitPrice, line.discountPct), rate) ?? '0.00';
+        const entry = perProduct.get(line.productId) ?? { units: 0, cents: 0n };
+        entry.units += line.quantity;
+        entry.cents += toUnits(lineEur, MONEY_SCALE);
+        perProduct.set(line.productId, entry);
+      }
+      return [...perProduct].map(([productId, { units, cents }]) => ({
+        key: { business_date: businessDate, product_id: productId },
+        values: { category: tables.get('products', productId)?.category ?? null, units, revenue_eur: fromUnits(cents, MONEY_SCALE) },
+      }));
+    },
+    window: tumblingDay(BUSINESS_TIME_ZONE, productSalesDailyContract.time.graceMs, (view) => view.order.placedAt),
+    aggregations: { category: latest('category'), units: sumInteger('units'), order_count: count(), revenue_eur: sumMoney('revenue_eur') },
+  },
+);
+
 function batch(ctx: BatchContext) {
   const { knex } = ctx;
   const query = knex
@@ -47,4 +76,4 @@ function batch(ctx: BatchContext) {
   return placedOnBusinessDay(visibleOrders(query, ctx), ctx);
 }
 
-export const productSalesDaily = defineTransform({ ...productSalesDailyContract, batch });
+export const productSalesDaily = defineTransform({ ...productSalesDailyContract, batch, stream: productSalesDailyStream });

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRuns } from '../../batch/history.ts';
+import { lockName, tryLock } from '../../batch/lock.ts';
 import { migrateLegacySchema } from '../../src/domain/index.ts';
 import { ExitCode } from '../../src/errors.ts';
 import { runCli } from '../support/cli.ts';
@@ -51,6 +52,24 @@ describe('dualrun batch CLI', () => {
     expect(invalid.stderr).toContain('--date: "2024-02-30" is not a date written YYYY-MM-DD');
   });
 
+  it('refuses a stray argument instead of ignoring it', async () => {
+    const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--transform', 'orders_enriched', 'daily_revenue_by_region', '--db', postgres.url]);
+    expect(result.stderr).toContain('unexpected argument "daily_revenue_by_region"');
+    expect(result.code).toBe(ExitCode.usage);
+  });
+
+  it('skips with a clear message and exit 1 while another process holds the run lock', async () => {
+    const lock = await tryLock(postgres.db, 'postgres', lockName('order_status_current', '2024-10-27'));
+    try {
+      const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--transform', 'order_status_current,orders_enriched', '--db', postgres.url]);
+      expect(result.stderr).toContain('error: batch order_status_current 2024-10-27: order_status_current for 2024-10-27 is being run by another process (its database lock is held)');
+      expect(result.stdout).toMatch(/^orders_enriched\s+2024-10-27 succeeded/m);
+      expect(result.code).toBe(ExitCode.failed);
+    } finally {
+      await lock?.release();
+    }
+  });
+
   it('exits 4 when the database cannot be reached', async () => {
     const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--db', 'postgres://postgres@127.0.0.1:1/shop']);
     expect(result.code).toBe(ExitCode.unavailable);
@@ -59,15 +78,15 @@ describe('dualrun batch CLI', () => {
 
   it('exits 5 naming the table when a source table is missing (PGlite, empty database)', async () => {
     const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--transform', 'order_status_current', '--db', pglite.url]);
-    expect(result.code).toBe(ExitCode.schema);
     expect(result.stderr).toContain('error: table orders: source table orders does not exist (needed for batch_order_status_current)');
+    expect(result.code).toBe(ExitCode.schema);
   });
 
   it('exits 5 naming table and column when a source column is missing (MariaDB)', async () => {
     await mysql.db.schema.alterTable('customers', (table) => table.dropColumn('tier'));
     const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--transform', 'orders_enriched', '--db', mysql.url]);
-    expect(result.code).toBe(ExitCode.schema);
     expect(result.stderr).toContain('error: table customers: column tier does not exist in customers (needed for batch_orders_enriched)');
+    expect(result.code).toBe(ExitCode.schema);
     const runs = await listRuns(mysql.db);
     expect(runs.map((run) => [run.transform, run.status])).toEqual([['orders_enriched', 'failed']]);
   });

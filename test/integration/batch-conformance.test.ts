@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatch } from '../../batch/runner.ts';
 import { readBatchOutput } from '../../batch/output.ts';
 import { listRuns } from '../../batch/history.ts';
+import { SchemaError } from '../../src/errors.ts';
 import { migrateLegacySchema } from '../../src/domain/index.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { customerLifetimeValue, dailyRevenueByRegion, orderStatusCurrent, ordersEnriched, productSalesDaily, transforms } from '../../src/transforms/index.ts';
@@ -142,5 +143,18 @@ describe.each(engines)('batch conformance on %s', (engine) => {
       ...expectedDailyRevenue.slice(1),
     ]);
     await database.db('customers').where({ customer_id: 'c1' }).update({ region: 'north' });
+  });
+
+  it('a failing run rolls back: the previous output stays, the history says failed and why', async () => {
+    const before = await readBatchOutput(database.db, ordersEnriched);
+    // The same output, computed by SQL that fails inside the transaction, after its DELETE.
+    const broken = { ...ordersEnriched, batch: (ctx: Parameters<typeof ordersEnriched.batch>[0]) => ordersEnriched.batch(ctx).select('c.loyalty_points') };
+    const [outcome] = await runBatch({ db: database.db, engine, transforms: [broken], businessDate: D, logger: silentLogger });
+    expect(outcome?.status).toBe('failed');
+    expect(outcome?.status === 'failed' && outcome.error).toBeInstanceOf(SchemaError);
+    expect(outcome?.status === 'failed' && outcome.error.describe()).toMatch(/^table customers: column loyalty_points does not exist in customers/);
+    expect(await readBatchOutput(database.db, ordersEnriched)).toEqual(before);
+    const [last] = await listRuns(database.db, { transform: 'orders_enriched' });
+    expect([last?.status, last?.rowsWritten, last?.error?.split('\n')[0]]).toEqual(['failed', null, 'table customers: column loyalty_points does not exist in customers (needed for batch_orders_enriched)']);
   });
 });

@@ -1,0 +1,131 @@
+/**
+ * `dualrun stream run | status`: the streaming job and a look at it. `run` joins the consumer group
+ * and runs until SIGTERM/SIGINT (finish the batch, commit, leave the group) or, with --until-idle,
+ * until the group has caught up and been idle. `status` shows lag per partition and the figures the
+ * running instances publish (events/s, state size, dead letters, late events).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { brokersSchema } from '../src/config.ts';
+import type { CommandContext } from '../src/cli/command.ts';
+import { ConfigError, UsageError } from '../src/errors.ts';
+import { StreamRunner, type RunMetrics } from './runtime/runner.ts';
+import { readStatus } from './runtime/status.ts';
+import { createSink } from './runtime/knex-sink.ts';
+import { selectTransforms, streamTransforms } from './transforms.ts';
+
+export const help = `dualrun stream — the Kafka streaming job (exactly-once in effect)
+
+Usage:
+  dualrun stream run [--transform NAME…] [--group ID] [--from-beginning] [--topic-prefix P] [--brokers LIST]
+                     [--until-idle SECONDS] [--sink-db URL] [--partitions N]
+  dualrun stream status [--group ID] [--topic-prefix P] [--brokers LIST] [--json]
+
+run       joins consumer group --group (default dualrun-stream) on <prefix>.customers|products|fx-rates|orders
+          and writes each transformation to the compacted topic <prefix>.out.<name> (key: JSON array of the key
+          columns; value: the row as JSON; tombstone when a key disappears). Bad events go to <topic>.dlq with
+          the reason and source topic/partition/offset in headers; changes to a day window that is already final
+          go to <prefix>.late. SIGTERM finishes the current batch, commits and leaves the group.
+  --transform NAME     run only these (repeatable; default all: ${streamTransforms.map((t) => t.name).join(', ')})
+  --from-beginning     a new group starts at the earliest offset (default: latest — see DESIGN.md 4.8)
+  --topic-prefix P     topic prefix (default shop)
+  --brokers LIST       host:port,… (default KAFKA_BROKERS, else the broker started by dualrun kafka start)
+  --until-idle SECONDS stop once every input partition is committed to its end and nothing arrived for SECONDS
+  --sink-db URL        also upsert each output into table stream_<name> (postgres://…, mysql://…, pglite:…)
+  --partitions N       partitions for input topics that do not exist yet (default 4)
+status    lag per partition of the group, and per running instance: events/s, state size, dead letters, late.
+  --json               one JSON object
+
+Progress (events, events/s, dead letters) goes to stderr every 10 s; --verbose logs JSON figures too.`;
+
+const options = {
+  transform: { type: 'string', multiple: true },
+  group: { type: 'string' },
+  'from-beginning': { type: 'boolean' },
+  'topic-prefix': { type: 'string' },
+  brokers: { type: 'string' },
+  'until-idle': { type: 'string' },
+  'sink-db': { type: 'string' },
+  partitions: { type: 'string' },
+  json: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+} as const;
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const { values, positionals } = ctx.parse(options);
+  const brokers = await resolveBrokers(values.brokers, ctx);
+  const group = values.group ?? 'dualrun-stream';
+  const topicPrefix = values['topic-prefix'] ?? 'shop';
+  switch (positionals[0]) {
+    case 'run': {
+      const untilIdle = values['until-idle'] === undefined ? undefined : positiveNumber('--until-idle', values['until-idle']);
+      const partitions = values.partitions === undefined ? undefined : positiveNumber('--partitions', values.partitions);
+      const sink = values['sink-db'] ? await createSink(values['sink-db'], selectTransforms(values.transform ?? [])) : undefined;
+      const runner = new StreamRunner({
+        brokers,
+        group,
+        topicPrefix,
+        transforms: selectTransforms(values.transform ?? []),
+        fromBeginning: values['from-beginning'] ?? false,
+        ...(untilIdle === undefined ? {} : { untilIdleMs: untilIdle * 1000 }),
+        ...(partitions === undefined ? {} : { partitions }),
+        ...(sink ? { sink } : {}),
+        logger: ctx.logger,
+        onMetrics: (m: RunMetrics) => ctx.progress(`stream ${m.instance}: ${m.processed} events, ${m.eventsPerSecond}/s, dead letters ${m.deadLetters}, late ${m.late}, duplicates ${m.duplicates}, partitions ${m.partitions.length}`),
+      });
+      const stop = () => void runner.stop();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      try {
+        await runner.start();
+        ctx.progress(`stream: group ${group} running on ${brokers.join(',')} (${runner.instance})`);
+        await runner.done;
+      } finally {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        await sink?.close();
+      }
+      const final = runner.metrics();
+      ctx.out(values.json ? JSON.stringify(final) : `stream: stopped after ${final.processed} events (dead letters ${final.deadLetters}, late ${final.late}, duplicates ${final.duplicates})`);
+      return 0;
+    }
+    case 'status': {
+      const status = await readStatus({ brokers, group, topicPrefix });
+      if (values.json) ctx.out(JSON.stringify(status));
+      else ctx.out(formatStatus(status));
+      return 0;
+    }
+    default:
+      throw new UsageError(positionals[0] ? `unknown stream action "${positionals[0]}"` : 'missing stream action', { hint: 'use dualrun stream run or dualrun stream status (see dualrun stream --help)' });
+  }
+}
+
+function formatStatus(status: Awaited<ReturnType<typeof readStatus>>): string {
+  const lines = [`group ${status.group}: total lag ${status.totalLag}`];
+  for (const { topic, partition, committed, end, lag } of status.lag) lines.push(`  ${topic}[${partition}] committed ${committed} end ${end} lag ${lag}`);
+  if (status.instances.length === 0) lines.push('no instance has reported figures');
+  for (const m of status.instances) {
+    lines.push(`instance ${m.instance} (${m.live ? 'live' : 'stopped'}, at ${m.at}): ${m.processed} events, ${m.eventsPerSecond}/s, dead letters ${m.deadLetters}, late ${m.late}, duplicates ${m.duplicates}`);
+    lines.push(`  state: ${Object.entries(m.state).map(([k, v]) => `${k} ${v}`).join(', ')}; partitions ${m.partitions.join(' ')}`);
+  }
+  return lines.join('\n');
+}
+
+function positiveNumber(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} must be a positive number (got ${JSON.stringify(text)})`, { hint: `for example ${flag} 5` });
+  return value;
+}
+
+async function resolveBrokers(flag: string | undefined, ctx: CommandContext): Promise<string[]> {
+  if (flag !== undefined) {
+    const parsed = brokersSchema.safeParse(flag);
+    if (!parsed.success) throw new UsageError(`--brokers ${parsed.error.issues[0]?.message ?? 'is invalid'} (got ${JSON.stringify(flag)})`, { hint: 'for example --brokers 127.0.0.1:9092' });
+    return parsed.data;
+  }
+  if (ctx.env.kafkaBrokers) return ctx.env.kafkaBrokers;
+  const statePath = join(ctx.env.cacheDir, 'local-kafka', 'state.json');
+  if (existsSync(statePath)) return (JSON.parse(await readFile(statePath, 'utf8')) as { brokers: string }).brokers.split(',');
+  throw new ConfigError('KAFKA_BROKERS', 'no Kafka cluster given and no local broker running', { hint: 'start one with dualrun kafka start, or pass --brokers / set KAFKA_BROKERS' });
+}

@@ -1,0 +1,103 @@
+// Operators one by one, values worked out by hand.
+import { describe, expect, it } from 'vitest';
+import { count, latest, max, min, sumInteger, sumMoney } from '../../src/transforms/stream-dsl.ts';
+import { KeyAggregate } from './aggregate.ts';
+import { BusinessCalendar, WindowCloser } from './day-window.ts';
+import { DedupeStore } from './dedupe.ts';
+import { VersionedTable } from './versioned-table.ts';
+
+const ms = (iso: string) => Date.parse(iso);
+
+describe('VersionedTable', () => {
+  const table = new VersionedTable<string>();
+  // v1 valid from event time 10:00, arrived 10:00; v2 event time 09:00 (a correction of the past) arrived 12:00.
+  table.put('k', { arrivalMs: ms('2024-01-01T10:00:00Z'), eventTimeMs: ms('2024-01-01T10:00:00Z'), value: 'v1' });
+  table.put('k', { arrivalMs: ms('2024-01-01T12:00:00Z'), eventTimeMs: ms('2024-01-01T09:00:00Z'), value: 'v2' });
+  table.put('k', { arrivalMs: ms('2024-01-01T14:00:00Z'), eventTimeMs: ms('2024-01-01T14:00:00Z'), value: null });
+
+  it('latest: the row as it stood at an arrival, deletes included', () => {
+    expect(table.latest('k', ms('2024-01-01T09:59:59Z'))).toBeUndefined();
+    expect(table.latest('k', ms('2024-01-01T10:00:00Z'))).toBe('v1');
+    expect(table.latest('k', ms('2024-01-01T13:00:00Z'))).toBe('v2');
+    expect(table.latest('k', ms('2024-01-01T15:00:00Z'))).toBeUndefined();
+  });
+
+  it('as of event time: newest version by event time among those arrived', () => {
+    expect(table.asOfEventTime('k', ms('2024-01-01T13:00:00Z'), ms('2024-01-01T11:00:00Z'))).toBe('v1');
+    expect(table.asOfEventTime('k', ms('2024-01-01T13:00:00Z'), ms('2024-01-01T09:30:00Z'))).toBe('v2');
+    expect(table.asOfEventTime('k', ms('2024-01-01T11:00:00Z'), ms('2024-01-01T09:30:00Z'))).toBeUndefined();
+  });
+});
+
+describe('WindowCloser (Europe/Stockholm, 30 min grace)', () => {
+  const make = () => new WindowCloser(new BusinessCalendar('Europe/Stockholm'), 30 * 60_000);
+
+  it('closes a day at the first arrival of an event at or after its end + grace', () => {
+    const closer = make();
+    // 2024-10-27 (25 h, DST ends) runs 2024-10-26T22:00Z – 2024-10-27T23:00Z.
+    closer.observe(ms('2024-10-27T12:00:00Z'), ms('2024-10-27T12:00:00Z'));
+    closer.observe(ms('2024-10-27T23:20:00Z'), ms('2024-10-27T23:20:00Z')); // next day, inside grace: does not close
+    expect(closer.closedAt('2024-10-27')).toBe(Infinity);
+    closer.observe(ms('2024-10-27T23:30:00Z'), ms('2024-10-28T01:00:00Z'));
+    expect(closer.closedAt('2024-10-27')).toBe(ms('2024-10-28T01:00:00Z'));
+    // An event of two days later, read later but arrived earlier, closes it earlier: read order does not matter.
+    closer.observe(ms('2024-10-29T10:00:00Z'), ms('2024-10-28T00:30:00Z'));
+    expect(closer.closedAt('2024-10-27')).toBe(ms('2024-10-28T00:30:00Z'));
+    expect(closer.isClosedFor('2024-10-27', ms('2024-10-28T00:30:00Z'))).toBe(false);
+    expect(closer.isClosedFor('2024-10-27', ms('2024-10-28T00:30:00.001Z'))).toBe(true);
+  });
+
+  it('answers for days without events of their own', () => {
+    const closer = make();
+    closer.observe(ms('2024-03-05T10:00:00Z'), ms('2024-03-05T10:00:00Z'));
+    expect(closer.closedAt('2024-03-01')).toBe(ms('2024-03-05T10:00:00Z'));
+    expect(closer.closedAt('2024-03-09')).toBe(Infinity);
+  });
+
+  it('uses the 23-hour spring day', () => {
+    const closer = make();
+    // 2024-03-31 runs 2024-03-30T23:00Z – 2024-03-31T22:00Z; 22:29Z is inside grace, 22:30Z is not.
+    closer.observe(ms('2024-03-31T22:29:00Z'), 1);
+    expect(closer.closedAt('2024-03-31')).toBe(Infinity);
+    closer.observe(ms('2024-03-31T22:30:00Z'), 2);
+    expect(closer.closedAt('2024-03-31')).toBe(2);
+  });
+});
+
+describe('DedupeStore', () => {
+  it('drops redeliveries within retention of the first arrival, forgets after', () => {
+    const store = new DedupeStore(1000);
+    store.remember('e1', 5000);
+    expect(store.isDuplicate('e1', 6000)).toBe(true);
+    expect(store.isDuplicate('e1', 6001)).toBe(false);
+    expect(store.isDuplicate('e2', 5000)).toBe(false);
+    expect(store.sweep(6001)).toEqual(['e1']);
+    expect(store.size).toBe(0);
+  });
+});
+
+describe('KeyAggregate', () => {
+  const aggregations = { n: count(), units: sumInteger('units'), money: sumMoney('money'), first: min('at'), last: max('at'), cat: latest('cat') };
+
+  it('sums exactly and retracts, recomputing min/max/latest when their holder leaves', () => {
+    const aggregate = new KeyAggregate(aggregations);
+    aggregate.apply('a', { values: { units: 2, money: '0.10', at: '2024-01-02', cat: 'x' }, stamp: '1' });
+    aggregate.apply('b', { values: { units: 3, money: '0.20', at: '2024-01-01', cat: 'y' }, stamp: '2' });
+    aggregate.apply('c', { values: { units: 1, money: '0.05', at: '2024-01-03', cat: 'z' }, stamp: '3' });
+    // 0.10 + 0.20 + 0.05 = 0.35 exactly (binary floats give 0.35000000000000003).
+    expect(aggregate.row()).toEqual({ n: 3, units: 6, money: '0.35', first: '2024-01-01', last: '2024-01-03', cat: 'z' });
+    aggregate.apply('b', null);
+    aggregate.apply('c', null);
+    expect(aggregate.row()).toEqual({ n: 1, units: 2, money: '0.10', first: '2024-01-02', last: '2024-01-02', cat: 'x' });
+  });
+
+  it('is idempotent: setting the same contribution twice counts it once', () => {
+    const aggregate = new KeyAggregate(aggregations);
+    const contribution = { values: { units: 2, money: '1.00', at: null, cat: null }, stamp: '1' };
+    aggregate.apply('a', contribution);
+    aggregate.apply('a', contribution);
+    expect(aggregate.row()).toEqual({ n: 1, units: 2, money: '1.00', first: null, last: null, cat: null });
+    aggregate.apply('a', null);
+    expect(aggregate.isEmpty).toBe(true);
+  });
+});

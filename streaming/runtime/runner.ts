@@ -1,0 +1,314 @@
+/**
+ * The streaming runner: one consumer group member reading the input topics and the repartition topic
+ * with `eachBatch`, one task per partition (orders → OrderTask, repartition → AggregateTask, entity
+ * topics → dead-letter check only), all tasks of the process sharing the global tables and watermark
+ * (SharedState, fed by a TopicReader over every input partition).
+ *
+ * Exactly-once in effect: each task has its own transactional producer (transactionalId =
+ * `dualrun-<group>-<topic>-<partition>`, because kafkajs commits transactional offsets with the old
+ * protocol, which cannot fence a zombie by group generation — a per-partition id fences the previous
+ * owner instead). A batch's outputs, repartition records, changelog records, dead letters, late
+ * records and the input offsets go in one transaction; consumers read committed only. A task's state
+ * is restored from its changelog partition when the partition is assigned, after its producer has
+ * fenced any previous owner (so no open transaction hides the tail of the changelog). If a batch fails,
+ * the task is thrown away and rebuilt from the changelog, so memory never runs ahead of what committed.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import type { Entity } from '../../src/domain/events.ts';
+import { UnavailableError, messageOf } from '../../src/errors.ts';
+import type { Logger } from '../../src/logger.ts';
+import { AggregateTask } from '../tasks/aggregate-task.ts';
+import { decode, type RawMessage } from '../tasks/codec.ts';
+import { TopicNames, deadLetter, type OutRecord, type StreamTransform } from '../tasks/model.ts';
+import { OrderTask } from '../tasks/order-task.ts';
+import { SharedState } from '../tasks/tables.ts';
+import { INPUT_ENTITIES, ensureTopics } from './topics.ts';
+import { TopicReader, fetchEndOffsets, readToEnd } from './reader.ts';
+import type { OutputSink } from './sink.ts';
+
+export interface StreamRunOptions {
+  brokers: string[];
+  group: string;
+  topicPrefix: string;
+  transforms: StreamTransform[];
+  fromBeginning: boolean;
+  /** Stop once every input partition of the group is committed to its end and nothing arrived for this long. */
+  untilIdleMs?: number;
+  /** Partitions for input topics the runner has to create. */
+  partitions?: number;
+  sink?: OutputSink;
+  logger: Logger;
+  metricsIntervalMs?: number;
+  onMetrics?: (metrics: RunMetrics) => void;
+}
+
+export interface RunMetrics {
+  instance: string;
+  group: string;
+  at: string;
+  processed: number;
+  eventsPerSecond: number;
+  duplicates: number;
+  deadLetters: number;
+  late: number;
+  transactions: number;
+  partitions: string[];
+  state: Record<string, number>;
+}
+
+type Task = {
+  topic: string;
+  partition: number;
+  producer: Producer;
+  ready: Promise<void>;
+} & ({ kind: 'orders'; state: OrderTask } | { kind: 'aggregate'; state: AggregateTask } | { kind: 'table'; entity: Entity });
+
+export class StreamRunner {
+  readonly names: TopicNames;
+  readonly instance = `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
+  private readonly kafka: Kafka;
+  private admin!: Admin;
+  private consumer!: Consumer;
+  private metricsProducer!: Producer;
+  private reader!: TopicReader;
+  private readonly shared = new SharedState();
+  private readonly tasks = new Map<string, Task>();
+  private readonly entityOfTopic = new Map<string, Entity>();
+  private readonly totals = { processed: 0, duplicates: 0, deadLetters: 0, late: 0, transactions: 0 };
+  private lastActivity = Date.now();
+  private timers: NodeJS.Timeout[] = [];
+  private stopping: Promise<void> | undefined;
+  private finished!: () => void;
+  /** Resolves when the runner has stopped (SIGTERM, stop(), or --until-idle). */
+  readonly done = new Promise<void>((resolve) => (this.finished = resolve));
+
+  constructor(private readonly options: StreamRunOptions) {
+    this.names = new TopicNames(options.topicPrefix, options.group);
+    this.kafka = new Kafka({ clientId: `dualrun-stream-${options.group}`, brokers: options.brokers, logLevel: logLevel.NOTHING });
+    for (const entity of INPUT_ENTITIES) this.entityOfTopic.set(this.names.input(entity), entity);
+    for (const transform of options.transforms) {
+      const pipeline = transform.stream;
+      if (pipeline.kind === 'aggregate' && pipeline.window) this.shared.closerFor(pipeline.window.timeZone, pipeline.window.graceMs);
+    }
+  }
+
+  async start(): Promise<void> {
+    const { logger } = this.options;
+    this.admin = this.kafka.admin();
+    try {
+      await this.admin.connect();
+    } catch (error) {
+      throw new UnavailableError(`kafka ${this.options.brokers.join(',')}`, `cannot reach the Kafka brokers: ${messageOf(error)}`, { cause: error, hint: 'start one with dualrun kafka start, or pass --brokers / KAFKA_BROKERS' });
+    }
+    await ensureTopics(this.admin, this.names, this.options.transforms, this.options.partitions ?? 4);
+    this.metricsProducer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await this.metricsProducer.connect();
+
+    const inputTopics = INPUT_ENTITIES.map((entity) => this.names.input(entity));
+    this.reader = new TopicReader(this.kafka, this.admin, inputTopics, (topic, _partition, messages) => {
+      const entity = this.entityOfTopic.get(topic)!;
+      for (const message of messages) this.shared.observe(entity, message);
+    }, `dualrun-${this.options.group}`);
+    await this.reader.start();
+
+    this.consumer = this.kafka.consumer({ groupId: this.options.group, readUncommitted: false, maxBytesPerPartition: 4 << 20, maxWaitTimeInMs: 200, sessionTimeout: 30_000, rebalanceTimeout: 60_000 });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.assign(payload.memberAssignment));
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => logger.error({ error: payload.error.message, restart: payload.restart }, 'stream consumer crashed'));
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: inputTopics, fromBeginning: this.options.fromBeginning });
+    // Internal: stage two must see everything stage one ever committed.
+    await this.consumer.subscribe({ topics: [this.names.repartition], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 16,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        if (batch.messages.length === 0) return;
+        const task = this.tasks.get(`${batch.topic}:${batch.partition}`) ?? this.createTask(batch.topic, batch.partition);
+        try {
+          await task.ready;
+          await this.processBatch(task, batch.messages);
+          resolveOffset(batch.lastOffset());
+          await heartbeat();
+        } catch (error) {
+          // Memory may be ahead of what committed: rebuild this task from its changelog on the next batch.
+          logger.warn({ topic: batch.topic, partition: batch.partition, error: messageOf(error) }, 'batch failed; task will be restored from its changelog');
+          await this.dropTask(task);
+          throw error;
+        }
+      },
+    });
+    const interval = this.options.metricsIntervalMs ?? 10_000;
+    this.timers.push(setInterval(() => void this.reportMetrics(interval).catch(() => undefined), interval));
+    if (this.options.untilIdleMs !== undefined) this.timers.push(setInterval(() => void this.checkIdle().catch(() => undefined), Math.min(1000, this.options.untilIdleMs)));
+    logger.info({ group: this.options.group, instance: this.instance }, 'stream runner started');
+  }
+
+  /** Finishes the batch in flight, commits it, leaves the group and disconnects. Safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const timer of this.timers) clearInterval(timer);
+      await this.consumer?.disconnect();
+      await Promise.all([...this.tasks.values()].map((task) => task.producer.disconnect().catch(() => undefined)));
+      this.tasks.clear();
+      await this.reportMetrics(0).catch(() => undefined);
+      await this.reader?.stop();
+      await this.metricsProducer?.disconnect();
+      await this.admin?.disconnect();
+      this.finished();
+    })();
+    return this.stopping;
+  }
+
+  metrics(intervalMs = 0, previousProcessed = this.totals.processed): RunMetrics {
+    const state: Record<string, number> = { ...this.shared.size, orders: 0, eventIds: 0, aggregateKeys: 0, contributions: 0 };
+    for (const task of this.tasks.values()) {
+      if (task.kind === 'orders') {
+        state.orders! += task.state.size.orders;
+        state.eventIds! += task.state.size.eventIds;
+      } else if (task.kind === 'aggregate') {
+        state.aggregateKeys! += task.state.size.keys;
+        state.contributions! += task.state.size.contributions;
+      }
+    }
+    return {
+      instance: this.instance,
+      group: this.options.group,
+      at: new Date().toISOString(),
+      ...this.totals,
+      eventsPerSecond: intervalMs > 0 ? Math.round(((this.totals.processed - previousProcessed) * 1000) / intervalMs) : 0,
+      partitions: [...this.tasks.keys()].sort(),
+      state,
+    };
+  }
+
+  private lastReportedProcessed = 0;
+  private async reportMetrics(intervalMs: number): Promise<void> {
+    const metrics = this.metrics(intervalMs, this.lastReportedProcessed);
+    this.lastReportedProcessed = this.totals.processed;
+    this.options.logger.info({ metrics }, 'stream metrics');
+    this.options.onMetrics?.(metrics);
+    await this.metricsProducer.send({ topic: this.names.metrics, messages: [{ key: this.instance, value: JSON.stringify(metrics) }] });
+  }
+
+  private assign(assignment: Record<string, number[]>): void {
+    const assigned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => `${topic}:${partition}`)));
+    for (const [id, task] of this.tasks) if (!assigned.has(id)) void this.dropTask(task);
+    // Restore every newly assigned stateful partition now, so the first batch finds it ready.
+    for (const id of assigned) {
+      const separator = id.lastIndexOf(':');
+      if (!this.tasks.has(id)) this.createTask(id.slice(0, separator), Number(id.slice(separator + 1)));
+    }
+  }
+
+  private createTask(topic: string, partition: number): Task {
+    const producer = this.kafka.producer({
+      transactionalId: `dualrun-${this.options.group}-${topic}-${partition}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 60_000,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    const entity = this.entityOfTopic.get(topic);
+    const base = { topic, partition, producer };
+    let task: Task;
+    if (topic === this.names.repartition) task = { ...base, kind: 'aggregate', state: new AggregateTask(this.options.transforms, this.names), ready: Promise.resolve() };
+    else if (entity === 'orders') task = { ...base, kind: 'orders', state: new OrderTask(this.options.transforms, this.shared, this.names), ready: Promise.resolve() };
+    else task = { ...base, kind: 'table', entity: entity!, ready: Promise.resolve() };
+    task.ready = this.prepare(task);
+    task.ready.catch(() => undefined); // surfaced to the batch that awaits it
+    this.tasks.set(`${topic}:${partition}`, task);
+    return task;
+  }
+
+  /** Connects the producer, fences the previous owner (initTransactions), then restores the changelog. */
+  private async prepare(task: Task): Promise<void> {
+    await task.producer.connect();
+    const fence = await task.producer.transaction();
+    await fence.abort();
+    if (task.kind === 'table') return;
+    const changelog = task.kind === 'orders' ? this.names.ordersChangelog : this.names.aggregatesChangelog;
+    const started = Date.now();
+    const restored = await readToEnd(this.kafka, this.admin, changelog, new Set([task.partition]), (_partition, message) => {
+      task.state.restore(message.key!.toString(), message.value === null ? null : message.value.toString());
+    }, `dualrun-${this.options.group}`);
+    this.options.logger.info({ changelog, partition: task.partition, restored, ms: Date.now() - started }, 'task state restored');
+  }
+
+  private async dropTask(task: Task): Promise<void> {
+    const id = `${task.topic}:${task.partition}`;
+    if (this.tasks.get(id) === task) this.tasks.delete(id);
+    await task.producer.disconnect().catch(() => undefined);
+  }
+
+  private async processBatch(task: Task, messages: (RawMessage & { offset: string })[]): Promise<void> {
+    let records: OutRecord[];
+    if (task.kind === 'orders') {
+      await this.reader.catchUp();
+      const result = task.state.process(task.topic, task.partition, messages);
+      records = result.records;
+      this.totals.duplicates += result.counters.duplicates;
+      this.totals.deadLetters += result.counters.deadLetters;
+      this.totals.late += result.counters.late;
+    } else if (task.kind === 'aggregate') {
+      records = task.state.process(messages).records;
+    } else {
+      records = [];
+      for (const message of messages) {
+        const decoded = decode(message, task.entity);
+        if (!decoded.ok) records.push(deadLetter(this.names, { topic: task.topic, partition: task.partition, offset: message.offset }, message, decoded.reason));
+      }
+      this.totals.deadLetters += records.length;
+    }
+    // A sink is written before the commit: a crash between the two recomputes the same rows.
+    if (this.options.sink) await this.options.sink.write(records);
+    const next = (BigInt(messages[messages.length - 1]!.offset) + 1n).toString();
+    const transaction = await task.producer.transaction();
+    try {
+      const byTopic = new Map<string, { key: string; value: string | null; headers?: Record<string, string> }[]>();
+      for (const record of records) {
+        let list = byTopic.get(record.topic);
+        if (!list) byTopic.set(record.topic, (list = []));
+        list.push(record.headers ? { key: record.key, value: record.value, headers: record.headers } : { key: record.key, value: record.value });
+      }
+      if (byTopic.size > 0) await transaction.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })) });
+      await transaction.sendOffsets({ consumerGroupId: this.options.group, topics: [{ topic: task.topic, partitions: [{ partition: task.partition, offset: next }] }] });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+    this.totals.transactions += 1;
+    if (task.kind !== 'aggregate') this.totals.processed += messages.length;
+    this.lastActivity = Date.now();
+  }
+
+  private caughtUpSince: number | undefined;
+  /** --until-idle: every input partition of the group committed to its end, and nothing processed, for the idle period. */
+  private async checkIdle(): Promise<void> {
+    if (this.stopping) return;
+    const topics = INPUT_ENTITIES.map((entity) => this.names.input(entity));
+    const committed = await this.admin.fetchOffsets({ groupId: this.options.group, topics });
+    let caughtUp = true;
+    for (const { topic, partitions } of committed) {
+      const ends = new Map((await fetchEndOffsets(this.admin, topic)).map(({ partition, offset }) => [partition, BigInt(offset)]));
+      for (const { partition, offset } of partitions) {
+        const end = ends.get(partition) ?? 0n;
+        if (end > 0n && BigInt(offset) < end) caughtUp = false;
+      }
+    }
+    const now = Date.now();
+    if (!caughtUp) {
+      this.caughtUpSince = undefined;
+      return;
+    }
+    this.caughtUpSince ??= now;
+    const idleFor = this.options.untilIdleMs!;
+    if (now - this.caughtUpSince >= idleFor && now - this.lastActivity >= idleFor) {
+      this.options.logger.info({ idleMs: idleFor }, 'caught up and idle: stopping');
+      void this.stop();
+    }
+  }
+}

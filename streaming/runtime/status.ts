@@ -1,0 +1,47 @@
+/**
+ * `dualrun stream status`: lag per partition of the job's consumer group (committed offset vs end
+ * offset, from the broker) and the last figures each instance published on the metrics topic.
+ */
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { TopicNames } from '../tasks/model.ts';
+import { INPUT_ENTITIES } from './topics.ts';
+import { readToEnd } from './reader.ts';
+import type { RunMetrics } from './runner.ts';
+
+export interface StreamStatus {
+  group: string;
+  totalLag: number;
+  lag: { topic: string; partition: number; committed: string; end: string; lag: number }[];
+  instances: (RunMetrics & { live: boolean })[];
+}
+
+export async function readStatus(options: { brokers: string[]; group: string; topicPrefix: string }): Promise<StreamStatus> {
+  const kafka = new Kafka({ clientId: `dualrun-status-${randomUUID().slice(0, 6)}`, brokers: options.brokers, logLevel: logLevel.NOTHING });
+  const names = new TopicNames(options.topicPrefix, options.group);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const topics = [...INPUT_ENTITIES.map((entity) => names.input(entity)), names.repartition].filter((topic) => existing.has(topic));
+    const lag: StreamStatus['lag'] = [];
+    for (const { topic, partitions } of await admin.fetchOffsets({ groupId: options.group, topics })) {
+      const ends = new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, offset }) => [partition, offset]));
+      for (const { partition, offset } of partitions) {
+        const end = ends.get(partition) ?? '0';
+        const from = offset === '-1' ? 0n : BigInt(offset);
+        lag.push({ topic, partition, committed: offset, end, lag: Number(BigInt(end) > from ? BigInt(end) - from : 0n) });
+      }
+    }
+    const latest = new Map<string, RunMetrics>();
+    if (existing.has(names.metrics)) {
+      await readToEnd(kafka, admin, names.metrics, new Set([0]), (_partition, message) => {
+        if (message.key && message.value) latest.set(message.key.toString(), JSON.parse(message.value.toString()) as RunMetrics);
+      }, `dualrun-status`);
+    }
+    const instances = [...latest.values()].map((m) => ({ ...m, live: Date.now() - Date.parse(m.at) < 30_000 && m.eventsPerSecond >= 0 }));
+    return { group: options.group, totalLag: lag.reduce((sum, entry) => sum + entry.lag, 0), lag, instances };
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The topics a streaming run needs, created when missing: internal repartition and changelog topics
+ * (changelogs and outputs compacted, so they keep the last value per key), output, late and dead-letter
+ * topics. Internal topics get as many partitions as the orders topic, since task N of stage one writes
+ * changelog partition N. Input topics normally come from the replay; if missing they are created
+ * with `partitions` so a job can start before its producers.
+ */
+import type { Admin } from 'kafkajs';
+import type { Entity } from '../../src/domain/events.ts';
+import type { StreamTransform, TopicNames } from '../tasks/model.ts';
+
+export const INPUT_ENTITIES: Entity[] = ['customers', 'products', 'fxRates', 'orders'];
+const compacted = [{ name: 'cleanup.policy', value: 'compact' }];
+
+export async function ensureTopics(admin: Admin, names: TopicNames, transforms: StreamTransform[], partitions: number): Promise<{ orderPartitions: number }> {
+  const existing = new Set(await admin.listTopics());
+  const inputs = INPUT_ENTITIES.map((entity) => names.input(entity)).filter((topic) => !existing.has(topic));
+  if (inputs.length > 0) await create(admin, inputs.map((topic) => ({ topic, numPartitions: partitions })));
+  const metadata = await admin.fetchTopicMetadata({ topics: [names.input('orders')] });
+  const orderPartitions = metadata.topics[0]?.partitions.length ?? partitions;
+  const wanted = [
+    { topic: names.repartition, numPartitions: orderPartitions },
+    { topic: names.ordersChangelog, numPartitions: orderPartitions, configEntries: compacted },
+    { topic: names.aggregatesChangelog, numPartitions: orderPartitions, configEntries: compacted },
+    { topic: names.metrics, numPartitions: 1, configEntries: compacted },
+    { topic: names.late, numPartitions: 1 },
+    ...INPUT_ENTITIES.map((entity) => ({ topic: names.deadLetter(names.input(entity)), numPartitions: 1 })),
+    ...transforms.map((transform) => ({ topic: names.output(transform.name), numPartitions: orderPartitions, configEntries: compacted })),
+  ].filter(({ topic }) => !existing.has(topic));
+  if (wanted.length > 0) await create(admin, wanted);
+  return { orderPartitions };
+}
+
+async function create(admin: Admin, topics: { topic: string; numPartitions: number; configEntries?: { name: string; value: string }[] }[]): Promise<void> {
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ replicationFactor: -1, ...topic })) });
+  } catch (error) {
+    // Another instance created them at the same moment: fine, they exist now.
+    if (!/already exists/i.test(String((error as Error).message)) && !(error as { errors?: { type?: string }[] }).errors?.every((e) => e.type === 'TOPIC_ALREADY_EXISTS')) throw error;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Names and shapes the streaming tasks share: the topics a run uses (inputs, outputs, internal
+ * repartition/changelog/metrics topics, dead letters, late events), what a transformation looks like
+ * to the runner, and the records a task hands its transaction.
+ */
+import { topicName, type Entity } from '../../src/domain/events.ts';
+import type { Column } from '../../src/transforms/contract.ts';
+import type { OutputRow, StreamPipeline } from '../../src/transforms/stream-dsl.ts';
+
+/** The part of a Transform the streaming runner needs (it never sees the batch half). */
+export interface StreamTransform {
+  name: string;
+  key: readonly string[];
+  columns: readonly Pick<Column, 'name'>[];
+  stream: StreamPipeline;
+}
+
+export interface OutRecord {
+  topic: string;
+  key: string;
+  value: string | null;
+  headers?: Record<string, string>;
+}
+
+export const DLQ_HEADERS = {
+  reason: 'dualrun-dlq-reason',
+  topic: 'dualrun-source-topic',
+  partition: 'dualrun-source-partition',
+  offset: 'dualrun-source-offset',
+} as const;
+export const LATE_HEADERS = { ...DLQ_HEADERS, reason: 'dualrun-late-reason', transform: 'dualrun-transform', window: 'dualrun-window' } as const;
+
+export class TopicNames {
+  constructor(
+    readonly prefix: string,
+    readonly group: string,
+  ) {}
+  input(entity: Entity): string {
+    return topicName(entity, this.prefix);
+  }
+  output(transform: string): string {
+    return `${this.prefix}.out.${transform}`;
+  }
+  deadLetter(sourceTopic: string): string {
+    return `${sourceTopic}.dlq`;
+  }
+  get late(): string {
+    return `${this.prefix}.late`;
+  }
+  private internal(name: string): string {
+    return `${this.prefix}.stream-${this.group}.${name}`;
+  }
+  get repartition(): string {
+    return this.internal('repartition');
+  }
+  get ordersChangelog(): string {
+    return this.internal('orders-changelog');
+  }
+  get aggregatesChangelog(): string {
+    return this.internal('aggregates-changelog');
+  }
+  get metrics(): string {
+    return this.internal('metrics');
+  }
+}
+
+/** The output message key: JSON array of the key columns in contract order (pinned convention). */
+export function outputKey(transform: StreamTransform, row: OutputRow): string {
+  return JSON.stringify(transform.key.map((column) => row[column] ?? null));
+}
+
+/** The output message value: every contract column, in contract order. */
+export function outputValue(transform: StreamTransform, row: OutputRow): string {
+  const ordered: OutputRow = {};
+  for (const column of transform.columns) ordered[column.name] = row[column.name] ?? null;
+  return JSON.stringify(ordered);
+}
+
+export interface SourceCoordinates {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export function deadLetter(topics: TopicNames, source: SourceCoordinates, message: { key: Buffer | null; value: Buffer | null }, reason: string): OutRecord {
+  return {
+    topic: topics.deadLetter(source.topic),
+    key: message.key?.toString() ?? '',
+    value: message.value?.toString('utf8') ?? null,
+    headers: { [DLQ_HEADERS.reason]: reason, [DLQ_HEADERS.topic]: source.topic, [DLQ_HEADERS.partition]: String(source.partition), [DLQ_HEADERS.offset]: source.offset },
+  };
+}

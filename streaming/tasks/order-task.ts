@@ -1,0 +1,212 @@
+/**
+ * Stage one of the topology, one task per partition of the orders topic: dead-letters bad events,
+ * dedupes by event id, folds each order's events into its state, and recomputes what the order
+ * contributes to every transformation. Per-order outputs (orders_enriched, order_status_current) are
+ * upserted straight to their output topics; aggregate contributions go to the repartition topic,
+ * keyed by output key, where stage two (aggregate-task.ts) sums them. A change to a contribution in a
+ * day window that is already final (watermark past end + grace) is late: it is not applied, and a
+ * record with the reason goes to `<prefix>.late`. Pure: no Kafka here; the runner sends what
+ * `process` returns in one transaction with the input offsets.
+ */
+import type { OrderView, StreamPipeline, AggregatePipeline } from '../../src/transforms/stream-dsl.ts';
+import { DedupeStore } from '../operators/dedupe.ts';
+import { foldOrderEvent, isEmptyState, viewOf, type OrderEvent, type OrderState } from '../operators/order-fold.ts';
+import { decode, type RawMessage } from './codec.ts';
+import { LATE_HEADERS, deadLetter, outputKey, outputValue, type OutRecord, type SourceCoordinates, type StreamTransform, type TopicNames } from './model.ts';
+import type { SharedState } from './tables.ts';
+
+export interface TaskCounters {
+  processed: number;
+  duplicates: number;
+  deadLetters: number;
+  late: number;
+}
+
+export interface RepartitionValue {
+  /** Order id. */
+  o: string;
+  /** The contribution's values, or null to retract. */
+  v: Record<string, string | number | null> | null;
+  /** Ordering stamp for `latest`. */
+  s: string;
+}
+
+/** Repartition message key: transformation and output key, so equal output keys meet in one partition. */
+export function repartitionKey(transform: string, outputKeyJson: string): string {
+  return `[${JSON.stringify(transform)},${outputKeyJson}]`;
+}
+
+const ORDER_PREFIX = 'o:';
+const EVENT_PREFIX = 'e:';
+
+export class OrderTask {
+  private readonly orders = new Map<string, OrderState>();
+  private readonly dedupe: DedupeStore;
+  private newestArrivalMs = 0;
+
+  constructor(
+    private readonly transforms: StreamTransform[],
+    private readonly shared: SharedState,
+    private readonly topics: TopicNames,
+  ) {
+    this.dedupe = new DedupeStore(Math.max(...transforms.map((transform) => transform.stream.dedupe.retainMs)));
+  }
+
+  /** Replays one changelog record into the state. */
+  restore(key: string, value: string | null): void {
+    if (key.startsWith(ORDER_PREFIX)) {
+      const orderId = key.slice(ORDER_PREFIX.length);
+      if (value === null) this.orders.delete(orderId);
+      else this.orders.set(orderId, JSON.parse(value) as OrderState);
+    } else if (key.startsWith(EVENT_PREFIX) && value !== null) {
+      this.dedupe.remember(key.slice(EVENT_PREFIX.length), Number(value));
+    }
+  }
+
+  process(topic: string, partition: number, messages: (RawMessage & { offset: string })[]): { records: OutRecord[]; counters: TaskCounters } {
+    const counters: TaskCounters = { processed: 0, duplicates: 0, deadLetters: 0, late: 0 };
+    const keyed = new Map<string, OutRecord>(); // outputs and changelog: the last value per key wins
+    const ordered: OutRecord[] = []; // dead letters and late records, in input order
+    const changelog = (key: string, value: string | null) => keyed.set(`c\u0000${key}`, { topic: this.topics.ordersChangelog, key, value });
+
+    for (const message of messages) {
+      counters.processed += 1;
+      const source: SourceCoordinates = { topic, partition, offset: message.offset };
+      const decoded = decode(message, 'orders');
+      if (!decoded.ok) {
+        counters.deadLetters += 1;
+        ordered.push(deadLetter(this.topics, source, message, decoded.reason));
+        continue;
+      }
+      const { event, arrivalMs, arrival } = decoded;
+      this.newestArrivalMs = Math.max(this.newestArrivalMs, arrivalMs);
+      if (this.dedupe.isDuplicate(event.eventId, arrivalMs)) {
+        counters.duplicates += 1;
+        continue;
+      }
+      this.dedupe.remember(event.eventId, arrivalMs);
+      changelog(EVENT_PREFIX + event.eventId, String(arrivalMs));
+
+      const orderEvent = event as OrderEvent;
+      const orderId = orderEvent.payload.orderId;
+      const before = this.orders.get(orderId);
+      const after = foldOrderEvent(before, orderEvent, arrival);
+      const oldView = viewOf(before);
+      const newView = viewOf(after);
+      for (const transform of this.transforms) {
+        const pipeline = transform.stream;
+        if (pipeline.kind === 'perOrder') {
+          this.upsertPerOrder(transform, pipeline, oldView, newView, keyed);
+        } else {
+          const late = this.contribute(transform, pipeline, orderId, after, oldView, newView, arrivalMs, keyed);
+          if (late) {
+            counters.late += 1;
+            ordered.push({
+              topic: this.topics.late,
+              key: orderId,
+              value: message.value?.toString('utf8') ?? null,
+              headers: {
+                [LATE_HEADERS.reason]: late.reason,
+                [LATE_HEADERS.transform]: transform.name,
+                [LATE_HEADERS.window]: late.window,
+                [LATE_HEADERS.topic]: topic,
+                [LATE_HEADERS.partition]: String(partition),
+                [LATE_HEADERS.offset]: message.offset,
+              },
+            });
+          }
+        }
+      }
+      if (isEmptyState(after)) {
+        this.orders.delete(orderId);
+        changelog(ORDER_PREFIX + orderId, null);
+      } else {
+        this.orders.set(orderId, after);
+        changelog(ORDER_PREFIX + orderId, JSON.stringify(after));
+      }
+    }
+    for (const eventId of this.maybeSweep()) changelog(EVENT_PREFIX + eventId, null);
+    return { records: [...ordered, ...keyed.values()], counters };
+  }
+
+  get size(): { orders: number; eventIds: number } {
+    return { orders: this.orders.size, eventIds: this.dedupe.size };
+  }
+
+  private sweepCountdown = 0;
+  private maybeSweep(): string[] {
+    // Sweeping walks every id; doing it every 64 batches keeps it off the hot path.
+    this.sweepCountdown = (this.sweepCountdown + 1) % 64;
+    return this.sweepCountdown === 0 ? this.dedupe.sweep(this.newestArrivalMs) : [];
+  }
+
+  private rowOf(pipeline: Extract<StreamPipeline, { kind: 'perOrder' }>, view: OrderView | null) {
+    return view && pipeline.filter(view) ? pipeline.map(view, this.shared.lookupFor(pipeline, view)) : null;
+  }
+
+  private upsertPerOrder(transform: StreamTransform, pipeline: Extract<StreamPipeline, { kind: 'perOrder' }>, oldView: OrderView | null, newView: OrderView | null, keyed: Map<string, OutRecord>): void {
+    const oldRow = this.rowOf(pipeline, oldView);
+    const newRow = this.rowOf(pipeline, newView);
+    const topic = this.topics.output(transform.name);
+    const oldKey = oldRow && outputKey(transform, oldRow);
+    const newValue = newRow && outputValue(transform, newRow);
+    if (oldRow && newRow && newValue === outputValue(transform, oldRow)) return;
+    if (oldKey !== null && (newRow === null || outputKey(transform, newRow) !== oldKey)) keyed.set(`${topic}\u0000${oldKey}`, { topic, key: oldKey, value: null });
+    if (newRow && newValue !== null) {
+      const key = outputKey(transform, newRow);
+      keyed.set(`${topic}\u0000${key}`, { topic, key, value: newValue });
+    }
+  }
+
+  private contributionsOf(transform: StreamTransform, pipeline: AggregatePipeline, view: OrderView | null): Map<string, string> {
+    const result = new Map<string, string>();
+    if (!view || !pipeline.filter(view)) return result;
+    for (const contribution of pipeline.flatMap(view, this.shared.lookupFor(pipeline, view))) {
+      result.set(outputKey(transform, contribution.key), JSON.stringify(contribution.values));
+    }
+    return result;
+  }
+
+  /** Emits the change in what the order contributes; returns why it is late instead, when it is. */
+  private contribute(
+    transform: StreamTransform,
+    pipeline: AggregatePipeline,
+    orderId: string,
+    state: OrderState,
+    oldView: OrderView | null,
+    newView: OrderView | null,
+    arrivalMs: number,
+    keyed: Map<string, OutRecord>,
+  ): { reason: string; window: string } | undefined {
+    const frozen = state.frozen?.[transform.name];
+    const applied = frozen !== undefined ? frozen : oldView;
+    const before = this.contributionsOf(transform, pipeline, applied);
+    const after = this.contributionsOf(transform, pipeline, newView);
+    const changed = before.size !== after.size || [...after].some(([key, values]) => before.get(key) !== values);
+    if (!changed) return undefined;
+    if (pipeline.window) {
+      const closer = this.shared.closerFor(pipeline.window.timeZone, pipeline.window.graceMs);
+      for (const view of [applied, newView]) {
+        if (!view || !pipeline.filter(view)) continue;
+        const day = closer.calendar.dayOf(Date.parse(pipeline.window.eventTime(view)));
+        if (closer.isClosedFor(day, arrivalMs)) {
+          state.frozen = { ...state.frozen, [transform.name]: applied };
+          const closedAt = new Date(closer.closedAt(day)).toISOString();
+          return { window: day, reason: `window ${day} (${pipeline.window.timeZone}) was final: the watermark passed its end + ${pipeline.window.graceMs / 60_000} min grace with an event that arrived at ${closedAt}; this change was not applied` };
+        }
+      }
+    }
+    if (state.frozen) {
+      const { [transform.name]: _dropped, ...rest } = state.frozen;
+      state.frozen = rest;
+    }
+    const stamp = newView ? `${newView.placedArrival}|${newView.placedEventId}` : '';
+    const send = (key: string, values: string | null) => {
+      const value = `{"o":${JSON.stringify(orderId)},"v":${values ?? 'null'},"s":${JSON.stringify(stamp)}}`;
+      keyed.set(`r\u0000${transform.name}\u0000${key}\u0000${orderId}`, { topic: this.topics.repartition, key: repartitionKey(transform.name, key), value });
+    };
+    for (const [key, values] of after) if (before.get(key) !== values) send(key, values);
+    for (const key of before.keys()) if (!after.has(key)) send(key, null);
+    return undefined;
+  }
+}

@@ -1,0 +1,105 @@
+// The two stages together, without a broker: the hand-worked example through SharedState, the
+// order task and the aggregate task must give exactly the hand-computed outputs (test/support).
+import { describe, expect, it } from 'vitest';
+import { handWorkedExample, messageOf, event, type TestMessage } from '../../test/support/events.ts';
+import { expectedHandWorked, expectedHandWorkedDuplicates, expectedHandWorkedLate } from '../../test/support/expected-hand-worked.ts';
+import { streamTransforms } from '../transforms.ts';
+import { AggregateTask } from './aggregate-task.ts';
+import { TopicNames, type OutRecord } from './model.ts';
+import { OrderTask } from './order-task.ts';
+import { SharedState } from './tables.ts';
+
+const topics = new TopicNames('shop', 'g');
+
+function setup() {
+  const shared = new SharedState();
+  for (const transform of streamTransforms) if (transform.stream.kind === 'aggregate' && transform.stream.window) shared.closerFor(transform.stream.window.timeZone, transform.stream.window.graceMs);
+  return { shared, orderTask: new OrderTask(streamTransforms, shared, topics), aggregateTask: new AggregateTask(streamTransforms, topics) };
+}
+
+/** Runs messages through both stages in batches of `batchSize`; returns every record sent. */
+function run(messages: TestMessage[], batchSize: number, parts = setup()) {
+  const { shared, orderTask, aggregateTask } = parts;
+  for (const message of messages) shared.observe(message.entity, message);
+  const orders = messages.filter((message) => message.entity === 'orders').map((message, index) => ({ ...message, offset: String(index) }));
+  const sent: OutRecord[] = [];
+  const counters = { late: 0, duplicates: 0, deadLetters: 0 };
+  for (let start = 0; start < orders.length; start += batchSize) {
+    const result = orderTask.process('shop.orders', 0, orders.slice(start, start + batchSize));
+    counters.late += result.counters.late;
+    counters.duplicates += result.counters.duplicates;
+    counters.deadLetters += result.counters.deadLetters;
+    sent.push(...result.records);
+    const repartition = result.records.filter((record) => record.topic === topics.repartition);
+    sent.push(...aggregateTask.process(repartition.map((record) => ({ key: Buffer.from(record.key), value: Buffer.from(record.value!), timestamp: '0' }))).records);
+  }
+  return { sent, counters };
+}
+
+/** Final value per key of each output topic, tombstones removing keys. */
+function finalOutputs(sent: OutRecord[]): Record<string, Record<string, unknown>> {
+  const result: Record<string, Record<string, unknown>> = {};
+  for (const record of sent) {
+    if (!record.topic.startsWith('shop.out.')) continue;
+    const table = (result[record.topic.slice('shop.out.'.length)] ??= {});
+    if (record.value === null) delete table[record.key];
+    else table[record.key] = JSON.parse(record.value);
+  }
+  return result;
+}
+
+describe('order task + aggregate task', () => {
+  it('gives the hand-worked outputs, counting the duplicate and the late changes', () => {
+    const { sent, counters } = run(handWorkedExample().messages, 1);
+    expect(finalOutputs(sent)).toEqual(expectedHandWorked);
+    expect(counters).toEqual({ late: expectedHandWorkedLate, duplicates: expectedHandWorkedDuplicates, deadLetters: 0 });
+    const late = sent.filter((record) => record.topic === 'shop.late');
+    expect(late.map((record) => [record.key, record.headers?.['dualrun-transform']])).toEqual([
+      ['o2', 'daily_revenue_by_region'],
+      ['o2', 'product_sales_daily'],
+      ['o4', 'daily_revenue_by_region'],
+      ['o4', 'product_sales_daily'],
+    ]);
+    expect(late[0]?.headers?.['dualrun-late-reason']).toContain('window 2024-10-27 (Europe/Stockholm) was final');
+  });
+
+  it('does not depend on batch boundaries', () => {
+    const messages = handWorkedExample().messages;
+    expect(finalOutputs(run(messages, 4).sent)).toEqual(finalOutputs(run(messages, 100).sent));
+  });
+
+  it('restores from its changelogs to the same state as if never stopped', () => {
+    const messages = handWorkedExample().messages;
+    const orders = messages.filter((m) => m.entity === 'orders');
+    const firstHalf = [...messages.filter((m) => m.entity !== 'orders'), ...orders.slice(0, 5)];
+    const first = setup();
+    const { sent } = run(firstHalf, 2, first);
+    // A fresh pair of tasks restored from the changelog records the first one wrote.
+    const restored = setup();
+    for (const message of messages) restored.shared.observe(message.entity, message);
+    for (const record of sent) {
+      if (record.topic === topics.ordersChangelog) restored.orderTask.restore(record.key, record.value);
+      if (record.topic === topics.aggregatesChangelog) restored.aggregateTask.restore(record.key, record.value);
+    }
+    const second = run(orders.slice(5), 2, restored);
+    expect(finalOutputs([...sent, ...second.sent])).toEqual(expectedHandWorked);
+  });
+
+  it('sends bad events to the dead-letter topic with reason and source', () => {
+    const good = messageOf(event('OrderStatusChanged', { orderId: 'x1', status: 'paid' }, '2024-10-27T10:00:00Z'), '2024-10-27T10:00:00Z');
+    const bad = [
+      { ...good, value: Buffer.from('{not json') },
+      { ...good, value: Buffer.from(JSON.stringify({ eventId: 'e', type: 'OrderPlaced', eventTime: '2024-10-27T10:00:00Z', schemaVersion: 1, payload: { orderId: 'x' } })) },
+      { ...good, value: Buffer.from(JSON.stringify({ eventId: 'e', type: 'OrderRefunded', eventTime: '2024-10-27T10:00:00Z', schemaVersion: 1, payload: {} })) },
+    ];
+    const { orderTask } = setup();
+    const result = orderTask.process('shop.orders', 3, [...bad, good].map((message, index) => ({ ...message, offset: String(40 + index) })));
+    expect(result.counters.deadLetters).toBe(3);
+    const dlq = result.records.filter((record) => record.topic === 'shop.orders.dlq');
+    expect(dlq.map((record) => record.headers?.['dualrun-source-offset'])).toEqual(['40', '41', '42']);
+    expect(dlq.every((record) => record.headers?.['dualrun-source-partition'] === '3' && record.headers['dualrun-source-topic'] === 'shop.orders')).toBe(true);
+    expect(dlq[0]?.headers?.['dualrun-dlq-reason']).toMatch(/^malformed JSON/);
+    expect(dlq[1]?.headers?.['dualrun-dlq-reason']).toMatch(/^envelope fails its schema: payload\./);
+    expect(dlq[2]?.headers?.['dualrun-dlq-reason']).toMatch(/^unknown event type "OrderRefunded"/);
+  });
+});

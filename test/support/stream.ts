@@ -1,0 +1,81 @@
+/**
+ * Helpers for streaming integration tests: publish test messages in the pinned input format, and read
+ * a run's output topics to their final value per key (compacted-topic semantics: last value wins,
+ * tombstone removes).
+ */
+import { randomUUID } from 'node:crypto';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { topicName } from '../../src/domain/events.ts';
+import { readToEnd } from '../../streaming/runtime/reader.ts';
+import { brokers } from './kafka.ts';
+import type { TestMessage } from './events.ts';
+
+export function kafka(): Kafka {
+  return new Kafka({ clientId: `dualrun-test-${randomUUID().slice(0, 6)}`, brokers: brokers(), logLevel: logLevel.NOTHING });
+}
+
+/** Creates the four input topics with `partitions` partitions. */
+export async function createInputTopics(prefix: string, partitions: number): Promise<void> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: (['customers', 'products', 'fxRates', 'orders'] as const).map((entity) => ({ topic: topicName(entity, prefix), numPartitions: partitions, replicationFactor: 1 })) });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Publishes in the given (arrival) order, `chunk` messages per produce request. */
+export async function publish(prefix: string, messages: TestMessage[], chunk = 5000): Promise<void> {
+  const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    for (let start = 0; start < messages.length; start += chunk) {
+      const topicMessages = new Map<string, { key: Buffer; value: Buffer | null; timestamp: string; headers: Record<string, string> }[]>();
+      for (const { entity, ...message } of messages.slice(start, start + chunk)) {
+        const topic = topicName(entity, prefix);
+        if (!topicMessages.has(topic)) topicMessages.set(topic, []);
+        topicMessages.get(topic)!.push(message);
+      }
+      await producer.sendBatch({ topicMessages: [...topicMessages].map(([topic, list]) => ({ topic, messages: list })) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Final value per key of a compacted topic (read committed), as parsed JSON. */
+export async function finalValues(topic: string): Promise<Record<string, unknown>> {
+  const client = kafka();
+  const admin = client.admin();
+  await admin.connect();
+  const result: Record<string, unknown> = {};
+  try {
+    const partitions = (await admin.fetchTopicOffsets(topic)).map(({ partition }) => partition);
+    await readToEnd(client, admin, topic, new Set(partitions), (_partition, message) => {
+      const key = message.key!.toString();
+      if (message.value === null) delete result[key];
+      else result[key] = JSON.parse(message.value.toString());
+    }, 'dualrun-test');
+  } finally {
+    await admin.disconnect();
+  }
+  return result;
+}
+
+export async function allMessages(topic: string): Promise<{ key: string | null; value: string | null; headers: Record<string, string> }[]> {
+  const client = kafka();
+  const admin = client.admin();
+  await admin.connect();
+  const result: { key: string | null; value: string | null; headers: Record<string, string> }[] = [];
+  try {
+    const partitions = (await admin.fetchTopicOffsets(topic)).map(({ partition }) => partition);
+    await readToEnd(client, admin, topic, new Set(partitions), (_partition, message) => {
+      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]));
+      result.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers });
+    }, 'dualrun-test');
+  } finally {
+    await admin.disconnect();
+  }
+  return result;
+}
