@@ -32,6 +32,12 @@ const generated = (filter: string, amount: string) => `SELECT 'o' || i AS order_
     strftime(TIMESTAMP '2024-01-01' + INTERVAL (i) SECOND, '%Y-%m-%dT%H:%M:%S.000Z') AS placed_at
   FROM range(${rows}) t(i) WHERE ${filter}`;
 
+async function compareOnce(duck: Awaited<ReturnType<typeof openDuck>>) {
+  const outcome = await diffTables(duck, { name: 'bench', leftTable: 'l', rightTable: 'r', leftSource: 'l', rightSource: 'r', key: ['order_id'], columns }, 'bench');
+  const explained = await explain(duck, outcome, { haveEvents: false, timeZone: dailyRevenueByRegionContract.time.timeZone, windowed: false, graceMs: 0, dated: false, cutoffTime: '02:00', watermark: undefined, limit: 500 }, 'bench');
+  return { outcome, explained };
+}
+
 async function compareBench(): Promise<void> {
   const duck = await openDuck();
   const money = 'printf(\'%d.%02d\', i % 100000, i % 100)';
@@ -43,17 +49,23 @@ async function compareBench(): Promise<void> {
     FROM (SELECT *, CAST(substr(order_id, 2) AS BIGINT) AS i FROM l) WHERE i % 3000 <> 1000`);
   await duck.run('CHECKPOINT');
 
-  const reference = await timeIt(() => duck.rows('SELECT count(*) AS n FROM l FULL OUTER JOIN r USING (order_id)'));
-  const ours = await timeIt(async () => {
-    const outcome = await diffTables(duck, { name: 'bench', leftTable: 'l', rightTable: 'r', leftSource: 'l', rightSource: 'r', key: ['order_id'], columns }, 'bench');
-    const explained = await explain(duck, outcome, { haveEvents: false, timeZone: dailyRevenueByRegionContract.time.timeZone, windowed: false, graceMs: 0, dated: false, cutoffTime: '02:00', watermark: undefined, limit: 500 }, 'bench');
-    return { outcome, explained };
-  });
-  const { counts, durationsMs } = ours.result.outcome;
-  console.log(`counts ${JSON.stringify(counts)}; phases (ms) ${JSON.stringify(durationsMs)}, explain ${Math.round(ours.seconds * 1000 - Object.values(durationsMs).reduce((a, b) => a + b, 0))}`);
+  // The machine is shared: alternate reference and comparison, and keep each one's best of BENCH_ROUNDS.
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  type Ours = Awaited<ReturnType<typeof compareOnce>>;
+  let reference = Infinity;
+  let ours: { seconds: number; result: Ours } | undefined;
+  for (let round = 0; round < rounds; round++) {
+    const ref = await timeIt(() => duck.rows('SELECT count(*) AS n FROM l FULL OUTER JOIN r USING (order_id)'));
+    const run = await timeIt(() => compareOnce(duck));
+    console.log(`round ${round + 1}: reference ${ref.seconds.toFixed(3)} s, comparison ${run.seconds.toFixed(3)} s, phases (ms) ${JSON.stringify(run.result.outcome.durationsMs)}`);
+    reference = Math.min(reference, ref.seconds);
+    if (!ours || run.seconds < ours.seconds) ours = run;
+  }
+  const { counts, durationsMs } = ours!.result.outcome;
+  console.log(`best: counts ${JSON.stringify(counts)}; phases (ms) ${JSON.stringify(durationsMs)}, explain ${Math.round(ours!.seconds * 1000 - Object.values(durationsMs).reduce((a, b) => a + b, 0))}`);
   const injected = Math.floor(rows / 3000) + (rows % 3000 > 0 ? 1 : 0);
   if (counts.mismatch !== injected) throw new Error(`expected ${injected} mismatches, found ${counts.mismatch}`);
-  printFigure({ name: `compare ${rows.toLocaleString('en')} vs ${rows.toLocaleString('en')} rows (0.1 % differences)`, ours: ours.seconds, reference: reference.seconds, referenceName: 'bare DuckDB FULL OUTER JOIN count', unit: 's', kind: 'time', goal: '≤ 1.5×' });
+  printFigure({ name: `compare ${rows.toLocaleString('en')} vs ${rows.toLocaleString('en')} rows (0.1 % differences)`, ours: ours!.seconds, reference, referenceName: 'bare DuckDB FULL OUTER JOIN count', unit: 's', kind: 'time', goal: '≤ 1.5×' });
   duck.close();
 }
 

@@ -104,7 +104,7 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   // exist, and the exact grouping by key takes over.
   const pairingTable = `${prefix}_pairing`;
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${pairingTable} AS
-    SELECT count(*) FILTER (WHERE l.kh IS NOT NULL AND r.kh IS NOT NULL) AS pairs, count(*) FILTER (WHERE r.kh IS NULL) AS lonly, count(*) FILTER (WHERE l.kh IS NULL) AS ronly,
+    SELECT count(l.kh) + count(r.kh) - count(*) AS pairs, count(*) - count(r.kh) AS lonly, count(*) - count(l.kh) AS ronly,
            coalesce(list(coalesce(l.kh, r.kh)) FILTER (WHERE l.h IS DISTINCT FROM r.h), []) AS differing
       FROM (SELECT ${keyHash} AS kh, ${rowHash(0)} AS h FROM ${ident(request.leftTable)} t WHERE ${eligible}) l
       FULL OUTER JOIN (SELECT ${keyHash} AS kh, ${rowHash(1)} AS h FROM ${ident(request.rightTable)} t WHERE ${eligible}) r ON l.kh = r.kh`);

@@ -85,7 +85,7 @@ export async function explain(duck: Duck, outcome: DiffOutcome, options: Explain
   // Rows are read in pages so a large difference set never sits in memory at once.
   const page = 10_000;
   for (let offset = 0; ; offset += page) {
-    const rows = await duck.rows<Record<string, unknown>>(`SELECT * FROM ${diff} ORDER BY id LIMIT ${page} OFFSET ${offset}`);
+    const rows = await duck.rows<Record<string, unknown>>(`SELECT * FROM ${diff} WHERE id > ${offset} AND id <= ${offset + page} ORDER BY id`);
     for (const row of rows) {
       const sample = rowToSample(row, outcome.plan);
       const found = byRow.get(Number(row.id)) ?? new Map<DifferenceCategory, Set<string>>();

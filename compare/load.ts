@@ -9,6 +9,7 @@ import type { Knex } from 'knex';
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { InputError, SchemaError, messageOf } from '../src/errors.ts';
 import { ident, literal, type Duck } from './duck.ts';
+import { copyPostgresToDuck } from './pg-copy.ts';
 
 const CHUNK = 50_000;
 
@@ -34,7 +35,7 @@ async function countRows(duck: Duck, table: string): Promise<number> {
 export async function loadCsv(duck: Duck, table: string, path: string): Promise<Loaded> {
   await readable(path);
   try {
-    await duck.run(`CREATE OR REPLACE TABLE ${ident(table)} AS SELECT * FROM read_csv(${literal(path)}, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"')`);
+    await duck.run(`CREATE OR REPLACE TABLE ${ident(table)} AS SELECT * FROM read_csv(${literal(path)}, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false)`);
   } catch (error) {
     // DuckDB's CSV errors name the line; keep its words.
     throw new InputError(path, undefined, undefined, `not a readable CSV file with a header line: ${messageOf(error).replace(/^DuckDB failed: /, '').split('\n')[0]}`, {
@@ -114,14 +115,16 @@ export interface DbSource {
 // shifted by the process time zone (DESIGN.md 4.6, 4.9).
 const rawText = { getTypeParser: () => (text: string) => text };
 
-/** A database table or query, streamed with a server-side cursor (PostgreSQL, PGlite) or a row stream (MySQL). */
+/** A database table or query: COPY to CSV (PostgreSQL), a server-side cursor (PGlite) or a row stream (MySQL). */
 export async function loadDatabase(duck: Duck, table: string, source: DbSource, onProgress?: (rows: number) => void): Promise<Loaded> {
   const { knex } = source;
   const select = source.query ?? knex.select('*').from(source.table!);
   const { sql, bindings } = select.toSQL().toNative();
-  const client = (knex.client as { config?: { client?: unknown }; dialect?: string }).dialect ?? '';
+  const client = String((knex.client as { config?: { client?: unknown } }).config?.client ?? '');
   try {
-    if (client === 'mysql' || client === 'mysql2') return await loadMysql(duck, table, knex, sql, bindings as unknown[], onProgress);
+    if (client.includes('mysql')) return await loadMysql(duck, table, knex, sql, bindings as unknown[], onProgress);
+    // The PostgreSQL server: COPY to CSV. PGlite (same dialect, in process): a cursor.
+    if (client === 'pg' || client === 'postgres' || client === 'postgresql') return await copyPostgresToDuck(duck, table, knex, select.toQuery());
     return await loadPostgres(duck, table, knex, sql, bindings as unknown[], onProgress);
   } catch (error) {
     if (error instanceof InputError || error instanceof SchemaError) throw error;

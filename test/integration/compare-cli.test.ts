@@ -102,21 +102,28 @@ describe.each(engines)('db: loader on %s', (engine) => {
       table.decimal('amount', 12, 2);
       table.timestamp('placed_at', { useTz: true, precision: 3 });
       table.integer('lines');
+      table.string('note');
     });
     await database.db('batch_orders').insert([
-      { order_id: 'A', business_date: '2024-10-27', amount: '12.50', placed_at: new Date('2024-10-26T22:30:00.000Z'), lines: 2 },
-      { order_id: 'B', business_date: '2024-10-27', amount: '0.10', placed_at: new Date('2024-10-27T01:30:00.250Z'), lines: 1 },
-      { order_id: null, business_date: '2024-10-28', amount: null, placed_at: null, lines: null },
+      { order_id: 'A', business_date: '2024-10-27', amount: '12.50', placed_at: new Date('2024-10-26T22:30:00.000Z'), lines: 2, note: '' },
+      { order_id: 'B', business_date: '2024-10-27', amount: '0.10', placed_at: new Date('2024-10-27T01:30:00.250Z'), lines: 1, note: null },
+      { order_id: null, business_date: '2024-10-28', amount: null, placed_at: null, lines: null, note: 'x' },
     ]);
   });
   afterAll(async () => database?.drop());
 
   it('reads values in the pinned representation: exact decimals, dates unshifted, instants in UTC', async () => {
-    const rows = ['order_id,business_date,amount,placed_at,lines', 'A,2024-10-27,12.5,2024-10-26T22:30:00.000Z,2', 'B,2024-10-27,0.1,2024-10-27T01:30:00.250Z,1'];
+    // An empty string ("") and NULL (nothing) stay apart.
+    const rows = ['order_id,business_date,amount,placed_at,lines,note', 'A,2024-10-27,12.5,2024-10-26T22:30:00.000Z,2,""', 'B,2024-10-27,0.1,2024-10-27T01:30:00.250Z,1,'];
     await writeFile(join(dir, `expected-${engine}.csv`), `${rows.join('\n')}\n`);
     const result = await compareRelations({ left: { kind: 'db', table: 'batch_orders' }, right: { kind: 'csv', path: join(dir, `expected-${engine}.csv`) }, key: ['order_id'], db: database.db });
     expect(result.counts).toEqual({ match: 2, withinTolerance: 0, mismatch: 0, onlyLeft: 0, onlyRight: 0 });
     expect(result.findings.nullKeys.leftRows).toBe(1);
+    const swapped = ['order_id,business_date,amount,placed_at,lines,note', 'A,2024-10-27,12.5,2024-10-26T22:30:00.000Z,2,', 'B,2024-10-27,0.1,2024-10-27T01:30:00.250Z,1,""'];
+    await writeFile(join(dir, `swapped-${engine}.csv`), `${swapped.join('\n')}\n`);
+    const apart = await compareRelations({ left: { kind: 'db', table: 'batch_orders' }, right: { kind: 'csv', path: join(dir, `swapped-${engine}.csv`) }, key: ['order_id'], db: database.db });
+    expect(apart.counts.mismatch).toBe(2);
+    expect(apart.columns.note?.mismatches).toBe(2);
     expect(result.left.rows).toBe(3);
   });
 
