@@ -14,8 +14,9 @@ export interface TopicMessage {
 
 /** Calls `onBatch` with every message of `topic` up to the end offsets seen at start. */
 export async function readTopic(brokers: string[], topic: string, onBatch: (messages: TopicMessage[]) => void): Promise<number> {
-  const { Kafka, logLevel } = await import('kafkajs');
-  const kafka = new Kafka({ clientId: 'dualrun-compare', brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+  // Loaded only here: a comparison without a kafka: source never loads kafkajs.
+  const { createKafka } = await import('../src/kafka-client.ts');
+  const kafka = createKafka({ clientId: 'dualrun-compare', brokers, retry: { retries: 3 } });
   const admin = kafka.admin();
   try {
     await admin.connect();

@@ -32,6 +32,7 @@ const envRules = {
   MYSQL_URL: { schema: databaseUrlSchema.optional(), fix: 'for example MYSQL_URL=mysql://root@127.0.0.1:3306/shop' },
   DUALRUN_CACHE_DIR: { schema: z.string().trim().min(1, 'must not be empty').optional(), fix: 'point it at a writable folder, or unset it to use ~/.cache/dualrun' },
   DUALRUN_LOG_LEVEL: { schema: logLevelSchema.optional(), fix: 'use one of debug, info, warn, error, silent' },
+  DUALRUN_CONFIG: { schema: z.string().trim().min(1, 'must not be empty').optional(), fix: 'point it at your dualrun.config.ts, or unset it to use ./dualrun.config.ts' },
 } as const;
 
 export interface EnvConfig {
@@ -42,6 +43,8 @@ export interface EnvConfig {
   mysqlUrl: string | undefined;
   cacheDir: string;
   logLevel: z.infer<typeof logLevelSchema> | undefined;
+  /** dualrun.config.ts to read instead of ./dualrun.config.ts. */
+  configPath: string | undefined;
 }
 
 export function readEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
@@ -61,5 +64,6 @@ export function readEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     mysqlUrl: read('MYSQL_URL'),
     cacheDir: read('DUALRUN_CACHE_DIR') ?? join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'dualrun'),
     logLevel: read('DUALRUN_LOG_LEVEL'),
+    configPath: read('DUALRUN_CONFIG'),
   };
 }

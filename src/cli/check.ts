@@ -8,12 +8,12 @@ import { appendFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Knex } from 'knex';
 import { brokersSchema } from '../config.ts';
-import { loadConfigFile, type DualrunConfig, type ManifestEntry } from '../config-file.ts';
+import type { DualrunConfig, ManifestEntry } from '../config-file.ts';
 import { connectKnex } from '../db.ts';
 import { businessDay, cutoffFor, nextDate } from '../domain/time.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import type { Transform } from '../transforms/contract.ts';
-import { transforms as builtIns, transformNames } from '../transforms/index.ts';
+import { transforms as builtIns } from '../transforms/index.ts';
 import type { CommandContext } from './command.ts';
 import { dualRun } from './dual-run.ts';
 import type { GateVerdict } from '../../compare/gate.ts';
@@ -43,7 +43,6 @@ History (for streaks, and dualrun status) goes to --history (default <out>/histo
 Exit codes: 0 the gate passes, 1 it fails, 2 usage or input error, 3 bad configuration, 4 a service is unavailable.`;
 
 const options = {
-  config: { type: 'string' },
   scenario: { type: 'string' },
   db: { type: 'string' },
   brokers: { type: 'string' },
@@ -76,15 +75,16 @@ export function manifestOf(config: DualrunConfig, all: readonly Transform[]): [s
 export async function run(ctx: CommandContext): Promise<number> {
   const { values, positionals } = ctx.parse(options);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, { hint: 'see dualrun check --help' });
-  const config = await loadConfigFile(values.config, transformNames());
+  const { config } = ctx;
   const all = allTransforms(config);
   const manifest = manifestOf(config, all);
   const gatedNames = new Set(manifest.filter(([, entry]) => entry.stage === 'shadow' || entry.stage === 'cutover').map(([name]) => name));
   const toCompare = all.filter((transform) => gatedNames.has(transform.name));
   const out = resolve(values.out ?? config.report.out);
   const historyPath = resolve(values.history ?? join(out, 'history.duckdb'));
-  const brokers = values.brokers !== undefined ? parseBrokers(values.brokers) : (config.kafka?.brokers ?? ctx.env.kafkaBrokers);
-  const dbUrl = values.db ?? config.database?.url ?? ctx.env.databaseUrl;
+  // Flags, then the environment, then dualrun.config.ts (main.ts merged those two).
+  const brokers = values.brokers !== undefined ? parseBrokers(values.brokers) : ctx.env.kafkaBrokers;
+  const dbUrl = values.db ?? ctx.env.databaseUrl;
   const topicPrefix = values['topic-prefix'] ?? config.kafka?.topicPrefix;
 
   let report: Report;

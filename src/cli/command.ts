@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { EnvConfig } from '../config.ts';
+import type { DualrunConfig } from '../config-file.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
@@ -13,6 +14,8 @@ export interface CommandContext {
   command: string;
   argv: string[];
   env: EnvConfig;
+  /** dualrun.config.ts, validated (defaults when there is none). */
+  config: DualrunConfig;
   logger: Logger;
   out(text: string): void;
   progress(text: string): void;

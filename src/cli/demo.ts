@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 import { brokersSchema } from '../config.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { listScenarioNames } from '../scenario/load.ts';
-import { getTransform, transforms } from '../transforms/index.ts';
+import { getTransform } from '../transforms/index.ts';
+import { allTransforms } from './check.ts';
 import type { CommandContext } from './command.ts';
 import { dualRun } from './dual-run.ts';
 import { summaryTable, unexplainedCount } from './summary.ts';
@@ -25,7 +26,7 @@ report.json, report.md, report.html and junit.xml to --out (default ./dualrun-re
   --db URL             legacy database (default DATABASE_URL, else a fresh embedded PGlite database)
   --brokers LIST       Kafka cluster (default KAFKA_BROKERS, else a local broker started and stopped here)
   --keep-broker        leave the local broker running afterwards (stop it with dualrun kafka stop)
-  --transform NAME     only these transformations (repeatable)
+  --transform NAME     only these transformations (repeatable; default the built-in ones and those of dualrun.config.ts)
   --reset              empty the legacy tables of --db first
 
 Exit codes: 0 every difference is explained, 1 unexplained differences (suspect a bug), 2 usage, 4 a service is unavailable.`;
@@ -50,7 +51,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     if (!parsed.success) throw new UsageError(`--brokers ${JSON.stringify(values.brokers)}: ${parsed.error.issues[0]?.message}`, { hint: 'for example --brokers 127.0.0.1:9092' });
     brokers = parsed.data;
   }
-  const chosen = values.transform?.length ? values.transform.map(getTransform) : transforms;
+  const all = allTransforms(ctx.config);
+  const chosen = values.transform?.length ? values.transform.map((name) => all.find((transform) => transform.name === name) ?? getTransform(name)) : all;
   const out = resolve(values.out ?? 'dualrun-report');
   const started = Date.now();
 

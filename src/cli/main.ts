@@ -3,7 +3,9 @@
  * loads kafkajs and `dualrun batch` never loads DuckDB), runs it, and turns errors into one clear
  * message and a documented exit code.
  */
-import { readEnvConfig } from '../config.ts';
+import { readEnvConfig, type EnvConfig } from '../config.ts';
+import { loadConfigFile, type DualrunConfig } from '../config-file.ts';
+import { useKafkaSecurity } from '../kafka-client.ts';
 import { DualrunError, ExitCode, UsageError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { parseFlags, type CommandContext, type CommandModule } from './command.ts';
@@ -39,12 +41,48 @@ ${Object.entries(commands)
 Environment:
   KAFKA_BROKERS       an existing Kafka cluster (host:port,…); unset: dualrun starts a local broker
   DATABASE_URL        the legacy database (postgres://…, mysql://…, pglite:memory); unset: embedded PGlite
+  DUALRUN_CONFIG      the config file (default ./dualrun.config.ts; also --config FILE on any command)
+  KAFKA_SSL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD   a secured cluster
   DUALRUN_CACHE_DIR   where Kafka jars and local state are kept (default ~/.cache/dualrun)
   DUALRUN_LOG_LEVEL   debug | info | warn (default) | error | silent — JSON logs on stderr
 
 Exit codes:
   0 success / parity   1 failed / parity violated   2 usage or input error   3 configuration error
   4 a service (database, Kafka, Java, Maven) is unavailable   5 source schema mismatch   70 internal error`;
+
+/** `--config FILE` is global: every command reads the same dualrun.config.ts. */
+function takeConfigFlag(argv: string[]): { configPath: string | undefined; args: string[] } {
+  const args: string[] = [];
+  let configPath: string | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--config') {
+      configPath = argv[i + 1];
+      if (configPath === undefined || configPath.startsWith('--')) throw new UsageError('--config needs a file', { hint: 'dualrun <command> --config path/to/dualrun.config.ts' });
+      i += 1;
+    } else if (arg.startsWith('--config=')) configPath = arg.slice('--config='.length);
+    else args.push(arg);
+  }
+  return { configPath, args };
+}
+
+/**
+ * dualrun.config.ts (or --config / DUALRUN_CONFIG), validated once. Its database and brokers fill in
+ * what the environment leaves unset (environment variables, and flags, win), and its Kafka security
+ * goes to every Kafka client.
+ */
+async function loadConfig(path: string | undefined, env: EnvConfig): Promise<DualrunConfig> {
+  const { transformNames } = await import('../transforms/index.ts');
+  const config = await loadConfigFile(path, transformNames());
+  env.databaseUrl ??= config.database?.url;
+  env.kafkaBrokers ??= config.kafka?.brokers;
+  const kafka = config.kafka;
+  if (kafka && (kafka.ssl || kafka.sasl)) {
+    const sasl = kafka.sasl ? { mechanism: kafka.sasl.mechanism, username: kafka.sasl.username, password: process.env[kafka.sasl.passwordEnv] ?? '' } : undefined;
+    useKafkaSecurity({ ssl: kafka.ssl, ...(sasl ? { sasl } : {}) });
+  }
+  return config;
+}
 
 export async function main(argv: string[], io = { out: (text: string) => console.log(text), err: (text: string) => console.error(text) }): Promise<number> {
   const [name, ...rest] = argv;
@@ -65,18 +103,21 @@ export async function main(argv: string[], io = { out: (text: string) => console
       io.out(module.help);
       return ExitCode.ok;
     }
+    const { configPath, args } = takeConfigFlag(rest);
     const env = readEnvConfig();
-    const quiet = rest.includes('--json');
+    const config = await loadConfig(configPath ?? env.configPath, env);
+    const quiet = args.includes('--json');
     const ctx: CommandContext = {
       command: name,
-      argv: rest,
+      argv: args,
       env,
-      logger: createLogger(env.logLevel ?? (rest.includes('--verbose') ? 'info' : 'warn')),
+      config,
+      logger: createLogger(env.logLevel ?? (args.includes('--verbose') ? 'info' : 'warn')),
       out: io.out,
       progress: (text) => {
         if (!quiet) io.err(text);
       },
-      parse: (options) => parseFlags(name, rest, options),
+      parse: (options) => parseFlags(name, args, options),
     };
     return await module.run(ctx);
   } catch (error) {

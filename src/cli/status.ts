@@ -3,9 +3,8 @@
  * streak of passing runs, the trend, and the next step — from the manifest and the gate history.
  */
 import { join, resolve } from 'node:path';
-import { loadConfigFile, type ManifestEntry } from '../config-file.ts';
+import type { ManifestEntry } from '../config-file.ts';
 import { ExitCode, UsageError } from '../errors.ts';
-import { transformNames } from '../transforms/index.ts';
 import type { CommandContext } from './command.ts';
 import { allTransforms, manifestOf } from './check.ts';
 import type { GateHistoryRow } from '../../compare/gate-history.ts';
@@ -20,7 +19,6 @@ oldest first) and the next step (e.g. "ready for cutover" once the streak reache
 --history defaults to <report.out>/history.duckdb, where dualrun check records its verdicts.`;
 
 const options = {
-  config: { type: 'string' },
   history: { type: 'string' },
   limit: { type: 'string' },
   json: { type: 'boolean' },
@@ -59,7 +57,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, { hint: 'see dualrun status --help' });
   const limit = values.limit === undefined ? 10 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${JSON.stringify(values.limit)} is not a positive whole number`);
-  const config = await loadConfigFile(values.config, transformNames());
+  const { config } = ctx;
   const manifest = manifestOf(config, allTransforms(config));
   const historyPath = resolve(values.history ?? join(config.report.out, 'history.duckdb'));
   const { readGateHistory } = await import('../../compare/gate-history.ts');

@@ -6,11 +6,12 @@
  * kept forever (retention.ms=-1: the timestamps are past event times); refuses topics that already
  * hold messages unless `reset` (then deletes and recreates them).
  */
-import { Kafka, Partitioners, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
 import { DELETE_EVENTS, ENTITY_TOPICS, HEADERS, entityOf, keyOf, topicName, type Entity } from '../domain/events.ts';
 import { UnavailableError, UsageError, messageOf } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ScenarioEvent } from '../scenario/load.ts';
+import { createKafka } from '../kafka-client.ts';
 
 export interface KafkaTarget {
   brokers: string[];
@@ -51,7 +52,7 @@ export function toMessage({ event, arrivalTime }: ScenarioEvent): Message {
 export async function openPublisher(target: KafkaTarget, { reset, continuing, logger }: { reset: boolean; continuing: boolean; logger: Logger }): Promise<Publisher> {
   const prefix = target.topicPrefix ?? 'shop';
   const topics = Object.fromEntries((Object.keys(ENTITY_TOPICS) as Entity[]).map((entity) => [entity, topicName(entity, prefix)])) as Record<Entity, string>;
-  const kafka = new Kafka({ clientId: 'dualrun-replay', brokers: target.brokers, logLevel: logLevel.NOTHING, retry: { retries: 5 } });
+  const kafka = createKafka({ clientId: 'dualrun-replay', brokers: target.brokers, retry: { retries: 5 } });
   const admin = kafka.admin();
   await connect(admin, target.brokers);
   try {

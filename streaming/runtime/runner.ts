@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import type { Entity } from '../../src/domain/events.ts';
 import { UnavailableError, messageOf } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -27,6 +27,7 @@ import { SharedState } from '../tasks/tables.ts';
 import { INPUT_ENTITIES, ensureTopics, inputsWithFiniteRetention } from './topics.ts';
 import { TopicReader, fetchEndOffsets, readToEnd } from './reader.ts';
 import type { OutputSink } from './sink.ts';
+import { createKafka } from '../../src/kafka-client.ts';
 
 export interface StreamRunOptions {
   brokers: string[];
@@ -92,7 +93,7 @@ export class StreamRunner {
 
   constructor(private readonly options: StreamRunOptions) {
     this.names = new TopicNames(options.topicPrefix, options.group);
-    this.kafka = new Kafka({ clientId: `dualrun-stream-${options.group}`, brokers: options.brokers, logLevel: logLevel.NOTHING });
+    this.kafka = createKafka({ clientId: `dualrun-stream-${options.group}`, brokers: options.brokers });
     for (const entity of INPUT_ENTITIES) this.entityOfTopic.set(this.names.input(entity), entity);
     for (const transform of options.transforms) {
       const pipeline = transform.stream;

@@ -3,11 +3,11 @@
  * offset, from the broker) and the last figures each instance published on the metrics topic.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
 import { TopicNames } from '../tasks/model.ts';
 import { INPUT_ENTITIES } from './topics.ts';
 import { readToEnd } from './reader.ts';
 import type { RunMetrics } from './runner.ts';
+import { createKafka } from '../../src/kafka-client.ts';
 
 export interface StreamStatus {
   group: string;
@@ -17,7 +17,7 @@ export interface StreamStatus {
 }
 
 export async function readStatus(options: { brokers: string[]; group: string; topicPrefix: string }): Promise<StreamStatus> {
-  const kafka = new Kafka({ clientId: `dualrun-status-${randomUUID().slice(0, 6)}`, brokers: options.brokers, logLevel: logLevel.NOTHING });
+  const kafka = createKafka({ clientId: `dualrun-status-${randomUUID().slice(0, 6)}`, brokers: options.brokers });
   const names = new TopicNames(options.topicPrefix, options.group);
   const admin = kafka.admin();
   await admin.connect();
