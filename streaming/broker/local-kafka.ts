@@ -26,6 +26,8 @@ export interface LocalKafkaOptions {
   heap?: string;
   startTimeoutMs?: number;
   logger?: Logger;
+  /** Also open a SASL/PLAIN listener with these users (name → password), as a secured cluster would. */
+  saslUsers?: Record<string, string>;
 }
 
 export interface LocalKafkaInfo {
@@ -36,6 +38,8 @@ export interface LocalKafkaInfo {
   logPath: string;
   startedAt: string;
   jars: string;
+  /** The SASL/PLAIN listener, when `saslUsers` asked for one. */
+  saslBrokers?: string;
 }
 
 export interface LocalKafka extends LocalKafkaInfo {
@@ -48,9 +52,10 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   const jars = await provisionKafka({ cacheDir: options.cacheDir, kafkaHome: options.kafkaHome, logger });
   const dataDir = await mkdtemp(join(tmpdir(), 'dualrun-kafka-'));
   const logPath = join(dataDir, 'broker.log');
-  const [brokerPort, controllerPort] = await freePorts(2);
+  const [brokerPort, controllerPort, saslPort] = await freePorts(3);
   const propertiesPath = join(dataDir, 'server.properties');
-  await writeFile(propertiesPath, serverProperties({ dataDir, brokerPort: brokerPort!, controllerPort: controllerPort! }));
+  const sasl = options.saslUsers ? { port: saslPort!, users: options.saslUsers } : undefined;
+  await writeFile(propertiesPath, serverProperties({ dataDir, brokerPort: brokerPort!, controllerPort: controllerPort!, sasl }));
 
   const started = Date.now();
   await formatStorage(java, jars, propertiesPath, join(dataDir, 'format.log'));
@@ -63,7 +68,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     throw error;
   }
   logger.info({ brokers, pid: child.pid, ms: Date.now() - started }, 'local Kafka broker is up');
-  const info: LocalKafkaInfo = { brokers, pid: child.pid!, dataDir, logPath, startedAt: new Date().toISOString(), jars: jars.libs };
+  const info: LocalKafkaInfo = { brokers, pid: child.pid!, dataDir, logPath, startedAt: new Date().toISOString(), jars: jars.libs, ...(sasl ? { saslBrokers: `127.0.0.1:${sasl.port}` } : {}) };
   return {
     ...info,
     stop: async ({ keepData = false } = {}) => {
@@ -73,17 +78,19 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   };
 }
 
-function serverProperties({ dataDir, brokerPort, controllerPort }: { dataDir: string; brokerPort: number; controllerPort: number }): string {
+function serverProperties({ dataDir, brokerPort, controllerPort, sasl }: { dataDir: string; brokerPort: number; controllerPort: number; sasl: { port: number; users: Record<string, string> } | undefined }): string {
+  const saslListener = sasl ? `,SASL_PLAINTEXT://127.0.0.1:${sasl.port}` : '';
+  const jaasUsers = sasl ? Object.entries(sasl.users).map(([user, password]) => `user_${user}=${JSON.stringify(password)}`).join(' ') : '';
   return `# Written by dualrun: a single-node KRaft broker for local runs and tests.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${controllerPort}
-listeners=PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}
-advertised.listeners=PLAINTEXT://127.0.0.1:${brokerPort}
+listeners=PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}${saslListener}
+advertised.listeners=PLAINTEXT://127.0.0.1:${brokerPort}${saslListener}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs=${join(dataDir, 'logs')}
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+${sasl ? `sasl.enabled.mechanisms=PLAIN\nlistener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${jaasUsers};\n` : ''}log.dirs=${join(dataDir, 'logs')}
 num.partitions=1
 num.network.threads=2
 num.io.threads=4
