@@ -83,7 +83,13 @@ export async function readInputEvents(brokers: string[], prefix: string): Promis
           const id = message.key?.toString() ?? '';
           event = { eventId, type, eventTime, schemaVersion: 1, payload: type === 'OrderDeleted' ? { orderId: id } : { customerId: id } } as ShopEvent;
         } else {
-          const parsed = parseEnvelope(JSON.parse(message.value.toString()));
+          let json: unknown;
+          try {
+            json = JSON.parse(message.value.toString());
+          } catch {
+            throw new EventError(topic, partition, message.offset, 'input event value is not JSON');
+          }
+          const parsed = parseEnvelope(json);
           if (!parsed.ok) throw new EventError(topic, partition, message.offset, `not an event envelope: ${parsed.reason}`);
           event = parsed.event;
         }

@@ -42,6 +42,15 @@ export async function readTopic(brokers: string[], topic: string, onBatch: (mess
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const pending = new Set(ends.keys());
+      // A partition is read once a batch reaches its end offset. Watched on END_BATCH_PROCESS, which also
+      // fires for batches holding only transaction markers (a transactional topic ends with one) that
+      // eachBatch never sees.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const end = ends.get(payload.partition);
+        if (payload.topic !== topic || end === undefined || BigInt(payload.lastOffset) < end - 1n) return;
+        pending.delete(payload.partition);
+        if (pending.size === 0) resolve();
+      });
       consumer
         .run({
           autoCommit: false,
@@ -50,13 +59,14 @@ export async function readTopic(brokers: string[], topic: string, onBatch: (mess
             if (end === undefined) return;
             const messages: TopicMessage[] = [];
             for (const message of batch.messages) if (BigInt(message.offset) < end) messages.push({ partition: batch.partition, message });
-            onBatch(messages);
-            seen += messages.length;
-            // Transaction markers take offsets too: the partition is done when the batch reaches the end.
-            if (BigInt(batch.highWatermark) >= end && (batch.messages.length === 0 || BigInt(batch.lastOffset()) >= end - 1n)) {
-              pending.delete(batch.partition);
-              if (pending.size === 0) resolve();
+            // A bad message fails the read here: thrown inside eachBatch, kafkajs would retry it forever.
+            try {
+              onBatch(messages);
+            } catch (error) {
+              reject(error);
+              return;
             }
+            seen += messages.length;
           },
         })
         .catch(reject);

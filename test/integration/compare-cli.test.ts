@@ -159,6 +159,18 @@ describe('kafka: loader', () => {
     expect(JSON.parse(result.stdout).comparisons[0].counts).toEqual({ match: 1, withinTolerance: 1, mismatch: 0, onlyLeft: 0, onlyRight: 0 });
   });
 
+  it('a message that breaks the output convention is an error naming topic, partition and offset', async () => {
+    const topic = uniqueTopic('compare-bad');
+    await createTopics([topic]);
+    const producer = kafkaClient().producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key: '["a"]', value: '{"id":"a"}' }, { key: '["b"]', value: 'not json' }] });
+    await producer.disconnect();
+    const result = await runCli(['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `kafka:${topic}`, '--key', 'id', '--brokers', brokers().join(',')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${topic}[0]@1: value is not JSON`);
+  });
+
   it('a topic that does not exist is a usage error', async () => {
     const result = await runCli(['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `kafka:${uniqueTopic('missing')}`, '--key', 'id', '--brokers', brokers().join(',')]);
     expect(result.code).toBe(2);
@@ -186,7 +198,8 @@ describe('dualrun compare --transform', () => {
     ]);
     const out = `${prefix}.out.order_status_current`;
     const orders = topicName('orders', prefix);
-    await createTopics([out, orders, topicName('customers', prefix), topicName('products', prefix), topicName('fxRates', prefix)]);
+    // Input events carry past event times as timestamps: kept forever, or retention deletes them mid-test.
+    await createTopics([out, orders, topicName('customers', prefix), topicName('products', prefix), topicName('fxRates', prefix)], 1, [{ name: 'retention.ms', value: '-1' }]);
     const producer = kafkaClient().producer();
     await producer.connect();
     await producer.send({
