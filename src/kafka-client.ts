@@ -4,8 +4,8 @@
  * (`kafka.ssl`, `kafka.sasl`, applied by the CLI) or else from the environment (KAFKA_SSL,
  * KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD). Secrets are never logged.
  */
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
-import { ConfigError } from './errors.ts';
+import { Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { ConfigError, UnavailableError } from './errors.ts';
 
 export interface KafkaSecurity {
   ssl: boolean;
@@ -47,4 +47,51 @@ export function createKafka(config: Omit<KafkaConfig, 'ssl' | 'sasl'>): Kafka {
     ...(security?.ssl ? { ssl: true } : {}),
     ...(security?.sasl ? { sasl: security.sasl as SASLOptions } : {}),
   });
+}
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  configEntries?: { name: string; value: string }[];
+}
+
+const alreadyExists = (error: unknown): boolean =>
+  /already exists/i.test(String((error as Error).message)) || ((error as { errors?: { type?: string }[] }).errors?.every((e) => e.type === 'TOPIC_ALREADY_EXISTS') ?? false);
+
+/**
+ * Creates topics and returns once every partition has a leader. Retries what a busy or just-started
+ * broker answers transiently — a topic still "marked for deletion", "This server does not host this
+ * topic-partition" while metadata propagates — until `timeoutMs`; a topic another instance created
+ * at the same moment is fine.
+ */
+export async function createTopicsAndWait(admin: Admin, topics: TopicSpec[], timeoutMs = 60_000): Promise<void> {
+  if (topics.length === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  const names = topics.map((spec) => spec.topic);
+  let lastError: unknown;
+  let created = false;
+  for (;;) {
+    if (!created) {
+      try {
+        await admin.createTopics({ waitForLeaders: false, topics: topics.map((spec) => ({ replicationFactor: -1, ...spec })) });
+        created = true;
+      } catch (error) {
+        created = alreadyExists(error);
+        lastError = created ? undefined : error;
+      }
+    }
+    if (created) {
+      try {
+        const { topics: metadata } = await admin.fetchTopicMetadata({ topics: names });
+        const ready = metadata.length === names.length && metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0));
+        if (ready) return;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new UnavailableError('kafka', `topics ${names.join(', ')} were not ready within ${timeoutMs / 1000} s${lastError ? `: ${(lastError as Error).message}` : ''}`, { cause: lastError });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }

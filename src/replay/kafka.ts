@@ -11,7 +11,7 @@ import { DELETE_EVENTS, ENTITY_TOPICS, HEADERS, entityOf, keyOf, topicName, type
 import { UnavailableError, UsageError, messageOf } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ScenarioEvent } from '../scenario/load.ts';
-import { createKafka } from '../kafka-client.ts';
+import { createKafka, createTopicsAndWait } from '../kafka-client.ts';
 
 export interface KafkaTarget {
   brokers: string[];
@@ -141,19 +141,7 @@ async function prepareTopics(admin: Admin, names: string[], partitions: number |
   const missing = names.filter((name) => !existing.has(name));
   if (missing.length === 0) return;
   const numPartitions = partitions ?? DEFAULT_PARTITIONS;
-  // A deleted topic lingers for a moment ("marked for deletion"): retry creating it until the broker lets go.
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      // Timestamps are event times, often long past: with a finite retention.ms the broker would delete them at once.
-      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] })) });
-      const created = new Set(await admin.listTopics());
-      if (missing.every((name) => created.has(name))) break;
-    } catch (error) {
-      if (Date.now() > deadline) throw new UnavailableError('kafka', `cannot create topics ${missing.join(', ')}: ${messageOf(error)}`, { cause: error });
-    }
-    if (Date.now() > deadline) throw new UnavailableError('kafka', `topics ${missing.join(', ')} did not appear within 60 s`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  // Timestamps are event times, often long past: with a finite retention.ms the broker would delete them at once.
+  await createTopicsAndWait(admin, missing.map((topic) => ({ topic, numPartitions, configEntries: [{ name: 'retention.ms', value: '-1' }] })));
   logger.info({ topics: missing, partitions: numPartitions }, 'created topics');
 }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
 import { inject } from 'vitest';
+import { createTopicsAndWait } from '../../src/kafka-client.ts';
 
 export function brokers(): string[] {
   return inject('kafkaBrokers');
@@ -23,7 +24,7 @@ export async function createTopics(topics: string[], numPartitions = 1, configEn
   const admin: Admin = kafkaClient('dualrun-test-admin').admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions, replicationFactor: 1, configEntries })) });
+    await createTopicsAndWait(admin, topics.map((topic) => ({ topic, numPartitions, configEntries })));
   } finally {
     await admin.disconnect();
   }
