@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import type { CommandContext } from '../src/cli/command.ts';
 import { connectKnex } from '../src/db.ts';
-import { brokersSchema } from '../src/config.ts';
+import { resolveBrokers } from '../src/cli/brokers.ts';
 import { ExitCode, UsageError } from '../src/errors.ts';
 import type { ColumnRule } from '../src/transforms/contract.ts';
 import { appendHistory, buildReport, compareRelations, compareTransform, parseSpec, readHistory, writeReports, type ComparisonResult, type ReportFormat } from './index.ts';
@@ -119,13 +119,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   const needsKafka = transforms.length > 0 || left?.kind === 'kafka' || right?.kind === 'kafka' || values.events === true;
   const dbUrl = values.db ?? ctx.env.databaseUrl;
   if (needsDb && !dbUrl) throw new UsageError('a db: source needs a database', { hint: 'give --db URL (postgres://…, mysql://…, pglite:DIR) or set DATABASE_URL' });
-  let brokers: string[] | undefined = ctx.env.kafkaBrokers;
-  if (values.brokers !== undefined) {
-    const parsed = brokersSchema.safeParse(values.brokers);
-    if (!parsed.success) throw new UsageError(`--brokers ${JSON.stringify(values.brokers)}: ${parsed.error.issues[0]?.message}`, { hint: 'for example --brokers 127.0.0.1:9092' });
-    brokers = parsed.data;
-  }
-  if (needsKafka && !brokers) throw new UsageError('a kafka: source needs brokers', { hint: 'give --brokers HOST:PORT or set KAFKA_BROKERS' });
+  const brokers = needsKafka ? await resolveBrokers(values.brokers, ctx.env) : undefined;
+  if (needsKafka && !brokers) throw new UsageError('a kafka: source needs brokers', { hint: 'give --brokers HOST:PORT, set KAFKA_BROKERS, or start a local broker with dualrun kafka start' });
   const topicPrefix = values['topic-prefix'] ?? 'shop';
 
   let db: Knex | undefined;

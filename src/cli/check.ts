@@ -7,13 +7,13 @@
 import { appendFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Knex } from 'knex';
-import { brokersSchema } from '../config.ts';
 import type { DualrunConfig, ManifestEntry } from '../config-file.ts';
 import { connectKnex } from '../db.ts';
 import { businessDay, cutoffFor, nextDate } from '../domain/time.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import type { Transform } from '../transforms/contract.ts';
 import { transforms as builtIns } from '../transforms/index.ts';
+import { parseBrokersFlag } from './brokers.ts';
 import type { CommandContext } from './command.ts';
 import { dualRun } from './dual-run.ts';
 import type { GateVerdict } from '../../compare/gate.ts';
@@ -83,7 +83,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const out = resolve(values.out ?? config.report.out);
   const historyPath = resolve(values.history ?? join(out, 'history.duckdb'));
   // Flags, then the environment, then dualrun.config.ts (main.ts merged those two).
-  const brokers = values.brokers !== undefined ? parseBrokers(values.brokers) : ctx.env.kafkaBrokers;
+  const brokers = values.brokers !== undefined ? parseBrokersFlag(values.brokers) : ctx.env.kafkaBrokers;
   const dbUrl = values.db ?? ctx.env.databaseUrl;
   const topicPrefix = values['topic-prefix'] ?? config.kafka?.topicPrefix;
 
@@ -161,12 +161,6 @@ async function writeOutputs(report: Report, verdicts: readonly GateVerdict[], ou
   await writeFile(join(out, 'junit.xml'), renderGateJunit(verdicts, report.generatedAt));
   if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, gateMarkdown);
   return [...written, join(out, 'gate.md'), join(out, 'junit.xml')];
-}
-
-function parseBrokers(value: string): string[] {
-  const parsed = brokersSchema.safeParse(value);
-  if (!parsed.success) throw new UsageError(`--brokers ${JSON.stringify(value)}: ${parsed.error.issues[0]?.message}`, { hint: 'for example --brokers 127.0.0.1:9092' });
-  return parsed.data;
 }
 
 /** --watermark, or the most recent nightly cut-off that has passed (02:00 Europe/Stockholm). */

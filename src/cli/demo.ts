@@ -4,11 +4,11 @@
  * PGlite database and a local broker unless told otherwise, and stopping whatever it started.
  */
 import { resolve } from 'node:path';
-import { brokersSchema } from '../config.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { listScenarioNames } from '../scenario/load.ts';
 import { getTransform } from '../transforms/index.ts';
 import { allTransforms } from './check.ts';
+import { parseBrokersFlag } from './brokers.ts';
 import type { CommandContext } from './command.ts';
 import { dualRun } from './dual-run.ts';
 import { summaryTable, unexplainedCount } from './summary.ts';
@@ -45,12 +45,7 @@ const options = {
 export async function run(ctx: CommandContext): Promise<number> {
   const { values, positionals } = ctx.parse(options);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, { hint: 'see dualrun demo --help' });
-  let brokers = ctx.env.kafkaBrokers;
-  if (values.brokers !== undefined) {
-    const parsed = brokersSchema.safeParse(values.brokers);
-    if (!parsed.success) throw new UsageError(`--brokers ${JSON.stringify(values.brokers)}: ${parsed.error.issues[0]?.message}`, { hint: 'for example --brokers 127.0.0.1:9092' });
-    brokers = parsed.data;
-  }
+  const brokers = values.brokers !== undefined ? parseBrokersFlag(values.brokers) : ctx.env.kafkaBrokers;
   const all = allTransforms(ctx.config);
   const chosen = values.transform?.length ? values.transform.map((name) => all.find((transform) => transform.name === name) ?? getTransform(name)) : all;
   const out = resolve(values.out ?? 'dualrun-report');

@@ -16,6 +16,7 @@ import { migrateLegacySchema } from '../domain/legacy-schema.ts';
 import { cutoffFor } from '../domain/time.ts';
 import { DualrunError, SinkError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { readRunning, writeState } from '../local-broker-state.ts';
 import { loadScenario } from '../scenario/load.ts';
 import type { Transform } from '../transforms/contract.ts';
 import type { ComparisonResult, Report } from '../../compare/types.ts';
@@ -63,7 +64,6 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
     let brokers = options.brokers;
     let keptBroker: DualRunResult['keptBroker'];
     if (!brokers) {
-      const { readRunning, writeState } = await import('../../streaming/broker/state.ts');
       const running = await readRunning(options.cacheDir);
       if (running) {
         brokers = [running.brokers];

@@ -2,9 +2,9 @@
  * `dualrun replay`: loads a scenario (all of it validated first) and replays it into the legacy database
  * and the Kafka input topics, with a progress line on stderr and a summary of rows and messages written.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { brokersSchema } from '../config.ts';
+import { resolveBrokers } from '../cli/brokers.ts';
 import type { CommandContext } from '../cli/command.ts';
 import { connectKnex, engineOf, redactUrl } from '../db.ts';
 import { ExitCode, UnavailableError, UsageError } from '../errors.ts';
@@ -59,15 +59,12 @@ export async function run(ctx: CommandContext): Promise<number> {
   const scenario = await loadScenario(values.scenario);
   let brokers: string[] | undefined;
   if (!values['no-kafka']) {
-    const given = values.brokers ?? ctx.env.kafkaBrokers?.join(',') ?? (await runningLocalBroker(ctx.env.cacheDir));
-    if (given === undefined) {
+    brokers = await resolveBrokers(values.brokers, ctx.env);
+    if (brokers === undefined) {
       throw new UnavailableError('kafka', 'no Kafka broker: --brokers and KAFKA_BROKERS are unset and no local broker is running', {
         hint: 'start one with `dualrun kafka start` (it prints the address), or pass --brokers host:port, or replay with --no-kafka',
       });
     }
-    const parsed = brokersSchema.safeParse(given);
-    if (!parsed.success) throw new UsageError(`--brokers ${parsed.error.issues[0]?.message} (got ${JSON.stringify(given)})`, { hint: 'for example --brokers 127.0.0.1:9092' });
-    brokers = parsed.data;
   }
   const url = values['no-db'] ? undefined : (values.db ?? ctx.env.databaseUrl ?? `pglite:${join(ctx.env.cacheDir, 'pglite')}`);
   if (url && engineOf(url) === 'pglite' && !/^pglite:(memory)?$/.test(url)) await mkdir(url.slice('pglite:'.length), { recursive: true });
@@ -95,17 +92,6 @@ export async function run(ctx: CommandContext): Promise<number> {
 }
 
 /** The address of the broker `dualrun kafka start` left running (its state file in the cache folder), if any. */
-async function runningLocalBroker(cacheDir: string): Promise<string | undefined> {
-  try {
-    const state = JSON.parse(await readFile(join(cacheDir, 'local-kafka', 'state.json'), 'utf8')) as { brokers?: unknown; pid?: unknown };
-    if (typeof state.brokers !== 'string' || typeof state.pid !== 'number') return undefined;
-    process.kill(state.pid, 0);
-    return state.brokers;
-  } catch {
-    return undefined;
-  }
-}
-
 function positiveInt(flag: string, raw: string): number {
   if (!/^[1-9]\d*$/.test(raw)) throw new UsageError(`${flag} expects a whole number of at least 1, got ${JSON.stringify(raw)}`);
   return Number(raw);

@@ -8,7 +8,7 @@ import { UsageError } from '../../src/errors.ts';
 import type { CommandContext } from '../../src/cli/command.ts';
 import { KAFKA_VERSION, provisionKafka } from './provision.ts';
 import { isAlive, startLocalKafka, stopProcess } from './local-kafka.ts';
-import { clearState, readRunning, readState, writeState } from './state.ts';
+import { clearState, readRunning, readState, writeState } from '../../src/local-broker-state.ts';
 
 export const help = `dualrun kafka — a local single-node Apache Kafka ${KAFKA_VERSION} broker (KRaft) on 127.0.0.1
 

@@ -15,6 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { UnavailableError } from '../../src/errors.ts';
 import { silentLogger, type Logger } from '../../src/logger.ts';
+import { isAlive, type LocalKafkaInfo } from '../../src/local-broker-state.ts';
+
+export { isAlive, type LocalKafkaInfo };
 import { findJava, lastLines, provisionKafka, type KafkaJars } from './provision.ts';
 
 const log4jConfig = fileURLToPath(new URL('./log4j2.properties', import.meta.url));
@@ -28,18 +31,6 @@ export interface LocalKafkaOptions {
   logger?: Logger;
   /** Also open a SASL/PLAIN listener with these users (name → password), as a secured cluster would. */
   saslUsers?: Record<string, string>;
-}
-
-export interface LocalKafkaInfo {
-  /** Bootstrap address, "host:port". */
-  brokers: string;
-  pid: number;
-  dataDir: string;
-  logPath: string;
-  startedAt: string;
-  jars: string;
-  /** The SASL/PLAIN listener, when `saslUsers` asked for one. */
-  saslBrokers?: string;
 }
 
 export interface LocalKafka extends LocalKafkaInfo {
@@ -177,15 +168,6 @@ async function waitUntilReady(brokers: string, child: ChildProcess, logPath: str
     throw new UnavailableError('kafka', `the broker did not answer metadata requests within ${timeoutMs / 1000}s; last lines of ${logPath}:\n${await lastLines(logPath, 25)}`);
   } finally {
     await admin.disconnect().catch(() => undefined);
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

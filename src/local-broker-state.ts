@@ -1,11 +1,33 @@
 /**
  * The state file that remembers the background local broker (`dualrun kafka start`, `demo --keep-broker`),
- * so a later command in another process — `kafka stop`, `kafka status`, the demo — finds it.
+ * so a later command in another process — `kafka stop`, `kafka status`, replay, the streaming job, the
+ * demo — finds it. Lives in src/ because every command may fall back to that broker.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { isAlive, type LocalKafkaInfo } from './local-kafka.ts';
+
+/** What `dualrun kafka start` records about the broker it started. */
+export interface LocalKafkaInfo {
+  /** Bootstrap address, "host:port". */
+  brokers: string;
+  pid: number;
+  dataDir: string;
+  logPath: string;
+  startedAt: string;
+  jars: string;
+  /** The SASL/PLAIN listener, when the broker was started with one. */
+  saslBrokers?: string;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export function statePath(cacheDir: string): string {
   return join(cacheDir, 'local-kafka', 'state.json');
