@@ -6,7 +6,8 @@ import { expectedHandWorked, expectedHandWorkedDuplicates, expectedHandWorkedLat
 import { streamTransforms } from '../transforms.ts';
 import { AggregateTask } from './aggregate-task.ts';
 import { TopicNames, type OutRecord } from './model.ts';
-import { OrderTask } from './order-task.ts';
+import { OrderTask, repartitionPartition } from './order-task.ts';
+import { decode } from './codec.ts';
 import { SharedState } from './tables.ts';
 
 const topics = new TopicNames('shop', 'g');
@@ -106,5 +107,21 @@ describe('order task + aggregate task', () => {
     expect(dlq[0]?.headers?.['dualrun-dlq-reason']).toMatch(/^malformed JSON/);
     expect(dlq[1]?.headers?.['dualrun-dlq-reason']).toMatch(/^envelope fails its schema: payload\./);
     expect(dlq[2]?.headers?.['dualrun-dlq-reason']).toMatch(/^unknown event type "OrderRefunded"/);
+  });
+});
+
+describe('codec and partitioning', () => {
+  it('reads a delete tombstone from its headers, and dead-letters one without them', () => {
+    const deleted = messageOf(event('OrderDeleted', { orderId: 'o9' }, '2024-10-27T10:00:00Z', 'del-1'), '2024-10-27T10:00:05Z');
+    expect(decode(deleted, 'orders')).toMatchObject({ ok: true, event: { type: 'OrderDeleted', eventId: 'del-1', payload: { orderId: 'o9' } }, arrival: '2024-10-27T10:00:05.000Z' });
+    expect(decode({ ...deleted, headers: {} }, 'orders')).toMatchObject({ ok: false, reason: expect.stringMatching(/^tombstone without the headers/) });
+    const customer = messageOf(event('CustomerUpserted', { customerId: 'c1', name: 'A', region: 'north', tier: 'gold' }, '2024-10-27T10:00:00Z'), '2024-10-27T10:00:00Z');
+    expect(decode(customer, 'orders')).toMatchObject({ ok: false, reason: 'event type CustomerUpserted does not belong on the orders topic' });
+  });
+
+  it('puts every contribution to one output key in one partition, whatever the order', () => {
+    expect(repartitionPartition('daily_revenue_by_region', '["2024-10-27","north"]', 4)).toBe(repartitionPartition('daily_revenue_by_region', '["2024-10-27","north"]', 4));
+    const used = new Set(Array.from({ length: 200 }, (_, index) => repartitionPartition('customer_lifetime_value', `["c${index}"]`, 4)));
+    expect([...used].sort()).toEqual([0, 1, 2, 3]);
   });
 });
