@@ -305,7 +305,11 @@ export class StreamRunner {
     let records: OutRecord[];
     if (task.kind === 'orders') {
       await this.reader.catchUp();
+      const skippedBefore = task.state.skippedAlreadyApplied;
       const result = task.state.process(task.topic, task.partition, messages);
+      if (task.state.skippedAlreadyApplied > skippedBefore) {
+        this.options.logger.warn({ topic: task.topic, partition: task.partition, skipped: task.state.skippedAlreadyApplied - skippedBefore, from: messages[0]!.offset }, 'the committed offset lagged the changelog: skipped messages already applied');
+      }
       records = result.records;
       this.totals.duplicates += result.counters.duplicates;
       this.totals.deadLetters += result.counters.deadLetters;

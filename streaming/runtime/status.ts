@@ -39,7 +39,8 @@ export async function readStatus(options: { brokers: string[]; group: string; to
         if (message.key && message.value) latest.set(message.key.toString(), JSON.parse(message.value.toString()) as RunMetrics);
       }, `dualrun-status`);
     }
-    const instances = [...latest.values()].map((m) => ({ ...m, live: !m.stopped && Date.now() - Date.parse(m.at) < 30_000 }));
+    // Every process start is a new instance on the (compacted) metrics topic: show those heard from in the last hour.
+    const instances = [...latest.values()].filter((m) => Date.now() - Date.parse(m.at) < 3_600_000).map((m) => ({ ...m, live: !m.stopped && Date.now() - Date.parse(m.at) < 30_000 }));
     return { group: options.group, totalLag: lag.reduce((sum, entry) => sum + entry.lag, 0), lag, instances };
   } finally {
     await admin.disconnect();
