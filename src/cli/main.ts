@@ -17,6 +17,7 @@ interface CommandEntry {
 export const commands: Record<string, CommandEntry> = {
   batch: { summary: 'run the legacy batch transformations for a date, schedule them nightly, show run history', load: () => import('../../batch/cli.ts') },
   kafka: { summary: 'start, stop or inspect the local Apache Kafka broker', load: () => import('../../streaming/broker/cli.ts') },
+  generate: { summary: 'write a synthetic scenario of any size, deterministic by seed', load: () => import('../scenario/generate-cli.ts') },
   replay: { summary: 'feed a scenario to the legacy database and the Kafka input topics', load: () => import('../replay/cli.ts') },
   stream: { summary: 'run the Kafka streaming job (exactly-once in effect), or show its lag and figures', load: () => import('../../streaming/cli.ts') },
 };

@@ -2,12 +2,12 @@
  * `dualrun replay`: loads a scenario (all of it validated first) and replays it into the legacy database
  * and the Kafka input topics, with a progress line on stderr and a summary of rows and messages written.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { brokersSchema } from '../config.ts';
 import type { CommandContext } from '../cli/command.ts';
 import { connectKnex, engineOf, redactUrl } from '../db.ts';
-import { ExitCode, UsageError } from '../errors.ts';
+import { ExitCode, UnavailableError, UsageError } from '../errors.ts';
 import { loadScenario } from '../scenario/load.ts';
 import { DEFAULT_PARTITIONS } from './kafka.ts';
 import { replay, type ReplaySummary } from './replay.ts';
@@ -19,8 +19,8 @@ Usage: dualrun replay --scenario NAME|DIR [options]
   --scenario NAME|DIR   a folder under fixtures/ (baseline, late-arrivals, …) or the path of a scenario folder
   --db URL              the legacy database: postgres://…, mysql://…, pglite:/folder or pglite:memory
                         (default: DATABASE_URL, else embedded PGlite in <cache>/pglite, shared with dualrun batch)
-  --brokers LIST        Kafka brokers host:port,… (default: KAFKA_BROKERS, else the local broker on 127.0.0.1:9092;
-                        start one with \`dualrun kafka start\`)
+  --brokers LIST        Kafka brokers host:port,… (default: KAFKA_BROKERS, else the local broker that
+                        \`dualrun kafka start\` runs)
   --topic-prefix P      input topics are P.customers, P.products, P.fx-rates, P.orders (default shop)
   --partitions N        partitions of the topics replay creates (default ${DEFAULT_PARTITIONS})
   --after TIME          only events that arrived after TIME (ISO UTC): continue an earlier --until run
@@ -59,8 +59,14 @@ export async function run(ctx: CommandContext): Promise<number> {
   const scenario = await loadScenario(values.scenario);
   let brokers: string[] | undefined;
   if (!values['no-kafka']) {
-    const parsed = brokersSchema.safeParse(values.brokers ?? ctx.env.kafkaBrokers?.join(',') ?? '127.0.0.1:9092');
-    if (!parsed.success) throw new UsageError(`--brokers ${parsed.error.issues[0]?.message} (got ${JSON.stringify(values.brokers)})`, { hint: 'for example --brokers 127.0.0.1:9092' });
+    const given = values.brokers ?? ctx.env.kafkaBrokers?.join(',') ?? (await runningLocalBroker(ctx.env.cacheDir));
+    if (given === undefined) {
+      throw new UnavailableError('kafka', 'no Kafka broker: --brokers and KAFKA_BROKERS are unset and no local broker is running', {
+        hint: 'start one with `dualrun kafka start` (it prints the address), or pass --brokers host:port, or replay with --no-kafka',
+      });
+    }
+    const parsed = brokersSchema.safeParse(given);
+    if (!parsed.success) throw new UsageError(`--brokers ${parsed.error.issues[0]?.message} (got ${JSON.stringify(given)})`, { hint: 'for example --brokers 127.0.0.1:9092' });
     brokers = parsed.data;
   }
   const url = values['no-db'] ? undefined : (values.db ?? ctx.env.databaseUrl ?? `pglite:${join(ctx.env.cacheDir, 'pglite')}`);
@@ -85,6 +91,18 @@ export async function run(ctx: CommandContext): Promise<number> {
     return ExitCode.ok;
   } finally {
     await db?.destroy();
+  }
+}
+
+/** The address of the broker `dualrun kafka start` left running (its state file in the cache folder), if any. */
+async function runningLocalBroker(cacheDir: string): Promise<string | undefined> {
+  try {
+    const state = JSON.parse(await readFile(join(cacheDir, 'local-kafka', 'state.json'), 'utf8')) as { brokers?: unknown; pid?: unknown };
+    if (typeof state.brokers !== 'string' || typeof state.pid !== 'number') return undefined;
+    process.kill(state.pid, 0);
+    return state.brokers;
+  } catch {
+    return undefined;
   }
 }
 

@@ -64,8 +64,16 @@ interface OrderChange {
   status?: { status: string; updatedAt: Date };
 }
 
-/** Applies one batch of events (in arrival order) inside `trx`. */
-export async function applyBatch(trx: Knex.Transaction, engine: Engine, events: ScenarioEvent[], counts: DatabaseCounts): Promise<void> {
+/** One batch folded to its net change per key, ready to execute. */
+export interface BatchPlan {
+  customers: Map<string, CustomerChange>;
+  products: Map<string, Record<string, unknown>>;
+  fxRates: Map<string, Record<string, unknown>>;
+  orders: Map<string, OrderChange>;
+}
+
+/** Folds a batch of events (in arrival order) per key: pure, so the next batch can be planned while one executes. */
+export function planBatch(events: ScenarioEvent[], counts: DatabaseCounts): BatchPlan {
   const customers = new Map<string, CustomerChange>();
   const products = new Map<string, Record<string, unknown>>();
   const fxRates = new Map<string, Record<string, unknown>>();
@@ -124,6 +132,11 @@ export async function applyBatch(trx: Knex.Transaction, engine: Engine, events: 
     }
   }
 
+  return { customers, products, fxRates, orders };
+}
+
+/** Executes a planned batch inside `trx`: deletes first, then upserts and inserts, then status updates. */
+export async function executePlan(trx: Knex.Transaction, engine: Engine, { customers, products, fxRates, orders }: BatchPlan, counts: DatabaseCounts): Promise<void> {
   const deletedCustomers = [...customers].filter(([, change]) => change.deleteFirst).map(([id]) => id);
   for (const ids of chunks(deletedCustomers)) await trx('customers').whereIn('customer_id', ids).delete();
   const customerRows = [...customers.values()].flatMap((change) => (change.row ? [change.row] : []));
@@ -137,25 +150,49 @@ export async function applyBatch(trx: Knex.Transaction, engine: Engine, events: 
     await trx('orders').whereIn('order_id', ids).delete();
   }
   const inserts = [...orders.values()].flatMap((change) => (change.insert ? [change.insert] : []));
-  for (const rows of chunks(inserts.map((insert) => insert.row))) await trx('orders').insert(rows);
+  const orderRows = inserts.map((insert) => insert.row);
   const lineRows = inserts.flatMap(({ row, lines }) =>
     lines.map((line) => ({ order_id: row.order_id, line_no: line.lineNo, product_id: line.productId, quantity: line.quantity, unit_price: line.unitPrice, discount_pct: line.discountPct })),
   );
-  for (const rows of chunks(lineRows)) await trx('order_lines').insert(rows);
+  if (engine === 'mysql') {
+    for (const rows of chunks(orderRows)) await trx('orders').insert(rows);
+    for (const rows of chunks(lineRows)) await trx('order_lines').insert(rows);
+  } else {
+    await insertUnnest(trx, 'orders', { order_id: 'text', customer_id: 'text', currency: 'text', status: 'text', placed_at: 'timestamptz', created_at: 'timestamptz', updated_at: 'timestamptz' }, orderRows);
+    await insertUnnest(trx, 'order_lines', { order_id: 'text', line_no: 'int', product_id: 'text', quantity: 'int', unit_price: 'numeric', discount_pct: 'numeric' }, lineRows);
+  }
   const statusUpdates = [...orders].flatMap(([orderId, change]) => (change.status ? [{ orderId, ...change.status }] : []));
-  for (const updates of chunks(statusUpdates)) await updateStatuses(trx, engine, updates);
+  for (const updates of chunks(statusUpdates, engine === 'mysql' ? CHUNK : 50_000)) await updateStatuses(trx, engine, updates);
 }
 
-/** One UPDATE … FROM/JOIN a list of (order_id, status, updated_at) for many orders at once. */
+/** One UPDATE … JOIN (MariaDB) / FROM unnest (PostgreSQL) of (order_id, status, updated_at) for many orders at once. */
 async function updateStatuses(trx: Knex.Transaction, engine: Engine, updates: { orderId: string; status: string; updatedAt: Date }[]): Promise<void> {
-  const bindings = updates.flatMap(({ orderId, status, updatedAt }) => [orderId, status, updatedAt]);
   if (engine === 'mysql') {
+    const bindings = updates.flatMap(({ orderId, status, updatedAt }) => [orderId, status, updatedAt]);
     const rows = updates.map((_, index) => (index === 0 ? 'SELECT ? AS order_id, ? AS status, CAST(? AS DATETIME(3)) AS updated_at' : 'SELECT ?, ?, ?')).join(' UNION ALL ');
     await trx.raw(`UPDATE orders o JOIN (${rows}) v ON o.order_id = v.order_id SET o.status = v.status, o.updated_at = v.updated_at`, bindings);
   } else {
-    const rows = updates.map(() => '(?, ?, CAST(? AS timestamptz))').join(', ');
-    await trx.raw(`UPDATE orders AS o SET status = v.status, updated_at = v.updated_at FROM (VALUES ${rows}) AS v(order_id, status, updated_at) WHERE o.order_id = v.order_id`, bindings);
+    const columns = [updates.map((update) => update.orderId), updates.map((update) => update.status), updates.map((update) => update.updatedAt.toISOString())];
+    await trx.raw('UPDATE orders AS o SET status = v.status, updated_at = v.updated_at FROM unnest(?::text[], ?::text[], ?::timestamptz[]) AS v(order_id, status, updated_at) WHERE o.order_id = v.order_id', columns.map(pgArray));
   }
+}
+
+/**
+ * PostgreSQL/PGlite: many rows in one INSERT … SELECT FROM unnest(array per column) — a handful of
+ * parameters however many rows, so the server parses and plans one small statement (several times
+ * faster than multi-row VALUES with thousands of parameters).
+ */
+async function insertUnnest(trx: Knex.Transaction, table: string, columns: Record<string, string>, rows: Record<string, unknown>[]): Promise<void> {
+  if (rows.length === 0) return;
+  const names = Object.keys(columns);
+  const arrays = names.map((name) => pgArray(rows.map((row) => (row[name] instanceof Date ? (row[name] as Date).toISOString() : (row[name] as string | number)))));
+  const casts = names.map((name) => `?::${columns[name]}[]`).join(', ');
+  await trx.raw(`INSERT INTO ${table} (${names.join(', ')}) SELECT * FROM unnest(${casts})`, arrays);
+}
+
+/** A PostgreSQL array literal of quoted elements ('{"a","b"}'), passed as one text parameter. */
+function pgArray(values: (string | number)[]): string {
+  return `{${values.map((value) => `"${String(value).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
 }
 
 function chunks<T>(items: T[], size = CHUNK): T[][] {

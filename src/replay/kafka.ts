@@ -2,8 +2,9 @@
  * The event side of replay: publishes events to the input topics (one per entity, keyed by entity id),
  * in batches through one idempotent producer with a single request in flight, so per-key order is
  * arrival order. Every message carries the event time as its Kafka timestamp and the HEADERS; a delete
- * is a tombstone with the same headers. Creates missing topics with the requested partition count;
- * refuses topics that already hold messages unless `reset` (then deletes and recreates them).
+ * is a tombstone with the same headers. Creates missing topics with the requested partition count,
+ * kept forever (retention.ms=-1: the timestamps are past event times); refuses topics that already
+ * hold messages unless `reset` (then deletes and recreates them).
  */
 import { Kafka, Partitioners, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
 import { DELETE_EVENTS, ENTITY_TOPICS, HEADERS, entityOf, keyOf, topicName, type Entity } from '../domain/events.ts';
@@ -19,6 +20,15 @@ export interface KafkaTarget {
 }
 
 export const DEFAULT_PARTITIONS = 3;
+/** Upper bounds of one produce request (messages, approximate bytes). */
+const SEND_MESSAGES = 1000;
+const SEND_BYTES = 512 * 1024;
+
+function approximateSize(message: Message): number {
+  let size = 64 + (typeof message.key === 'string' ? message.key.length : 0) + (typeof message.value === 'string' ? message.value.length : 0);
+  for (const [name, value] of Object.entries(message.headers ?? {})) size += name.length + String(value).length + 8;
+  return size;
+}
 
 export interface Publisher {
   topics: Record<Entity, string>;
@@ -52,26 +62,42 @@ export async function openPublisher(target: KafkaTarget, { reset, continuing, lo
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await connect(producer, target.brokers);
   const counts: Publisher['counts'] = Object.fromEntries(Object.values(topics).map((topic) => [topic, { messages: 0, tombstones: 0 }]));
+  const sendOnce = async (send: { topic: string; message: Message }[]): Promise<void> => {
+    const byTopic = new Map<string, Message[]>();
+    for (const { topic, message } of send) {
+      let messages = byTopic.get(topic);
+      if (!messages) byTopic.set(topic, (messages = []));
+      messages.push(message);
+    }
+    try {
+      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    } catch (error) {
+      throw new UnavailableError(`kafka ${target.brokers.join(',')}`, `publishing ${send.length} events failed: ${messageOf(error)}`, { cause: error, hint: 'check the broker runs and the topics exist; rerun with --reset' });
+    }
+    for (const [topic, messages] of byTopic) {
+      counts[topic]!.messages += messages.length;
+      counts[topic]!.tombstones += messages.filter((message) => message.value === null).length;
+    }
+  };
   return {
     topics,
     counts,
     async publish(events) {
-      const byTopic = new Map<string, Message[]>();
+      // Sends stay far below the broker's message.max.bytes (1 MiB per partition batch by default), and
+      // kafkajs encodes small requests faster than big ones; one request in flight keeps per-key order.
+      let send: { topic: string; message: Message }[] = [];
+      let bytes = 0;
       for (const scenarioEvent of events) {
-        const topic = topics[entityOf(scenarioEvent.event.type)];
-        let messages = byTopic.get(topic);
-        if (!messages) byTopic.set(topic, (messages = []));
-        messages.push(toMessage(scenarioEvent));
+        const message = toMessage(scenarioEvent);
+        send.push({ topic: topics[entityOf(scenarioEvent.event.type)], message });
+        bytes += approximateSize(message);
+        if (send.length >= SEND_MESSAGES || bytes >= SEND_BYTES) {
+          await sendOnce(send);
+          send = [];
+          bytes = 0;
+        }
       }
-      try {
-        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-      } catch (error) {
-        throw new UnavailableError(`kafka ${target.brokers.join(',')}`, `publishing ${events.length} events failed: ${messageOf(error)}`, { cause: error, hint: 'check the broker runs and the topics exist; rerun with --reset' });
-      }
-      for (const [topic, messages] of byTopic) {
-        counts[topic]!.messages += messages.length;
-        counts[topic]!.tombstones += messages.filter((message) => message.value === null).length;
-      }
+      if (send.length > 0) await sendOnce(send);
     },
     close: () => producer.disconnect(),
   };
@@ -118,7 +144,8 @@ async function prepareTopics(admin: Admin, names: string[], partitions: number |
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })) });
+      // Timestamps are event times, often long past: with a finite retention.ms the broker would delete them at once.
+      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] })) });
       const created = new Set(await admin.listTopics());
       if (missing.every((name) => created.has(name))) break;
     } catch (error) {

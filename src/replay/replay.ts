@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import type { ScenarioEvent } from '../scenario/load.ts';
 import { SinkError, messageOf } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import { applyBatch, emptyDatabaseCounts, engineOfKnex, prepareDatabase, type DatabaseCounts } from './database.ts';
+import { emptyDatabaseCounts, engineOfKnex, executePlan, planBatch, prepareDatabase, type BatchPlan, type DatabaseCounts } from './database.ts';
 import type { KafkaTarget, Publisher } from './kafka.ts';
 
 export interface ReplayOptions {
@@ -65,14 +65,20 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   try {
     const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
     options.onProgress?.(0, selected.length);
+    // Batch n's transaction runs while batch n+1 is folded and batch n goes to Kafka; batches still
+    // commit strictly in order (each waits for the previous), so the end state is the sequential one.
+    let applying: Promise<void> | undefined;
     for (let start = 0; start < selected.length; start += size) {
       const batch = selected.slice(start, start + size);
-      await Promise.all([
-        options.db && engine && database ? applyToDatabase(options.db, engine, batch, database) : undefined,
-        publisher?.publish(batch),
-      ]);
+      const plan = options.db && database ? planBatch(batch, database) : undefined;
+      if (applying) await applying;
+      applying = plan && options.db && engine && database ? applyToDatabase(options.db, engine, plan, database, batch[0]!) : undefined;
+      // Handled when awaited; until then a failure must not count as unhandled.
+      applying?.catch(() => undefined);
+      await publisher?.publish(batch);
       options.onProgress?.(Math.min(start + size, selected.length), selected.length);
     }
+    if (applying) await applying;
   } finally {
     await publisher?.close();
   }
@@ -90,12 +96,11 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   return summary;
 }
 
-async function applyToDatabase(db: Knex, engine: NonNullable<ReturnType<typeof engineOfKnex>>, batch: ScenarioEvent[], counts: DatabaseCounts): Promise<void> {
+async function applyToDatabase(db: Knex, engine: NonNullable<ReturnType<typeof engineOfKnex>>, plan: BatchPlan, counts: DatabaseCounts, first: ScenarioEvent): Promise<void> {
   try {
-    await db.transaction((trx) => applyBatch(trx, engine, batch, counts));
+    await db.transaction((trx) => executePlan(trx, engine, plan, counts));
   } catch (error) {
-    const first = batch[0]!;
-    throw new SinkError('legacy tables', `applying events from ${first.source.file}:${first.source.line} (arrival ${first.arrivalTime}) on failed and was rolled back: ${messageOf(error)}`, {
+    throw new SinkError('legacy tables', `applying the batch of events from ${first.source.file}:${first.source.line} (arrival ${first.arrivalTime}) on failed and was rolled back: ${messageOf(error)}`, {
       cause: error,
       hint: 'earlier batches stay applied; rerun with --reset to start over',
     });

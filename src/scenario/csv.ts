@@ -36,6 +36,8 @@ export interface CsvResult<C extends Columns> {
   problems: InputError[];
   /** Raw fields of the rows with a bad field, so cross-file checks can avoid reporting knock-on problems. */
   rejected: Record<string, string>[];
+  /** False when the header or the CSV syntax was bad: no row of the file could be read. */
+  complete: boolean;
 }
 
 /** A problem at a place in a file, worded "column: expected …, found …". */
@@ -44,107 +46,154 @@ export function problemAt(file: string, position: Position | undefined, column: 
   return new InputError(file, position?.line, position?.column, what, hint === undefined ? {} : { hint });
 }
 
+/** A record without a closure per row: `at` looks positions up through the file's shared locator. */
+class ParsedRecord<C extends Columns> implements CsvRecord<C> {
+  constructor(
+    readonly line: number,
+    readonly values: RowOf<C>,
+    private readonly index: number,
+    private readonly locate: (record: number, column: string) => Position,
+  ) {}
+  at(column: keyof C & string): Position {
+    return this.locate(this.index, column);
+  }
+}
+
 const show = (raw: string): string => (raw === '' ? 'an empty field' : JSON.stringify(raw));
 
-/** Reads `text` (the whole file) as CSV with exactly `columns` (names in header order). */
-export function readCsv<C extends Columns>(file: string, text: string, columns: C): CsvResult<C> {
+/**
+ * Reads `text` (the whole file) as CSV with exactly `columns` (names in header order). Good records go
+ * to `consume` as they are parsed when given (nothing is kept: constant memory per record), else into
+ * `records`. Structural errors (quoting) void the file's records: boundaries after them are guesses.
+ */
+export function readCsv<C extends Columns>(file: string, text: string, columns: C, consume?: (record: CsvRecord<C>) => void): CsvResult<C> {
   const names = Object.keys(columns);
+  const parsers = names.map((name) => columns[name]!);
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const structural: InputError[] = [];
   const problems: InputError[] = [];
-  const raw: string[][] = parse(body, {
+  const records: CsvRecord<C>[] = [];
+  const rejected: Record<string, string>[] = [];
+  const located = locateRecords(body);
+  const position = (record: number, field: number): Position => fieldPosition(body, located.offsets[record] ?? 0, located.lines[record] ?? 1, field);
+  let index = 0;
+  let headerOk = false;
+  const locate = (record: number, column: string): Position => position(record, Math.max(names.indexOf(column), 0));
+
+  const onRecord = (fields: string[]): void => {
+    const record = index;
+    index += 1;
+    if (record === 0) {
+      headerOk = checkHeader(fields);
+      return;
+    }
+    if (!headerOk) return;
+    if (fields.length !== names.length) {
+      // Point at the first extra field, or at the last field of a short row.
+      const at = position(record, fields.length > names.length ? names.length : fields.length - 1);
+      problems.push(problemAt(file, at, undefined, `${names.length} fields (${names.join(',')})`, `${fields.length}`));
+      rejected.push(Object.fromEntries(names.map((name, column) => [name, fields[column] ?? ''])));
+      return;
+    }
+    const values: Record<string, unknown> = {};
+    let bad = false;
+    for (let column = 0; column < names.length; column += 1) {
+      const result = parsers[column]!(fields[column]!);
+      if (result.ok) values[names[column]!] = result.value;
+      else {
+        bad = true;
+        problems.push(problemAt(file, position(record, column), names[column], result.expected, show(fields[column]!)));
+      }
+    }
+    if (bad) rejected.push(Object.fromEntries(names.map((name, column) => [name, fields[column]!])));
+    else {
+      const good = new ParsedRecord(located.lines[record]!, values as RowOf<C>, record, locate);
+      if (consume) consume(good);
+      else records.push(good);
+    }
+  };
+  const checkHeader = (header: string[]): boolean => {
+    for (let column = 0; column < Math.max(header.length, names.length); column += 1) {
+      if (header[column] === names[column]) continue;
+      const found = header[column] === undefined ? 'the end of the header' : show(header[column]!);
+      const expected = names[column] === undefined ? `the header to end after ${names.length} columns` : `header column ${column + 1} to be "${names[column]}"`;
+      // A header that ends early is pointed at just past its end.
+      const short = column >= header.length;
+      const at = position(0, short ? header.length - 1 : column);
+      if (short) at.column += header[header.length - 1]!.length;
+      problems.push(problemAt(file, at, undefined, expected, found, `the header must be exactly: ${names.join(',')}`));
+      return false;
+    }
+    return true;
+  };
+
+  // Records are checked as csv-parse yields them (on_record returning null keeps none in memory).
+  parse(body, {
     bom: false,
     relax_column_count: true,
     skip_empty_lines: true,
     record_delimiter: ['\r\n', '\n'],
     skip_records_with_error: true,
+    on_record: (fields: string[]) => {
+      onRecord(fields);
+      return null;
+    },
     on_skip: (error: CsvError | undefined) => {
       if (!error) return undefined;
       const line = typeof error.lines === 'number' ? error.lines : undefined;
-      problems.push(new InputError(file, line, undefined, `expected well-formed CSV (fields containing , " or a newline wrapped in "…", a " inside written as ""), found: ${error.message}`));
+      structural.push(new InputError(file, line, undefined, `expected well-formed CSV (fields containing , " or a newline wrapped in "…", a " inside written as ""), found: ${error.message}`));
       return undefined;
     },
   });
-  // After a quoting error the record boundaries are csv-parse's guess; report it and check no further.
-  if (problems.length > 0 || raw.length === 0) return { records: [], problems, rejected: [] };
-  const located = locateFields(body);
-  if (located.length !== raw.length) throw new Error(`internal: ${file} has ${raw.length} CSV records but ${located.length} located`);
-
-  const header = raw[0]!;
-  const headerAt = located[0]!;
-  for (let index = 0; index < Math.max(header.length, names.length); index += 1) {
-    if (header[index] !== names[index]) {
-      const position = headerAt[Math.min(index, headerAt.length - 1)]!;
-      const found = header[index] === undefined ? 'the end of the header' : show(header[index]!);
-      const expected = names[index] === undefined ? `the header to end after ${names.length} columns` : `header column ${index + 1} to be "${names[index]}"`;
-      problems.push(problemAt(file, position, undefined, expected, found, `the header must be exactly: ${names.join(',')}`));
-      return { records: [], problems, rejected: [] };
-    }
-  }
-
-  const records: CsvRecord<C>[] = [];
-  const rejected: Record<string, string>[] = [];
-  for (let index = 1; index < raw.length; index += 1) {
-    const fields = raw[index]!;
-    const positions = located[index]!;
-    if (fields.length !== names.length) {
-      const position = positions[Math.min(fields.length, names.length) - (fields.length > names.length ? 0 : 1)] ?? positions[0]!;
-      problems.push(problemAt(file, position, undefined, `${names.length} fields (${names.join(',')})`, `${fields.length}`));
-      continue;
-    }
-    const values: Record<string, unknown> = {};
-    let bad = false;
-    names.forEach((name, column) => {
-      const result = columns[name]!(fields[column]!);
-      if (result.ok) values[name] = result.value;
-      else {
-        bad = true;
-        problems.push(problemAt(file, positions[column], name, result.expected, show(fields[column]!)));
-      }
-    });
-    if (bad) {
-      rejected.push(Object.fromEntries(names.map((name, column) => [name, fields[column]!])));
-      continue;
-    }
-    records.push({
-      line: positions[0]!.line,
-      values: values as RowOf<C>,
-      at: (column) => positions[names.indexOf(column)] ?? positions[0]!,
-    });
-  }
-  return { records, problems, rejected };
+  // After a quoting error the record boundaries are csv-parse's guess: report only that.
+  if (structural.length > 0) return { records: [], problems: structural, rejected: [], complete: false };
+  if (index !== located.offsets.length) throw new Error(`internal: ${file} has ${index} CSV records but ${located.offsets.length} were located`);
+  return { records, problems, rejected, complete: headerOk || index === 0 };
 }
 
 /**
- * Where each field of each record starts, skipping blank lines as csv-parse does. Quote state
- * toggles on every `"`, which is exact for RFC 4180 (an escaped `""` toggles twice).
+ * Where each record starts (offset and line), skipping blank lines as csv-parse does. Quote state
+ * toggles on every `"`, which is exact for RFC 4180 (an escaped `""` toggles twice). Two numbers per
+ * record, so a million-row file costs little; field positions are worked out only when needed.
  */
-export function locateFields(text: string): Position[][] {
-  const records: Position[][] = [];
-  let current: Position[] | undefined;
+export function locateRecords(text: string): { offsets: number[]; lines: number[] } {
+  const offsets: number[] = [];
+  const lines: number[] = [];
+  let inRecord = false;
   let inQuotes = false;
   let line = 1;
-  let column = 1;
   for (let i = 0; i < text.length; i += 1) {
-    const ch = text[i];
-    if (!current) {
-      const blank = ch === '\n' || (ch === '\r' && text[i + 1] === '\n');
-      if (!blank) current = [{ line, column }];
+    const ch = text.charCodeAt(i);
+    if (!inRecord && !(ch === 10 || (ch === 13 && text.charCodeAt(i + 1) === 10))) {
+      inRecord = true;
+      offsets.push(i);
+      lines.push(line);
     }
-    if (current) {
-      if (ch === '"') inQuotes = !inQuotes;
-      else if (!inQuotes && ch === ',') current.push({ line, column: column + 1 });
-      else if (!inQuotes && ch === '\n') {
-        records.push(current);
-        current = undefined;
-      }
+    if (ch === 34) inQuotes = !inQuotes;
+    else if (ch === 10) {
+      line += 1;
+      if (!inQuotes) inRecord = false;
     }
-    if (ch === '\n') {
+  }
+  return { offsets, lines };
+}
+
+/** Line and column where field `field` (0-based) of the record starting at `offset` begins. */
+export function fieldPosition(text: string, offset: number, line: number, field: number): Position {
+  let column = 1;
+  let seen = 0;
+  let inQuotes = false;
+  for (let i = offset; i < text.length && seen < field; i += 1) {
+    const ch = text.charCodeAt(i);
+    if (ch === 34) inQuotes = !inQuotes;
+    else if (!inQuotes && ch === 44) seen += 1;
+    else if (!inQuotes && ch === 10) break;
+    if (ch === 10) {
       line += 1;
       column = 1;
     } else column += 1;
   }
-  if (current) records.push(current);
-  return records;
+  return { line, column };
 }
 
 // --- Field parsers: the column types scenario files use. ---
@@ -161,6 +210,14 @@ export function optional<T>(parser: FieldParser<T>): FieldParser<T | undefined> 
   return (raw) => (raw === '' ? { ok: true, value: undefined } : parser(raw));
 }
 
+/** One of `values`; returns the listed string itself, so a million rows share one copy of each value. */
+function oneOf<const T extends string>(values: readonly T[]): FieldParser<T> {
+  return (raw) => {
+    const index = (values as readonly string[]).indexOf(raw);
+    return index >= 0 ? { ok: true, value: values[index]! } : { ok: false, expected: `one of ${values.join(', ')}` };
+  };
+}
+
 export const field = {
   id: fromSchema(idSchema, 'an id of 1-64 letters, digits, _ or -'),
   text: fromSchema(z.string().min(1).max(200), 'a non-empty text of at most 200 characters'),
@@ -170,14 +227,17 @@ export const field = {
     return result.success ? { ok: true, value: new Date(result.data).toISOString() } : { ok: false, expected: 'an ISO-8601 UTC time like 2024-10-27T01:30:00Z' };
   }) as FieldParser<string>,
   date: fromSchema(dateSchema, 'a date like 2024-10-27'),
-  decimal: (scale: number, max?: number): FieldParser<string> => (raw) => {
-    const result = decimalSchema(scale).safeParse(raw);
-    if (!result.success) return { ok: false, expected: `a decimal number with at most ${scale} digits after the point, like ${scale === 2 ? '12.50' : '0.08765432'}` };
-    if (Number(raw) < 0 || (max !== undefined && Number(raw) > max)) return { ok: false, expected: `a number from 0 to ${max ?? 'any'}` };
-    return { ok: true, value: result.data };
+  decimal: (scale: number, max?: number): FieldParser<string> => {
+    const schema = decimalSchema(scale);
+    return (raw) => decimal(schema, scale, max, raw);
   },
   positiveInt: ((raw) => (/^[1-9]\d{0,8}$/.test(raw) ? { ok: true, value: Number(raw) } : { ok: false, expected: 'a whole number of at least 1' })) as FieldParser<number>,
-  oneOf: <const T extends string>(values: readonly T[]): FieldParser<T> => (raw) =>
-    (values as readonly string[]).includes(raw) ? { ok: true, value: raw as T } : { ok: false, expected: `one of ${values.join(', ')}` },
-  currency: ((raw) => ((CURRENCIES as readonly string[]).includes(raw) ? { ok: true, value: raw } : { ok: false, expected: `one of ${CURRENCIES.join(', ')}` })) as FieldParser<(typeof CURRENCIES)[number]>,
+  oneOf,
+  currency: oneOf(CURRENCIES),
 };
+
+function decimal(schema: z.ZodType<string>, scale: number, max: number | undefined, raw: string): ReturnType<FieldParser<string>> {
+  if (!schema.safeParse(raw).success) return { ok: false, expected: `a decimal number with at most ${scale} digits after the point, like ${scale === 2 ? '12.50' : '0.08765432'}` };
+  if (raw.startsWith('-') || (max !== undefined && Number(raw) > max)) return { ok: false, expected: max === undefined ? 'a number of at least 0' : `a number from 0 to ${max}` };
+  return { ok: true, value: raw };
+}

@@ -11,11 +11,11 @@ import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { dateSchema } from '../domain/entities.ts';
-import { SCHEMA_VERSION, parseEnvelope, type ShopEvent } from '../domain/events.ts';
+import { SCHEMA_VERSION, type ShopEvent } from '../domain/events.ts';
 import { DIFFERENCE_CATEGORIES, type DifferenceCategory } from '../differences.ts';
 import { InputError, UsageError } from '../errors.ts';
 import { problemAt, type Position } from './csv.ts';
-import { readEventRows, type EventRow } from './files.ts';
+import { readScenarioEvents } from './files.ts';
 import { customerLifetimeValueContract } from '../transforms/customer-lifetime-value.ts';
 import { dailyRevenueByRegionContract } from '../transforms/daily-revenue-by-region.ts';
 import { orderStatusCurrentContract } from '../transforms/order-status-current.ts';
@@ -105,16 +105,17 @@ export async function loadScenario(nameOrDir: string): Promise<Scenario> {
 
   const settings = await readJson(join(dir, 'scenario.json'), fileOf('scenario.json'), problems);
   const parsedSettings = settings === undefined ? undefined : scenarioJsonSchema.safeParse(settings);
-  if (parsedSettings && !parsedSettings.success) problems.push(...zodProblems(fileOf('scenario.json'), parsedSettings.error));
+  if (parsedSettings && !parsedSettings.success) problems.push(...zodProblems(fileOf('scenario.json'), parsedSettings.error, settings));
   const businessDates = parsedSettings?.success ? parsedSettings.data.businessDates : [];
   if ([...businessDates].sort().join() !== businessDates.join() || new Set(businessDates).size !== businessDates.length) {
     problems.push(problemAt(fileOf('scenario.json'), undefined, 'businessDates', 'distinct dates in ascending order', JSON.stringify(businessDates)));
   }
 
-  const rows = await readEventRows(dir, fileOf, problems);
-  const events = orderByArrival(rows, problems);
-  const eventIds = new Set(events.map((event) => event.event.eventId));
-  const expectedDifferences = await readExpectedDifferences(join(dir, 'expected-differences.json'), fileOf('expected-differences.json'), eventIds, problems);
+  const events = orderByArrival(await readScenarioEvents(dir, fileOf, problems), fileOf, problems);
+  // Built only when expected differences name events: a generated million-event scenario names none.
+  let eventIds: Set<string> | undefined;
+  const hasEvent = (id: string): boolean => (eventIds ??= new Set(events.map((event) => event.event.eventId))).has(id);
+  const expectedDifferences = await readExpectedDifferences(join(dir, 'expected-differences.json'), fileOf('expected-differences.json'), hasEvent, problems);
   const description = await readDescription(join(dir, 'README.md'), fileOf('README.md'), problems);
 
   if (problems.length > 0) throw new ScenarioInputError(displayPath(dir), problems);
@@ -129,25 +130,28 @@ export async function loadScenario(nameOrDir: string): Promise<Scenario> {
   };
 }
 
-/** Stable sort by arrival time; ties keep file order (customers, products, fx rates, orders). Marks redeliveries. */
-function orderByArrival(rows: EventRow[], problems: InputError[]): ScenarioEvent[] {
-  const sorted = rows.map((row, index) => ({ row, index })).sort((a, b) => (a.row.arrivalTime < b.row.arrivalTime ? -1 : a.row.arrivalTime > b.row.arrivalTime ? 1 : a.index - b.index));
-  const firstSeen = new Map<string, EventRow>();
-  const events: ScenarioEvent[] = [];
-  for (const { row } of sorted) {
-    const original = firstSeen.get(row.event.eventId);
-    if (original) {
-      const difference = differingField(original.event, row.event);
-      if (difference) {
-        problems.push(problemAt(row.file, row.position, difference, `a redelivery of event ${row.event.eventId} (first at ${original.file}:${original.position.line}) to repeat it exactly`, 'a different value', 'give a different event its own event_id'));
-        continue;
-      }
-    } else firstSeen.set(row.event.eventId, row);
-    const checked = parseEnvelope(row.event);
-    if (!checked.ok) problems.push(problemAt(row.file, row.position, undefined, 'a valid event', checked.reason));
-    events.push({ event: row.event, arrivalTime: row.arrivalTime, redelivery: original !== undefined, source: { file: basename(row.file), line: row.position.line } });
+/** Sorts by arrival time (stable: ties keep file order — customers, products, fx rates, orders) and marks redeliveries. */
+function orderByArrival(events: ScenarioEvent[], fileOf: (name: string) => string, problems: InputError[]): ScenarioEvent[] {
+  events.sort((a, b) => (a.arrivalTime < b.arrivalTime ? -1 : a.arrivalTime > b.arrivalTime ? 1 : 0));
+  const firstSeen = new Map<string, ScenarioEvent>();
+  const kept: ScenarioEvent[] = [];
+  for (const scenarioEvent of events) {
+    const original = firstSeen.get(scenarioEvent.event.eventId);
+    if (!original) {
+      firstSeen.set(scenarioEvent.event.eventId, scenarioEvent);
+      kept.push(scenarioEvent);
+      continue;
+    }
+    const difference = differingField(original.event, scenarioEvent.event);
+    if (difference) {
+      const { file, line } = scenarioEvent.source;
+      problems.push(problemAt(fileOf(file), { line, column: 1 }, difference, `a redelivery of event ${original.event.eventId} (first at ${original.source.file}:${original.source.line}) to repeat it exactly`, 'a different value', 'give a different event its own event_id'));
+      continue;
+    }
+    scenarioEvent.redelivery = true;
+    kept.push(scenarioEvent);
   }
-  return events;
+  return kept;
 }
 
 function differingField(a: ShopEvent, b: ShopEvent): string | undefined {
@@ -176,8 +180,12 @@ function positionOf(text: string, offset: number): Position {
   return { line: before.length, column: before[before.length - 1]!.length + 1 };
 }
 
-function zodProblems(file: string, error: z.ZodError): InputError[] {
-  return error.issues.map((issue) => problemAt(file, undefined, issue.path.join('.') || undefined, issue.message, 'something else'));
+function zodProblems(file: string, error: z.ZodError, input: unknown): InputError[] {
+  return error.issues.map((issue) => {
+    let found: unknown = input;
+    for (const part of issue.path) found = found !== null && typeof found === 'object' ? (found as Record<PropertyKey, unknown>)[part as PropertyKey] : undefined;
+    return problemAt(file, undefined, issue.path.join('.') || undefined, issue.message, found === undefined ? 'nothing' : JSON.stringify(found));
+  });
 }
 
 const expectedSchema = z.record(
@@ -192,12 +200,12 @@ const expectedSchema = z.record(
   ),
 );
 
-async function readExpectedDifferences(path: string, shown: string, eventIds: Set<string>, problems: InputError[]): Promise<ExpectedDifferences> {
+async function readExpectedDifferences(path: string, shown: string, hasEvent: (id: string) => boolean, problems: InputError[]): Promise<ExpectedDifferences> {
   const json = await readJson(path, shown, problems);
   if (json === undefined) return {};
   const parsed = expectedSchema.safeParse(json);
   if (!parsed.success) {
-    problems.push(...zodProblems(shown, parsed.error));
+    problems.push(...zodProblems(shown, parsed.error, json));
     return {};
   }
   for (const [transform, differences] of Object.entries(parsed.data)) {
@@ -215,7 +223,7 @@ async function readExpectedDifferences(path: string, shown: string, eventIds: Se
         if (!columnNames.includes(column)) problems.push(problemAt(shown, undefined, `${where}.columns`, `columns of ${transform} (${columnNames.join(', ')})`, JSON.stringify(column)));
       }
       for (const id of difference.events) {
-        if (!eventIds.has(id)) problems.push(problemAt(shown, undefined, `${where}.events`, "event ids of this scenario's CSV files", JSON.stringify(id)));
+        if (!hasEvent(id)) problems.push(problemAt(shown, undefined, `${where}.events`, "event ids of this scenario's CSV files", JSON.stringify(id)));
       }
     });
   }

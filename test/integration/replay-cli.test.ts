@@ -1,0 +1,77 @@
+// `dualrun replay` and `dualrun generate` as a user runs them: summaries, progress, refusals and
+// rejected input with their exit codes and messages.
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.ts';
+import { FIXTURES_DIR } from '../../src/scenario/load.ts';
+import { runCli } from '../support/cli.ts';
+import { freshDatabase, type TestDatabase } from '../support/databases.ts';
+import { brokers, kafkaClient, uniqueTopic } from '../support/kafka.ts';
+
+let database: TestDatabase;
+let work: string;
+const prefix = uniqueTopic('replay-cli');
+beforeAll(async () => {
+  database = await freshDatabase('postgres');
+  work = await mkdtemp(join(tmpdir(), 'dualrun-replay-cli-'));
+});
+afterAll(async () => {
+  await database?.drop();
+  await rm(work, { recursive: true, force: true });
+  const admin = kafkaClient('dualrun-test-cleanup').admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`));
+  if (topics.length > 0) await admin.deleteTopics({ topics });
+  await admin.disconnect();
+});
+
+describe('dualrun replay', () => {
+  it('replays a fixture into the database with progress and a summary, then refuses a second time', async () => {
+    const first = await runCli(['replay', '--scenario', 'baseline', '--no-kafka', '--db', database.url]);
+    expect(first.stderr).toContain('replaying baseline (30 events)');
+    expect(first.stderr).toMatch(/\[#{30}\] 30\/30 events/);
+    expect(first.stdout).toMatch(/^replayed 30 events \(0 redeliveries\)/);
+    // baseline: 10 orders placed, 6 status changes.
+    expect(first.stdout).toMatch(/orders +10 written, 6 updated, 0 deleted/);
+    expect(first.code).toBe(ExitCode.ok);
+    const second = await runCli(['replay', '--scenario', 'baseline', '--no-kafka', '--db', database.url]);
+    expect(second.code).toBe(ExitCode.usage);
+    expect(second.stderr).toContain('error: the legacy database already holds shop data');
+    expect(second.stderr).toContain('fix: pass --reset');
+  });
+
+  it('rejects a scenario with a bad row before writing anything', async () => {
+    const dir = join(work, 'bad');
+    await cp(join(FIXTURES_DIR, 'baseline'), dir, { recursive: true });
+    await writeFile(join(dir, 'order_lines.csv'), 'order_id,line_no,product_id,quantity,unit_price,discount_pct\nO1,1,P1,two,20.00,0\n');
+    const result = await runCli(['replay', '--scenario', dir, '--no-kafka', '--db', database.url, '--reset']);
+    expect(result.code).toBe(ExitCode.usage);
+    expect(result.stderr).toContain(`${join(dir, 'order_lines.csv')}:2:9: quantity: expected a whole number of at least 1, found "two"`);
+    // Nothing applied: the database still holds the first test's baseline (the reset never ran).
+    const rows = await database.db('orders').count({ count: '*' });
+    expect(Number(rows[0]?.count)).toBe(10);
+  });
+
+  it('generates a scenario and replays it into Kafka only, as JSON', async () => {
+    const out = join(work, 'generated');
+    const generated = await runCli(['generate', '--out', out, '--orders', '200', '--customers', '10', '--seed', 'cli', '--days', '2']);
+    expect(generated.code).toBe(ExitCode.ok);
+    expect(generated.stderr).toMatch(/200\/200 orders/);
+    const result = await runCli(['replay', '--scenario', out, '--no-db', '--brokers', brokers().join(','), '--topic-prefix', prefix, '--partitions', '2', '--json']);
+    expect(result.code).toBe(ExitCode.ok);
+    const summary = JSON.parse(result.stdout) as { events: number; database?: unknown; kafka: Record<string, { messages: number }> };
+    expect(summary.database).toBeUndefined();
+    expect(Object.values(summary.kafka).reduce((sum, topic) => sum + topic.messages, 0)).toBe(summary.events);
+    expect(Object.keys(summary.kafka).sort()).toEqual([`${prefix}.customers`, `${prefix}.fx-rates`, `${prefix}.orders`, `${prefix}.products`]);
+  });
+
+  it('explains bad flags', async () => {
+    const result = await runCli(['replay', '--scenario', 'baseline', '--until', 'tomorrow', '--no-kafka']);
+    expect(result.code).toBe(ExitCode.usage);
+    expect(result.stderr).toContain('--until expects an ISO-8601 time with a zone');
+    const missing = await runCli(['generate', '--out', join(work, 'x'), '--orders', '10']);
+    expect(missing.stderr).toContain('dualrun generate needs --customers');
+  });
+});
