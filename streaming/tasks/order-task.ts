@@ -48,17 +48,11 @@ export function repartitionPartition(transform: string, outputKeyJson: string, p
 
 const ORDER_PREFIX = 'o:';
 const EVENT_PREFIX = 'e:';
-/** The next input offset, written with every batch: the changelog says how far its own state goes. */
-const POSITION_KEY = 'p:next-offset';
 
 export class OrderTask {
   private readonly orders = new Map<string, OrderState>();
   private readonly dedupe: DedupeStore;
   private newestArrivalMs = 0;
-  /** Input offsets below this are already in the restored state (and their outputs committed with it). */
-  private nextOffset = -1n;
-  /** Messages skipped because the state already held them (a stale committed offset); for diagnosis. */
-  skippedAlreadyApplied = 0;
 
   constructor(
     private readonly transforms: readonly StreamTransform[],
@@ -72,9 +66,7 @@ export class OrderTask {
 
   /** Replays one changelog record into the state. */
   restore(key: string, value: string | null): void {
-    if (key === POSITION_KEY) {
-      if (value !== null) this.nextOffset = BigInt(value);
-    } else if (key.startsWith(ORDER_PREFIX)) {
+    if (key.startsWith(ORDER_PREFIX)) {
       const orderId = key.slice(ORDER_PREFIX.length);
       if (value === null) this.orders.delete(orderId);
       else this.orders.set(orderId, JSON.parse(value) as OrderState);
@@ -91,13 +83,6 @@ export class OrderTask {
 
     for (const message of messages) {
       counters.processed += 1;
-      // The state and the outputs of these offsets committed together earlier; the consumer's committed
-      // offset should have said so, but if it lags (seen once after a kill -9), applying them again would
-      // re-emit their side records. The changelog committed in the same transaction is the truth.
-      if (BigInt(message.offset) < this.nextOffset) {
-        this.skippedAlreadyApplied += 1;
-        continue;
-      }
       const source: SourceCoordinates = { topic, partition, offset: message.offset };
       const decoded = decode(message, 'orders');
       if (!decoded.ok) {
@@ -153,11 +138,6 @@ export class OrderTask {
       }
     }
     for (const eventId of this.maybeSweep()) changelog(EVENT_PREFIX + eventId, null);
-    const last = messages[messages.length - 1];
-    if (last && BigInt(last.offset) + 1n > this.nextOffset) {
-      this.nextOffset = BigInt(last.offset) + 1n;
-      changelog(POSITION_KEY, String(this.nextOffset));
-    }
     return { records: [...ordered, ...keyed.values()], counters };
   }
 
