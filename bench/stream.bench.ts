@@ -3,12 +3,13 @@
  *  1. end-to-end events/s of `dualrun stream run` (all five transformations, exactly-once, in a child
  *     process: first batch → last commit) beside Kafka's own ConsumerPerformance and a bare kafkajs
  *     eachBatch loop reading the same input topics in the same run (goal ≥ 0.5× ConsumerPerformance);
- *  2. p50/p99 event-to-output latency at a steady BENCH_RATE (default 5k) events/s for
+ *  2. p50/p99 event-to-output latency at each steady rate in BENCH_RATES (default 5000) events/s for
  *     BENCH_LATENCY_SECONDS (default 20): send time of an order → arrival of its orders_enriched row
  *     (read committed), beside the bare produce → consume latency of the same input;
  *  3. resident memory of the job process with its state (orders, event ids, aggregates) at the end of 1.
  * Needs KAFKA_BROKERS (or a broker from `dualrun kafka start`) and the Kafka jars (provisionKafka).
  */
+import '../streaming/kafkajs-read-committed.ts';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,7 @@ import { printFigure } from './report.ts';
 const env = readEnvConfig();
 const brokers = env.kafkaBrokers ?? ['127.0.0.1:9092'];
 const events = Number(process.env.BENCH_EVENTS ?? 1_000_000);
-const rate = Number(process.env.BENCH_RATE ?? 5000);
+const rates = (process.env.BENCH_RATES ?? '5000').split(',').map(Number);
 const latencySeconds = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
 const kafka = new Kafka({ clientId: 'dualrun-bench', brokers, logLevel: logLevel.NOTHING });
 const bin = fileURLToPath(new URL('../bin/dualrun.js', import.meta.url));
@@ -107,7 +108,7 @@ async function bareKafkajs(prefix: string, total: number): Promise<number> {
   return total / seconds;
 }
 
-async function latency(messages: TestMessage[]): Promise<{ ours: number[]; bare: number[] }> {
+async function latency(messages: TestMessage[], rate: number): Promise<{ ours: number[]; bare: number[] }> {
   const prefix = `bench-lat-${randomUUID().slice(0, 8)}`;
   await createInputs(prefix);
   const tables = messages.filter((m) => m.entity !== 'orders');
@@ -135,6 +136,11 @@ async function latency(messages: TestMessage[]): Promise<{ ours: number[]; bare:
       },
     };
   };
+  // The job creates its output topics when it starts: wait for them before watching.
+  const admin = kafka.admin();
+  await admin.connect();
+  while (!(await admin.listTopics()).includes(`${prefix}.out.orders_enriched`)) await new Promise((resolve) => setTimeout(resolve, 200));
+  await admin.disconnect();
   const outputs = watch(`${prefix}.out.orders_enriched`, ours, (key) => (JSON.parse(key) as string[])[0]!, true);
   const inputs = watch(topicName('orders', prefix), bare, (key) => key, false);
   await outputs.start();
@@ -185,7 +191,9 @@ const keys = metrics.state.orders! + metrics.state.aggregateKeys!;
 console.log(`resident memory of the job at the end: ${(metrics.rssBytes / 2 ** 20).toFixed(0)} MiB with state ${JSON.stringify(metrics.state)} → ${(metrics.rssBytes / keys).toFixed(0)} bytes per key (orders + aggregate keys = ${keys})`);
 console.log(`BENCH ${JSON.stringify({ name: 'stream resident memory', rssBytes: metrics.rssBytes, keys, state: metrics.state })}`);
 
-const lat = await latency(generateShop({ events: Math.max(rate * latencySeconds * 1.6, 20_000), seed: 2 }));
-printFigure({ name: `event-to-output latency p50 at ${rate} events/s`, ours: percentile(lat.ours, 50), reference: percentile(lat.bare, 50), referenceName: 'bare produce→consume p50', unit: 'ms', kind: 'time' });
-printFigure({ name: `event-to-output latency p99 at ${rate} events/s`, ours: percentile(lat.ours, 99), reference: percentile(lat.bare, 99), referenceName: 'bare produce→consume p99', unit: 'ms', kind: 'time' });
-console.log(`latency samples: ours ${lat.ours.length}, bare ${lat.bare.length}`);
+for (const rate of rates) {
+  const lat = await latency(generateShop({ events: Math.max(rate * latencySeconds * 1.6, 20_000), seed: 2 }), rate);
+  printFigure({ name: `event-to-output latency p50 at ${rate} events/s`, ours: percentile(lat.ours, 50), reference: percentile(lat.bare, 50), referenceName: 'bare produce→consume p50', unit: 'ms', kind: 'time' });
+  printFigure({ name: `event-to-output latency p99 at ${rate} events/s`, ours: percentile(lat.ours, 99), reference: percentile(lat.bare, 99), referenceName: 'bare produce→consume p99', unit: 'ms', kind: 'time' });
+  console.log(`latency samples at ${rate}/s: ours ${lat.ours.length} of ${lat.bare.length} sent orders seen on the output`);
+}

@@ -9,10 +9,12 @@
  * protocol, which cannot fence a zombie by group generation — a per-partition id fences the previous
  * owner instead). A batch's outputs, repartition records, changelog records, dead letters, late
  * records and the input offsets go in one transaction; consumers read committed only. A task's state
- * is restored from its changelog partition when the partition is assigned, after its producer has
- * fenced any previous owner (so no open transaction hides the tail of the changelog). If a batch fails,
+ * is restored when the partition is assigned (order tasks from their changelog partition, aggregate
+ * tasks from their compacted repartition partition), after its producer has fenced any previous
+ * owner (so no open transaction hides the tail of the changelog). If a batch fails,
  * the task is thrown away and rebuilt from the changelog, so memory never runs ahead of what committed.
  */
+import { readCommittedFixActive } from '../kafkajs-read-committed.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
@@ -82,6 +84,7 @@ export class StreamRunner {
   private reader!: TopicReader;
   private readonly shared = new SharedState();
   private readonly tasks = new Map<string, Task>();
+  private repartitionPartitions = 1;
   private readonly entityOfTopic = new Map<string, Entity>();
   private readonly totals = { processed: 0, duplicates: 0, deadLetters: 0, late: 0, transactions: 0 };
   private lastActivity = Date.now();
@@ -103,13 +106,14 @@ export class StreamRunner {
 
   async start(): Promise<void> {
     const { logger } = this.options;
+    if (!readCommittedFixActive()) logger.warn('kafkajs was loaded before streaming/kafkajs-read-committed.ts: read_committed may leak aborted records');
     this.admin = this.kafka.admin();
     try {
       await this.admin.connect();
     } catch (error) {
       throw new UnavailableError(`kafka ${this.options.brokers.join(',')}`, `cannot reach the Kafka brokers: ${messageOf(error)}`, { cause: error, hint: 'start one with dualrun kafka start, or pass --brokers / KAFKA_BROKERS' });
     }
-    await ensureTopics(this.admin, this.names, this.options.transforms, this.options.partitions ?? 4);
+    ({ repartitionPartitions: this.repartitionPartitions } = await ensureTopics(this.admin, this.names, this.options.transforms, this.options.partitions ?? 4));
     const finite = await inputsWithFiniteRetention(this.admin, this.names).catch(() => []);
     if (finite.length > 0) {
       logger.warn({ topics: finite }, 'input topics have a finite retention.ms while their timestamps are event times: old events may be deleted before they are read; create them with retention.ms=-1');
@@ -254,7 +258,7 @@ export class StreamRunner {
       const entity = this.entityOfTopic.get(topic);
       const base = { topic, partition, producer, ready: Promise.resolve() };
       if (topic === this.names.repartition) return { ...base, kind: 'aggregate', state: new AggregateTask(this.options.transforms, this.names) };
-      if (entity === 'orders') return { ...base, kind: 'orders', state: new OrderTask(this.options.transforms, this.shared, this.names) };
+      if (entity === 'orders') return { ...base, kind: 'orders', state: new OrderTask(this.options.transforms, this.shared, this.names, this.repartitionPartitions) };
       return { ...base, kind: 'table', entity: entity! };
     });
     const ready = this.prepare(tasks);
@@ -278,16 +282,17 @@ export class StreamRunner {
         await fence.abort();
       }),
     );
-    for (const changelog of [this.names.ordersChangelog, this.names.aggregatesChangelog]) {
+    // Order tasks restore their changelog; aggregate tasks replay the compacted repartition topic.
+    for (const kind of ['orders', 'aggregate'] as const) {
+      const changelog = kind === 'orders' ? this.names.ordersChangelog : this.names.repartition;
       const byPartition = new Map<number, Task>();
-      for (const task of tasks) {
-        if ((task.kind === 'orders' && changelog === this.names.ordersChangelog) || (task.kind === 'aggregate' && changelog === this.names.aggregatesChangelog)) byPartition.set(task.partition, task);
-      }
+      for (const task of tasks) if (task.kind === kind) byPartition.set(task.partition, task);
       if (byPartition.size === 0) continue;
       const started = Date.now();
       const restored = await readToEnd(this.kafka, this.admin, changelog, new Set(byPartition.keys()), (partition, message) => {
         const task = byPartition.get(partition);
-        if (task && task.kind !== 'table') task.state.restore(message.key!.toString(), message.value === null ? null : message.value.toString());
+        if (task?.kind === 'orders') task.state.restore(message.key!.toString(), message.value === null ? null : message.value.toString());
+        else if (task?.kind === 'aggregate') task.state.restore(message);
       }, `dualrun-${this.options.group}`);
       this.options.logger.info({ changelog, partitions: [...byPartition.keys()], restored, ms: Date.now() - started }, 'task state restored');
     }
@@ -309,7 +314,7 @@ export class StreamRunner {
       this.totals.deadLetters += result.counters.deadLetters;
       this.totals.late += result.counters.late;
     } else if (task.kind === 'aggregate') {
-      records = task.state.process(task.partition, messages).records;
+      records = task.state.process(messages).records;
     } else {
       records = [];
       for (const message of messages) {

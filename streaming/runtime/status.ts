@@ -2,6 +2,7 @@
  * `dualrun stream status`: lag per partition of the job's consumer group (committed offset vs end
  * offset, from the broker) and the last figures each instance published on the metrics topic.
  */
+import '../kafkajs-read-committed.ts';
 import { randomUUID } from 'node:crypto';
 import { TopicNames } from '../tasks/model.ts';
 import { INPUT_ENTITIES } from './topics.ts';
@@ -39,7 +40,8 @@ export async function readStatus(options: { brokers: string[]; group: string; to
         if (message.key && message.value) latest.set(message.key.toString(), JSON.parse(message.value.toString()) as RunMetrics);
       }, `dualrun-status`);
     }
-    const instances = [...latest.values()].map((m) => ({ ...m, live: !m.stopped && Date.now() - Date.parse(m.at) < 30_000 }));
+    // Every process start is a new instance on the (compacted) metrics topic: show those heard from in the last hour.
+    const instances = [...latest.values()].filter((m) => Date.now() - Date.parse(m.at) < 3_600_000).map((m) => ({ ...m, live: !m.stopped && Date.now() - Date.parse(m.at) < 30_000 }));
     return { group: options.group, totalLag: lag.reduce((sum, entry) => sum + entry.lag, 0), lag, instances };
   } finally {
     await admin.disconnect();

@@ -19,7 +19,7 @@ export async function inputsWithFiniteRetention(admin: Admin, names: TopicNames)
   return resources.filter((resource) => resource.configEntries.some((entry) => entry.configName === 'retention.ms' && entry.configValue !== '-1')).map((resource) => resource.resourceName);
 }
 
-export async function ensureTopics(admin: Admin, names: TopicNames, transforms: readonly StreamTransform[], partitions: number): Promise<{ orderPartitions: number }> {
+export async function ensureTopics(admin: Admin, names: TopicNames, transforms: readonly StreamTransform[], partitions: number): Promise<{ orderPartitions: number; repartitionPartitions: number }> {
   const existing = new Set(await admin.listTopics());
   const inputs = INPUT_ENTITIES.map((entity) => names.input(entity)).filter((topic) => !existing.has(topic));
   // Messages carry their event time as timestamp: with a finite retention.ms the broker would delete old events at once.
@@ -27,16 +27,17 @@ export async function ensureTopics(admin: Admin, names: TopicNames, transforms: 
   const metadata = await admin.fetchTopicMetadata({ topics: [names.input('orders')] });
   const orderPartitions = metadata.topics[0]?.partitions.length ?? partitions;
   const wanted = [
-    { topic: names.repartition, numPartitions: orderPartitions },
+    // Compacted: keyed per (transformation, output key, order), it is also the aggregate stage's changelog.
+    { topic: names.repartition, numPartitions: orderPartitions, configEntries: compacted },
     { topic: names.ordersChangelog, numPartitions: orderPartitions, configEntries: compacted },
-    { topic: names.aggregatesChangelog, numPartitions: orderPartitions, configEntries: compacted },
     { topic: names.metrics, numPartitions: 1, configEntries: compacted },
     { topic: names.late, numPartitions: 1 },
     ...INPUT_ENTITIES.map((entity) => ({ topic: names.deadLetter(names.input(entity)), numPartitions: 1 })),
     ...transforms.map((transform) => ({ topic: names.output(transform.name), numPartitions: orderPartitions, configEntries: compacted })),
   ].filter(({ topic }) => !existing.has(topic));
   if (wanted.length > 0) await create(admin, wanted);
-  return { orderPartitions };
+  const repartition = await admin.fetchTopicMetadata({ topics: [names.repartition] });
+  return { orderPartitions, repartitionPartitions: repartition.topics[0]?.partitions.length ?? orderPartitions };
 }
 
 async function create(admin: Admin, topics: { topic: string; numPartitions: number; configEntries?: { name: string; value: string }[] }[]): Promise<void> {

@@ -2,9 +2,10 @@
  * Stage two of the topology, one task per partition of the repartition topic: every contribution to
  * an output key lands here (the key decides the partition), is *set* per order into that key's
  * KeyAggregate, and the key's new row is upserted to `<prefix>.out.<name>` — a tombstone when no order
- * contributes any more. Its changelog holds each (transformation, key, order) contribution, so a
- * restored task rebuilds the same aggregates. Pure: the runner sends `process`'s records in one
- * transaction with the repartition offsets.
+ * contributes any more. The compacted repartition topic is its changelog: a restored task replays its
+ * partition from the beginning (setting a contribution twice changes nothing, so reading past the
+ * committed offset is harmless). Pure: the runner sends `process`'s records in one transaction with
+ * the repartition offsets.
  */
 import type { AggregatePipeline } from '../../src/transforms/stream-dsl.ts';
 import { KeyAggregate, type StoredContribution } from '../operators/aggregate.ts';
@@ -23,24 +24,16 @@ export class AggregateTask {
     this.byName = new Map(transforms.filter((t): t is StreamTransform & { stream: AggregatePipeline } => t.stream.kind === 'aggregate').map((t) => [t.name, t]));
   }
 
-  restore(key: string, value: string | null): void {
-    const [transform, keyJson, orderId] = JSON.parse(key) as [string, string, string];
-    this.apply(transform, keyJson, orderId, value === null ? null : (JSON.parse(value) as StoredContribution));
+  /** Replays one repartition record into the state (no output). */
+  restore(message: RawMessage): void {
+    this.read(message);
   }
 
-  process(partition: number, messages: RawMessage[]): { records: OutRecord[]; processed: number } {
+  process(messages: RawMessage[]): { records: OutRecord[]; processed: number } {
     const dirty = new Set<string>();
-    const changelog = new Map<string, OutRecord>();
     for (const message of messages) {
-      const [transform, key] = JSON.parse(message.key!.toString()) as [string, unknown[]];
-      const keyJson = JSON.stringify(key);
-      const { o: orderId, v: values, s: stamp } = JSON.parse(message.value!.toString()) as RepartitionValue;
-      const contribution = values === null ? null : { values, stamp };
-      if (!this.byName.has(transform)) continue; // a transformation not run by this job
-      this.apply(transform, keyJson, orderId, contribution);
-      dirty.add(`${transform}\u0000${keyJson}`);
-      const changelogKey = JSON.stringify([transform, keyJson, orderId]);
-      changelog.set(changelogKey, { topic: this.topics.aggregatesChangelog, partition, key: changelogKey, value: contribution && JSON.stringify(contribution) });
+      const id = this.read(message);
+      if (id !== undefined) dirty.add(id);
     }
     const records: OutRecord[] = [];
     for (const id of dirty) {
@@ -57,8 +50,17 @@ export class AggregateTask {
       const row = { ...Object.fromEntries(transform.key.map((column, index) => [column, keyValues[index] ?? null])), ...aggregate.row() };
       records.push({ topic, key: keyJson, value: outputValue(transform, row) });
     }
-    records.push(...changelog.values());
     return { records, processed: messages.length };
+  }
+
+  /** Applies one repartition record; returns the id of the aggregate it touched. */
+  private read(message: RawMessage): string | undefined {
+    const [transform, key, orderId] = JSON.parse(message.key!.toString()) as [string, unknown[], string];
+    if (!this.byName.has(transform)) return undefined; // a transformation not run by this job
+    const keyJson = JSON.stringify(key);
+    const value = message.value === null ? null : (JSON.parse(message.value.toString()) as RepartitionValue);
+    this.apply(transform, keyJson, orderId, value === null ? null : { values: value.v, stamp: value.s });
+    return `${transform}\u0000${keyJson}`;
   }
 
   get size(): { keys: number; contributions: number } {

@@ -58,9 +58,6 @@ export class TopicNames {
   get ordersChangelog(): string {
     return this.internal('orders-changelog');
   }
-  get aggregatesChangelog(): string {
-    return this.internal('aggregates-changelog');
-  }
   get metrics(): string {
     return this.internal('metrics');
   }

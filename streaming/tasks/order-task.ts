@@ -22,18 +22,28 @@ export interface TaskCounters {
   late: number;
 }
 
+/**
+ * A repartition record: key `[transform, outputKey, orderId]`, value `{ v: values, s: stamp }` or a
+ * tombstone to retract. The partition is chosen from `[transform, outputKey]` only, so every
+ * contribution to one output key meets in one partition; the order id in the key lets the topic be
+ * compacted, so it doubles as the aggregate stage's changelog (Kafka Streams' source-topic changelog).
+ */
 export interface RepartitionValue {
-  /** Order id. */
-  o: string;
-  /** The contribution's values, or null to retract. */
-  v: Record<string, string | number | null> | null;
+  v: Record<string, string | number | null>;
   /** Ordering stamp for `latest`. */
   s: string;
 }
 
-/** Repartition message key: transformation and output key, so equal output keys meet in one partition. */
-export function repartitionKey(transform: string, outputKeyJson: string): string {
-  return `[${JSON.stringify(transform)},${outputKeyJson}]`;
+export function repartitionKey(transform: string, outputKeyJson: string, orderId: string): string {
+  return `[${JSON.stringify(transform)},${outputKeyJson},${JSON.stringify(orderId)}]`;
+}
+
+/** The partition of an output key: FNV-1a of `transform|outputKey`, the same in every process. */
+export function repartitionPartition(transform: string, outputKeyJson: string, partitions: number): number {
+  let hash = 0x811c9dc5;
+  const text = `${transform}|${outputKeyJson}`;
+  for (let index = 0; index < text.length; index += 1) hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
+  return (hash >>> 0) % partitions;
 }
 
 const ORDER_PREFIX = 'o:';
@@ -48,6 +58,8 @@ export class OrderTask {
     private readonly transforms: readonly StreamTransform[],
     private readonly shared: SharedState,
     private readonly topics: TopicNames,
+    /** Partitions of the repartition topic. */
+    private readonly repartitionPartitions: number,
   ) {
     this.dedupe = new DedupeStore(Math.max(...transforms.map((transform) => transform.stream.dedupe.retainMs)));
   }
@@ -202,8 +214,13 @@ export class OrderTask {
     }
     const stamp = newView ? `${newView.placedArrival}|${newView.placedEventId}` : '';
     const send = (key: string, values: string | null) => {
-      const value = `{"o":${JSON.stringify(orderId)},"v":${values ?? 'null'},"s":${JSON.stringify(stamp)}}`;
-      keyed.set(`r\u0000${transform.name}\u0000${key}\u0000${orderId}`, { topic: this.topics.repartition, key: repartitionKey(transform.name, key), value });
+      const value = values === null ? null : `{"v":${values},"s":${JSON.stringify(stamp)}}`;
+      keyed.set(`r\u0000${transform.name}\u0000${key}\u0000${orderId}`, {
+        topic: this.topics.repartition,
+        partition: repartitionPartition(transform.name, key, this.repartitionPartitions),
+        key: repartitionKey(transform.name, key, orderId),
+        value,
+      });
     };
     for (const [key, values] of after) if (before.get(key) !== values) send(key, values);
     for (const key of before.keys()) if (!after.has(key)) send(key, null);

@@ -6,22 +6,24 @@ import { expectedHandWorked, expectedHandWorkedDuplicates, expectedHandWorkedLat
 import { streamTransforms } from '../transforms.ts';
 import { AggregateTask } from './aggregate-task.ts';
 import { TopicNames, type OutRecord } from './model.ts';
-import { OrderTask } from './order-task.ts';
+import { OrderTask, repartitionPartition } from './order-task.ts';
+import { decode } from './codec.ts';
 import { SharedState } from './tables.ts';
 
 const topics = new TopicNames('shop', 'g');
+const toRaw = (record: OutRecord) => ({ key: Buffer.from(record.key), value: record.value === null ? null : Buffer.from(record.value), timestamp: '0' });
 
 function setup() {
   const shared = new SharedState();
   for (const transform of streamTransforms) if (transform.stream.kind === 'aggregate' && transform.stream.window) shared.closerFor(transform.stream.window.timeZone, transform.stream.window.graceMs);
-  return { shared, orderTask: new OrderTask(streamTransforms, shared, topics), aggregateTask: new AggregateTask(streamTransforms, topics) };
+  return { shared, orderTask: new OrderTask(streamTransforms, shared, topics, 1), aggregateTask: new AggregateTask(streamTransforms, topics) };
 }
 
 /** Runs messages through both stages in batches of `batchSize`; returns every record sent. */
-function run(messages: TestMessage[], batchSize: number, parts = setup()) {
+function run(messages: TestMessage[], batchSize: number, parts = setup(), firstOffset = 0) {
   const { shared, orderTask, aggregateTask } = parts;
   for (const message of messages) shared.observe(message.entity, message);
-  const orders = messages.filter((message) => message.entity === 'orders').map((message, index) => ({ ...message, offset: String(index) }));
+  const orders = messages.filter((message) => message.entity === 'orders').map((message, index) => ({ ...message, offset: String(firstOffset + index) }));
   const sent: OutRecord[] = [];
   const counters = { late: 0, duplicates: 0, deadLetters: 0 };
   for (let start = 0; start < orders.length; start += batchSize) {
@@ -31,7 +33,7 @@ function run(messages: TestMessage[], batchSize: number, parts = setup()) {
     counters.deadLetters += result.counters.deadLetters;
     sent.push(...result.records);
     const repartition = result.records.filter((record) => record.topic === topics.repartition);
-    sent.push(...aggregateTask.process(0, repartition.map((record) => ({ key: Buffer.from(record.key), value: Buffer.from(record.value!), timestamp: '0' }))).records);
+    sent.push(...aggregateTask.process(repartition.map(toRaw)).records);
   }
   return { sent, counters };
 }
@@ -74,8 +76,8 @@ describe('order task + aggregate task', () => {
     const firstHalf = [...messages.filter((m) => m.entity !== 'orders'), ...orders.slice(0, 5)];
     const first = setup();
     const { sent } = run(firstHalf, 2, first);
-    // Changelog records go to the task's own partition (0 here), not where their key would hash.
-    const changelogRecords = sent.filter((record) => record.topic === topics.ordersChangelog || record.topic === topics.aggregatesChangelog);
+    // Changelog and repartition records name their partition (0 of 1 here) rather than leave it to the key hash.
+    const changelogRecords = sent.filter((record) => record.topic === topics.ordersChangelog || record.topic === topics.repartition);
     expect(changelogRecords.length).toBeGreaterThan(0);
     expect(changelogRecords.every((record) => record.partition === 0)).toBe(true);
     // A fresh pair of tasks restored from the changelog records the first one wrote.
@@ -83,9 +85,9 @@ describe('order task + aggregate task', () => {
     for (const message of messages) restored.shared.observe(message.entity, message);
     for (const record of sent) {
       if (record.topic === topics.ordersChangelog) restored.orderTask.restore(record.key, record.value);
-      if (record.topic === topics.aggregatesChangelog) restored.aggregateTask.restore(record.key, record.value);
+      if (record.topic === topics.repartition) restored.aggregateTask.restore(toRaw(record));
     }
-    const second = run(orders.slice(5), 2, restored);
+    const second = run(orders.slice(5), 2, restored, 5);
     expect(finalOutputs([...sent, ...second.sent])).toEqual(expectedHandWorked);
   });
 
@@ -105,5 +107,21 @@ describe('order task + aggregate task', () => {
     expect(dlq[0]?.headers?.['dualrun-dlq-reason']).toMatch(/^malformed JSON/);
     expect(dlq[1]?.headers?.['dualrun-dlq-reason']).toMatch(/^envelope fails its schema: payload\./);
     expect(dlq[2]?.headers?.['dualrun-dlq-reason']).toMatch(/^unknown event type "OrderRefunded"/);
+  });
+});
+
+describe('codec and partitioning', () => {
+  it('reads a delete tombstone from its headers, and dead-letters one without them', () => {
+    const deleted = messageOf(event('OrderDeleted', { orderId: 'o9' }, '2024-10-27T10:00:00Z', 'del-1'), '2024-10-27T10:00:05Z');
+    expect(decode(deleted, 'orders')).toMatchObject({ ok: true, event: { type: 'OrderDeleted', eventId: 'del-1', payload: { orderId: 'o9' } }, arrival: '2024-10-27T10:00:05.000Z' });
+    expect(decode({ ...deleted, headers: {} }, 'orders')).toMatchObject({ ok: false, reason: expect.stringMatching(/^tombstone without the headers/) });
+    const customer = messageOf(event('CustomerUpserted', { customerId: 'c1', name: 'A', region: 'north', tier: 'gold' }, '2024-10-27T10:00:00Z'), '2024-10-27T10:00:00Z');
+    expect(decode(customer, 'orders')).toMatchObject({ ok: false, reason: 'event type CustomerUpserted does not belong on the orders topic' });
+  });
+
+  it('puts every contribution to one output key in one partition, whatever the order', () => {
+    expect(repartitionPartition('daily_revenue_by_region', '["2024-10-27","north"]', 4)).toBe(repartitionPartition('daily_revenue_by_region', '["2024-10-27","north"]', 4));
+    const used = new Set(Array.from({ length: 200 }, (_, index) => repartitionPartition('customer_lifetime_value', `["c${index}"]`, 4)));
+    expect([...used].sort()).toEqual([0, 1, 2, 3]);
   });
 });
