@@ -10,6 +10,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Before any test file loads kafkajs: the read_committed fix (src/kafkajs-read-committed.ts).
+          setupFiles: ['test/support/setup.ts'],
           include: ['test/unit/**/*.test.ts', '{src,batch,streaming,compare}/**/*.test.ts'],
           testTimeout: 20_000,
         },
@@ -17,6 +19,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          setupFiles: ['test/support/setup.ts'],
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 120_000,

@@ -2,6 +2,9 @@
  * dualrun's public API for `dualrun.config.ts` and user transformations:
  * `import { defineConfig, defineTransform } from 'dualrun'`.
  */
+// First: fixes kafkajs' read_committed filter before kafkajs loads.
+import './kafkajs-read-committed.ts';
+
 export { defineConfig, type DualrunConfigInput, type Stage } from './config-file.ts';
 export { defineTransform, type BatchContext, type Column, type ColumnRule, type Transform, type TransformContract } from './transforms/contract.ts';
 export { DIFFERENCE_CATEGORIES, type DifferenceCategory } from './differences.ts';

@@ -4,6 +4,8 @@
  * (`kafka.ssl`, `kafka.sasl`, applied by the CLI) or else from the environment (KAFKA_SSL,
  * KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD). Secrets are never logged.
  */
+// First: fixes kafkajs' read_committed filter before kafkajs loads.
+import './kafkajs-read-committed.ts';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { ConfigError, UnavailableError } from './errors.ts';
 

@@ -4,7 +4,7 @@
  * until the group has caught up and been idle. `status` shows lag per partition and the figures the
  * running instances publish (events/s, state size, dead letters, late events).
  */
-import './kafkajs-read-committed.ts';
+import '../src/kafkajs-read-committed.ts';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -14,7 +14,7 @@
  * owner (so no open transaction hides the tail of the changelog). If a batch fails,
  * the task is thrown away and rebuilt from the changelog, so memory never runs ahead of what committed.
  */
-import { readCommittedFixActive } from '../kafkajs-read-committed.ts';
+import { readCommittedFixActive } from '../../src/kafkajs-read-committed.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
@@ -106,7 +106,7 @@ export class StreamRunner {
 
   async start(): Promise<void> {
     const { logger } = this.options;
-    if (!readCommittedFixActive()) logger.warn('kafkajs was loaded before streaming/kafkajs-read-committed.ts: read_committed may leak aborted records');
+    if (!readCommittedFixActive()) logger.warn('kafkajs was loaded before src/kafkajs-read-committed.ts: read_committed may leak aborted records');
     this.admin = this.kafka.admin();
     try {
       await this.admin.connect();

@@ -2,6 +2,7 @@
 // PostgreSQL, MariaDB and PGlite through knex, and DuckDB through @duckdb/node-api.
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCommittedFixActive } from '../../src/kafkajs-read-committed.ts';
 import { createTopics, kafkaClient, readMessages, uniqueTopic } from '../support/kafka.ts';
 import { engines, freshDatabase, type TestDatabase } from '../support/databases.ts';
 
@@ -22,6 +23,10 @@ describe('Kafka', () => {
       expect(values).toEqual([...values].sort((a, b) => a - b));
       expect(new Set(seen.filter((m) => m.key!.toString() === key).map((m) => m.partition)).size).toBe(1);
     }
+  });
+
+  it('runs with the read_committed fix installed before kafkajs loaded', () => {
+    expect(readCommittedFixActive()).toBe(true);
   });
 
   it('shows a read_committed consumer the committed transaction and hides the aborted one', async () => {

@@ -8,7 +8,8 @@
  * The replacement is Java's rule: every aborted transaction whose first offset is at or before the
  * record is active for its producer until that producer's abort marker.
  *
- * Import this module before anything imports 'kafkajs' (the streaming modules import it first);
+ * Import this module before anything imports 'kafkajs': bin/dualrun.js, src/index.ts, src/kafka-client.ts,
+ * the streaming modules and the test setup (test/support/setup.ts) do;
  * `readCommittedFixActive()` says whether it took effect.
  */
 import { createRequire } from 'node:module';

@@ -1,7 +1,7 @@
 // The read_committed filter that replaces kafkajs' own: a fetch that starts inside two aborted
 // transactions must drop both producers' records (kafkajs 2.2.4 let the second one's first record through).
 import { describe, expect, it } from 'vitest';
-import { filterAbortedMessages } from './kafkajs-read-committed.ts';
+import { filterAbortedMessages } from '../../src/kafkajs-read-committed.ts';
 
 const record = (offset: number, producerId: string, inTransaction = true) => ({ offset: String(offset), key: Buffer.from('k'), isControlRecord: false, batchContext: { producerId, inTransaction } });
 const abortMarker = (offset: number, producerId: string) => ({ offset: String(offset), key: Buffer.from([0, 0, 0, 0]), isControlRecord: true, batchContext: { producerId, inTransaction: true } });
