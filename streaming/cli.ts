@@ -5,12 +5,9 @@
  * running instances publish (events/s, state size, dead letters, late events).
  */
 import '../src/kafkajs-read-committed.ts';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { brokersSchema } from '../src/config.ts';
+import { resolveBrokers } from '../src/cli/brokers.ts';
 import type { CommandContext } from '../src/cli/command.ts';
-import { ConfigError, UnavailableError, UsageError } from '../src/errors.ts';
+import { UnavailableError, UsageError } from '../src/errors.ts';
 import { StreamRunner, type RunMetrics } from './runtime/runner.ts';
 import { readStatus } from './runtime/status.ts';
 import { createSink } from './runtime/knex-sink.ts';
@@ -55,7 +52,8 @@ const options = {
 
 export async function run(ctx: CommandContext): Promise<number> {
   const { values, positionals } = ctx.parse(options);
-  const brokers = await resolveBrokers(values.brokers, ctx);
+  const brokers = await resolveBrokers(values.brokers, ctx.env);
+  if (!brokers) throw new UnavailableError('kafka', 'no Kafka cluster given and no local broker running', { hint: 'start one with dualrun kafka start, or pass --brokers / set KAFKA_BROKERS' });
   const group = values.group ?? 'dualrun-stream';
   const topicPrefix = values['topic-prefix'] ?? 'shop';
   switch (positionals[0]) {
@@ -120,14 +118,3 @@ function positiveNumber(flag: string, text: string): number {
   return value;
 }
 
-async function resolveBrokers(flag: string | undefined, ctx: CommandContext): Promise<string[]> {
-  if (flag !== undefined) {
-    const parsed = brokersSchema.safeParse(flag);
-    if (!parsed.success) throw new UsageError(`--brokers ${parsed.error.issues[0]?.message ?? 'is invalid'} (got ${JSON.stringify(flag)})`, { hint: 'for example --brokers 127.0.0.1:9092' });
-    return parsed.data;
-  }
-  if (ctx.env.kafkaBrokers) return ctx.env.kafkaBrokers;
-  const statePath = join(ctx.env.cacheDir, 'local-kafka', 'state.json');
-  if (existsSync(statePath)) return (JSON.parse(await readFile(statePath, 'utf8')) as { brokers: string }).brokers.split(',');
-  throw new ConfigError('KAFKA_BROKERS', 'no Kafka cluster given and no local broker running', { hint: 'start one with dualrun kafka start, or pass --brokers / set KAFKA_BROKERS' });
-}
