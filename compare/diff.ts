@@ -1,14 +1,13 @@
 /**
- * The diff, in SQL inside DuckDB, in three steps:
- *  1. per side, one cheap scan counts rows with a NULL key (findings) and rows of unsettled windows
- *     ("not yet comparable"); both are set aside;
- *  2. one aggregation over both sides by key counts each key's rows per side and a 64-bit hash of each
- *     row's raw values: keys with exactly one row per side and equal hashes are matches; the rest
- *     (one side only, duplicates, a hash that differs) are the candidates — usually a handful;
- *  3. the candidates' rows are fetched, paired by key and multiplicity (the n-th copy meets the n-th),
- *     and compared column by column under the rules; rows that differ land in `<prefix>_rows`.
- * Equal raw values hash equally, so no difference is missed; two different rows are taken for equal only
- * if their hashes collide (probability 2^-64 per row pair).
+ * The diff, in SQL inside DuckDB, in two steps:
+ *  1. one FULL OUTER JOIN on the key over both sides compares each pair's raw values and materialises only
+ *     the candidates (one side only, or some raw value distinct) — usually a handful — while counting rows
+ *     with a NULL key (findings) and rows of unsettled windows ("not yet comparable"), which never pair.
+ *     The same pass tells whether every key on both sides has one row on each; if not (duplicate keys on
+ *     both sides), an exact grouping by key finds the candidate keys instead;
+ *  2. the candidates' rows are paired by key and multiplicity (the n-th copy meets the n-th) and compared
+ *     column by column under the rules; rows that differ land in `<prefix>_rows`.
+ * Nothing is hashed: raw-equal values are equal under every rule, so skipping them misses nothing.
  */
 import { dayBounds } from '../src/domain/time.ts';
 import { ident, literal, type Duck } from './duck.ts';
@@ -68,14 +67,46 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   const keyList = plan.key.map((_, i) => `k${i}`).join(', ');
   const keyOf = (expressions: string[]) => expressions.map((expression, i) => `${expression} AS k${i}`).join(', ');
 
-  // 1. NULL keys and unsettled rows, per side.
+  // Whether a pair differs in its raw values (`l` and `r` give value i of each side). Raw-equal values are
+  // equal under every rule, so only these pairs need the rules — except NULLs in a column where NULL never
+  // equals NULL.
+  const differs = (l: (i: number) => string, r: (i: number) => string) =>
+    [...plan.values.map((_, i) => `${l(i)} IS DISTINCT FROM ${r(i)}`), ...plan.values.flatMap((column, i) => (column.rule.nullEqualsNull === false ? [`(${l(i)} IS NULL AND ${r(i)} IS NULL)`] : []))].join(' OR ') || 'false';
+
+  // 1. One FULL OUTER JOIN on the key over all rows of both sides, each carrying its rowid, its raw values and
+  // whether it is eligible (x = 0), has a NULL key (1) or lies in an unsettled window (2). Rows that are not
+  // eligible have a NULL key part, never meet a row and so appear exactly once: they are counted here. A pair
+  // is a candidate when a side is missing or some raw value is distinct — raw-equal values are equal under
+  // every rule, except NULLs in a column where NULL never equals NULL. Each candidate is a group of its own
+  // (keyed by its rowid), every other row falls into the NULL group, so only candidates are materialised.
+  // A left row appears once per right row of its key: the left rows appear exactly as often as the table has
+  // rows iff no key on both sides has two right rows (and likewise the other way round); then every key on
+  // both sides is one row on each and the candidates are complete. Otherwise (duplicate keys on both sides)
+  // the exact grouping by key takes over.
+  const sideRows = (table: string) => {
+    const keys = open.length > 0 ? keyExprs.map((expression, i) => (i === 0 ? `CASE WHEN ${unsettled} THEN NULL ELSE ${expression} END` : expression)) : keyExprs;
+    const values = plan.values.map((column, i) => `t.${ident(column.name)} AS v${i}`);
+    return `SELECT ${[keyOf(keys), 't.rowid AS id', `CASE WHEN ${keyNull} THEN 1 WHEN ${unsettled} THEN 2 ELSE 0 END AS x`, ...values].join(', ')} FROM ${ident(table)} t`;
+  };
+  const pairingTable = `${prefix}_pairing`;
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${pairingTable} AS
+    SELECT CASE WHEN c THEN coalesce(lid, -1 - rid) END AS g, count(lx) AS jl, count(rx) AS jr,
+           count(*) FILTER (WHERE lx = 1) AS lnull, count(*) FILTER (WHERE lx = 2) AS lunsettled,
+           count(*) FILTER (WHERE rx = 1) AS rnull, count(*) FILTER (WHERE rx = 2) AS runsettled,
+           ${[...plan.key.map((_, i) => `any_value(k${i}) AS k${i}`), 'any_value(lx) AS lx', 'any_value(rx) AS rx', ...plan.values.flatMap((_, i) => [`any_value(l${i}) AS l${i}`, `any_value(r${i}) AS r${i}`])].join(', ')}
+      FROM (SELECT ${[...plan.key.map((_, i) => `coalesce(l.k${i}, r.k${i}) AS k${i}`), 'l.id AS lid', 'r.id AS rid', 'l.x AS lx', 'r.x AS rx', ...plan.values.flatMap((_, i) => [`l.v${i} AS l${i}`, `r.v${i} AS r${i}`])].join(', ')},
+                   coalesce(l.x, 0) = 0 AND coalesce(r.x, 0) = 0 AND (l.x IS NULL OR r.x IS NULL OR ${differs((i) => `l.v${i}`, (i) => `r.v${i}`)}) AS c
+              FROM (${sideRows(request.leftTable)}) l FULL OUTER JOIN (${sideRows(request.rightTable)}) r ON ${plan.key.map((_, i) => `l.k${i} = r.k${i}`).join(' AND ')})
+     GROUP BY g`);
+  const [pairing] = await duck.rows<Record<string, string | number | null>>(
+    `SELECT (SELECT count(*) FROM ${ident(request.leftTable)}) AS nl, (SELECT count(*) FROM ${ident(request.rightTable)}) AS nr,
+            ${['jl', 'jr', 'lnull', 'lunsettled', 'rnull', 'runsettled'].map((name) => `coalesce(sum(${name}), 0) AS ${name}`).join(', ')} FROM ${pairingTable}`,
+  );
+  const number = (name: string) => Number(pairing?.[name] ?? 0);
   const sideCounts = async (table: string, side: 'left' | 'right') => {
-    const [row] = await duck.rows<Record<string, string | number>>(
-      `SELECT count(*) AS total, count(*) FILTER (WHERE ${keyNull}) AS nullRows, count(*) FILTER (WHERE NOT (${keyNull}) AND ${unsettled}) AS unsettledRows FROM ${ident(table)} t`,
-    );
-    const total = Number(row?.total ?? 0);
-    const nullRows = Number(row?.nullRows ?? 0);
-    const unsettledRows = Number(row?.unsettledRows ?? 0);
+    const total = number(side === 'left' ? 'nl' : 'nr');
+    const nullRows = number(side === 'left' ? 'lnull' : 'rnull');
+    const unsettledRows = number(side === 'left' ? 'lunsettled' : 'runsettled');
     let nullKeys = 0;
     let nullExamples: KeyFinding['examples'] = [];
     if (nullRows > 0) {
@@ -87,48 +118,24 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   };
   const left = await sideCounts(request.leftTable, 'left');
   const right = await sideCounts(request.rightTable, 'right');
-  lap('scan');
-
-  // A column where NULL never equals NULL makes any row with a NULL in it a candidate: its hash then takes the side in.
-  const nullDistinct = plan.values.filter((column) => column.rule.nullEqualsNull === false).map((column) => `t.${ident(column.name)} IS NULL`);
-  const rowHash = (side: number) => {
-    const parts = [...keyExprs, ...plan.values.map((column) => `t.${ident(column.name)}`)];
-    if (nullDistinct.length > 0) parts.push(`CASE WHEN ${nullDistinct.join(' OR ')} THEN ${side} ELSE -1 END`);
-    return `hash(${parts.join(', ')})`;
-  };
-  const keyHash = `hash(${keyExprs.join(', ')})`;
-
-  // 2. One FULL OUTER JOIN on the key's hash carrying only a hash of each row (key included): pairs counted,
-  // the key hashes of rows that differ or are on one side collected. Every key on both sides has exactly one
-  // row there iff pairs + left-only = left rows and pairs + right-only = right rows; otherwise duplicates
-  // exist, and the exact grouping by key takes over.
-  const pairingTable = `${prefix}_pairing`;
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ${pairingTable} AS
-    SELECT count(l.kh) + count(r.kh) - count(*) AS pairs, count(*) - count(r.kh) AS lonly, count(*) - count(l.kh) AS ronly,
-           coalesce(list(coalesce(l.kh, r.kh)) FILTER (WHERE l.h IS DISTINCT FROM r.h), []) AS differing
-      FROM (SELECT ${keyHash} AS kh, ${rowHash(0)} AS h FROM ${ident(request.leftTable)} t WHERE ${eligible}) l
-      FULL OUTER JOIN (SELECT ${keyHash} AS kh, ${rowHash(1)} AS h FROM ${ident(request.rightTable)} t WHERE ${eligible}) r ON l.kh = r.kh`);
-  const [pairing] = await duck.rows<Record<string, string | number>>(`SELECT pairs, lonly, ronly FROM ${pairingTable}`);
-  const pairs = Number(pairing?.pairs ?? 0);
-  const oneToOne = pairs + Number(pairing?.lonly ?? 0) === left.eligibleRows && pairs + Number(pairing?.ronly ?? 0) === right.eligibleRows;
-  const candidates = `${prefix}_cand`;
-  if (oneToOne) {
-    await duck.run(`CREATE OR REPLACE TEMP TABLE ${candidates} AS SELECT DISTINCT unnest(differing) AS kh FROM ${pairingTable}`);
-  } else {
-    // Exact: rows per key and side, and the keys that are not one equal row on each side.
+  const oneToOne = number('jl') === left.total && number('jr') === right.total;
+  const candidates = oneToOne ? pairingTable : `${prefix}_cand`;
+  if (!oneToOne) {
+    // Exact: rows per key and side, and the keys that are not one raw-equal row on each side.
+    const sideValues = (side: number) => plan.values.flatMap((column, i) => [`${side === 0 ? `t.${ident(column.name)}` : 'NULL'} AS l${i}`, `${side === 1 ? `t.${ident(column.name)}` : 'NULL'} AS r${i}`]);
+    const firstOf = (side: number, name: string) => `first(${name}) FILTER (WHERE side = ${side})`;
     await duck.run(`CREATE OR REPLACE TEMP TABLE ${candidates} AS
-      SELECT ${keyList}, count(*) FILTER (WHERE side = 0) AS nl, count(*) FILTER (WHERE side = 1) AS nr,
-             min(h) FILTER (WHERE side = 0) AS hl, min(h) FILTER (WHERE side = 1) AS hr
-        FROM (SELECT ${keyOf(keyExprs)}, 0 AS side, ${rowHash(0)} AS h FROM ${ident(request.leftTable)} t WHERE ${eligible}
-              UNION ALL SELECT ${keyOf(keyExprs)}, 1 AS side, ${rowHash(1)} AS h FROM ${ident(request.rightTable)} t WHERE ${eligible})
+      SELECT ${keyList}, count(*) FILTER (WHERE side = 0) AS nl, count(*) FILTER (WHERE side = 1) AS nr
+        FROM (SELECT ${[keyOf(keyExprs), '0 AS side', ...sideValues(0)].join(', ')} FROM ${ident(request.leftTable)} t WHERE ${eligible}
+              UNION ALL SELECT ${[keyOf(keyExprs), '1 AS side', ...sideValues(1)].join(', ')} FROM ${ident(request.rightTable)} t WHERE ${eligible})
        GROUP BY ${keyList}
-      HAVING NOT (nl = 1 AND nr = 1 AND hl = hr)`);
+      HAVING NOT (nl = 1 AND nr = 1 AND NOT (${differs((i) => firstOf(0, `l${i}`), (i) => firstOf(1, `r${i}`))}))`);
   }
   lap('pair');
 
-  // 3. The candidates' rows, paired and compared column by column.
+  // 2. The candidates' rows, paired and compared column by column.
   const rowsTable = `${prefix}_rows`;
-  await duck.run(candidatesSql(request, plan, rowsTable, candidates, oneToOne ? { keyHash } : { keys: keyExprs }, eligible));
+  await duck.run(candidatesSql(request, plan, rowsTable, candidates, keyExprs, oneToOne ? 'pairs' : 'key', eligible));
   // Duplicate keys: from the exact grouping, or — when every key on both sides is one-to-one — only keys on
   // one side, all of whose rows are among the compared ones.
   const duplicateKeys = await duplicateFinding(duck, plan, oneToOne ? `(SELECT ${keyList}, count(*) FILTER (WHERE has_l) AS nl, count(*) FILTER (WHERE has_r) AS nr FROM ${rowsTable} GROUP BY ${keyList})` : candidates);
@@ -185,15 +192,18 @@ function keyObject(plan: ColumnPlan, row: Record<string, unknown>): Record<strin
  * (copies ordered by their normalised values, so identical copies pair up whatever the row order),
  * compared under the rules; rows equal after normalisation ("1.0" and "1.00") are matches and dropped.
  */
-function candidatesSql(request: CompareRequest, plan: ColumnPlan, rowsTable: string, candidates: string, by: { keyHash: string } | { keys: string[] }, eligible: string): string {
+function candidatesSql(request: CompareRequest, plan: ColumnPlan, rowsTable: string, candidates: string, keyExprs: string[], by: 'pairs' | 'key', eligible: string): string {
   const keyList = plan.key.map((_, i) => `k${i}`).join(', ');
-  const keyExprs = 'keys' in by ? by.keys : plan.key.map((column) => (column.kind === 'string' && !column.rule.trim && !column.rule.caseInsensitive ? `CAST(t.${ident(column.name)} AS VARCHAR)` : `CAST(${normalized(column, 't')} AS VARCHAR)`));
-  const side = (table: string) => {
+  const side = (table: string, which: 'l' | 'r') => {
     const ordinal = `row_number() OVER (PARTITION BY ${plan.key.map((_, i) => `t.k${i}`).join(', ')} ORDER BY ${plan.values.map((column) => normalized(column, 't')).join(', ') || '1'}) AS dup`;
     const raws = plan.values.map((column, i) => `t.${ident(column.name)} AS raw${i}`);
+    // The candidate pairs themselves (one-to-one: the pairing holds their raw values), or by key (the
+    // candidates are keys; all their rows). Either gives k0… and the value columns under their own names.
+    const rows = by === 'pairs'
+      ? `SELECT ${[...plan.key.map((_, i) => `k${i}`), ...plan.values.map((column, i) => `${which}${i} AS ${ident(column.name)}`)].join(', ')} FROM ${candidates} WHERE g IS NOT NULL AND ${which}x IS NOT NULL`
+      : `SELECT *, ${keyExprs.map((expression, i) => `${expression} AS k${i}`).join(', ')} FROM ${ident(table)} t SEMI JOIN ${candidates} g ON ${keyExprs.map((expression, i) => `g.k${i} = ${expression}`).join(' AND ')} WHERE ${eligible}`;
     return `SELECT ${[...plan.key.map((_, i) => `t.k${i}`), ...raws, ordinal].join(', ')}
-      FROM (SELECT *, ${keyExprs.map((expression, i) => `${expression} AS k${i}`).join(', ')}${'keyHash' in by ? `, ${by.keyHash} AS kh` : ''} FROM ${ident(table)} t WHERE ${eligible}) t
-      SEMI JOIN ${candidates} g ON ${'keyHash' in by ? 'g.kh = t.kh' : plan.key.map((_, i) => `g.k${i} = t.k${i}`).join(' AND ')}`;
+      FROM (${rows}) t`;
   };
   const on = [...plan.key.map((_, i) => `l.k${i} = r.k${i}`), 'l.dup = r.dup'].join(' AND ');
   const value = (column: ComparedColumn, alias: string, name: string) => normalized({ ...column, name }, alias);
@@ -210,7 +220,7 @@ function candidatesSql(request: CompareRequest, plan: ColumnPlan, rowsTable: str
   });
   const maxStatus = plan.values.length > 0 ? `greatest(${plan.values.map((_, i) => `s${i}`).join(', ')})` : '0';
   return `CREATE OR REPLACE TEMP TABLE ${rowsTable} AS
-    WITH l AS (${side(request.leftTable)}), r AS (${side(request.rightTable)}),
+    WITH l AS (${side(request.leftTable, 'l')}), r AS (${side(request.rightTable, 'r')}),
     j AS (
       SELECT ${plan.key.map((_, i) => `coalesce(l.k${i}, r.k${i}) AS k${i}`).join(', ')}, coalesce(l.dup, r.dup) AS dup,
              l.k0 IS NOT NULL AS has_l, r.k0 IS NOT NULL AS has_r

@@ -83,9 +83,11 @@ export async function explain(duck: Duck, outcome: DiffOutcome, options: Explain
   const explained: Partial<Record<DifferenceCategory, number>> = {};
   const differences: ExplainedDifference[] = [];
   // Rows are read in pages so a large difference set never sits in memory at once.
+  // Only what the classification reads: key, category and which columns differ (not the values).
+  const wanted = ['id', 'cat', 'has_l', 'has_r', ...outcome.plan.key.map((_, i) => `k${i}`), ...outcome.plan.values.map((_, i) => `s${i}`)].join(', ');
   const page = 10_000;
   for (let offset = 0; ; offset += page) {
-    const rows = await duck.rows<Record<string, unknown>>(`SELECT * FROM ${diff} WHERE id > ${offset} AND id <= ${offset + page} ORDER BY id`);
+    const rows = await duck.rows<Record<string, unknown>>(`SELECT ${wanted} FROM ${diff} WHERE id > ${offset} AND id <= ${offset + page} ORDER BY id`);
     for (const row of rows) {
       const sample = rowToSample(row, outcome.plan);
       const found = byRow.get(Number(row.id)) ?? new Map<DifferenceCategory, Set<string>>();
