@@ -25,6 +25,10 @@ export interface GateInput {
   categories: Partial<Record<DifferenceCategory, number>>;
   /** Passing runs in a row before this one, newest first, from history. */
   previousStreak: number;
+  /** Columns only one side has: the outputs do not have the same shape. */
+  missingColumns?: { onlyLeft: string[]; onlyRight: string[] };
+  /** Rows with a NULL key on each side: they could not be compared at all. */
+  nullKeyRows?: { left: number; right: number };
 }
 
 export interface GateVerdict {
@@ -42,20 +46,34 @@ export interface GateVerdict {
 const percent = (ratio: number): string => `${(ratio * 100).toFixed(2)} %`;
 
 export function evaluateGate(input: GateInput, entry: ManifestEntry): GateVerdict {
-  const { counts, categories } = input;
+  const { counts } = input;
+  // The comparator files rows equal within tolerance under "rounding" too; they are not differences.
+  const categories = { ...input.categories, rounding: Math.max(0, (input.categories.rounding ?? 0) - counts.withinTolerance) };
   const compared = counts.match + counts.withinTolerance + counts.mismatch + counts.onlyLeft + counts.onlyRight;
   const differing = counts.mismatch + counts.onlyLeft + counts.onlyRight;
   const ratioOf = (count: number): number => (compared === 0 ? 0 : count / compared);
   const reasons: string[] = [];
   const allowed: GateVerdict['allowed'] = [];
 
+  const missing = input.missingColumns;
+  if (missing && missing.onlyLeft.length + missing.onlyRight.length > 0) {
+    const sides = [missing.onlyLeft.length ? `only the batch output has ${missing.onlyLeft.join(', ')}` : '', missing.onlyRight.length ? `only the stream output has ${missing.onlyRight.join(', ')}` : ''];
+    reasons.push(`the outputs differ in shape: ${sides.filter(Boolean).join('; ')}`);
+  }
+  const nullKeys = input.nullKeyRows;
+  if (nullKeys && nullKeys.left + nullKeys.right > 0) {
+    reasons.push(`${nullKeys.left + nullKeys.right} row(s) with a NULL key (batch ${nullKeys.left}, stream ${nullKeys.right}) could not be compared`);
+  }
   const unexplained = categories.unexplained ?? 0;
   if (unexplained > entry.thresholds.maxUnexplained) {
     reasons.push(`${unexplained} unexplained difference(s), more than the ${entry.thresholds.maxUnexplained} allowed: suspect a bug in one implementation`);
   }
   let allowedCount = 0;
+  const judged = new Set<DifferenceCategory>();
   for (const rule of entry.allowedDifferences) {
     const category = rule.category as DifferenceCategory;
+    if (judged.has(category)) continue; // the manifest schema refuses repeats; never subtract one twice
+    judged.add(category);
     const count = categories[category] ?? 0;
     if (count === 0) continue;
     const ratio = ratioOf(count);

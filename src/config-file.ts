@@ -33,7 +33,16 @@ const manifestEntrySchema = z.object({
     })
     .strict()
     .default({ maxMismatchRatio: 0, maxUnexplained: 0 }),
-  allowedDifferences: z.array(allowedDifferenceSchema).default([]),
+  allowedDifferences: z
+    .array(allowedDifferenceSchema)
+    .default([])
+    .superRefine((rules, ctx) => {
+      rules.forEach((rule, index) => {
+        if (rules.findIndex((other) => other.category === rule.category) !== index) {
+          ctx.addIssue({ code: 'custom', path: [index, 'category'], message: `${rule.category} is already allowed above: give each category one rule` });
+        }
+      });
+    }),
   /** Consecutive passing runs needed before `cutover` is allowed. */
   promoteAfter: z.number().int('must be a whole number').min(1, 'must be at least 1').default(3),
 }).strict();

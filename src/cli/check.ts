@@ -116,7 +116,17 @@ export async function run(ctx: CommandContext): Promise<number> {
   const verdicts: GateVerdict[] = manifest.map(([name, entry]) => {
     const comparison = byName.get(name);
     if (!comparison) return { transform: name, stage: entry.stage, gated: false, passed: true, streak: 0, reasons: [entry.stage === 'legacy' ? 'not compared: only the batch job runs' : 'not compared: the batch job is retired'], allowed: [] };
-    return evaluateGate({ transform: name, counts: comparison.counts, categories: comparison.explained, previousStreak: streaks.get(name) ?? 0 }, entry);
+    return evaluateGate(
+      {
+        transform: name,
+        counts: comparison.counts,
+        categories: comparison.explained,
+        previousStreak: streaks.get(name) ?? 0,
+        missingColumns: { onlyLeft: comparison.schema.onlyLeft, onlyRight: comparison.schema.onlyRight },
+        nullKeyRows: { left: comparison.findings.nullKeys.leftRows, right: comparison.findings.nullKeys.rightRows },
+      },
+      entry,
+    );
   });
 
   const written = await writeOutputs(report, verdicts, out);

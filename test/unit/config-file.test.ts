@@ -107,6 +107,13 @@ describe('dualrun.config.ts rules', () => {
     expect(rejection({ migration: { orders_enriched: { stage: 'shadow', allowedDifferences: [{ category: 'late_arrival', maxRatio: 5, reason: 'x' }] } } }).key).toBe('migration.orders_enriched.allowedDifferences.0.maxRatio');
   });
 
+  it('an allowed difference names each category once', () => {
+    const twice = [{ category: 'late_arrival', maxRatio: 0.1, reason: 'a' }, { category: 'late_arrival', maxRatio: 0.2, reason: 'b' }];
+    const error = rejection({ migration: { orders_enriched: { stage: 'shadow', allowedDifferences: twice } } });
+    expect(error.key).toBe('migration.orders_enriched.allowedDifferences.1.category');
+    expect(error.message).toContain('late_arrival is already allowed above');
+  });
+
   it('an allowed difference says why', () => {
     expect(rejection({ migration: { orders_enriched: { stage: 'shadow', allowedDifferences: [{ category: 'late_arrival', maxRatio: 0.1, reason: ' ' }] } } }).message).toContain('must say why');
   });

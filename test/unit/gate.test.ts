@@ -72,3 +72,34 @@ describe('migration gate', () => {
     expect(evaluateGate(input({ ...clean, previousStreak: 2 }), entry({ stage: 'cutover' })).passed).toBe(true);
   });
 });
+
+describe('migration gate: what is not a difference, and what is worse than one', () => {
+  it('does not count rows equal within tolerance, which the comparator files under rounding', () => {
+    // 900 match, 90 within tolerance, 10 late arrivals that are not allowed: rounding is allowed at 10 %.
+    const verdict = evaluateGate(
+      input({ counts: { match: 900, withinTolerance: 90, mismatch: 10, onlyLeft: 0, onlyRight: 0 }, categories: { rounding: 90, late_arrival: 10 } }),
+      entry({ allowedDifferences: [{ category: 'rounding', maxRatio: 0.01, reason: 'cents' }] }),
+    );
+    expect(verdict.passed).toBe(false);
+    expect(verdict.reasons).toEqual(['10 explained but not allowed difference(s), 1.00 % of 1000 compared, over maxMismatchRatio 0.00 %']);
+    expect(verdict.allowed).toEqual([]);
+  });
+
+  it('fails outputs of a different shape even when every shared column matches', () => {
+    const verdict = evaluateGate(input({ counts: { match: 10, withinTolerance: 0, mismatch: 0, onlyLeft: 0, onlyRight: 0 }, categories: {}, missingColumns: { onlyLeft: ['revenue_eur'], onlyRight: [] } }), entry());
+    expect(verdict.passed).toBe(false);
+    expect(verdict.reasons).toEqual(['the outputs differ in shape: only the batch output has revenue_eur']);
+  });
+
+  it('fails rows that could not be compared for a NULL key', () => {
+    const verdict = evaluateGate(input({ counts: { match: 10, withinTolerance: 0, mismatch: 0, onlyLeft: 0, onlyRight: 0 }, categories: {}, nullKeyRows: { left: 0, right: 2 } }), entry());
+    expect(verdict.reasons).toEqual(['2 row(s) with a NULL key (batch 0, stream 2) could not be compared']);
+  });
+
+  it('never subtracts an allowed category twice', () => {
+    const twice = [{ category: 'late_arrival' as const, maxRatio: 0.5, reason: 'a' }, { category: 'late_arrival' as const, maxRatio: 0.5, reason: 'b' }];
+    const verdict = evaluateGate(input({ categories: { late_arrival: 2, join_as_of_event_time: 2 } }), entry({ allowedDifferences: twice }));
+    expect(verdict.passed).toBe(false);
+    expect(verdict.reasons).toEqual(['2 explained but not allowed difference(s), 2.00 % of 100 compared, over maxMismatchRatio 0.00 %']);
+  });
+});
