@@ -121,7 +121,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (needsDb && !dbUrl) throw new UsageError('a db: source needs a database', { hint: 'give --db URL (postgres://…, mysql://…, pglite:DIR) or set DATABASE_URL' });
   const brokers = needsKafka ? await resolveBrokers(values.brokers, ctx.env) : undefined;
   if (needsKafka && !brokers) throw new UsageError('a kafka: source needs brokers', { hint: 'give --brokers HOST:PORT, set KAFKA_BROKERS, or start a local broker with dualrun kafka start' });
-  const topicPrefix = values['topic-prefix'] ?? 'shop';
+  const topicPrefix = values['topic-prefix'] ?? ctx.env.topicPrefix ?? 'shop';
 
   let db: Knex | undefined;
   const duck = await openDuck();

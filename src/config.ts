@@ -10,6 +10,11 @@ import { ConfigError } from './errors.ts';
 
 const hostPort = /^[A-Za-z0-9._-]+:\d{1,5}$/;
 
+/** The URL with any password replaced, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}
+
 export const brokersSchema = z
   .string()
   .trim()
@@ -45,6 +50,8 @@ export interface EnvConfig {
   logLevel: z.infer<typeof logLevelSchema> | undefined;
   /** dualrun.config.ts to read instead of ./dualrun.config.ts. */
   configPath: string | undefined;
+  /** Topic prefix from dualrun.config.ts (kafka.topicPrefix); commands default to "shop". */
+  topicPrefix?: string | undefined;
 }
 
 export function readEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
@@ -53,7 +60,9 @@ export function readEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     const result = envRules[key].schema.safeParse(raw);
     if (!result.success) {
       const rule = result.error.issues[0]?.message ?? 'is invalid';
-      throw new ConfigError(key, `${rule} (got ${JSON.stringify(raw)})`, { hint: envRules[key].fix });
+      // URLs may carry a password: never print it.
+      const shown = raw !== undefined && key.endsWith('_URL') ? redactUrl(raw) : raw;
+      throw new ConfigError(key, `${rule} (got ${JSON.stringify(shown)})`, { hint: envRules[key].fix });
     }
     return result.data as z.output<(typeof envRules)[K]['schema']>;
   };

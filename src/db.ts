@@ -5,7 +5,7 @@
  */
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
-import { databaseUrlSchema } from './config.ts';
+import { databaseUrlSchema, redactUrl } from './config.ts';
 import { ConfigError, UnavailableError, messageOf } from './errors.ts';
 
 export type Engine = 'postgres' | 'mysql' | 'pglite';
@@ -19,10 +19,7 @@ export function engineOf(url: string): Engine {
   });
 }
 
-/** The URL with any password replaced, for messages and logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
-}
+export { redactUrl };
 
 export function knexConfigFor(url: string): Knex.Config {
   const parsed = databaseUrlSchema.safeParse(url);

@@ -3,7 +3,7 @@
  * so a later command in another process — `kafka stop`, `kafka status`, replay, the streaming job, the
  * demo — finds it. Lives in src/ because every command may fall back to that broker.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -39,10 +39,24 @@ export async function readState(cacheDir: string): Promise<LocalKafkaInfo | unde
   return JSON.parse(await readFile(path, 'utf8')) as LocalKafkaInfo;
 }
 
+/**
+ * Whether `pid` is still the broker recorded in `info`: alive, and (where /proc exists) running
+ * kafka.Kafka on the recorded data folder — after a reboot the pid may belong to anything else.
+ */
+export function isRecordedBroker(info: LocalKafkaInfo): boolean {
+  if (!isAlive(info.pid)) return false;
+  try {
+    const cmdline = readFileSync(`/proc/${info.pid}/cmdline`, 'utf8');
+    return cmdline.includes('kafka.Kafka') && cmdline.includes(info.dataDir);
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
 /** The recorded broker if its process still lives; a stale state file is removed. */
 export async function readRunning(cacheDir: string): Promise<LocalKafkaInfo | undefined> {
   const state = await readState(cacheDir);
-  if (state && isAlive(state.pid)) return state;
+  if (state && isRecordedBroker(state)) return state;
   if (state) await clearState(cacheDir);
   return undefined;
 }

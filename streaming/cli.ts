@@ -55,7 +55,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const brokers = await resolveBrokers(values.brokers, ctx.env);
   if (!brokers) throw new UnavailableError('kafka', 'no Kafka cluster given and no local broker running', { hint: 'start one with dualrun kafka start, or pass --brokers / set KAFKA_BROKERS' });
   const group = values.group ?? 'dualrun-stream';
-  const topicPrefix = values['topic-prefix'] ?? 'shop';
+  const topicPrefix = values['topic-prefix'] ?? ctx.env.topicPrefix ?? 'shop';
   switch (positionals[0]) {
     case 'run': {
       const untilIdle = values['until-idle'] === undefined ? undefined : positiveNumber('--until-idle', values['until-idle']);

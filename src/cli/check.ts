@@ -32,9 +32,10 @@ Reads the migration manifest in dualrun.config.ts (or --config). Each transforma
   retired   the batch job is gone: reported, not gated
 With no manifest, every transformation is checked as shadow with zero tolerance.
 
-Without --scenario, compares the outputs already there: table batch_<name> in --db against topic
-<prefix>.out.<name>, explained by the input topics. With --scenario, first runs the whole dual run on it
-(a fresh embedded database and a local broker unless --db / --brokers / KAFKA_BROKERS say otherwise).
+Without --scenario, compares the outputs already there: table batch_<name> in --db (or DATABASE_URL, or the
+config's database) against topic <prefix>.out.<name>, explained by the input topics. With --scenario, first runs
+the whole dual run on it, on fresh topics, in a fresh embedded database unless --db names one (never the
+configured database), on a local broker unless --brokers / KAFKA_BROKERS / the config name a cluster.
 
 Writes to --out (default from the config, else ./dualrun-report): report.json, report.html, report.md,
 gate.md (also appended to $GITHUB_STEP_SUMMARY when set) and junit.xml (one testcase per transformation).
@@ -85,14 +86,15 @@ export async function run(ctx: CommandContext): Promise<number> {
   // Flags, then the environment, then dualrun.config.ts (main.ts merged those two).
   const brokers = values.brokers !== undefined ? parseBrokersFlag(values.brokers) : ctx.env.kafkaBrokers;
   const dbUrl = values.db ?? ctx.env.databaseUrl;
-  const topicPrefix = values['topic-prefix'] ?? config.kafka?.topicPrefix;
+  const topicPrefix = values['topic-prefix'] ?? ctx.env.topicPrefix;
 
   let report: Report;
   if (values.scenario !== undefined) {
     const result = await dualRun({
       scenario: values.scenario,
       transforms: toCompare,
-      dbUrl,
+      // A scenario's rows go only where --db says: never into the configured (real) legacy database.
+      dbUrl: values.db,
       brokers,
       reset: false,
       keepBroker: false,

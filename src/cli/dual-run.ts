@@ -14,7 +14,7 @@ import type { Knex } from 'knex';
 import { connectKnex, engineOf, redactUrl } from '../db.ts';
 import { migrateLegacySchema } from '../domain/legacy-schema.ts';
 import { cutoffFor } from '../domain/time.ts';
-import { DualrunError, SinkError } from '../errors.ts';
+import { DualrunError, SinkError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { readRunning, writeState } from '../local-broker-state.ts';
 import { loadScenario } from '../scenario/load.ts';
@@ -59,6 +59,17 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
   progress(`scenario ${scenario.name}: ${scenario.description} (${scenario.events.length} events, nights ${scenario.businessDates.join(', ')})`);
 
   const cleanups: (() => Promise<void>)[] = [];
+  // Each cleanup runs once, whether the run ends, fails or is interrupted.
+  const cleanUp = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0)) await cleanup().catch((error: unknown) => logger.warn({ error }, 'cleanup failed'));
+  };
+  // The local broker runs in its own process group, so Ctrl-C would not reach it: stop it ourselves.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    progress(`${signal}: stopping what this run started…`);
+    void cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     // The real parts: an existing cluster, or a broker of our own for this run.
     let brokers = options.brokers;
@@ -100,7 +111,9 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
     const report = await comparing(db, brokers, topicPrefix, scenario, options);
     return { report, brokers, dbUrl, topicPrefix, ...(keptBroker ? { keptBroker } : {}) };
   } finally {
-    for (const cleanup of cleanups) await cleanup().catch((error: unknown) => logger.warn({ error }, 'cleanup failed'));
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cleanUp();
   }
 }
 
@@ -147,8 +160,16 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
     logger: options.logger,
     onMetrics: (metrics) => options.progress(`stream: ${metrics.processed} events, ${metrics.eventsPerSecond}/s, duplicates ${metrics.duplicates}, late ${metrics.late}, dead letters ${metrics.deadLetters}`),
   });
-  await runner.start();
-  await runner.done;
+  try {
+    await runner.start();
+    await runner.done;
+  } catch (error) {
+    await runner.stop().catch(() => undefined);
+    throw error;
+  }
+  if (runner.failure) {
+    throw new UnavailableError(`kafka ${brokers.join(',')}`, `the streaming job stopped: ${runner.failure.message}`, { cause: runner.failure, hint: 'its outputs are incomplete, so nothing was compared; see the log (DUALRUN_LOG_LEVEL=info) and run again' });
+  }
   options.progress(`stream: caught up in ${seconds(started)}`);
 }
 

@@ -4,8 +4,7 @@
  * message and a documented exit code.
  */
 import { readEnvConfig, type EnvConfig } from '../config.ts';
-import { loadConfigFile, type DualrunConfig } from '../config-file.ts';
-import { useKafkaSecurity } from '../kafka-client.ts';
+import { describeConfig, loadConfigFile, type DualrunConfig } from '../config-file.ts';
 import { DualrunError, ExitCode, UsageError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { parseFlags, type CommandContext, type CommandModule } from './command.ts';
@@ -75,11 +74,16 @@ async function loadConfig(path: string | undefined, env: EnvConfig): Promise<Dua
   const { transformNames } = await import('../transforms/index.ts');
   const config = await loadConfigFile(path, transformNames());
   env.databaseUrl ??= config.database?.url;
-  env.kafkaBrokers ??= config.kafka?.brokers;
   const kafka = config.kafka;
-  if (kafka && (kafka.ssl || kafka.sasl)) {
-    const sasl = kafka.sasl ? { mechanism: kafka.sasl.mechanism, username: kafka.sasl.username, password: process.env[kafka.sasl.passwordEnv] ?? '' } : undefined;
-    useKafkaSecurity({ ssl: kafka.ssl, ...(sasl ? { sasl } : {}) });
+  env.topicPrefix ??= kafka?.topicPrefix;
+  // The file's TLS/SASL settings belong to the file's cluster: not sent to one named by KAFKA_BROKERS.
+  if (kafka && !env.kafkaBrokers) {
+    env.kafkaBrokers = kafka.brokers;
+    if (kafka.ssl || kafka.sasl) {
+      const { useKafkaSecurity } = await import('../kafka-client.ts');
+      const sasl = kafka.sasl ? { mechanism: kafka.sasl.mechanism, username: kafka.sasl.username, password: process.env[kafka.sasl.passwordEnv] ?? '' } : undefined;
+      useKafkaSecurity({ ssl: kafka.ssl, ...(sasl ? { sasl } : {}) });
+    }
   }
   return config;
 }
@@ -107,12 +111,15 @@ export async function main(argv: string[], io = { out: (text: string) => console
     const env = readEnvConfig();
     const config = await loadConfig(configPath ?? env.configPath, env);
     const quiet = args.includes('--json');
+    const logger = createLogger(args.includes('--verbose') ? 'info' : (env.logLevel ?? 'warn'));
+    logger.info({ config: describeConfig(config) }, 'configuration (secrets hidden)');
     const ctx: CommandContext = {
       command: name,
       argv: args,
       env,
       config,
-      logger: createLogger(env.logLevel ?? (args.includes('--verbose') ? 'info' : 'warn')),
+      // --verbose (a flag) wins over DUALRUN_LOG_LEVEL.
+      logger,
       out: io.out,
       progress: (text) => {
         if (!quiet) io.err(text);

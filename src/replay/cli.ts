@@ -66,6 +66,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       });
     }
   }
+  const topicPrefix = values['topic-prefix'] ?? ctx.env.topicPrefix;
   const url = values['no-db'] ? undefined : (values.db ?? ctx.env.databaseUrl ?? `pglite:${join(ctx.env.cacheDir, 'pglite')}`);
   if (url && engineOf(url) === 'pglite' && !/^pglite:(memory)?$/.test(url)) await mkdir(url.slice('pglite:'.length), { recursive: true });
   const db = url ? await connectKnex(url) : undefined;
@@ -76,7 +77,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     const summary = await replay({
       events: scenario.events,
       ...(db ? { db } : {}),
-      ...(brokers ? { kafka: { brokers, ...(values['topic-prefix'] ? { topicPrefix: values['topic-prefix'] } : {}), ...(partitions ? { partitions } : {}) } } : {}),
+      ...(brokers ? { kafka: { brokers, ...(topicPrefix ? { topicPrefix } : {}), ...(partitions ? { partitions } : {}) } } : {}),
       ...(after ? { after } : {}),
       ...(until ? { until } : {}),
       reset: values.reset ?? false,

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { UsageError } from '../../src/errors.ts';
 import type { CommandContext } from '../../src/cli/command.ts';
 import { KAFKA_VERSION, provisionKafka } from './provision.ts';
-import { isAlive, startLocalKafka, stopProcess } from './local-kafka.ts';
-import { clearState, readRunning, readState, writeState } from '../../src/local-broker-state.ts';
+import { startLocalKafka, stopProcess } from './local-kafka.ts';
+import { clearState, isRecordedBroker, readRunning, readState, writeState } from '../../src/local-broker-state.ts';
 
 export const help = `dualrun kafka — a local single-node Apache Kafka ${KAFKA_VERSION} broker (KRaft) on 127.0.0.1
 
@@ -46,6 +46,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   const print = (info: object, text: string): void => ctx.out(values.json ? JSON.stringify(info) : text);
 
   if (values.refresh && (action === 'fetch' || action === 'start')) {
+    const running = await readRunning(cacheDir);
+    // Its class loader still reads those jars.
+    if (running) throw new UsageError(`--refresh: a local broker runs from these jars (pid ${running.pid})`, { hint: 'stop it first with dualrun kafka stop' });
     await rm(join(ctx.env.cacheDir, `kafka-${KAFKA_VERSION}`), { recursive: true, force: true });
   }
   switch (action) {
@@ -74,7 +77,8 @@ export async function run(ctx: CommandContext): Promise<number> {
         print({ stopped: false, reason: 'not running' }, 'no local broker is running');
         return 0;
       }
-      if (isAlive(state.pid)) await stopProcess(state.pid);
+      // Only the process we recorded: after a reboot its pid may be anyone's.
+      if (isRecordedBroker(state)) await stopProcess(state.pid);
       if (!values['keep-data']) await rm(state.dataDir, { recursive: true, force: true });
       await clearState(cacheDir);
       print({ stopped: true, pid: state.pid, keptData: Boolean(values['keep-data']) }, `stopped the local broker (pid ${state.pid})${values['keep-data'] ? `; data kept in ${state.dataDir}` : ''}`);

@@ -43,19 +43,21 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   const jars = await provisionKafka({ cacheDir: options.cacheDir, kafkaHome: options.kafkaHome, logger });
   const dataDir = await mkdtemp(join(tmpdir(), 'dualrun-kafka-'));
   const logPath = join(dataDir, 'broker.log');
-  const [brokerPort, controllerPort, saslPort] = await freePorts(3);
-  const propertiesPath = join(dataDir, 'server.properties');
-  const sasl = options.saslUsers ? { port: saslPort!, users: options.saslUsers } : undefined;
-  await writeFile(propertiesPath, serverProperties({ dataDir, brokerPort: brokerPort!, controllerPort: controllerPort!, sasl }));
-
+  let child: ChildProcess | undefined;
   const started = Date.now();
-  await formatStorage(java, jars, propertiesPath, join(dataDir, 'format.log'));
-  const child = spawnBroker(java, jars, propertiesPath, logPath, options.heap ?? '768m');
+  const [brokerPort, controllerPort, saslPort] = await freePorts(3);
   const brokers = `127.0.0.1:${brokerPort}`;
+  const sasl = options.saslUsers ? { port: saslPort!, users: options.saslUsers } : undefined;
   try {
+    const propertiesPath = join(dataDir, 'server.properties');
+    await writeFile(propertiesPath, serverProperties({ dataDir, brokerPort: brokerPort!, controllerPort: controllerPort!, sasl }));
+    await formatStorage(java, jars, propertiesPath, join(dataDir, 'format.log'));
+    child = spawnBroker(java, jars, propertiesPath, logPath, options.heap ?? '768m');
     await waitUntilReady(brokers, child, logPath, options.startTimeoutMs ?? 90_000);
   } catch (error) {
-    await stopProcess(child.pid!, child);
+    // The error already carries the log's last lines: leave no process and no data folder behind.
+    if (child?.pid) await stopProcess(child.pid, child);
+    await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
   logger.info({ brokers, pid: child.pid, ms: Date.now() - started }, 'local Kafka broker is up');
@@ -119,7 +121,7 @@ async function formatStorage(java: string, jars: KafkaJars, propertiesPath: stri
   }).finally(() => closeSync(fd));
   if (code !== 0) {
     throw new UnavailableError('kafka', `formatting KRaft storage failed (exit ${code}):\n${await lastLines(logPath, 20)}`, {
-      hint: `see ${logPath}; a corrupt jar cache can be removed and fetched again (dualrun kafka start --refresh)`,
+      hint: 'a corrupt jar cache can be removed and fetched again: dualrun kafka start --refresh',
     });
   }
 }
@@ -153,7 +155,7 @@ async function waitUntilReady(brokers: string, child: ChildProcess, logPath: str
   try {
     while (Date.now() < deadline) {
       if (exited !== undefined) {
-        throw new UnavailableError('kafka', `the broker exited with code ${exited} while starting; last lines of ${logPath}:\n${await lastLines(logPath, 25)}`, {
+        throw new UnavailableError('kafka', `the broker exited with code ${exited} while starting; last lines of its log (${logPath}, removed):\n${await lastLines(logPath, 25)}`, {
           hint: 'a port clash or too little memory are the usual causes; set KAFKA_BROKERS to use an existing cluster instead',
         });
       }
@@ -165,7 +167,7 @@ async function waitUntilReady(brokers: string, child: ChildProcess, logPath: str
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
-    throw new UnavailableError('kafka', `the broker did not answer metadata requests within ${timeoutMs / 1000}s; last lines of ${logPath}:\n${await lastLines(logPath, 25)}`);
+    throw new UnavailableError('kafka', `the broker did not answer metadata requests within ${timeoutMs / 1000}s; last lines of its log:\n${await lastLines(logPath, 25)}`);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

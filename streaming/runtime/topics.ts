@@ -6,6 +6,7 @@
  * with `partitions` so a job can start before its producers.
  */
 import type { Admin } from 'kafkajs';
+import { createTopicsAndWait } from '../../src/kafka-client.ts';
 import type { Entity } from '../../src/domain/events.ts';
 import type { StreamTransform, TopicNames } from '../tasks/model.ts';
 
@@ -41,10 +42,6 @@ export async function ensureTopics(admin: Admin, names: TopicNames, transforms: 
 }
 
 async function create(admin: Admin, topics: { topic: string; numPartitions: number; configEntries?: { name: string; value: string }[] }[]): Promise<void> {
-  try {
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ replicationFactor: -1, ...topic })) });
-  } catch (error) {
-    // Another instance created them at the same moment: fine, they exist now.
-    if (!/already exists/i.test(String((error as Error).message)) && !(error as { errors?: { type?: string }[] }).errors?.every((e) => e.type === 'TOPIC_ALREADY_EXISTS')) throw error;
-  }
+  // Waits for leaders and retries what a busy broker answers transiently; another instance creating the same topics is fine.
+  await createTopicsAndWait(admin, topics);
 }

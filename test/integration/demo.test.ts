@@ -2,9 +2,13 @@
 // a real PostgreSQL, every report written, every difference of customer-moves explained.
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEnvConfig } from '../../src/config.ts';
+import { silentLogger } from '../../src/logger.ts';
+import { provisionKafka } from '../../streaming/broker/provision.ts';
 import { brokers } from '../support/kafka.ts';
 import { runCli } from '../support/cli.ts';
 import { freshDatabase, type TestDatabase } from '../support/databases.ts';
@@ -68,6 +72,34 @@ describe('dualrun demo', () => {
       const [row] = await database.db('batch_orders_enriched').count({ n: '*' });
       expect(Number(row!.n)).toBe(4);
     });
+  });
+
+  it('without KAFKA_BROKERS starts its own broker and stops it afterwards', async () => {
+    // A fresh cache folder, with KAFKA_HOME on the jars this run already has: no download, no shared state.
+    const env = readEnvConfig();
+    const jars = await provisionKafka({ cacheDir: env.cacheDir, kafkaHome: env.kafkaHome, logger: silentLogger });
+    const cacheDir = await mkdtemp(join(tmpdir(), 'dualrun-demo-cache-'));
+    try {
+      const dir = join(out, 'own-broker');
+      const result = await runCli(['demo', '--scenario', 'baseline', '--out', dir], { KAFKA_BROKERS: '', DATABASE_URL: '', DUALRUN_CACHE_DIR: cacheDir, KAFKA_HOME: join(jars.libs, '..') }, 240_000);
+      expect(result.code, result.stderr).toBe(0);
+      const address = /kafka: broker up at (127\.0\.0\.1:\d+)/.exec(result.stderr)?.[1];
+      expect(address, result.stderr).toBeDefined();
+      expect(result.stdout).toMatch(/order_status_current\s+parity/);
+      // Stopped: nothing answers on its port any more, and no broker is recorded as running.
+      const [host, port] = address!.split(':');
+      const refused = await new Promise<boolean>((resolve) => {
+        const socket = connect(Number(port), host!, () => {
+          socket.destroy();
+          resolve(false);
+        });
+        socket.on('error', () => resolve(true));
+      });
+      expect(refused).toBe(true);
+      expect(existsSync(join(cacheDir, 'local-kafka', 'state.json'))).toBe(false);
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an unknown scenario with exit 2 and the list of known ones', async () => {

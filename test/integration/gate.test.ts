@@ -50,11 +50,11 @@ describe('dualrun check', () => {
     });`;
     const correct = broken.replace('dailyOrdersByTierWith((placedAt) => placedAt.slice(0, 10))', 'dailyOrdersByTier');
     const good = await check(await project('dst-correct', correct), '--scenario', 'dst-boundary');
-    expect(good.code, good.stdout).toBe(0);
+    expect(good.code, good.stdout + good.stderr).toBe(0);
 
     const dir = await project('dst-broken', broken);
     const result = await check(dir, '--scenario', 'dst-boundary');
-    expect(result.code, result.stdout).toBe(1);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
     expect(result.stdout).toMatch(/^FAIL +daily_orders_by_tier \(shadow, streak 0\)/m);
     const gate = await readFile(join(dir, 'dualrun-report', 'gate.md'), 'utf8');
     expect(gate).toContain('## dualrun migration gate: ❌ 1 failing');
@@ -66,7 +66,7 @@ describe('dualrun check', () => {
   it('lets allowed differences pass, visibly, and fails the same differences when not allowed', async () => {
     const allowed = await project('allowed', `export default defineConfig({ migration: { orders_enriched: { stage: 'shadow', allowedDifferences: [{ category: 'join_as_of_event_time', maxRatio: 0.5, reason: 'finance wants the region at order time' }] } } });`);
     const pass = await check(allowed, '--scenario', 'customer-moves');
-    expect(pass.code, pass.stdout).toBe(0);
+    expect(pass.code, pass.stdout + pass.stderr).toBe(0);
     const gate = await readFile(join(allowed, 'dualrun-report', 'gate.md'), 'utf8');
     expect(gate).toContain('join_as_of_event_time 2 (50.00 % ≤ 50.00 %)');
     expect(gate).toContain('- join_as_of_event_time: finance wants the region at order time');
@@ -87,7 +87,7 @@ describe('dualrun check', () => {
     expect(first.code).toBe(1);
     expect(first.stdout).toContain('FAIL      order_status_current (cutover, streak 1): cutover needs 2 passing runs in a row; this is 1');
     const second = await check(dir, '--scenario', 'baseline');
-    expect(second.code, second.stdout).toBe(0);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
     expect(second.stdout).toContain('PASS      order_status_current (cutover, streak 2)');
 
     const board = await runCli(['status', '--json'], {}, 60_000, dir);

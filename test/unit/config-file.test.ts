@@ -1,8 +1,8 @@
 // One test per rule of dualrun.config.ts: the key it names, the message, the fix.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { describeConfig, loadConfigFile, validateConfig } from '../../src/config-file.ts';
 import { ConfigError, ExitCode } from '../../src/errors.ts';
 
@@ -157,9 +157,20 @@ describe('dualrun.config.ts rules', () => {
   });
 });
 
+const tempDirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'dualrun-config-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
 describe('loading dualrun.config.ts', () => {
+  afterAll(async () => {
+    for (const dir of tempDirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  });
+
   it('loads a TypeScript config file through defineConfig', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dualrun-config-'));
+    const dir = await tempDir();
     const file = join(dir, 'dualrun.config.ts');
     const defineConfig = new URL('../../src/config-file.ts', import.meta.url).pathname;
     await writeFile(file, `import { defineConfig } from '${defineConfig}';\nexport default defineConfig({ kafka: { brokers: ['k:9092'], topicPrefix: 'acme' } });\n`);
@@ -172,14 +183,14 @@ describe('loading dualrun.config.ts', () => {
   });
 
   it('says a file without a default export must export defineConfig', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dualrun-config-'));
+    const dir = await tempDir();
     const file = join(dir, 'dualrun.config.ts');
     await writeFile(file, 'export const config = {};\n');
     await expect(loadConfigFile(file)).rejects.toMatchObject({ message: 'has no default export' });
   });
 
   it('reports a file that does not load', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dualrun-config-'));
+    const dir = await tempDir();
     const file = join(dir, 'dualrun.config.ts');
     await writeFile(file, 'export default {{{;\n');
     await expect(loadConfigFile(file)).rejects.toMatchObject({ message: expect.stringMatching(/^cannot load/) });

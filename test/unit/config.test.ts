@@ -42,6 +42,12 @@ describe('environment configuration', () => {
     expect(error.message).toContain('must start with postgres://, mysql://, mariadb:// or pglite:');
   });
 
+  it('never prints the password of a bad database URL', () => {
+    const error = errorFor({ DATABASE_URL: 'postgress://etl:S3cret@db/shop' });
+    expect(error.describe()).toContain('postgress://etl:***@db/shop');
+    expect(error.describe()).not.toContain('S3cret');
+  });
+
   it('MYSQL_URL must name a supported engine', () => {
     expect(errorFor({ MYSQL_URL: 'http://x' }).key).toBe('MYSQL_URL');
   });

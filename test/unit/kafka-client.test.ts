@@ -30,4 +30,15 @@ describe('Kafka security from the environment', () => {
     expect(keyOf({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: 'pw' })).toBe('KAFKA_SASL_USERNAME');
     expect(keyOf({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' })).toBe('KAFKA_SASL_PASSWORD');
   });
+
+  it('never puts the password in a message', () => {
+    let message = '';
+    try {
+      kafkaSecurityFromEnv({ KAFKA_SSL: 'maybe', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'hunter2-secret' });
+    } catch (error) {
+      message = (error as ConfigError).describe();
+    }
+    expect(message).toContain('KAFKA_SSL');
+    expect(message).not.toContain('hunter2-secret');
+  });
 });
