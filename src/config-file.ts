@@ -50,7 +50,6 @@ const manifestEntrySchema = z.object({
 const kafkaSchema = z
   .object({
     brokers: z.union([z.array(z.string()).transform((list) => list.join(',')), z.string()]).pipe(brokersSchema),
-    clientId: z.string().min(1).default('dualrun'),
     topicPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must use only letters, digits, ".", "_" and "-" (Kafka topic characters)').default('shop'),
     partitions: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(3),
     ssl: z.boolean().default(false),

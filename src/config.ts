@@ -52,6 +52,8 @@ export interface EnvConfig {
   configPath: string | undefined;
   /** Topic prefix from dualrun.config.ts (kafka.topicPrefix); commands default to "shop". */
   topicPrefix?: string | undefined;
+  /** Partitions of the topics dualrun creates, from dualrun.config.ts (kafka.partitions). */
+  partitions?: number | undefined;
 }
 
 export function readEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {

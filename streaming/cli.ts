@@ -59,7 +59,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   switch (positionals[0]) {
     case 'run': {
       const untilIdle = values['until-idle'] === undefined ? undefined : positiveNumber('--until-idle', values['until-idle']);
-      const partitions = values.partitions === undefined ? undefined : positiveNumber('--partitions', values.partitions);
+      const partitions = values.partitions === undefined ? ctx.env.partitions : positiveNumber('--partitions', values.partitions);
       const sink = values['sink-db'] ? await createSink(values['sink-db'], selectTransforms(values.transform ?? [])) : undefined;
       const runner = new StreamRunner({
         brokers,

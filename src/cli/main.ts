@@ -76,6 +76,7 @@ async function loadConfig(path: string | undefined, env: EnvConfig): Promise<Dua
   env.databaseUrl ??= config.database?.url;
   const kafka = config.kafka;
   env.topicPrefix ??= kafka?.topicPrefix;
+  env.partitions ??= kafka?.partitions;
   // The file's TLS/SASL settings belong to the file's cluster: not sent to one named by KAFKA_BROKERS.
   if (kafka && !env.kafkaBrokers) {
     env.kafkaBrokers = kafka.brokers;

@@ -51,7 +51,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   });
   if (!values.scenario) throw new UsageError('dualrun replay needs --scenario NAME|DIR', { hint: 'for example: dualrun replay --scenario baseline' });
   if (values['no-kafka'] && values['no-db']) throw new UsageError('--no-kafka and --no-db together leave nothing to replay into', { hint: 'drop one of them' });
-  const partitions = values.partitions === undefined ? undefined : positiveInt('--partitions', values.partitions);
+  const partitions = values.partitions === undefined ? ctx.env.partitions : positiveInt('--partitions', values.partitions);
   const batchSize = values['batch-size'] === undefined ? undefined : positiveInt('--batch-size', values['batch-size']);
   const after = values.after === undefined ? undefined : instant('--after', values.after);
   const until = values.until === undefined ? undefined : instant('--until', values.until);
