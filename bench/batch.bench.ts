@@ -36,7 +36,7 @@ try {
     await db.raw(`INSERT INTO products SELECT 'p' || i, 'Product ' || i, 'category' || (i % 20), 1.99 + i % 50, 'EUR', '2024-01-01Z' FROM generate_series(1, 1000) i`);
     await db.raw(`INSERT INTO fx_rates SELECT c, d::date, CASE c WHEN 'SEK' THEN 0.087 ELSE 0.92 END + (EXTRACT(doy FROM d)::int % 7) * 0.0001, '2024-01-01Z' FROM unnest(ARRAY['SEK','USD']) c, generate_series(DATE '2024-09-30', DATE '2024-11-01', INTERVAL '1 day') d`);
     // 30 days of orders, evenly spread; every tenth cancelled; arrival five minutes after placing.
-    await db.raw(`INSERT INTO orders SELECT 'o' || i, 'c' || (1 + (i * 7919) % 10000), (ARRAY['EUR','SEK','USD'])[1 + i % 3],
+    await db.raw(`INSERT INTO orders SELECT 'o' || i, 'c' || (1 + (i::bigint * 7919) % 10000), (ARRAY['EUR','SEK','USD'])[1 + i % 3],
         CASE WHEN i % 10 = 0 THEN 'cancelled' WHEN i % 3 = 0 THEN 'shipped' WHEN i % 3 = 1 THEN 'paid' ELSE 'placed' END,
         p.placed, p.placed + INTERVAL '5 minutes', p.placed + INTERVAL '5 minutes'
       FROM generate_series(1, ?::int) i, LATERAL (SELECT TIMESTAMPTZ '2024-10-01 00:00Z' + (i::float8 / ?) * INTERVAL '30 days' AS placed) p`, [orders, orders]);
