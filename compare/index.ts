@@ -173,6 +173,27 @@ export async function compareTransform(options: CompareTransformOptions): Promis
   });
 }
 
+/** Several transformations compared in one DuckDB database (input events loaded once), as one report. */
+export async function compareTransforms(
+  transforms: readonly TransformContract[],
+  options: Omit<CompareTransformOptions, 'transform' | 'duck'> & { onCompared?: (result: ComparisonResult, ms: number) => void },
+): Promise<Report> {
+  const { onCompared, ...shared } = options;
+  const duck = await openDuck();
+  const results: ComparisonResult[] = [];
+  try {
+    for (const transform of transforms) {
+      const started = Date.now();
+      const result = await compareTransform({ ...shared, transform, duck });
+      results.push(result);
+      onCompared?.(result, Date.now() - started);
+    }
+  } finally {
+    duck.close();
+  }
+  return buildReport(results);
+}
+
 export function buildReport(comparisons: ComparisonResult[], generatedAt = new Date()): Report {
   return { schemaVersion: REPORT_SCHEMA_VERSION, tool: 'dualrun', generatedAt: generatedAt.toISOString(), parity: comparisons.every((comparison) => comparison.parity), comparisons };
 }

@@ -6,7 +6,6 @@
  */
 import { appendFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Knex } from 'knex';
 import type { DualrunConfig, ManifestEntry } from '../config-file.ts';
 import { connectKnex } from '../db.ts';
 import { businessDay, cutoffFor, nextDate } from '../domain/time.ts';
@@ -146,20 +145,12 @@ export async function run(ctx: CommandContext): Promise<number> {
 }
 
 async function compareExisting(chosen: readonly Transform[], dbUrl: string, brokers: string[], topicPrefix: string, watermark: Date, ctx: CommandContext): Promise<Report> {
-  const { buildReport, compareTransform } = await import('../../compare/index.ts');
-  const { openDuck } = await import('../../compare/duck.ts');
-  let db: Knex | undefined;
-  const duck = await openDuck();
+  const { compareTransforms } = await import('../../compare/index.ts');
+  const db = await connectKnex(dbUrl);
   try {
-    db = await connectKnex(dbUrl);
-    const results: ComparisonResult[] = [];
-    for (const transform of chosen) {
-      results.push(await compareTransform({ transform, db, brokers, topicPrefix, duck, watermark, events: { brokers, topicPrefix }, progress: ctx.progress }));
-    }
-    return buildReport(results);
+    return await compareTransforms(chosen, { db, brokers, topicPrefix, watermark, events: { brokers, topicPrefix }, progress: ctx.progress });
   } finally {
-    duck.close();
-    await db?.destroy();
+    await db.destroy();
   }
 }
 

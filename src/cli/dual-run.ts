@@ -19,7 +19,7 @@ import type { Logger } from '../logger.ts';
 import { readRunning, writeState } from '../local-broker-state.ts';
 import { loadScenario } from '../scenario/load.ts';
 import type { Transform } from '../transforms/contract.ts';
-import type { ComparisonResult, Report } from '../../compare/types.ts';
+import type { Report } from '../../compare/types.ts';
 
 
 export interface DualRunOptions {
@@ -175,23 +175,20 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
 
 /** Compare each transformation's batch table with its output topic, explained by the scenario's events. */
 async function comparing(db: Knex, brokers: string[], topicPrefix: string, scenario: Scenario, options: DualRunOptions): Promise<Report> {
-  const { buildReport, compareTransform } = await import('../../compare/index.ts');
-  const { openDuck } = await import('../../compare/duck.ts');
-  const duck = await openDuck();
+  const { compareTransforms } = await import('../../compare/index.ts');
   const watermark = cutoffFor(scenario.businessDates.at(-1)!, scenario.cutoffTime);
-  const results: ComparisonResult[] = [];
   try {
-    for (const transform of options.transforms) {
-      const started = Date.now();
-      const result = await compareTransform({ transform, db, brokers, topicPrefix, duck, events: scenario.events, watermark, cutoffTime: scenario.cutoffTime });
-      results.push(result);
-      options.progress(`compare ${transform.name}: ${result.parity ? 'parity' : 'differences'} in ${seconds(started)}`);
-    }
+    return await compareTransforms(options.transforms, {
+      db,
+      brokers,
+      topicPrefix,
+      events: scenario.events,
+      watermark,
+      cutoffTime: scenario.cutoffTime,
+      onCompared: (result, ms) => options.progress(`compare ${result.name}: ${result.parity ? 'parity' : 'differences'} in ${(ms / 1000).toFixed(1)} s`),
+    });
   } catch (error) {
     if (error instanceof DualrunError) throw error;
     throw new SinkError('duckdb', `comparing failed: ${(error as Error).message}`, { cause: error });
-  } finally {
-    duck.close();
   }
-  return buildReport(results);
 }

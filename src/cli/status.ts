@@ -7,6 +7,7 @@ import type { ManifestEntry } from '../config-file.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import type { CommandContext } from './command.ts';
 import { allTransforms, manifestOf } from './check.ts';
+import { formatTable } from './summary.ts';
 import type { GateHistoryRow } from '../../compare/gate-history.ts';
 
 export const help = `dualrun status — the migration board
@@ -82,9 +83,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   const header = ['transformation', 'stage', 'last run', 'verdict', 'streak', 'trend', 'next step'];
   const rows = board.map((row) => [row.transform, row.stage, row.lastRun ?? 'never', row.lastVerdict ?? '—', String(row.streak), row.trend || '—', row.next]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => [...row[column]!].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell + ' '.repeat(Math.max(0, widths[column]! - [...cell].length))).join('  ').trimEnd();
-  ctx.out([line(header), ...rows.map(line)].join('\n'));
+  ctx.out(formatTable(header, rows));
   ctx.out(`\nhistory: ${historyPath}`);
   return ExitCode.ok;
 }

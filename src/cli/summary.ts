@@ -16,8 +16,14 @@ export function summaryTable(results: readonly ComparisonResult[], verdictOf: (r
     const notYet = result.notYetComparable.left + result.notYetComparable.right;
     return [result.name, verdictOf(result), String(counts.match + counts.withinTolerance), String(differ), String(notYet), explained || '—'];
   });
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+  return formatTable(header, rows);
+}
+
+/** Left-aligned columns two spaces apart, widths in code points (so ✓ and — count as one). */
+export function formatTable(header: string[], rows: string[][]): string {
+  const width = (text: string): number => [...text].length;
+  const widths = header.map((title, column) => Math.max(width(title), ...rows.map((row) => width(row[column]!))));
+  const line = (cells: string[]) => cells.map((cell, column) => cell + ' '.repeat(Math.max(0, widths[column]! - width(cell)))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
