@@ -10,7 +10,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          // Before any test file loads kafkajs: the read_committed fix (src/kafkajs-read-committed.ts).
+          // Before any test file loads kafkajs: the kafkajs fixes (src/kafkajs-fixes.ts).
           setupFiles: ['test/support/setup.ts'],
           include: ['test/unit/**/*.test.ts', '{src,batch,streaming,compare}/**/*.test.ts'],
           testTimeout: 20_000,

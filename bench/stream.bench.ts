@@ -9,7 +9,7 @@
  *  3. resident memory of the job process with its state (orders, event ids, aggregates) at the end of 1.
  * Needs KAFKA_BROKERS (or a broker from `dualrun kafka start`) and the Kafka jars (provisionKafka).
  */
-import '../src/kafkajs-read-committed.ts';
+import '../src/kafkajs-fixes.ts';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';

@@ -3,7 +3,7 @@
  * `import { defineConfig, defineTransform } from 'dualrun'`.
  */
 // First: fixes kafkajs' read_committed filter before kafkajs loads.
-import './kafkajs-read-committed.ts';
+import './kafkajs-fixes.ts';
 
 export { defineConfig, type DualrunConfigInput, type Stage } from './config-file.ts';
 export { defineTransform, type BatchContext, type Column, type ColumnRule, type Transform, type TransformContract } from './transforms/contract.ts';

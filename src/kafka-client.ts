@@ -5,7 +5,7 @@
  * KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD). Secrets are never logged.
  */
 // First: fixes kafkajs' read_committed filter before kafkajs loads.
-import './kafkajs-read-committed.ts';
+import './kafkajs-fixes.ts';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { ConfigError, UnavailableError } from './errors.ts';
 

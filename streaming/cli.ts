@@ -4,7 +4,7 @@
  * until the group has caught up and been idle. `status` shows lag per partition and the figures the
  * running instances publish (events/s, state size, dead letters, late events).
  */
-import '../src/kafkajs-read-committed.ts';
+import '../src/kafkajs-fixes.ts';
 import { resolveBrokers } from '../src/cli/brokers.ts';
 import type { CommandContext } from '../src/cli/command.ts';
 import { UnavailableError, UsageError } from '../src/errors.ts';

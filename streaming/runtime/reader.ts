@@ -5,7 +5,7 @@
  * batch events, which also fire for batches holding only transaction markers, so transactional
  * topics (changelogs) are caught up too.
  */
-import '../../src/kafkajs-read-committed.ts';
+import '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { RawMessage } from '../tasks/codec.ts';

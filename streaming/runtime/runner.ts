@@ -14,7 +14,7 @@
  * owner (so no open transaction hides the tail of the changelog). If a batch fails,
  * the task is thrown away and rebuilt from the changelog, so memory never runs ahead of what committed.
  */
-import { readCommittedFixActive } from '../../src/kafkajs-read-committed.ts';
+import { inactiveKafkajsFixes } from '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
@@ -106,7 +106,8 @@ export class StreamRunner {
 
   async start(): Promise<void> {
     const { logger } = this.options;
-    if (!readCommittedFixActive()) logger.warn('kafkajs was loaded before src/kafkajs-read-committed.ts: read_committed may leak aborted records');
+    const inactive = inactiveKafkajsFixes();
+    if (inactive.length > 0) logger.warn({ inactive }, 'kafkajs was loaded before src/kafkajs-fixes.ts: read_committed may leak aborted records and large batches produce slowly');
     this.admin = this.kafka.admin();
     try {
       await this.admin.connect();

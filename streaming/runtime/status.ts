@@ -2,7 +2,7 @@
  * `dualrun stream status`: lag per partition of the job's consumer group (committed offset vs end
  * offset, from the broker) and the last figures each instance published on the metrics topic.
  */
-import '../../src/kafkajs-read-committed.ts';
+import '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
 import { TopicNames } from '../tasks/model.ts';
 import { INPUT_ENTITIES } from './topics.ts';

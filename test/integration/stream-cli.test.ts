@@ -1,7 +1,7 @@
 // `dualrun stream` as a user runs it (real child processes, real broker, real PostgreSQL): SIGTERM
 // finishes, commits and leaves the group; `status` shows lag and the instance's figures; --sink-db
 // upserts every output into stream_<name>; bad flags are refused with exit code 2.
-import '../../src/kafkajs-read-committed.ts';
+import '../../src/kafkajs-fixes.ts';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -5,7 +5,7 @@
 //    three random moments and restarted each time; its final outputs (and late records) must equal the
 //    reference exactly;
 //  - scale-out: two processes in one group split the partitions and together give the reference.
-import '../../src/kafkajs-read-committed.ts';
+import '../../src/kafkajs-fixes.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -2,7 +2,7 @@
 // replayed to its cut-off into the legacy database and Kafka and the batch runs; the streaming job
 // reads the same events. On baseline both outputs must be equal for all five transformations; on
 // the other scenarios the keys that differ must be exactly the scenario's expected differences.
-import '../../src/kafkajs-read-committed.ts';
+import '../../src/kafkajs-fixes.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readBatchOutput, type OutputRow } from '../../batch/output.ts';
 import { runBatch } from '../../batch/runner.ts';

@@ -1,7 +1,7 @@
 // The streaming runner against the real broker: the hand-worked example (test/support/events.ts)
 // published to 3-partition input topics must give exactly the hand-computed outputs, late records
 // and dead letters of every kind, with the job running on.
-import '../../src/kafkajs-read-committed.ts';
+import '../../src/kafkajs-fixes.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.ts';
 import { StreamRunner } from '../../streaming/runtime/runner.ts';

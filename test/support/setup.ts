@@ -1,2 +1,2 @@
 // Runs before every test file: kafkajs' read_committed filter is replaced before anything loads kafkajs.
-import '../../src/kafkajs-read-committed.ts';
+import '../../src/kafkajs-fixes.ts';

@@ -3,7 +3,7 @@
  * a run's output topics to their final value per key (compacted-topic semantics: last value wins,
  * tombstone removes).
  */
-import '../../src/kafkajs-read-committed.ts';
+import '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { topicName } from '../../src/domain/events.ts';

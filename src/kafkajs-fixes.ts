@@ -1,0 +1,14 @@
+/**
+ * The fixes dualrun applies to kafkajs 2.2.4, installed before kafkajs loads: import this module
+ * before anything imports 'kafkajs' (bin/dualrun.js, src/index.ts, src/kafka-client.ts, the streaming
+ * modules, the test setup and the benchmarks do).
+ *  - read_committed consumers no longer see records of aborted transactions (kafkajs-read-committed.ts);
+ *  - the producer groups a batch's messages per partition in linear time (kafkajs-linear-grouping.ts).
+ */
+import { readCommittedFixActive } from './kafkajs-read-committed.ts';
+import { linearGroupingActive } from './kafkajs-linear-grouping.ts';
+
+/** The fixes that did not take effect because kafkajs was loaded first (empty when all did). */
+export function inactiveKafkajsFixes(): string[] {
+  return [...(readCommittedFixActive() ? [] : ['read_committed filter']), ...(linearGroupingActive() ? [] : ['linear producer grouping'])];
+}
