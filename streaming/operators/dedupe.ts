@@ -1,39 +1,40 @@
 /**
- * Dedupe by event id, bounded by time: an id is remembered with the arrival time of its first
- * delivery and a redelivery counts as a duplicate while it arrives within `retainMs` of that. Expiry is
- * decided at lookup from the two arrival times (a redelivery carries the original's event time, so
- * event time cannot bound it), never by when the store happens to be cleaned, so the answer does not
- * depend on batch boundaries or restarts. `sweep` frees memory and reports the ids it dropped so the
- * runner can tombstone them in the changelog.
+ * Dedupe by event id, bounded by time, kept per key: the ids of the events applied to one key (an
+ * order) with the arrival time of their first delivery. A redelivery carries the original's key, so
+ * the key's own ids are the only ones it can match; keeping them in the key's state means the state's
+ * changelog record also persists them (one record per event instead of two).
+ *
+ * A redelivery counts as a duplicate while it arrives within `retainMs` of the first delivery.
+ * Expiry is decided at lookup from the two arrival times (a redelivery carries the original's event
+ * time, so event time cannot bound it), never by when ids happen to be pruned, so the answer does not
+ * depend on batch boundaries or restarts.
  */
-export class DedupeStore {
-  private readonly seen = new Map<string, number>();
+export type EventIds = Readonly<Record<string, number>>;
+
+export class EventIdWindow {
   constructor(readonly retainMs: number) {}
 
   /** True when `eventId` was first delivered no more than `retainMs` before `arrivalMs`. */
-  isDuplicate(eventId: string, arrivalMs: number): boolean {
-    const firstArrivalMs = this.seen.get(eventId);
+  isDuplicate(ids: EventIds | undefined, eventId: string, arrivalMs: number): boolean {
+    const firstArrivalMs = ids?.[eventId];
     return firstArrivalMs !== undefined && arrivalMs - firstArrivalMs <= this.retainMs;
   }
 
-  remember(eventId: string, arrivalMs: number): void {
-    this.seen.set(eventId, arrivalMs);
+  /** `ids` plus `eventId`, without the ids that expired before `newestArrivalMs` (a new object). */
+  remember(ids: EventIds | undefined, eventId: string, arrivalMs: number, newestArrivalMs: number): EventIds {
+    return { ...this.live(ids, newestArrivalMs), [eventId]: arrivalMs };
   }
 
-  /** Drops ids first delivered more than `retainMs` before `arrivalMs` (the newest arrival seen); returns them. */
-  sweep(arrivalMs: number): string[] {
-    const dropped: string[] = [];
-    const limit = arrivalMs - this.retainMs;
-    for (const [eventId, firstArrivalMs] of this.seen) {
-      if (firstArrivalMs < limit) {
-        this.seen.delete(eventId);
-        dropped.push(eventId);
-      }
+  /** The ids that can still match a redelivery once an event arrived at `newestArrivalMs`; undefined when none. */
+  live(ids: EventIds | undefined, newestArrivalMs: number): EventIds | undefined {
+    if (!ids) return undefined;
+    const limit = newestArrivalMs - this.retainMs;
+    let kept: Record<string, number> | undefined;
+    let expired = false;
+    for (const [eventId, firstArrivalMs] of Object.entries(ids)) {
+      if (firstArrivalMs < limit) expired = true;
+      else (kept ??= {})[eventId] = firstArrivalMs;
     }
-    return dropped;
-  }
-
-  get size(): number {
-    return this.seen.size;
+    return expired ? kept : ids;
   }
 }

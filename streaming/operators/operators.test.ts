@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { count, latest, max, min, sumInteger, sumMoney } from '../../src/transforms/stream-dsl.ts';
 import { KeyAggregate } from './aggregate.ts';
 import { BusinessCalendar, WindowCloser } from './day-window.ts';
-import { DedupeStore } from './dedupe.ts';
+import { EventIdWindow } from './dedupe.ts';
 import { VersionedTable } from './versioned-table.ts';
 
 const ms = (iso: string) => Date.parse(iso);
@@ -64,15 +64,23 @@ describe('WindowCloser (Europe/Stockholm, 30 min grace)', () => {
   });
 });
 
-describe('DedupeStore', () => {
+describe('EventIdWindow', () => {
   it('drops redeliveries within retention of the first arrival, forgets after', () => {
-    const store = new DedupeStore(1000);
-    store.remember('e1', 5000);
-    expect(store.isDuplicate('e1', 6000)).toBe(true);
-    expect(store.isDuplicate('e1', 6001)).toBe(false);
-    expect(store.isDuplicate('e2', 5000)).toBe(false);
-    expect(store.sweep(6001)).toEqual(['e1']);
-    expect(store.size).toBe(0);
+    const window = new EventIdWindow(1000);
+    const ids = window.remember(undefined, 'e1', 5000, 5000);
+    expect(window.isDuplicate(ids, 'e1', 6000)).toBe(true);
+    expect(window.isDuplicate(ids, 'e1', 6001)).toBe(false);
+    expect(window.isDuplicate(ids, 'e2', 5000)).toBe(false);
+    expect(window.isDuplicate(undefined, 'e1', 5000)).toBe(false);
+  });
+
+  it('prunes expired ids when it remembers a new one, and says when none are live', () => {
+    const window = new EventIdWindow(1000);
+    const ids = window.remember(window.remember(undefined, 'e1', 5000, 5000), 'e2', 5500, 5500);
+    expect(ids).toEqual({ e1: 5000, e2: 5500 });
+    expect(window.remember(ids, 'e3', 6200, 6200)).toEqual({ e2: 5500, e3: 6200 });
+    expect(window.live(ids, 6000)).toBe(ids);
+    expect(window.live(ids, 6600)).toBeUndefined();
   });
 });
 

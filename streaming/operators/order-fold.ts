@@ -7,6 +7,7 @@
 import type { Order, OrderStatus } from '../../src/domain/entities.ts';
 import type { ShopEvent } from '../../src/domain/events.ts';
 import type { OrderView } from '../../src/transforms/stream-dsl.ts';
+import type { EventIds } from './dedupe.ts';
 
 export interface OrderState {
   order?: Order;
@@ -18,6 +19,8 @@ export interface OrderState {
    * it differs from the current view because a change came after the window had closed (late).
    */
   frozen?: Record<string, OrderView | null>;
+  /** The ids of this order's events that a redelivery could still repeat (dedupe.ts); they outlive a delete. */
+  ids?: EventIds;
 }
 
 export type OrderEvent = Extract<ShopEvent, { type: 'OrderPlaced' | 'OrderStatusChanged' | 'OrderDeleted' }>;
@@ -49,7 +52,7 @@ export function foldOrderEvent(state: OrderState | undefined, event: OrderEvent,
   return next;
 }
 
-/** Nothing left worth keeping: the changelog entry can be a tombstone. */
+/** No order left (its event ids may still be kept for dedupe). */
 export function isEmptyState(state: OrderState): boolean {
   return state.order === undefined && state.status === undefined && (state.frozen === undefined || Object.keys(state.frozen).length === 0);
 }

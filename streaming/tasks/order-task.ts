@@ -9,7 +9,7 @@
  * `process` returns in one transaction with the input offsets.
  */
 import type { OrderView, StreamPipeline, AggregatePipeline } from '../../src/transforms/stream-dsl.ts';
-import { DedupeStore } from '../operators/dedupe.ts';
+import { EventIdWindow, type EventIds } from '../operators/dedupe.ts';
 import { foldOrderEvent, isEmptyState, viewOf, type OrderEvent, type OrderState } from '../operators/order-fold.ts';
 import { decode, type RawMessage } from './codec.ts';
 import { LATE_HEADERS, deadLetter, outputKey, outputValue, type OutRecord, type SourceCoordinates, type StreamTransform, type TopicNames } from './model.ts';
@@ -47,12 +47,15 @@ export function repartitionPartition(transform: string, outputKeyJson: string, p
 }
 
 const ORDER_PREFIX = 'o:';
-const EVENT_PREFIX = 'e:';
+
+const idCount = (state: { ids?: EventIds | undefined } | undefined): number => (state?.ids ? Object.keys(state.ids).length : 0);
 
 export class OrderTask {
+  /** Per order: its state and the ids of its recent events (the dedupe store); one changelog record each. */
   private readonly orders = new Map<string, OrderState>();
-  private readonly dedupe: DedupeStore;
+  private readonly dedupe: EventIdWindow;
   private newestArrivalMs = 0;
+  private eventIdCount = 0;
 
   constructor(
     private readonly transforms: readonly StreamTransform[],
@@ -61,18 +64,22 @@ export class OrderTask {
     /** Partitions of the repartition topic. */
     private readonly repartitionPartitions: number,
   ) {
-    this.dedupe = new DedupeStore(Math.max(...transforms.map((transform) => transform.stream.dedupe.retainMs)));
+    this.dedupe = new EventIdWindow(Math.max(...transforms.map((transform) => transform.stream.dedupe.retainMs)));
   }
 
   /** Replays one changelog record into the state. */
   restore(key: string, value: string | null): void {
-    if (key.startsWith(ORDER_PREFIX)) {
-      const orderId = key.slice(ORDER_PREFIX.length);
-      if (value === null) this.orders.delete(orderId);
-      else this.orders.set(orderId, JSON.parse(value) as OrderState);
-    } else if (key.startsWith(EVENT_PREFIX) && value !== null) {
-      this.dedupe.remember(key.slice(EVENT_PREFIX.length), Number(value));
+    if (!key.startsWith(ORDER_PREFIX)) return;
+    const orderId = key.slice(ORDER_PREFIX.length);
+    this.eventIdCount -= idCount(this.orders.get(orderId));
+    if (value === null) {
+      this.orders.delete(orderId);
+      return;
     }
+    const state = JSON.parse(value) as OrderState;
+    this.orders.set(orderId, state);
+    this.eventIdCount += idCount(state);
+    for (const firstArrivalMs of Object.values(state.ids ?? {})) this.newestArrivalMs = Math.max(this.newestArrivalMs, firstArrivalMs);
   }
 
   process(topic: string, partition: number, messages: (RawMessage & { offset: string })[]): { records: OutRecord[]; counters: TaskCounters } {
@@ -92,17 +99,16 @@ export class OrderTask {
       }
       const { event, arrivalMs, arrival } = decoded;
       this.newestArrivalMs = Math.max(this.newestArrivalMs, arrivalMs);
-      if (this.dedupe.isDuplicate(event.eventId, arrivalMs)) {
-        counters.duplicates += 1;
-        continue;
-      }
-      this.dedupe.remember(event.eventId, arrivalMs);
-      changelog(EVENT_PREFIX + event.eventId, String(arrivalMs));
-
       const orderEvent = event as OrderEvent;
       const orderId = orderEvent.payload.orderId;
       const before = this.orders.get(orderId);
+      if (this.dedupe.isDuplicate(before?.ids, event.eventId, arrivalMs)) {
+        counters.duplicates += 1;
+        continue;
+      }
       const after = foldOrderEvent(before, orderEvent, arrival);
+      after.ids = this.dedupe.remember(before?.ids, event.eventId, arrivalMs, this.newestArrivalMs);
+      this.eventIdCount += idCount(after) - idCount(before);
       const oldView = viewOf(before);
       const newView = viewOf(after);
       for (const transform of this.transforms) {
@@ -129,27 +135,42 @@ export class OrderTask {
           }
         }
       }
-      if (isEmptyState(after)) {
-        this.orders.delete(orderId);
-        changelog(ORDER_PREFIX + orderId, null);
-      } else {
-        this.orders.set(orderId, after);
-        changelog(ORDER_PREFIX + orderId, JSON.stringify(after));
-      }
+      // A deleted order keeps its record while its event ids can still catch a redelivery (the sweep drops it).
+      this.orders.set(orderId, after);
+      changelog(ORDER_PREFIX + orderId, JSON.stringify(after));
     }
-    for (const eventId of this.maybeSweep()) changelog(EVENT_PREFIX + eventId, null);
+    for (const orderId of this.maybeSweep()) changelog(ORDER_PREFIX + orderId, null);
     return { records: [...ordered, ...keyed.values()], counters };
   }
 
   get size(): { orders: number; eventIds: number } {
-    return { orders: this.orders.size, eventIds: this.dedupe.size };
+    return { orders: this.orders.size, eventIds: this.eventIdCount };
   }
 
   private sweepCountdown = 0;
+  /**
+   * Every 64 batches (it walks every order): forgets expired event ids in memory, and drops the orders
+   * left with nothing — no order and no live id — returning them to be tombstoned. An expired id left in
+   * a changelog record is harmless: restored, it can no longer match (expiry is decided at lookup).
+   */
   private maybeSweep(): string[] {
-    // Sweeping walks every id; doing it every 64 batches keeps it off the hot path.
     this.sweepCountdown = (this.sweepCountdown + 1) % 64;
-    return this.sweepCountdown === 0 ? this.dedupe.sweep(this.newestArrivalMs) : [];
+    if (this.sweepCountdown !== 0) return [];
+    const dropped: string[] = [];
+    for (const [orderId, state] of this.orders) {
+      const ids = this.dedupe.live(state.ids, this.newestArrivalMs);
+      if (ids === state.ids) continue;
+      this.eventIdCount += idCount({ ids }) - idCount(state);
+      if (ids === undefined && isEmptyState(state)) {
+        this.orders.delete(orderId);
+        dropped.push(orderId);
+      } else if (ids === undefined) {
+        delete state.ids;
+      } else {
+        state.ids = ids;
+      }
+    }
+    return dropped;
   }
 
   private rowOf(pipeline: Extract<StreamPipeline, { kind: 'perOrder' }>, view: OrderView | null) {

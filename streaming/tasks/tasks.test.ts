@@ -91,6 +91,32 @@ describe('order task + aggregate task', () => {
     expect(finalOutputs([...sent, ...second.sent])).toEqual(expectedHandWorked);
   });
 
+  it('keeps a deleted order\'s event ids for dedupe, across a restore, and forgets them once they expire', () => {
+    const placed = event('OrderPlaced', { orderId: 'd1', customerId: 'c1', currency: 'EUR', placedAt: '2024-10-27T10:00:00Z', lines: [{ lineNo: 1, productId: 'p1', quantity: 1, unitPrice: '10.00', discountPct: '0' }] }, '2024-10-27T10:00:00Z');
+    const deleted = event('OrderDeleted', { orderId: 'd1' }, '2024-10-27T11:00:00Z');
+    const at = (shopEvent: typeof placed, arrival: string, offset: number) => ({ ...messageOf(shopEvent, arrival), offset: String(offset) });
+    const first = setup();
+    const sent = first.orderTask.process('shop.orders', 0, [at(placed, '2024-10-27T10:00:00Z', 0), at(deleted, '2024-10-27T11:00:00Z', 1)]).records;
+    // One changelog record per event: the order's state carries its ids; nothing is tombstoned yet.
+    expect(sent.filter((record) => record.topic === topics.ordersChangelog).map((record) => [record.key, record.value !== null])).toEqual([['o:d1', true]]);
+    const redelivery = at(placed, '2024-10-27T12:00:00Z', 2);
+    const restored = setup();
+    for (const record of sent) if (record.topic === topics.ordersChangelog) restored.orderTask.restore(record.key, record.value);
+    for (const task of [first.orderTask, restored.orderTask]) {
+      const result = task.process('shop.orders', 0, [redelivery]);
+      expect(result.counters.duplicates).toBe(1);
+      expect(result.records.filter((record) => record.topic.startsWith('shop.out.'))).toEqual([]);
+    }
+    expect(first.orderTask.size).toEqual({ orders: 1, eventIds: 2 });
+    // Long after retention (and 64 batches, when the sweep runs), the deleted order's record goes.
+    const later = at(event('OrderStatusChanged', { orderId: 'x9', status: 'paid' }, '2025-01-01T00:00:00Z'), '2025-01-01T00:00:00Z', 3);
+    const tombstones = Array.from({ length: 64 }, () => first.orderTask.process('shop.orders', 0, [later]).records)
+      .flat()
+      .filter((record) => record.topic === topics.ordersChangelog && record.value === null);
+    expect(tombstones.map((record) => record.key)).toEqual(['o:d1']);
+    expect(first.orderTask.size).toEqual({ orders: 1, eventIds: 1 });
+  });
+
   it('sends bad events to the dead-letter topic with reason and source', () => {
     const good = messageOf(event('OrderStatusChanged', { orderId: 'x1', status: 'paid' }, '2024-10-27T10:00:00Z'), '2024-10-27T10:00:00Z');
     const bad = [
