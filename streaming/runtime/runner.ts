@@ -57,6 +57,9 @@ export interface RunMetrics {
   deadLetters: number;
   late: number;
   transactions: number;
+  /** Records written (outputs, changelog, repartition, dead letters, late) and their key + value bytes. */
+  recordsSent: number;
+  bytesSent: number;
   partitions: string[];
   /** Set on the last report of an instance that stopped cleanly. */
   stopped: boolean;
@@ -86,7 +89,7 @@ export class StreamRunner {
   private readonly tasks = new Map<string, Task>();
   private repartitionPartitions = 1;
   private readonly entityOfTopic = new Map<string, Entity>();
-  private readonly totals = { processed: 0, duplicates: 0, deadLetters: 0, late: 0, transactions: 0 };
+  private readonly totals = { processed: 0, duplicates: 0, deadLetters: 0, late: 0, transactions: 0, recordsSent: 0, bytesSent: 0 };
   private lastActivity = Date.now();
   private timers: NodeJS.Timeout[] = [];
   private stopping: Promise<void> | undefined;
@@ -178,8 +181,9 @@ export class StreamRunner {
       this.stopped = true;
       await this.reportMetrics(0).catch(() => undefined);
       this.finalMetrics = this.metrics();
-      await Promise.all([...this.tasks.values()].map((task) => task.producer.disconnect().catch(() => undefined)));
+      const tasks = [...this.tasks.values()];
       this.tasks.clear();
+      await Promise.all(tasks.map((task) => this.closeTask(task)));
       await this.reader?.stop();
       await this.metricsProducer?.disconnect();
       await this.admin?.disconnect();
@@ -302,6 +306,16 @@ export class StreamRunner {
   private async dropTask(task: Task): Promise<void> {
     const id = `${task.topic}:${task.partition}`;
     if (this.tasks.get(id) === task) this.tasks.delete(id);
+    await this.closeTask(task);
+  }
+
+  /**
+   * Disconnects a task's producer once its preparation has settled: a producer still connecting when
+   * disconnect is called would finish connecting afterwards, and its open socket would keep a stopped
+   * process alive (seen when the job stopped right after a rebalance handed it new partitions).
+   */
+  private async closeTask(task: Task): Promise<void> {
+    await task.ready.catch(() => undefined);
     await task.producer.disconnect().catch(() => undefined);
   }
 
@@ -339,6 +353,8 @@ export class StreamRunner {
       throw error;
     }
     this.totals.transactions += 1;
+    this.totals.recordsSent += records.length;
+    for (const record of records) this.totals.bytesSent += record.key.length + (record.value?.length ?? 0);
     this.lastCommitAt = Date.now();
     if (task.kind !== 'aggregate') this.totals.processed += messages.length;
     this.lastActivity = Date.now();

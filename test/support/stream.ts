@@ -7,6 +7,7 @@ import '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { topicName } from '../../src/domain/events.ts';
+import { createTopicsAndWait } from '../../src/kafka-client.ts';
 import { readToEnd } from '../../streaming/runtime/reader.ts';
 import { brokers } from './kafka.ts';
 import type { TestMessage } from './events.ts';
@@ -20,7 +21,8 @@ export async function createInputTopics(prefix: string, partitions: number): Pro
   const admin = kafka().admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: (['customers', 'products', 'fxRates', 'orders'] as const).map((entity) => ({ topic: topicName(entity, prefix), numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] })) });
+    // Waits until every partition has a leader the broker answers for, so the first produce finds them.
+    await createTopicsAndWait(admin, (['customers', 'products', 'fxRates', 'orders'] as const).map((entity) => ({ topic: topicName(entity, prefix), numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] })));
   } finally {
     await admin.disconnect();
   }
