@@ -4,7 +4,7 @@
  * demo — finds it. Lives in src/ because every command may fall back to that broker.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** What `dualrun kafka start` records about the broker it started. */
@@ -69,4 +69,37 @@ export async function writeState(cacheDir: string, info: LocalKafkaInfo): Promis
 
 export async function clearState(cacheDir: string): Promise<void> {
   await rm(statePath(cacheDir), { force: true });
+}
+
+/**
+ * Runs `start` holding the cache folder's start lock (a file created exclusively, holding our pid), so
+ * two `dualrun kafka start` at once never start two brokers: the second waits for the first and then
+ * finds its broker in the state file. A lock whose process died is taken over.
+ */
+export async function withStartLock<T>(cacheDir: string, start: () => Promise<T>, timeoutMs = 180_000): Promise<T> {
+  const path = join(cacheDir, 'local-kafka', 'start.lock');
+  await mkdir(dirname(path), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const handle = await open(path, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(await readFile(path, 'utf8').catch(() => ''));
+      if (holder > 0 && !isAlive(holder)) {
+        await rm(path, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`another dualrun kafka start (pid ${holder || 'unknown'}) has held ${path} for ${timeoutMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  try {
+    return await start();
+  } finally {
+    await rm(path, { force: true });
+  }
 }

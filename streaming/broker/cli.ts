@@ -8,7 +8,7 @@ import { UsageError } from '../../src/errors.ts';
 import type { CommandContext } from '../../src/cli/command.ts';
 import { KAFKA_VERSION, provisionKafka } from './provision.ts';
 import { startLocalKafka, stopProcess } from './local-kafka.ts';
-import { clearState, isRecordedBroker, readRunning, readState, writeState } from '../../src/local-broker-state.ts';
+import { clearState, isRecordedBroker, readRunning, readState, withStartLock, writeState } from '../../src/local-broker-state.ts';
 
 export const help = `dualrun kafka — a local single-node Apache Kafka ${KAFKA_VERSION} broker (KRaft) on 127.0.0.1
 
@@ -57,20 +57,22 @@ export async function run(ctx: CommandContext): Promise<number> {
       ctx.out(`Apache Kafka ${KAFKA_VERSION} jars ready in ${jars.libs} (${jars.source})`);
       return 0;
     }
-    case 'start': {
-      const running = await readRunning(cacheDir);
-      if (running) {
-        print({ ...running, alreadyRunning: true }, `a local broker already runs at ${running.brokers} (pid ${running.pid}); not starting a second one`);
+    case 'start':
+      // Under the start lock: a concurrent start waits, then finds this one's broker.
+      return withStartLock(cacheDir, async () => {
+        const running = await readRunning(cacheDir);
+        if (running) {
+          print({ ...running, alreadyRunning: true }, `a local broker already runs at ${running.brokers} (pid ${running.pid}); not starting a second one`);
+          return 0;
+        }
+        ctx.progress(`starting a local Apache Kafka ${KAFKA_VERSION} broker…`);
+        const started = Date.now();
+        const broker = await startLocalKafka({ cacheDir: ctx.env.cacheDir, kafkaHome: ctx.env.kafkaHome, logger: ctx.logger, ...(values.heap ? { heap: values.heap } : {}) });
+        const { stop: _stop, ...info } = broker;
+        await writeState(cacheDir, info);
+        print(info, `broker up at ${info.brokers} (pid ${info.pid}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n  export KAFKA_BROKERS=${info.brokers}\n  log: ${info.logPath}`);
         return 0;
-      }
-      ctx.progress(`starting a local Apache Kafka ${KAFKA_VERSION} broker…`);
-      const started = Date.now();
-      const broker = await startLocalKafka({ cacheDir: ctx.env.cacheDir, kafkaHome: ctx.env.kafkaHome, logger: ctx.logger, ...(values.heap ? { heap: values.heap } : {}) });
-      const { stop: _stop, ...info } = broker;
-      await writeState(cacheDir, info);
-      print(info, `broker up at ${info.brokers} (pid ${info.pid}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n  export KAFKA_BROKERS=${info.brokers}\n  log: ${info.logPath}`);
-      return 0;
-    }
+      });
     case 'stop': {
       const state = await readState(cacheDir);
       if (!state) {

@@ -30,9 +30,13 @@ afterAll(async () => {
 describe('dualrun kafka', () => {
   it('starts a broker, refuses a second, reports status, and stops leaving no process behind', async () => {
     const env = { DUALRUN_CACHE_DIR: cacheDir, KAFKA_HOME: kafkaHome };
-    const start = await runCli(['kafka', 'start', '--json'], env);
-    expect(start.code, start.stderr).toBe(0);
-    const info = JSON.parse(start.stdout) as { brokers: string; pid: number; dataDir: string };
+    // Two starts at once: one starts the broker, the other waits for it and reports it.
+    const starts = await Promise.all([runCli(['kafka', 'start', '--json'], env), runCli(['kafka', 'start', '--json'], env)]);
+    for (const result of starts) expect(result.code, result.stderr).toBe(0);
+    const outputs = starts.map((result) => JSON.parse(result.stdout) as { brokers: string; pid: number; dataDir: string; alreadyRunning?: boolean });
+    expect(outputs.filter((output) => output.alreadyRunning === true)).toHaveLength(1);
+    const info = outputs.find((output) => output.alreadyRunning !== true)!;
+    expect(outputs.map((output) => output.pid)).toEqual([info.pid, info.pid]);
     expect(info.brokers).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(isAlive(info.pid)).toBe(true);
 
