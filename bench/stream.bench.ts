@@ -16,7 +16,7 @@ import '../src/kafkajs-fixes.ts';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Batch, type ConsumerConfig } from 'kafkajs';
 import { readEnvConfig } from '../src/config.ts';
 import { topicName } from '../src/domain/events.ts';
 import { silentLogger } from '../src/logger.ts';
@@ -90,8 +90,9 @@ async function consumerPerformance(prefix: string, total: number): Promise<numbe
   return fetchRate;
 }
 
-async function bareKafkajs(prefix: string, total: number): Promise<number> {
-  const consumer = kafka.consumer({ groupId: `${prefix}-bare-${randomUUID()}`, maxBytesPerPartition: 4 << 20 });
+/** Reads the input topics from the beginning in a fresh group, each batch through `work`; returns events/s from the first batch to the `total`th event. */
+async function consumeInputs(prefix: string, total: number, config: Partial<ConsumerConfig>, work: (batch: Batch) => Promise<void>): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `${prefix}-bare-${randomUUID()}`, maxBytesPerPartition: 4 << 20, ...config });
   await consumer.connect();
   await consumer.subscribe({ topics: ENTITIES.map((entity) => topicName(entity, prefix)), fromBeginning: true });
   let seen = 0;
@@ -102,6 +103,7 @@ async function bareKafkajs(prefix: string, total: number): Promise<number> {
       partitionsConsumedConcurrently: 16,
       eachBatch: async ({ batch }) => {
         first ||= Date.now();
+        await work(batch);
         seen += batch.messages.length;
         if (seen >= total) resolve((Date.now() - first) / 1000);
       },
@@ -110,6 +112,8 @@ async function bareKafkajs(prefix: string, total: number): Promise<number> {
   await consumer.disconnect();
   return total / seconds;
 }
+
+const bareKafkajs = (prefix: string, total: number): Promise<number> => consumeInputs(prefix, total, {}, async () => undefined);
 
 /**
  * The Kafka I/O floor of the job's design: read the input like the job (read_committed, eachBatch,
@@ -133,34 +137,20 @@ async function bareReadProcessWrite(prefix: string, total: number, recordsPerEve
     }
     return producers.get(id)!;
   };
-  const consumer = kafka.consumer({ groupId: group, readUncommitted: false, maxBytesPerPartition: 4 << 20, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: ENTITIES.map((entity) => topicName(entity, prefix)), fromBeginning: true });
   let seen = 0;
   let written = 0;
-  let first = 0;
-  const seconds = await new Promise<number>((resolve) => {
-    void consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: 16,
-      eachBatch: async ({ batch }) => {
-        first ||= Date.now();
-        const producer = await producerFor(batch.topic, batch.partition);
-        const owed = Math.round((seen + batch.messages.length) * recordsPerEvent) - written;
-        const messages = Array.from({ length: Math.max(0, owed) }, (_, index) => ({ key: `${batch.partition}-${written + index}`, value }));
-        written += messages.length;
-        seen += batch.messages.length;
-        const transaction = await producer.transaction();
-        for (let start = 0; start < messages.length; start += 2000) await transaction.send({ topic: sink, acks: -1, messages: messages.slice(start, start + 2000) });
-        await transaction.sendOffsets({ consumerGroupId: group, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }] });
-        await transaction.commit();
-        if (seen >= total) resolve((Date.now() - first) / 1000);
-      },
-    });
+  const rate = await consumeInputs(prefix, total, { groupId: group, readUncommitted: false, maxWaitTimeInMs: 200 }, async (batch) => {
+    const producer = await producerFor(batch.topic, batch.partition);
+    seen += batch.messages.length;
+    const messages = Array.from({ length: Math.max(0, Math.round(seen * recordsPerEvent) - written) }, (_, index) => ({ key: `${batch.partition}-${written + index}`, value }));
+    written += messages.length;
+    const transaction = await producer.transaction();
+    for (let start = 0; start < messages.length; start += 2000) await transaction.send({ topic: sink, acks: -1, messages: messages.slice(start, start + 2000) });
+    await transaction.sendOffsets({ consumerGroupId: group, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }] });
+    await transaction.commit();
   });
-  await consumer.disconnect();
   await Promise.all([...producers.values()].map(async (producer) => (await producer).disconnect()));
-  return total / seconds;
+  return rate;
 }
 
 async function latency(messages: TestMessage[], rate: number): Promise<{ ours: number[]; bare: number[] }> {
