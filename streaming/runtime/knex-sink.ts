@@ -3,6 +3,11 @@
  * columns when missing, primary key = the contract key), a tombstone deletes. One database transaction
  * per batch, written before the Kafka transaction commits: a batch replayed after a crash recomputes
  * the same rows, so the table converges to the output topics' final values.
+ *
+ * Column types follow the batch outputs (batch/tables.ts) on every engine. On MySQL/MariaDB two
+ * defaults would break the promise above: a server's default collation (utf8mb4_general_ci) folds
+ * case, so keys "O1" and "o1" — distinct Kafka keys — would be one row; and TIMESTAMP converts through
+ * the session time zone and stops at 2038, so instants are DATETIME(3) holding UTC, as everywhere else.
  */
 import type { Knex } from 'knex';
 import { connectKnex, engineOf } from '../../src/db.ts';
@@ -19,6 +24,10 @@ export async function createSink(url: string, transforms: readonly StreamTransfo
     const table = `stream_${transform.name}`;
     if (await knex.schema.hasTable(table)) continue;
     await knex.schema.createTable(table, (builder) => {
+      if (mysql) {
+        builder.charset('utf8mb4');
+        builder.collate('utf8mb4_bin');
+      }
       for (const column of transform.columns as Column[]) addColumn(builder, column, transform.key.includes(column.name));
       builder.primary([...transform.key]);
     });
@@ -73,7 +82,8 @@ function addColumn(builder: Knex.CreateTableBuilder, column: Column, isKey: bool
       case 'date':
         return builder.date(name);
       case 'timestamp':
-        return builder.timestamp(name, { precision: 3, useTz: false });
+        // timestamptz(3) on PostgreSQL (an instant, read back as one whatever the reader's TZ); DATETIME(3) on MySQL.
+        return builder.datetime(name, { useTz: true, precision: 3 });
     }
   })();
   if (isKey || !column.nullable) built.notNullable();
