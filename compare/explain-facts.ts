@@ -53,7 +53,8 @@ const divRound = (a: string, b: string) => `(sign(${a}) * ((abs(${a}) * 2 + ${b}
 const cents = (decimal: string) => `CAST(CAST(${decimal} AS DECIMAL(20, 2)) * 100 AS HUGEINT)`;
 
 /**
- * Builds `<prefix>_xf` (per order) and `<prefix>_xp` (per order and product). Columns of `_xf`:
+ * Builds `<prefix>_xf` (per order the sides treat differently or a day hypothesis moves; every order of a
+ * per-order output's differing rows) and `<prefix>_xp` (the same per order and product). Columns of `_xf`:
  * order_id, customer_id, placed_at, placed_event, local_date, utc_date, arrival_date,
  * l_exists, l_active, l_status, l_exists_utc / l_active_utc and l_exists_arr / l_active_arr (a batch run
  * for the order's UTC day or arrival day instead), l_region, l_tier, l_cust_deleted, l_eur (cents, NULL without rate),
@@ -77,12 +78,13 @@ export async function buildFacts(duck: Duck, options: FactOptions, diff: string,
     const dates = keys(`TRY_CAST(${roles.date} AS DATE)`);
     filters.push(`(local_date IN ${dates} OR utc_date IN ${dates} OR arrival_date IN ${dates})`);
   }
+  // One OrderPlaced per order (first deliveries only; an order is placed once, scenario and replay check it);
+  // its payload (the lines) is read later, for the few orders whose money matters.
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${p}o AS SELECT * FROM (
-      SELECT order_id, customer_id, placed_at, arrival_time AS placed_arrival, event_id AS placed_event, currency, payload,
+      SELECT order_id, customer_id, placed_at, seq AS placed_seq, arrival_time AS placed_arrival, event_id AS placed_event, currency,
              CAST(timezone(${tz}, placed_at) AS DATE) AS local_date, CAST(placed_at AS DATE) AS utc_date,
              CAST(timezone(${tz}, arrival_time) AS DATE) AS arrival_date
-        FROM events WHERE type = 'OrderPlaced' AND NOT redelivery AND order_id IS NOT NULL AND placed_at IS NOT NULL
-      QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY seq) = 1)
+        FROM events WHERE type = 'OrderPlaced' AND NOT redelivery AND order_id IS NOT NULL AND placed_at IS NOT NULL)
     ${filters.length > 0 ? `WHERE ${filters.join(' AND ')}` : ''}`);
   await loadDays(duck, options, `${p}o`, `${p}d`);
 
@@ -114,8 +116,9 @@ export async function buildFacts(duck: Duck, options: FactOptions, diff: string,
   const counts = `(type <> 'OrderStatusChanged' OR status = 'cancelled')`;
   const differs = (which: string) => `NOT redelivery AND seen_l <> applied_r AND ${which}`;
   const catOf = `CASE WHEN seen_l THEN 'late' WHEN type = 'OrderPlaced' THEN 'late' ELSE 'upd' END`;
-  const eventsOf = (which: string) => `coalesce(list(event_id ORDER BY seq) FILTER (WHERE ${differs(which)}), [])`;
-  const firstCat = (which: string) => `first(${catOf} ORDER BY seq) FILTER (WHERE ${differs(which)})`;
+  // Unordered aggregates (ordered ones sort every group): the lists are sorted where they are shown.
+  const eventsOf = (which: string) => `coalesce(list(event_id) FILTER (WHERE ${differs(which)}), [])`;
+  const firstCat = (which: string) => `arg_min(${catOf}, seq) FILTER (WHERE ${differs(which)})`;
   const exists = (seen: string) =>
     `coalesce(bool_or(type = 'OrderPlaced' AND ${seen}) FILTER (WHERE NOT redelivery), false) AND NOT coalesce(bool_or(type = 'OrderDeleted' AND ${seen}) FILTER (WHERE NOT redelivery), false)`;
   const status = (seen: string, all = false) => `coalesce(arg_max(status, seq) FILTER (WHERE type = 'OrderStatusChanged' AND ${seen}${all ? '' : ' AND NOT redelivery'}), 'placed')`;
@@ -133,38 +136,52 @@ export async function buildFacts(duck: Duck, options: FactOptions, diff: string,
            coalesce(list(DISTINCT event_id) FILTER (WHERE redelivery AND applied_r AND type = 'OrderPlaced'), []) AS dup_events
       FROM ${p}e GROUP BY order_id`);
 
-  // The customer as it stood at B (batch) and at the order's arrival (stream), and the changes between.
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ${p}cv AS
-    SELECT customer_id, seq, arrival_time, event_id, type = 'CustomerDeleted' AS deleted, region, tier,
-           region IS DISTINCT FROM lag(region) OVER w AS region_changed, tier IS DISTINCT FROM lag(tier) OVER w AS tier_changed
-      FROM events WHERE type IN ('CustomerUpserted', 'CustomerDeleted') AND NOT redelivery AND customer_id IN (SELECT customer_id FROM ${p}o)
-    WINDOW w AS (PARTITION BY customer_id ORDER BY seq)`);
-  // arg_max skips NULL values, and a delete's region is NULL: pick whole versions as structs.
-  const version = `{'region': v.region, 'tier': v.tier, 'deleted': v.deleted}`;
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ${p}c AS
-    SELECT order_id, l.region AS l_region, l.tier AS l_tier, coalesce(l.deleted, false) AS l_cust_deleted, r.region AS r_region, r.tier AS r_tier, region_changes, tier_changes FROM (
-      SELECT o.order_id, arg_max(${version}, v.seq) FILTER (WHERE v.arrival_time <= b.b) AS l, arg_max(${version}, v.seq) FILTER (WHERE v.arrival_time <= o.placed_arrival) AS r,
-             coalesce(list(v.event_id ORDER BY v.seq) FILTER (WHERE v.region_changed AND v.arrival_time > o.placed_arrival AND v.arrival_time <= b.b), []) AS region_changes,
-             coalesce(list(v.event_id ORDER BY v.seq) FILTER (WHERE v.tier_changed AND v.arrival_time > o.placed_arrival AND v.arrival_time <= b.b), []) AS tier_changes
-        FROM ${p}o o JOIN ${p}b b USING (order_id) LEFT JOIN ${p}cv v ON v.customer_id = o.customer_id GROUP BY o.order_id)`);
+  // The customer as it stood at B (batch) and at the order's arrival (stream), and the changes between —
+  // needed only when the key or the columns hold a customer attribute.
+  if (roles.order !== undefined || roles.region !== undefined || roles.tier !== undefined) {
+    await duck.run(`CREATE OR REPLACE TEMP TABLE ${p}cv AS
+      SELECT customer_id, seq, arrival_time, event_id, type = 'CustomerDeleted' AS deleted, region, tier,
+             region IS DISTINCT FROM lag(region) OVER w AS region_changed, tier IS DISTINCT FROM lag(tier) OVER w AS tier_changed
+        FROM events WHERE type IN ('CustomerUpserted', 'CustomerDeleted') AND NOT redelivery AND customer_id IN (SELECT customer_id FROM ${p}o)
+      WINDOW w AS (PARTITION BY customer_id ORDER BY seq)`);
+    // arg_max skips NULL values, and a delete's region is NULL: pick whole versions as structs.
+    const version = `{'region': v.region, 'tier': v.tier, 'deleted': v.deleted}`;
+    const changes = (flag: string) => `coalesce(list(v.event_id) FILTER (WHERE v.${flag} AND v.arrival_time > o.placed_arrival AND v.arrival_time <= b.b), [])`;
+    await duck.run(`CREATE OR REPLACE TEMP TABLE ${p}c AS
+      SELECT order_id, l.region AS l_region, l.tier AS l_tier, coalesce(l.deleted, false) AS l_cust_deleted, r.region AS r_region, r.tier AS r_tier, region_changes, tier_changes FROM (
+        SELECT o.order_id, arg_max(${version}, v.seq) FILTER (WHERE v.arrival_time <= b.b) AS l, arg_max(${version}, v.seq) FILTER (WHERE v.arrival_time <= o.placed_arrival) AS r,
+               ${changes('region_changed')} AS region_changes, ${changes('tier_changed')} AS tier_changes
+          FROM ${p}o o JOIN ${p}b b USING (order_id) LEFT JOIN ${p}cv v ON v.customer_id = o.customer_id GROUP BY o.order_id)`);
+  } else {
+    await duck.run(`CREATE OR REPLACE TEMP TABLE ${p}c AS SELECT order_id, NULL::VARCHAR AS l_region, NULL::VARCHAR AS l_tier, false AS l_cust_deleted,
+        NULL::VARCHAR AS r_region, NULL::VARCHAR AS r_tier, []::VARCHAR[] AS region_changes, []::VARCHAR[] AS tier_changes FROM ${p}o`);
+  }
 
   // The FX rate of the order's currency on its business day, at B and at the order's arrival (EUR: 1).
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${p}fx AS
     SELECT o.order_id,
            CASE WHEN o.currency = 'EUR' THEN CAST(100000000 AS HUGEINT) ELSE arg_max(v.rate, v.seq) FILTER (WHERE v.arrival_time <= b.b) END AS l_rate,
            CASE WHEN o.currency = 'EUR' THEN CAST(100000000 AS HUGEINT) ELSE arg_max(v.rate, v.seq) FILTER (WHERE v.arrival_time <= o.placed_arrival) END AS r_rate,
-           coalesce(list(v.event_id ORDER BY v.seq) FILTER (WHERE o.currency <> 'EUR' AND v.arrival_time > o.placed_arrival AND v.arrival_time <= b.b), []) AS fx_changes
+           coalesce(list(v.event_id) FILTER (WHERE o.currency <> 'EUR' AND v.arrival_time > o.placed_arrival AND v.arrival_time <= b.b), []) AS fx_changes
       FROM ${p}o o JOIN ${p}b b USING (order_id)
       LEFT JOIN (SELECT seq, arrival_time, event_id, currency, TRY_CAST(json_extract_string(payload, '$.rateDate') AS DATE) AS rate_date,
                         CAST(CAST(json_extract_string(payload, '$.rateToEur') AS DECIMAL(20, 8)) * 100000000 AS HUGEINT) AS rate
                    FROM events WHERE type = 'FxRateSet' AND NOT redelivery) v ON v.currency = o.currency AND v.rate_date = o.local_date
      GROUP BY o.order_id, o.currency`);
 
+  // Only orders the two sides treat differently, or that a hypothesis moves to another day, can account for
+  // anything: the money (JSON lines) is worked out for those alone.
+  const moved = roles.date ? 'OR o.utc_date <> o.local_date OR o.arrival_date <> o.local_date' : '';
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${p}i AS SELECT o.* FROM ${p}o o JOIN ${p}s s USING (order_id) JOIN ${p}c c USING (order_id) JOIN ${p}fx fx USING (order_id)
+    ${roles.order ? '' : `WHERE s.l_exists <> s.r_exists OR s.l_status IS DISTINCT FROM s.r_status OR s.r_status_dup IS DISTINCT FROM s.r_status OR s.dup_count > 0
+       OR c.l_region IS DISTINCT FROM c.r_region OR c.l_tier IS DISTINCT FROM c.r_tier OR fx.l_rate IS DISTINCT FROM fx.r_rate ${moved}`}`);
+
   // The lines of each OrderPlaced, their net in cents, and EUR per line at each side's rate.
   const lineNet = divRound('CAST(l.quantity AS HUGEINT) * ' + cents('l.unitPrice') + ' * (10000 - ' + cents('l.discountPct') + ')', 'CAST(10000 AS HUGEINT)');
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${p}l AS
     SELECT order_id, l.productId AS product_id, CAST(l.quantity AS BIGINT) AS quantity, ${lineNet} AS net
-      FROM (SELECT order_id, unnest(from_json(json_extract(payload, '$.lines'), '[{"productId":"VARCHAR","quantity":"BIGINT","unitPrice":"VARCHAR","discountPct":"VARCHAR"}]')) AS l FROM ${p}o)`);
+      FROM (SELECT i.order_id, unnest(from_json(json_extract(e.payload, '$.lines'), '[{"productId":"VARCHAR","quantity":"BIGINT","unitPrice":"VARCHAR","discountPct":"VARCHAR"}]')) AS l
+              FROM ${p}i i JOIN events e ON e.seq = i.placed_seq)`);
   const eur = (amount: string, rate: string) => `CASE WHEN ${rate} IS NULL THEN NULL ELSE ${divRound(`${amount} * ${rate}`, 'CAST(100000000 AS HUGEINT)')} END`;
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${p}p AS
     SELECT l.order_id, l.product_id, sum(l.quantity) AS units,
@@ -181,7 +198,7 @@ export async function buildFacts(duck: Duck, options: FactOptions, diff: string,
            CASE WHEN c.l_region IS DISTINCT FROM c.r_region THEN ${joinCat} END AS region_cat, [o.placed_event] || c.region_changes AS region_events,
            CASE WHEN c.l_tier IS DISTINCT FROM c.r_tier THEN ${joinCat} END AS tier_cat, [o.placed_event] || c.tier_changes AS tier_events,
            [o.placed_event] || fx.fx_changes AS fx_events
-      FROM ${p}o o JOIN ${p}s s USING (order_id) JOIN ${p}c c USING (order_id) JOIN ${p}fx fx USING (order_id)
+      FROM ${p}i o JOIN ${p}s s USING (order_id) JOIN ${p}c c USING (order_id) JOIN ${p}fx fx USING (order_id)
       JOIN (SELECT order_id, sum(quantity) AS units, sum(net) AS net FROM ${p}l GROUP BY order_id) t USING (order_id)`);
   return { orders: `${p}f`, products: `${p}p` };
 }

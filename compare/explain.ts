@@ -68,7 +68,8 @@ export async function explain(duck: Duck, outcome: DiffOutcome, options: Explain
     if (mode === 'order') ({ table: evidence, predicted } = await perOrderEvidence(duck, facts, diff, roles, plan, dateColumn, prefix));
     else evidence = await aggregateEvidence(duck, facts, diff, roles, mapped, unchecked.map((column) => ({ i: plan.values.indexOf(column), column })), prefix);
   }
-  const rounding = await roundingRows(duck, outcome, diff);
+  // As before: without input events only rows within tolerance are called rounding.
+  const rounding = options.haveEvents ? await roundingRows(duck, outcome, diff) : new Set<number>();
 
   const explained: Partial<Record<DifferenceCategory, number>> = {};
   const differences: ExplainedDifference[] = [];

@@ -155,7 +155,7 @@ describe('several causes on one row', () => {
 });
 
 describe('what cannot be checked is not explained', () => {
-  it('without input events only rounding is recognised', async () => {
+  it('without input events nothing is explained by them', async () => {
     const result = await run('late-arrivals', contract('daily_revenue_by_region'), [['2024-06-10', 'north', '2', '45.50']], [['2024-06-10', 'north', '1', '28.50']], { events: false });
     expect(result.differences[0]).toMatchObject({ explanation: 'unexplained', reason: expect.stringMatching(/no input events were loaded/) });
   });
