@@ -106,6 +106,7 @@ export async function compareRelations(options: CompareRelationsOptions): Promis
         dated: options.dated ?? false,
         cutoffTime: options.cutoffTime ?? '02:00',
         watermark,
+        ...(options.window ? { dateColumn: options.window.dateColumn } : {}),
         limit: options.differenceLimit ?? 500,
       },
       prefix,

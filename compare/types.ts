@@ -85,9 +85,14 @@ export interface ExplainedDifference {
   category: Exclude<RowCategory, 'match'>;
   columns: string[];
   explanation: DifferenceCategory;
-  /** Input event ids proving the explanation (empty for unexplained). */
+  /** Input event ids proving the explanation (unexplained: those of a diagnosed bug, if any). */
   events: string[];
+  /** What was checked and what the events predicted, in words. */
   reason: string;
+  /** Further categories whose effects add up with the main one's to the difference (absent: none). */
+  also?: DifferenceCategory[];
+  /** The columns whose values (or, for rows on one side only, whose presence) the events were checked to account for. */
+  checked?: string[];
 }
 
 export interface ComparisonResult {

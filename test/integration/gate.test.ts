@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokers } from '../support/kafka.ts';
 import { runCli } from '../support/cli.ts';
+import type { Report } from '../../compare/types.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const example = join(repo, 'examples/shop-extension/daily-orders-by-tier.ts');
@@ -61,6 +62,22 @@ describe('dualrun check', () => {
     const junit = await readFile(join(dir, 'dualrun-report', 'junit.xml'), 'utf8');
     expect(junit).toContain('failures="1"');
     expect(junit).toContain('<failure message=');
+    // The rows the UTC cut moves are unexplained (T2 and T3, on both days): a bug, not the documented day
+    // boundary, and not the late arrival (T8) or the status change on the same days. T8's row stays explained.
+    expect(result.stdout).toContain('4 unexplained difference(s), more than the 0 allowed');
+    expect(gate).toContain('- 4 unexplained difference(s), more than the 0 allowed: suspect a bug in one implementation');
+    expect(gate).toContain('late_arrival 1 (16.67 % ≤ 25.00 %)');
+    const report = JSON.parse(await readFile(join(dir, 'dualrun-report', 'report.json'), 'utf8')) as Report;
+    const tier = report.comparisons.find((comparison) => comparison.name === 'daily_orders_by_tier')!;
+    expect(tier.explained).toEqual({ unexplained: 4, late_arrival: 1 });
+    expect(Object.fromEntries(tier.differences.map((d) => [`${String(d.key.business_date)} ${String(d.key.tier)}`, [d.explanation, d.events]]))).toEqual({
+      '2024-10-26 silver': ['unexplained', ['ord-T2']],
+      '2024-10-26 standard': ['unexplained', ['ord-T3']],
+      '2024-10-27 silver': ['unexplained', ['ord-T2']],
+      '2024-10-27 standard': ['unexplained', ['ord-T3']],
+      '2024-10-27 gold': ['late_arrival', ['ord-T8']],
+    });
+    for (const d of tier.differences.filter((d) => d.explanation === 'unexplained')) expect(d.reason).toMatch(/cutting the business day at UTC midnight.*bug in the streaming job/);
   });
 
   it('lets allowed differences pass, visibly, and fails the same differences when not allowed', async () => {
