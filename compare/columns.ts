@@ -19,6 +19,8 @@ export interface ComparedColumn {
   kind: ColumnKind;
   rule: ColumnRule;
   isKey: boolean;
+  /** The column's DuckDB type on each side. */
+  types: { left: string; right: string };
 }
 
 export interface ColumnPlan {
@@ -152,7 +154,8 @@ export async function planColumns(
     let kind: ColumnKind = declaredAs ?? (agreed === undefined || agreed === 'empty' ? 'string' : agreed);
     // A tolerance only makes sense on numbers: a column given one is compared as numbers.
     if (!declaredAs && (rule.abs !== undefined || rule.rel !== undefined) && agreed !== undefined) kind = 'number';
-    compared.push({ name, kind, rule, isKey: keySet.has(name) });
+    const types = { left: leftTypes.get(name)!, right: rightTypes.get(name)! };
+    compared.push({ name, kind, rule, isKey: keySet.has(name), types });
   }
   return {
     key: key.map((name) => compared.find((column) => column.name === name)!),
@@ -163,9 +166,42 @@ export async function planColumns(
 
 const PRECISION_MS = { ms: 1, s: 1000, min: 60_000 } as const;
 
+// Key types whose own equality is the equality their kind compares by, and whose every value has a
+// normalised form (so it is NULL only when it is NULL): such a key, of one type on both sides, is joined
+// as it is — no per-row conversion to text.
+function nativeKinds(type: string): ColumnKind[] {
+  if (type === 'VARCHAR' || type === 'BOOLEAN') return ['string'];
+  if (type === 'DATE') return ['date', 'string'];
+  if (/^U?(TINYINT|SMALLINT|INTEGER|BIGINT)$/.test(type)) return ['number', 'string'];
+  // Decimals that DECIMAL(38,9) holds exactly.
+  const decimal = /^DECIMAL\(([0-9]+),([0-9]+)\)$/.exec(type);
+  return decimal && Number(decimal[2]) <= 9 && Number(decimal[1]) - Number(decimal[2]) <= 29 ? ['number', 'string'] : [];
+}
+
+/** Whether a key column is joined on its own values (one type on both sides, no rule changing equality). */
+export function joinsNatively(column: ComparedColumn): boolean {
+  const { left, right } = column.types;
+  return left === right && !column.rule.trim && !column.rule.caseInsensitive && nativeKinds(left).includes(column.kind);
+}
+
+/** A key's text form from the SQL expression `ref`: plain text as it is, others their normalised value as text. */
+export function keyText(column: ComparedColumn, ref: string): string {
+  return column.kind === 'string' && !column.rule.trim && !column.rule.caseInsensitive ? `CAST(${ref} AS VARCHAR)` : `CAST(${normalizedOf(column, ref)} AS VARCHAR)`;
+}
+
+/** A value column's raw value from `alias`: as it is when both sides have one type, else as text (never an implicit cast). */
+export function rawValue(column: ComparedColumn, alias: string): string {
+  const ref = `${alias}.${ident(column.name)}`;
+  return column.types.left === column.types.right ? ref : `CAST(${ref} AS VARCHAR)`;
+}
+
 /** The SQL value a column is compared on, from `alias.column`. */
 export function normalized(column: ComparedColumn, alias: string): string {
-  const ref = `${alias}.${ident(column.name)}`;
+  return normalizedOf(column, `${alias}.${ident(column.name)}`);
+}
+
+/** The SQL value a column is compared on, from the SQL expression `ref`. */
+export function normalizedOf(column: ComparedColumn, ref: string): string {
   switch (column.kind) {
     case 'number':
       // Exact decimals with 9 places; the 64-bit decimal parses ~100× faster than the 128-bit one, which
