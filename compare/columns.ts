@@ -155,6 +155,7 @@ export async function planColumns(
     // A tolerance only makes sense on numbers: a column given one is compared as numbers.
     if (!declaredAs && (rule.abs !== undefined || rule.rel !== undefined) && agreed !== undefined) kind = 'number';
     const types = { left: leftTypes.get(name)!, right: rightTypes.get(name)! };
+    if (agreed === undefined && !keySet.has(name)) await refuseUncomparable(duck, name, types, { left: { ...left, kind: l }, right: { ...right, kind: r } });
     compared.push({ name, kind, rule, isKey: keySet.has(name), types });
   }
   return {
@@ -162,6 +163,38 @@ export async function planColumns(
     values: compared.filter((column) => !column.isKey),
     schema,
   };
+}
+
+/**
+ * A typed column (a number, date or instant by its DuckDB type, e.g. from Parquet) against a text column
+ * holding values that are not of that type cannot be compared: DuckDB would fail converting them, and
+ * comparing as text would call every row different. That is an input error naming the column, both
+ * types, a value, and the fix. (Two text columns whose values look different are compared as text and
+ * the type change is reported; a text column whose values all convert is compared as the planned kind.)
+ */
+async function refuseUncomparable(
+  duck: Duck,
+  name: string,
+  types: { left: string; right: string },
+  sides: Record<'left' | 'right', { table: string; source: string; kind: ColumnKind | 'empty' }>,
+): Promise<void> {
+  for (const [typed, text] of [['left', 'right'], ['right', 'left']] as const) {
+    const typedKind = kindOfType(types[typed]);
+    if (kindOfType(types[text]) !== 'text' || (typedKind !== 'number' && typedKind !== 'timestamp' && typedKind !== 'date')) continue;
+    const c = ident(name);
+    const [bad] = await duck.rows<{ v: string }>(`SELECT ${c} AS v FROM ${ident(sides[text].table)} WHERE ${c} IS NOT NULL AND TRY_CAST(${c} AS ${types[typed]}) IS NULL LIMIT 1`);
+    if (!bad) continue;
+    const what = { number: 'a number', timestamp: 'an instant', date: 'a date' }[typedKind];
+    throw new InputError(
+      `${sides.left.source} / ${sides.right.source}`,
+      undefined,
+      undefined,
+      `column ${name} is ${types[typed]} (${what}) in ${sides[typed].source} but text (VARCHAR) in ${sides[text].source}, where ${JSON.stringify(bad.v)} is not ${what}: the two sides cannot be compared`,
+      {
+        hint: `give ${name} one type on both sides: fix the values in ${sides[text].source} that are not ${what}, or cast ${name} in the query or file that produces one side (e.g. to text on both sides, to compare it as text)`,
+      },
+    );
+  }
 }
 
 const PRECISION_MS = { ms: 1, s: 1000, min: 60_000 } as const;
