@@ -64,7 +64,7 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   // A native key is NULL only when it is NULL; others when their normalised value is.
   const keyNull = plan.key.map((column) => `${joinsNatively(column) ? `t.${ident(column.name)}` : normalized(column, 't')} IS NULL`).join(' OR ');
   const unsettled = open.length > 0 && request.window
-    ? `CAST(TRY_CAST(t.${ident(request.window.dateColumn)} AS DATE) AS VARCHAR) IN (${open.map(literal).join(', ')})`
+    ? `TRY_CAST(t.${ident(request.window.dateColumn)} AS DATE) IN (${open.map((date) => `DATE ${literal(date)}`).join(', ')})`
     : 'false';
   const eligible = `NOT (${keyNull}) AND NOT (${unsettled})`;
   // Keys as text (reports, the exact grouping): plain text keys as they are, others on their normalised value.
@@ -78,11 +78,13 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   const differs = (l: (i: number) => string, r: (i: number) => string) =>
     [...plan.values.map((_, i) => `${l(i)} IS DISTINCT FROM ${r(i)}`), ...plan.values.flatMap((column, i) => (column.rule.nullEqualsNull === false ? [`(${l(i)} IS NULL AND ${r(i)} IS NULL)`] : []))].join(' OR ') || 'false';
 
-  // Rows with a NULL key (findings) and rows of unsettled windows ("not yet comparable") never pair: one
-  // scan of the key (and date) columns counts them, and the join below leaves them out.
+  // Rows with a NULL key (findings) and rows of unsettled windows ("not yet comparable") never pair: they
+  // are counted here (separate counts, so DuckDB answers from its statistics when a key has no NULLs and
+  // no window is open) and the join below leaves them out.
   const sideCounts = async (table: string, side: 'left' | 'right') => {
+    const from = `FROM ${ident(table)} t`;
     const [row] = await duck.rows<Record<string, string | number>>(
-      `SELECT count(*) AS total, count(*) FILTER (WHERE ${keyNull}) AS nulls, count(*) FILTER (WHERE NOT (${keyNull}) AND ${unsettled}) AS unsettled FROM ${ident(table)} t`,
+      `SELECT (SELECT count(*) ${from}) AS total, (SELECT count(*) ${from} WHERE ${keyNull}) AS nulls, (SELECT count(*) ${from} WHERE NOT (${keyNull}) AND ${unsettled}) AS unsettled`,
     );
     const [total, nullRows, unsettledRows] = [Number(row?.total ?? 0), Number(row?.nulls ?? 0), Number(row?.unsettled ?? 0)];
     let nullKeys = 0;
