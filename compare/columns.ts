@@ -19,6 +19,8 @@ export interface ComparedColumn {
   kind: ColumnKind;
   rule: ColumnRule;
   isKey: boolean;
+  /** The column's DuckDB type on each side. */
+  types: { left: string; right: string };
 }
 
 export interface ColumnPlan {
@@ -152,7 +154,9 @@ export async function planColumns(
     let kind: ColumnKind = declaredAs ?? (agreed === undefined || agreed === 'empty' ? 'string' : agreed);
     // A tolerance only makes sense on numbers: a column given one is compared as numbers.
     if (!declaredAs && (rule.abs !== undefined || rule.rel !== undefined) && agreed !== undefined) kind = 'number';
-    compared.push({ name, kind, rule, isKey: keySet.has(name) });
+    const types = { left: leftTypes.get(name)!, right: rightTypes.get(name)! };
+    if (agreed === undefined && !keySet.has(name)) await refuseUncomparable(duck, name, types, { left: { ...left, kind: l }, right: { ...right, kind: r } });
+    compared.push({ name, kind, rule, isKey: keySet.has(name), types });
   }
   return {
     key: key.map((name) => compared.find((column) => column.name === name)!),
@@ -161,11 +165,76 @@ export async function planColumns(
   };
 }
 
+/**
+ * A typed column (a number, date or instant by its DuckDB type, e.g. from Parquet) against a text column
+ * holding values that are not of that type cannot be compared: DuckDB would fail converting them, and
+ * comparing as text would call every row different. That is an input error naming the column, both
+ * types, a value, and the fix. (Two text columns whose values look different are compared as text and
+ * the type change is reported; a text column whose values all convert is compared as the planned kind.)
+ */
+async function refuseUncomparable(
+  duck: Duck,
+  name: string,
+  types: { left: string; right: string },
+  sides: Record<'left' | 'right', { table: string; source: string; kind: ColumnKind | 'empty' }>,
+): Promise<void> {
+  for (const [typed, text] of [['left', 'right'], ['right', 'left']] as const) {
+    const typedKind = kindOfType(types[typed]);
+    if (kindOfType(types[text]) !== 'text' || (typedKind !== 'number' && typedKind !== 'timestamp' && typedKind !== 'date')) continue;
+    const c = ident(name);
+    const [bad] = await duck.rows<{ v: string }>(`SELECT ${c} AS v FROM ${ident(sides[text].table)} WHERE ${c} IS NOT NULL AND TRY_CAST(${c} AS ${types[typed]}) IS NULL LIMIT 1`);
+    if (!bad) continue;
+    const what = { number: 'a number', timestamp: 'an instant', date: 'a date' }[typedKind];
+    throw new InputError(
+      `${sides.left.source} / ${sides.right.source}`,
+      undefined,
+      undefined,
+      `column ${name} is ${types[typed]} (${what}) in ${sides[typed].source} but text (VARCHAR) in ${sides[text].source}, where ${JSON.stringify(bad.v)} is not ${what}: the two sides cannot be compared`,
+      {
+        hint: `give ${name} one type on both sides: fix the values in ${sides[text].source} that are not ${what}, or cast ${name} in the query or file that produces one side (e.g. to text on both sides, to compare it as text)`,
+      },
+    );
+  }
+}
+
 const PRECISION_MS = { ms: 1, s: 1000, min: 60_000 } as const;
+
+// Key types whose own equality is the equality their kind compares by, and whose every value has a
+// normalised form (so it is NULL only when it is NULL): such a key, of one type on both sides, is joined
+// as it is — no per-row conversion to text.
+function nativeKinds(type: string): ColumnKind[] {
+  if (type === 'VARCHAR' || type === 'BOOLEAN') return ['string'];
+  if (type === 'DATE') return ['date', 'string'];
+  if (/^U?(TINYINT|SMALLINT|INTEGER|BIGINT)$/.test(type)) return ['number', 'string'];
+  // Decimals that DECIMAL(38,9) holds exactly.
+  const decimal = /^DECIMAL\(([0-9]+),([0-9]+)\)$/.exec(type);
+  return decimal && Number(decimal[2]) <= 9 && Number(decimal[1]) - Number(decimal[2]) <= 29 ? ['number', 'string'] : [];
+}
+
+/** Whether a key column is joined on its own values (one type on both sides, no rule changing equality). */
+export function joinsNatively(column: ComparedColumn): boolean {
+  const { left, right } = column.types;
+  return left === right && !column.rule.trim && !column.rule.caseInsensitive && nativeKinds(left).includes(column.kind);
+}
+
+/** A key's text form from the SQL expression `ref`: plain text as it is, others their normalised value as text. */
+export function keyText(column: ComparedColumn, ref: string): string {
+  return column.kind === 'string' && !column.rule.trim && !column.rule.caseInsensitive ? `CAST(${ref} AS VARCHAR)` : `CAST(${normalizedOf(column, ref)} AS VARCHAR)`;
+}
+
+/** A value column's raw value from `alias`: as it is when both sides have one type, else as text (never an implicit cast). */
+export function rawValue(column: ComparedColumn, alias: string): string {
+  const ref = `${alias}.${ident(column.name)}`;
+  return column.types.left === column.types.right ? ref : `CAST(${ref} AS VARCHAR)`;
+}
 
 /** The SQL value a column is compared on, from `alias.column`. */
 export function normalized(column: ComparedColumn, alias: string): string {
-  const ref = `${alias}.${ident(column.name)}`;
+  return normalizedOf(column, `${alias}.${ident(column.name)}`);
+}
+
+/** The SQL value a column is compared on, from the SQL expression `ref`. */
+export function normalizedOf(column: ComparedColumn, ref: string): string {
   switch (column.kind) {
     case 'number':
       // Exact decimals with 9 places; the 64-bit decimal parses ~100× faster than the 128-bit one, which

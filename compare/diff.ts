@@ -1,17 +1,18 @@
 /**
  * The diff, in SQL inside DuckDB, in two steps:
- *  1. one FULL OUTER JOIN on the key over both sides compares each pair's raw values and materialises only
- *     the candidates (one side only, or some raw value distinct) — usually a handful — while counting rows
- *     with a NULL key (findings) and rows of unsettled windows ("not yet comparable"), which never pair.
- *     The same pass tells whether every key on both sides has one row on each; if not (duplicate keys on
- *     both sides), an exact grouping by key finds the candidate keys instead;
+ *  1. one FULL OUTER JOIN on the key over the eligible rows of both sides compares each pair's raw values
+ *     and keeps only the candidates (one side only, or some raw value distinct) — usually a handful. It
+ *     carries nothing but the key and the values, keys of one type on both sides stay native, and the pass
+ *     is a single aggregate that also tells whether every key on both sides has one row on each; if not
+ *     (duplicate keys on both sides), an exact grouping by key finds the candidate keys instead. Rows with
+ *     a NULL key (findings) and rows of unsettled windows ("not yet comparable") are counted apart;
  *  2. the candidates' rows are paired by key and multiplicity (the n-th copy meets the n-th) and compared
  *     column by column under the rules; rows that differ land in `<prefix>_rows`.
  * Nothing is hashed: raw-equal values are equal under every rule, so skipping them misses nothing.
  */
 import { dayBounds } from '../src/domain/time.ts';
 import { ident, literal, type Duck } from './duck.ts';
-import { normalized, planColumns, statusSql, type ColumnPlan, type ComparedColumn } from './columns.ts';
+import { joinsNatively, keyText, normalized, planColumns, rawValue, statusSql, type ColumnPlan, type ComparedColumn } from './columns.ts';
 import type { ColumnStats, CompareRequest, Counts, KeyFinding, RowCategory, Sample, SchemaDiff } from './types.ts';
 
 export interface DiffOutcome {
@@ -46,7 +47,10 @@ async function unsettledDates(duck: Duck, request: CompareRequest): Promise<stri
     .sort();
 }
 
-export async function diffTables(duck: Duck, request: CompareRequest, prefix: string): Promise<DiffOutcome> {
+/** How many candidates the big pass keeps in memory; more take a second pass that writes them to a table. */
+export const PAIR_CAP = 500_000;
+
+export async function diffTables(duck: Duck, request: CompareRequest, prefix: string, tuning = { pairCap: PAIR_CAP }): Promise<DiffOutcome> {
   const durationsMs: Record<string, number> = {};
   let started = Date.now();
   const lap = (phase: string) => {
@@ -57,13 +61,14 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   const open = await unsettledDates(duck, request);
   lap('plan');
 
-  const keyNull = plan.key.map((column) => `${normalized(column, 't')} IS NULL`).join(' OR ');
+  // A native key is NULL only when it is NULL; others when their normalised value is.
+  const keyNull = plan.key.map((column) => `${joinsNatively(column) ? `t.${ident(column.name)}` : normalized(column, 't')} IS NULL`).join(' OR ');
   const unsettled = open.length > 0 && request.window
-    ? `CAST(TRY_CAST(t.${ident(request.window.dateColumn)} AS DATE) AS VARCHAR) IN (${open.map(literal).join(', ')})`
+    ? `TRY_CAST(t.${ident(request.window.dateColumn)} AS DATE) IN (${open.map((date) => `DATE ${literal(date)}`).join(', ')})`
     : 'false';
   const eligible = `NOT (${keyNull}) AND NOT (${unsettled})`;
-  // Plain text keys are joined as they are; others on their normalised value as text.
-  const keyExprs = plan.key.map((column) => (column.kind === 'string' && !column.rule.trim && !column.rule.caseInsensitive ? `CAST(t.${ident(column.name)} AS VARCHAR)` : `CAST(${normalized(column, 't')} AS VARCHAR)`));
+  // Keys as text (reports, the exact grouping): plain text keys as they are, others on their normalised value.
+  const keyExprs = plan.key.map((column) => keyText(column, `t.${ident(column.name)}`));
   const keyList = plan.key.map((_, i) => `k${i}`).join(', ');
   const keyOf = (expressions: string[]) => expressions.map((expression, i) => `${expression} AS k${i}`).join(', ');
 
@@ -73,40 +78,15 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   const differs = (l: (i: number) => string, r: (i: number) => string) =>
     [...plan.values.map((_, i) => `${l(i)} IS DISTINCT FROM ${r(i)}`), ...plan.values.flatMap((column, i) => (column.rule.nullEqualsNull === false ? [`(${l(i)} IS NULL AND ${r(i)} IS NULL)`] : []))].join(' OR ') || 'false';
 
-  // 1. One FULL OUTER JOIN on the key over all rows of both sides, each carrying its rowid, its raw values and
-  // whether it is eligible (x = 0), has a NULL key (1) or lies in an unsettled window (2). Rows that are not
-  // eligible have a NULL key part, never meet a row and so appear exactly once: they are counted here. A pair
-  // is a candidate when a side is missing or some raw value is distinct — raw-equal values are equal under
-  // every rule, except NULLs in a column where NULL never equals NULL. Each candidate is a group of its own
-  // (keyed by its rowid), every other row falls into the NULL group, so only candidates are materialised.
-  // A left row appears once per right row of its key: the left rows appear exactly as often as the table has
-  // rows iff no key on both sides has two right rows (and likewise the other way round); then every key on
-  // both sides is one row on each and the candidates are complete. Otherwise (duplicate keys on both sides)
-  // the exact grouping by key takes over.
-  const sideRows = (table: string) => {
-    const keys = open.length > 0 ? keyExprs.map((expression, i) => (i === 0 ? `CASE WHEN ${unsettled} THEN NULL ELSE ${expression} END` : expression)) : keyExprs;
-    const values = plan.values.map((column, i) => `t.${ident(column.name)} AS v${i}`);
-    return `SELECT ${[keyOf(keys), 't.rowid AS id', `CASE WHEN ${keyNull} THEN 1 WHEN ${unsettled} THEN 2 ELSE 0 END AS x`, ...values].join(', ')} FROM ${ident(table)} t`;
-  };
-  const pairingTable = `${prefix}_pairing`;
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ${pairingTable} AS
-    SELECT CASE WHEN c THEN coalesce(lid, -1 - rid) END AS g, count(lx) AS jl, count(rx) AS jr,
-           count(*) FILTER (WHERE lx = 1) AS lnull, count(*) FILTER (WHERE lx = 2) AS lunsettled,
-           count(*) FILTER (WHERE rx = 1) AS rnull, count(*) FILTER (WHERE rx = 2) AS runsettled,
-           ${[...plan.key.map((_, i) => `any_value(k${i}) AS k${i}`), 'any_value(lx) AS lx', 'any_value(rx) AS rx', ...plan.values.flatMap((_, i) => [`any_value(l${i}) AS l${i}`, `any_value(r${i}) AS r${i}`])].join(', ')}
-      FROM (SELECT ${[...plan.key.map((_, i) => `coalesce(l.k${i}, r.k${i}) AS k${i}`), 'l.id AS lid', 'r.id AS rid', 'l.x AS lx', 'r.x AS rx', ...plan.values.flatMap((_, i) => [`l.v${i} AS l${i}`, `r.v${i} AS r${i}`])].join(', ')},
-                   coalesce(l.x, 0) = 0 AND coalesce(r.x, 0) = 0 AND (l.x IS NULL OR r.x IS NULL OR ${differs((i) => `l.v${i}`, (i) => `r.v${i}`)}) AS c
-              FROM (${sideRows(request.leftTable)}) l FULL OUTER JOIN (${sideRows(request.rightTable)}) r ON ${plan.key.map((_, i) => `l.k${i} = r.k${i}`).join(' AND ')})
-     GROUP BY g`);
-  const [pairing] = await duck.rows<Record<string, string | number | null>>(
-    `SELECT (SELECT count(*) FROM ${ident(request.leftTable)}) AS nl, (SELECT count(*) FROM ${ident(request.rightTable)}) AS nr,
-            ${['jl', 'jr', 'lnull', 'lunsettled', 'rnull', 'runsettled'].map((name) => `coalesce(sum(${name}), 0) AS ${name}`).join(', ')} FROM ${pairingTable}`,
-  );
-  const number = (name: string) => Number(pairing?.[name] ?? 0);
+  // Rows with a NULL key (findings) and rows of unsettled windows ("not yet comparable") never pair: they
+  // are counted here (separate counts, so DuckDB answers from its statistics when a key has no NULLs and
+  // no window is open) and the join below leaves them out.
   const sideCounts = async (table: string, side: 'left' | 'right') => {
-    const total = number(side === 'left' ? 'nl' : 'nr');
-    const nullRows = number(side === 'left' ? 'lnull' : 'rnull');
-    const unsettledRows = number(side === 'left' ? 'lunsettled' : 'runsettled');
+    const from = `FROM ${ident(table)} t`;
+    const [row] = await duck.rows<Record<string, string | number>>(
+      `SELECT (SELECT count(*) ${from}) AS total, (SELECT count(*) ${from} WHERE ${keyNull}) AS nulls, (SELECT count(*) ${from} WHERE NOT (${keyNull}) AND ${unsettled}) AS unsettled`,
+    );
+    const [total, nullRows, unsettledRows] = [Number(row?.total ?? 0), Number(row?.nulls ?? 0), Number(row?.unsettled ?? 0)];
     let nullKeys = 0;
     let nullExamples: KeyFinding['examples'] = [];
     if (nullRows > 0) {
@@ -118,11 +98,40 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   };
   const left = await sideCounts(request.leftTable, 'left');
   const right = await sideCounts(request.rightTable, 'right');
-  const oneToOne = number('jl') === left.total && number('jr') === right.total;
+
+  // 1. One FULL OUTER JOIN on the key over the eligible rows of both sides, carrying only the raw values:
+  // keys of one type on both sides are joined natively (no per-row conversion), values are compared as
+  // they are (as text where the sides' types differ). A pair is a candidate when a side is missing or some
+  // raw value is distinct. The pass is one ungrouped aggregate: it counts the rows of each side in the join
+  // and keeps the candidates (fewer than `pairCap`; else a second pass writes them to a table, which can spill).
+  // A left row appears once per right row of its key: the left rows appear exactly as often as there are
+  // eligible ones iff no key on both sides has two right rows (and likewise the other way round); then every
+  // key on both sides is one row on each and the candidates are complete. Otherwise (duplicate keys on both
+  // sides) the exact grouping by key takes over.
+  const side = (table: string) =>
+    `SELECT ${[...plan.key.map((column, i) => `${joinsNatively(column) ? `t.${ident(column.name)}` : keyExprs[i]} AS k${i}`), ...plan.values.map((column, i) => `${rawValue(column, 't')} AS v${i}`)].join(', ')} FROM ${ident(table)} t WHERE ${eligible}`;
+  const join = `FROM (${side(request.leftTable)}) l FULL OUTER JOIN (${side(request.rightTable)}) r ON ${plan.key.map((_, i) => `l.k${i} = r.k${i}`).join(' AND ')}`;
+  const candidate = `l.k0 IS NULL OR r.k0 IS NULL OR ${differs((i) => `l.v${i}`, (i) => `r.v${i}`)}`;
+  const fields = [...plan.key.flatMap((_, i) => [['lk', `l.k${i}`, i], ['rk', `r.k${i}`, i]] as const), ...plan.values.flatMap((_, i) => [['l', `l.v${i}`, i], ['r', `r.v${i}`, i]] as const)];
+  const joinTable = `${prefix}_join`;
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${joinTable} AS
+    SELECT count(lk0) AS jl, count(rk0) AS jr, min_by(pair, 0, ${tuning.pairCap}) FILTER (WHERE candidate) AS pairs
+      FROM (SELECT l.k0 AS lk0, r.k0 AS rk0, {${fields.map(([name, expression, i]) => `${name}${i}: ${expression}`).join(', ')}} AS pair, ${candidate} AS candidate ${join})`);
+  const [pass] = await duck.rows<Record<string, string | number>>(`SELECT jl, jr, coalesce(len(pairs), 0) AS kept FROM ${joinTable}`);
+  const oneToOne = Number(pass?.jl) === left.eligibleRows && Number(pass?.jr) === right.eligibleRows;
+  const pairingTable = `${prefix}_pairing`;
   const candidates = oneToOne ? pairingTable : `${prefix}_cand`;
-  if (!oneToOne) {
+  if (oneToOne) {
+    const kept = Number(pass?.kept) < tuning.pairCap
+      ? `SELECT unnest(pairs, recursive := true) FROM ${joinTable}`
+      : `SELECT ${fields.map(([name, expression, i]) => `${expression} AS ${name}${i}`).join(', ')} ${join} WHERE ${candidate}`;
+    // Natively joined keys become text here, for the candidates only.
+    const keys = plan.key.map((column, i) => `${joinsNatively(column) ? keyText(column, `coalesce(lk${i}, rk${i})`) : `coalesce(lk${i}, rk${i})`} AS k${i}`);
+    await duck.run(`CREATE OR REPLACE TEMP TABLE ${pairingTable} AS
+      SELECT ${[...keys, 'lk0 IS NOT NULL AS has_l', 'rk0 IS NOT NULL AS has_r', ...plan.values.flatMap((_, i) => [`l${i}`, `r${i}`])].join(', ')} FROM (${kept})`);
+  } else {
     // Exact: rows per key and side, and the keys that are not one raw-equal row on each side.
-    const sideValues = (side: number) => plan.values.flatMap((column, i) => [`${side === 0 ? `t.${ident(column.name)}` : 'NULL'} AS l${i}`, `${side === 1 ? `t.${ident(column.name)}` : 'NULL'} AS r${i}`]);
+    const sideValues = (side: number) => plan.values.flatMap((column, i) => [`${side === 0 ? rawValue(column, 't') : 'NULL'} AS l${i}`, `${side === 1 ? rawValue(column, 't') : 'NULL'} AS r${i}`]);
     const firstOf = (side: number, name: string) => `first(${name}) FILTER (WHERE side = ${side})`;
     await duck.run(`CREATE OR REPLACE TEMP TABLE ${candidates} AS
       SELECT ${keyList}, count(*) FILTER (WHERE side = 0) AS nl, count(*) FILTER (WHERE side = 1) AS nr
@@ -131,6 +140,7 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
        GROUP BY ${keyList}
       HAVING NOT (nl = 1 AND nr = 1 AND NOT (${differs((i) => firstOf(0, `l${i}`), (i) => firstOf(1, `r${i}`))}))`);
   }
+  await duck.run(`DROP TABLE ${joinTable}`);
   lap('pair');
 
   // 2. The candidates' rows, paired and compared column by column.
@@ -196,11 +206,12 @@ function candidatesSql(request: CompareRequest, plan: ColumnPlan, rowsTable: str
   const keyList = plan.key.map((_, i) => `k${i}`).join(', ');
   const side = (table: string, which: 'l' | 'r') => {
     const ordinal = `row_number() OVER (PARTITION BY ${plan.key.map((_, i) => `t.k${i}`).join(', ')} ORDER BY ${plan.values.map((column) => normalized(column, 't')).join(', ') || '1'}) AS dup`;
-    const raws = plan.values.map((column, i) => `t.${ident(column.name)} AS raw${i}`);
+    // In the pairs, values already are as compared (text where the sides' types differ); by key, from the tables.
+    const raws = plan.values.map((column, i) => `${by === 'pairs' ? `t.${ident(column.name)}` : rawValue(column, 't')} AS raw${i}`);
     // The candidate pairs themselves (one-to-one: the pairing holds their raw values), or by key (the
     // candidates are keys; all their rows). Either gives k0… and the value columns under their own names.
     const rows = by === 'pairs'
-      ? `SELECT ${[...plan.key.map((_, i) => `k${i}`), ...plan.values.map((column, i) => `${which}${i} AS ${ident(column.name)}`)].join(', ')} FROM ${candidates} WHERE g IS NOT NULL AND ${which}x IS NOT NULL`
+      ? `SELECT ${[...plan.key.map((_, i) => `k${i}`), ...plan.values.map((column, i) => `${which}${i} AS ${ident(column.name)}`)].join(', ')} FROM ${candidates} WHERE has_${which}`
       : `SELECT *, ${keyExprs.map((expression, i) => `${expression} AS k${i}`).join(', ')} FROM ${ident(table)} t SEMI JOIN ${candidates} g ON ${keyExprs.map((expression, i) => `g.k${i} = ${expression}`).join(' AND ')} WHERE ${eligible}`;
     return `SELECT ${[...plan.key.map((_, i) => `t.k${i}`), ...raws, ordinal].join(', ')}
       FROM (${rows}) t`;

@@ -5,7 +5,11 @@
  * Rules (README "The CI gate"): `legacy` and `retired` are reported, never gated. `shadow` and
  * `cutover` fail on more unexplained differences than `maxUnexplained`, on an allowed category over
  * its `maxRatio`, and on other differences over `maxMismatchRatio` of the compared rows. Allowed
- * differences stay visible in the report. `cutover` also needs `promoteAfter` consecutive passing runs.
+ * differences stay visible in the report. `cutover` also needs `promoteAfter` passing nights in a row.
+ *
+ * The streak counts nights, not invocations: a night is the cut-off / watermark the run judged. A passing
+ * run for a night the streak already counts (a re-run, or an older night caught up later) keeps the streak
+ * as it is, so three re-runs in an hour are one night; a failing run resets it, whatever its night.
  */
 import type { ManifestEntry } from '../src/config-file.ts';
 import type { DifferenceCategory } from '../src/differences.ts';
@@ -23,8 +27,12 @@ export interface GateInput {
   counts: GateCounts;
   /** Differing rows per explanation category (`unexplained` included). */
   categories: Partial<Record<DifferenceCategory, number>>;
-  /** Passing runs in a row before this one, newest first, from history. */
+  /** Passing nights in a row before this run, from history. */
   previousStreak: number;
+  /** The latest night (ISO instant) the previous streak counts; null when there is none, or the history predates nights. */
+  previousNight?: string | null;
+  /** The night this run judges: its cut-off / watermark (ISO instant). Without one, the run counts as a night of its own. */
+  night?: string;
   /** Columns only one side has: the outputs do not have the same shape. */
   missingColumns?: { onlyLeft: string[]; onlyRight: string[] };
   /** Rows with a NULL key on each side: they could not be compared at all. */
@@ -36,8 +44,10 @@ export interface GateVerdict {
   stage: ManifestEntry['stage'];
   gated: boolean;
   passed: boolean;
-  /** Passing runs in a row including this one (0 when this one fails). */
+  /** Passing nights in a row including this run's (0 when this one fails). */
   streak: number;
+  /** The latest night the streak counts (null when it is 0, or no night was given). */
+  streakNight: string | null;
   reasons: string[];
   /** Allowed differences seen, kept visible. */
   allowed: { category: DifferenceCategory; count: number; ratio: number; maxRatio: number; reason: string }[];
@@ -89,9 +99,20 @@ export function evaluateGate(input: GateInput, entry: ManifestEntry): GateVerdic
 
   const gated = entry.stage === 'shadow' || entry.stage === 'cutover';
   const parity = reasons.length === 0;
-  const streak = parity ? input.previousStreak + 1 : 0;
+  const { streak, streakNight, counted } = nextStreak(parity, input);
   if (entry.stage === 'cutover' && parity && streak < entry.promoteAfter) {
-    reasons.push(`cutover needs ${entry.promoteAfter} passing runs in a row; this is ${streak}`);
+    const again = counted ? '' : ` (the night of ${input.night} already counts: a night is counted once, however often it is checked)`;
+    reasons.push(`cutover needs ${entry.promoteAfter} passing nights in a row; this is ${streak}${again}`);
   }
-  return { transform: input.transform, stage: entry.stage, gated, passed: !gated || reasons.length === 0, streak, reasons, allowed };
+  return { transform: input.transform, stage: entry.stage, gated, passed: !gated || reasons.length === 0, streak, streakNight, reasons, allowed };
+}
+
+/** The streak after this run: +1 for a passing run of a night later than any the streak counts, 0 for a failing one. */
+export function nextStreak(parity: boolean, input: Pick<GateInput, 'previousStreak' | 'previousNight' | 'night'>): { streak: number; streakNight: string | null; counted: boolean } {
+  if (!parity) return { streak: 0, streakNight: null, counted: false };
+  const { previousStreak, previousNight, night } = input;
+  if (previousStreak > 0 && night !== undefined && previousNight != null && Date.parse(night) <= Date.parse(previousNight)) {
+    return { streak: previousStreak, streakNight: previousNight, counted: false };
+  }
+  return { streak: previousStreak + 1, streakNight: night ?? null, counted: true };
 }

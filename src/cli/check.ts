@@ -1,7 +1,7 @@
 /**
  * `dualrun check`: the parity gate for CI. Compares what the migration manifest says (shadow and
  * cutover transformations), judges each against its thresholds and allowed differences, needs a
- * streak of passing runs before cutover, records the verdicts, and exits non-zero when the gate fails.
+ * streak of passing nights before cutover, records the verdicts, and exits non-zero when the gate fails.
  * With --scenario it first runs the whole dual run on that scenario (replay, batch, stream).
  */
 import { appendFile } from 'node:fs/promises';
@@ -27,7 +27,7 @@ Reads the migration manifest in dualrun.config.ts (or --config). Each transforma
   legacy    only the batch job runs: reported, not gated
   shadow    both run; the gate checks parity: unexplained differences and differences over the thresholds fail,
             allowed known differences ({ category, maxRatio, reason }) pass and stay visible in the report
-  cutover   as shadow, and it also needs promoteAfter passing runs in a row (from the history)
+  cutover   as shadow, and it also needs promoteAfter passing nights in a row (from the history)
   retired   the batch job is gone: reported, not gated
 With no manifest, every transformation is checked as shadow with zero tolerance.
 
@@ -38,7 +38,10 @@ configured database), on a local broker unless --brokers / KAFKA_BROKERS / the c
 
 Writes to --out (default from the config, else ./dualrun-report): report.json, report.html, report.md,
 gate.md (also appended to $GITHUB_STEP_SUMMARY when set) and junit.xml (one testcase per transformation).
-History (for streaks, and dualrun status) goes to --history (default <out>/history.duckdb).
+History (for streaks, and dualrun status) goes to --history (default <out>/history.duckdb). A streak counts
+nights, not runs: a run's night is the cut-off it judged (--watermark, by default the last 02:00 Stockholm
+cut-off; with --scenario the scenario's last cut-off). Checking a night again, or an earlier one, passes or
+fails as usual but does not lengthen the streak; a failing run resets it.
 
 Exit codes: 0 the gate passes, 1 it fails, 2 usage or input error, 3 bad configuration, 4 a service is unavailable.`;
 
@@ -88,6 +91,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   const topicPrefix = values['topic-prefix'] ?? ctx.env.topicPrefix;
 
   let report: Report;
+  // The night this run judges: the cut-off the outputs saw.
+  let night: Date;
   if (values.scenario !== undefined) {
     const result = await dualRun({
       scenario: values.scenario,
@@ -103,10 +108,12 @@ export async function run(ctx: CommandContext): Promise<number> {
       progress: ctx.progress,
     });
     report = result.report;
+    night = result.watermark;
   } else {
     if (!dbUrl) throw new UsageError('comparing existing outputs needs the legacy database', { hint: 'give --db URL, database.url in the config, or DATABASE_URL; or run on a scenario with --scenario NAME' });
     if (!brokers) throw new UsageError('comparing existing outputs needs the Kafka cluster', { hint: 'give --brokers, kafka.brokers in the config, or KAFKA_BROKERS; or run on a scenario with --scenario NAME' });
-    report = await compareExisting(toCompare, dbUrl, brokers, topicPrefix ?? 'shop', parseWatermark(values.watermark), ctx);
+    night = parseWatermark(values.watermark);
+    report = await compareExisting(toCompare, dbUrl, brokers, topicPrefix ?? 'shop', night, ctx);
   }
 
   const { evaluateGate } = await import('../../compare/gate.ts');
@@ -116,13 +123,15 @@ export async function run(ctx: CommandContext): Promise<number> {
   const byName = new Map<string, ComparisonResult>(report.comparisons.map((comparison) => [comparison.name, comparison]));
   const verdicts: GateVerdict[] = manifest.map(([name, entry]) => {
     const comparison = byName.get(name);
-    if (!comparison) return { transform: name, stage: entry.stage, gated: false, passed: true, streak: 0, reasons: [entry.stage === 'legacy' ? 'not compared: only the batch job runs' : 'not compared: the batch job is retired'], allowed: [] };
+    if (!comparison) return { transform: name, stage: entry.stage, gated: false, passed: true, streak: 0, streakNight: null, reasons: [entry.stage === 'legacy' ? 'not compared: only the batch job runs' : 'not compared: the batch job is retired'], allowed: [] };
     return evaluateGate(
       {
         transform: name,
         counts: comparison.counts,
         categories: comparison.explained,
-        previousStreak: streaks.get(name) ?? 0,
+        previousStreak: streaks.get(name)?.streak ?? 0,
+        previousNight: streaks.get(name)?.night ?? null,
+        night: night.toISOString(),
         missingColumns: { onlyLeft: comparison.schema.onlyLeft, onlyRight: comparison.schema.onlyRight },
         nullKeyRows: { left: comparison.findings.nullKeys.leftRows, right: comparison.findings.nullKeys.rightRows },
       },
@@ -133,7 +142,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const written = await writeOutputs(report, verdicts, out);
   await appendHistory(historyPath, report);
   // Only gated verdicts make history: a legacy or retired transformation has no streak to keep.
-  await appendGateVerdicts(historyPath, new Date(report.generatedAt), verdicts.filter((verdict) => verdict.gated));
+  await appendGateVerdicts(historyPath, new Date(report.generatedAt), verdicts.filter((verdict) => verdict.gated), night.toISOString());
 
   const failing = verdicts.filter((verdict) => !verdict.passed);
   for (const verdict of verdicts) {

@@ -47,6 +47,8 @@ export interface DualRunResult {
   brokers: string[];
   dbUrl: string;
   topicPrefix: string;
+  /** The last cut-off the outputs saw (the scenario's last night): what the comparison judged. */
+  watermark: Date;
   /** The local broker left running with --keep-broker. */
   keptBroker?: { brokers: string; pid: number };
 }
@@ -109,7 +111,7 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
     await nightly(db, dbUrl, brokers, topicPrefix, scenario, options);
     await streaming(brokers, topicPrefix, options);
     const report = await comparing(db, brokers, topicPrefix, scenario, options);
-    return { report, brokers, dbUrl, topicPrefix, ...(keptBroker ? { keptBroker } : {}) };
+    return { report, brokers, dbUrl, topicPrefix, watermark: lastCutoff(scenario), ...(keptBroker ? { keptBroker } : {}) };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -173,10 +175,14 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
   options.progress(`stream: caught up in ${seconds(started)}`);
 }
 
+function lastCutoff(scenario: Scenario): Date {
+  return cutoffFor(scenario.businessDates.at(-1)!, scenario.cutoffTime);
+}
+
 /** Compare each transformation's batch table with its output topic, explained by the scenario's events. */
 async function comparing(db: Knex, brokers: string[], topicPrefix: string, scenario: Scenario, options: DualRunOptions): Promise<Report> {
   const { compareTransforms } = await import('../../compare/index.ts');
-  const watermark = cutoffFor(scenario.businessDates.at(-1)!, scenario.cutoffTime);
+  const watermark = lastCutoff(scenario);
   try {
     return await compareTransforms(options.transforms, {
       db,

@@ -79,6 +79,30 @@ describe('dualrun compare: exit codes', () => {
     expect(tolerance.stderr).toMatch(/--tolerance "amount=0.1": expected COL=abs:X/);
   });
 
+  it('2 naming the column, both types and the fix when a typed column meets text that is not of its type', async () => {
+    const typed = join(dir, 'typed.parquet');
+    const duck = await openDuck();
+    await duck.run(`COPY (SELECT * FROM (VALUES (1, 10.5::DOUBLE, DATE '2024-01-01'), (2, 3.0, DATE '2024-01-02')) t(id, amount, day)) TO '${typed}' (FORMAT parquet)`);
+    duck.close();
+    await writeFile(join(dir, 'text-amount.csv'), 'id,amount,day\n1,abc,2024-01-01\n2,3,2024-01-02\n');
+    await writeFile(join(dir, 'text-day.csv'), 'id,amount,day\n1,10.5,2024-01-01\n2,3,soon\n');
+    await writeFile(join(dir, 'text-ok.csv'), 'id,amount,day\n1,10.50,2024-01-01\n2,3,2024-01-02\n');
+    const out = join(dir, 'types');
+
+    const amount = await runCli(['compare', '--left', `parquet:${typed}`, '--right', `csv:${join(dir, 'text-amount.csv')}`, '--key', 'id', '--out', out]);
+    expect(amount.code, amount.stderr).toBe(2);
+    expect(amount.stderr).toContain(`column amount is DOUBLE (a number) in parquet:${typed} but text (VARCHAR) in csv:${join(dir, 'text-amount.csv')}, where "abc" is not a number`);
+    expect(amount.stderr).toMatch(/fix: give amount one type on both sides/);
+
+    const day = await runCli(['compare', '--left', `csv:${join(dir, 'text-day.csv')}`, '--right', `parquet:${typed}`, '--key', 'id', '--out', out]);
+    expect(day.code, day.stderr).toBe(2);
+    expect(day.stderr).toContain(`column day is DATE (a date) in parquet:${typed} but text (VARCHAR) in csv:${join(dir, 'text-day.csv')}, where "soon" is not a date`);
+
+    // Text whose every value is of the typed side's kind is compared as that kind.
+    const ok = await runCli(['compare', '--left', `parquet:${typed}`, '--right', `csv:${join(dir, 'text-ok.csv')}`, '--key', 'id', '--out', out]);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
   it('history: every run appended, shown per comparison', async () => {
     const out = join(dir, 'hist');
     const args = ['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `csv:${join(dir, 'diff.csv')}`, '--key', 'id', '--out', out, '--format', 'json', '--name', 'x'].filter((arg) => arg !== '--name' && arg !== 'x');

@@ -94,16 +94,22 @@ describe('dualrun check', () => {
     expect(fail.stdout).toContain('2 explained but not allowed difference(s), 50.00 % of 4 compared');
   });
 
-  it('promotes to cutover only after promoteAfter passing runs in a row, and shows it on the board', async () => {
+  it('promotes to cutover only after promoteAfter passing nights in a row, a re-run of a night counting once, and shows it on the board', async () => {
     const dir = await project('promotion', `export default defineConfig({ migration: {
       order_status_current: { stage: 'cutover', promoteAfter: 2 },
       customer_lifetime_value: { stage: 'shadow', promoteAfter: 5 },
       product_sales_daily: { stage: 'legacy' },
     } });`);
+    // baseline's last night is 2024-06-05: its cut-off is 02:00 Stockholm on the 6th.
     const first = await check(dir, '--scenario', 'baseline');
     expect(first.code).toBe(1);
-    expect(first.stdout).toContain('FAIL      order_status_current (cutover, streak 1): cutover needs 2 passing runs in a row; this is 1');
-    const second = await check(dir, '--scenario', 'baseline');
+    expect(first.stdout).toContain('FAIL      order_status_current (cutover, streak 1): cutover needs 2 passing nights in a row; this is 1\n');
+    const again = await check(dir, '--scenario', 'baseline');
+    expect(again.code, again.stdout + again.stderr).toBe(1);
+    expect(again.stdout).toContain('FAIL      order_status_current (cutover, streak 1): cutover needs 2 passing nights in a row; this is 1 (the night of 2024-06-06T00:00:00.000Z already counts');
+    expect(again.stdout).toContain('PASS      customer_lifetime_value (shadow, streak 1)');
+    // duplicates runs later nights (2024-06-24 and 25).
+    const second = await check(dir, '--scenario', 'duplicates');
     expect(second.code, second.stdout + second.stderr).toBe(0);
     expect(second.stdout).toContain('PASS      order_status_current (cutover, streak 2)');
 
@@ -111,11 +117,11 @@ describe('dualrun check', () => {
     expect(board.code, board.stderr).toBe(0);
     const rows = (JSON.parse(board.stdout) as { board: { transform: string; streak: number; trend: string; next: string }[] }).board;
     expect(rows).toEqual([
-      expect.objectContaining({ transform: 'order_status_current', streak: 2, trend: '✗✓', next: 'cut over: retire the batch job when ready' }),
-      expect.objectContaining({ transform: 'customer_lifetime_value', streak: 2, trend: '✓✓', next: '3 more passing run(s) before cutover' }),
+      expect.objectContaining({ transform: 'order_status_current', streak: 2, trend: '✗✗✓', next: 'cut over: retire the batch job when ready' }),
+      expect.objectContaining({ transform: 'customer_lifetime_value', streak: 2, trend: '✓✓✓', next: '3 more passing run(s) before cutover' }),
       expect.objectContaining({ transform: 'product_sales_daily', streak: 0, trend: '', next: 'run the streaming job beside the batch job, then move to shadow' }),
     ]);
-  });
+  }, 480_000); // three dual runs
 
   it('names a bad manifest with exit 3', async () => {
     const dir = await project('bad', `export default defineConfig({ migration: { orders_enriched: { stage: 'live' } } } as never);`);

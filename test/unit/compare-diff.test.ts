@@ -3,6 +3,8 @@
 // does not matter; tolerance boundaries are inclusive and exact; NULL, duplicate and window rules hold.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { diffTables } from '../../compare/diff.ts';
+import { openDuck } from '../../compare/duck.ts';
 import { compareRelations, type CompareRelationsOptions, type ComparisonResult } from '../../compare/index.ts';
 import type { ColumnRule } from '../../src/transforms/contract.ts';
 
@@ -214,5 +216,48 @@ describe('compare: rules worked out by hand', () => {
     const settled = await compare(left, right, window('2024-10-27T23:30:00.000Z'), columns);
     expect(settled.counts.mismatch).toBe(1);
     expect(settled.notYetComparable.dates).toEqual([]);
+  });
+});
+
+describe('compare: how the big pass runs does not change the answer', () => {
+  // Typed tables, as Parquet lands them: a BIGINT key joined natively on both sides, or as text against a
+  // text key; keys are reported in the same text either way.
+  async function typed<T>(fn: (duck: Awaited<ReturnType<typeof openDuck>>) => Promise<T>): Promise<T> {
+    const duck = await openDuck();
+    try {
+      await duck.run(`CREATE TABLE a AS SELECT i::BIGINT AS id, DATE '2024-01-01' + i::INTEGER AS d, 'v' || i AS v FROM range(10) t(i)`);
+      await duck.run(`CREATE TABLE b AS SELECT i::BIGINT AS id, DATE '2024-01-01' + i::INTEGER AS d, CASE WHEN i = 3 THEN 'x' ELSE 'v' || i END AS v FROM range(1, 11) t(i)`);
+      await duck.run(`CREATE TABLE c AS SELECT CAST(i AS VARCHAR) AS id, CAST(DATE '2024-01-01' + i::INTEGER AS VARCHAR) AS d, CASE WHEN i = 3 THEN 'x' ELSE 'v' || i END AS v FROM range(1, 11) t(i)`);
+      return await fn(duck);
+    } finally {
+      duck.close();
+    }
+  }
+  const request = (right: string, key: string[]) => ({ name: 'x', leftTable: 'a', rightTable: right, leftSource: 'a', rightSource: right, key });
+  const expected = { match: 8, withinTolerance: 0, mismatch: 1, onlyLeft: 1, onlyRight: 1 };
+
+  it('keys of one type on both sides are joined as they are, others as text, with the same findings', async () => {
+    await typed(async (duck) => {
+      const native = await diffTables(duck, request('b', ['id']), 'n');
+      expect(native.counts).toEqual(expected);
+      expect(native.samples.map((sample) => sample.key)).toEqual([{ id: '3.000000000' }, { id: '0.000000000' }, { id: '10.000000000' }]);
+      const mixed = await diffTables(duck, request('c', ['id']), 'm');
+      expect(mixed.counts).toEqual(expected);
+      expect(mixed.samples.map((sample) => sample.key)).toEqual([{ id: '3' }, { id: '0' }, { id: '10' }]);
+      const dates = await diffTables(duck, request('b', ['d']), 'd');
+      expect(dates.counts).toEqual(expected);
+      expect(dates.samples.map((sample) => sample.key)).toEqual([{ d: '2024-01-04' }, { d: '2024-01-01' }, { d: '2024-01-11' }]);
+    });
+  });
+
+  it('more candidates than the pass keeps in memory take a second pass, with the same outcome', async () => {
+    await typed(async (duck) => {
+      const kept = await diffTables(duck, request('c', ['id']), 'k');
+      for (const pairCap of [3, 2, 1]) {
+        const spilled = await diffTables(duck, request('c', ['id']), `s${pairCap}`, { pairCap });
+        expect(spilled.counts).toEqual(expected);
+        expect(spilled.samples).toEqual(kept.samples);
+      }
+    });
   });
 });

@@ -1,6 +1,6 @@
 // The migration gate's rules, each with the boundary it turns on.
 import { describe, expect, it } from 'vitest';
-import { evaluateGate, type GateInput } from '../../compare/gate.ts';
+import { evaluateGate, nextStreak, type GateInput } from '../../compare/gate.ts';
 import type { ManifestEntry } from '../../src/config-file.ts';
 
 const entry = (overrides: Partial<ManifestEntry> = {}): ManifestEntry => ({
@@ -68,7 +68,7 @@ describe('migration gate', () => {
     const clean = { counts: { match: 10, withinTolerance: 0, mismatch: 0, onlyLeft: 0, onlyRight: 0 }, categories: {} };
     const early = evaluateGate(input({ ...clean, previousStreak: 1 }), entry({ stage: 'cutover' }));
     expect(early.passed).toBe(false);
-    expect(early.reasons).toEqual(['cutover needs 3 passing runs in a row; this is 2']);
+    expect(early.reasons).toEqual(['cutover needs 3 passing nights in a row; this is 2']);
     expect(evaluateGate(input({ ...clean, previousStreak: 2 }), entry({ stage: 'cutover' })).passed).toBe(true);
   });
 });
@@ -101,5 +101,34 @@ describe('migration gate: what is not a difference, and what is worse than one',
     const verdict = evaluateGate(input({ categories: { late_arrival: 2, join_as_of_event_time: 2 } }), entry({ allowedDifferences: twice }));
     expect(verdict.passed).toBe(false);
     expect(verdict.reasons).toEqual(['2 explained but not allowed difference(s), 2.00 % of 100 compared, over maxMismatchRatio 0.00 %']);
+  });
+});
+
+describe('migration gate: the streak counts nights, not runs', () => {
+  const clean = { counts: { match: 10, withinTolerance: 0, mismatch: 0, onlyLeft: 0, onlyRight: 0 }, categories: {} };
+  const monday = '2024-06-04T00:00:00.000Z';
+  const tuesday = '2024-06-05T00:00:00.000Z';
+
+  it('a re-run of a night the streak counts passes but does not lengthen it, and says why', () => {
+    const again = evaluateGate(input({ ...clean, previousStreak: 2, previousNight: tuesday, night: tuesday }), entry({ stage: 'cutover' }));
+    expect(again).toMatchObject({ passed: false, streak: 2, streakNight: tuesday });
+    expect(again.reasons).toEqual([`cutover needs 3 passing nights in a row; this is 2 (the night of ${tuesday} already counts: a night is counted once, however often it is checked)`]);
+    expect(evaluateGate(input({ ...clean, previousStreak: 2, previousNight: tuesday, night: tuesday }), entry())).toMatchObject({ passed: true, streak: 2 });
+  });
+
+  it('an earlier night checked late does not lengthen it either; the next night does', () => {
+    expect(nextStreak(true, { previousStreak: 2, previousNight: tuesday, night: monday })).toEqual({ streak: 2, streakNight: tuesday, counted: false });
+    expect(nextStreak(true, { previousStreak: 2, previousNight: monday, night: tuesday })).toEqual({ streak: 3, streakNight: tuesday, counted: true });
+    expect(evaluateGate(input({ ...clean, previousStreak: 2, previousNight: monday, night: tuesday }), entry({ stage: 'cutover' }))).toMatchObject({ passed: true, streak: 3 });
+  });
+
+  it('a failing run resets the streak whatever its night; a passing re-run of that night then counts it', () => {
+    expect(nextStreak(false, { previousStreak: 2, previousNight: tuesday, night: tuesday })).toEqual({ streak: 0, streakNight: null, counted: false });
+    expect(nextStreak(true, { previousStreak: 0, previousNight: null, night: tuesday })).toEqual({ streak: 1, streakNight: tuesday, counted: true });
+  });
+
+  it('runs without a night, or after history without nights, each count once', () => {
+    expect(nextStreak(true, { previousStreak: 1 })).toEqual({ streak: 2, streakNight: null, counted: true });
+    expect(nextStreak(true, { previousStreak: 1, previousNight: null, night: tuesday })).toEqual({ streak: 2, streakNight: tuesday, counted: true });
   });
 });
