@@ -9,7 +9,7 @@ import type { CommandContext } from '../src/cli/command.ts';
 import { connectKnex, engineOf } from '../src/db.ts';
 import { BUSINESS_TIME_ZONE } from '../src/domain/time.ts';
 import { ExitCode, UsageError } from '../src/errors.ts';
-import { getTransform, transformNames, transforms as allTransforms } from '../src/transforms/index.ts';
+import { allTransforms, getTransform, transformNames } from '../src/transforms/index.ts';
 import { listRuns } from './history.ts';
 import { parseBusinessDate, runBatch, type RunOutcome } from './runner.ts';
 import { ensureHistoryTable } from './tables.ts';
@@ -85,7 +85,8 @@ async function runCommand(ctx: CommandContext): Promise<number> {
   const { values } = parseSub(ctx, { ...dbFlags, date: { type: 'string' }, transform: { type: 'string', multiple: true }, 'cutoff-time': { type: 'string' } });
   if (!values.date) throw new UsageError('dualrun batch run: --date is required', { hint: 'give the business date, like --date 2024-10-27' });
   const businessDate = parseBusinessDate(values.date);
-  const chosen = values.transform ? values.transform.flatMap((list) => list.split(',')).map((name) => getTransform(name.trim())) : [...allTransforms];
+  const available = allTransforms(ctx.config);
+  const chosen = values.transform ? values.transform.flatMap((list) => list.split(',')).map((name) => getTransform(name.trim(), available)) : available;
   const cutoffTime = parseCutoffTime(values['cutoff-time']);
   const { db, engine } = await openDatabase(ctx, values.db);
   try {
@@ -116,7 +117,7 @@ async function scheduleCommand(ctx: CommandContext): Promise<number> {
   const cutoffTime = parseCutoffTime(values['cutoff-time']);
   const { db, engine } = await openDatabase(ctx, values.db);
   const scheduler = new Scheduler({
-    db, engine, transforms: allTransforms, logger: ctx.logger, ticks: cronTicks(values.cron, values.tz), timeZone: BUSINESS_TIME_ZONE, catchUpDays,
+    db, engine, transforms: allTransforms(ctx.config), logger: ctx.logger, ticks: cronTicks(values.cron, values.tz), timeZone: BUSINESS_TIME_ZONE, catchUpDays,
     ...(cutoffTime ? { cutoffTime } : {}),
     onOutcome: (outcome) => ctx.progress(describeOutcome(outcome)),
   });
@@ -137,7 +138,7 @@ async function scheduleCommand(ctx: CommandContext): Promise<number> {
 
 async function historyCommand(ctx: CommandContext): Promise<number> {
   const { values } = parseSub(ctx, { ...dbFlags, transform: { type: 'string' }, date: { type: 'string' }, limit: { type: 'string', default: '50' } });
-  if (values.transform) getTransform(values.transform);
+  if (values.transform) getTransform(values.transform, allTransforms(ctx.config));
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: "${values.limit}" is not a whole number ≥ 1`);
   const { db } = await openDatabase(ctx, values.db);

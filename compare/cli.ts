@@ -101,7 +101,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (positionals[0] === 'history') return showHistory(ctx, historyPath, values.limit);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, { hint: 'see dualrun compare --help' });
 
-  const transforms = (values.transform ?? []).map(contractNamed);
+  const transforms = (values.transform ?? []).map((name) => contractNamed(name, ctx.config));
   const pairMode = values.left !== undefined || values.right !== undefined || values.key !== undefined;
   if (transforms.length > 0 && pairMode) throw new UsageError('give either --transform or --left/--right/--key, not both', { hint: 'see dualrun compare --help' });
   if (transforms.length === 0) {

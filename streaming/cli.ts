@@ -11,6 +11,7 @@ import { UnavailableError, UsageError } from '../src/errors.ts';
 import { StreamRunner, type RunMetrics } from './runtime/runner.ts';
 import { readStatus } from './runtime/status.ts';
 import { createSink } from './runtime/knex-sink.ts';
+import { allTransforms } from '../src/transforms/index.ts';
 import { selectTransforms, streamTransforms } from './transforms.ts';
 
 export const help = `dualrun stream — the Kafka streaming job (exactly-once in effect)
@@ -60,12 +61,14 @@ export async function run(ctx: CommandContext): Promise<number> {
     case 'run': {
       const untilIdle = values['until-idle'] === undefined ? undefined : positiveNumber('--until-idle', values['until-idle']);
       const partitions = values.partitions === undefined ? ctx.env.partitions : positiveNumber('--partitions', values.partitions);
-      const sink = values['sink-db'] ? await createSink(values['sink-db'], selectTransforms(values.transform ?? [])) : undefined;
+      // The built-ins and the user's transformations from dualrun.config.ts.
+      const transforms = selectTransforms(values.transform ?? [], allTransforms(ctx.config));
+      const sink = values['sink-db'] ? await createSink(values['sink-db'], transforms) : undefined;
       const runner = new StreamRunner({
         brokers,
         group,
         topicPrefix,
-        transforms: selectTransforms(values.transform ?? []),
+        transforms,
         fromBeginning: values['from-beginning'] ?? false,
         ...(untilIdle === undefined ? {} : { untilIdleMs: untilIdle * 1000 }),
         ...(partitions === undefined ? {} : { partitions }),

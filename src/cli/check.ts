@@ -11,7 +11,7 @@ import { connectKnex } from '../db.ts';
 import { businessDay, cutoffFor, nextDate } from '../domain/time.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import type { Transform } from '../transforms/contract.ts';
-import { transforms as builtIns } from '../transforms/index.ts';
+import { allTransforms } from '../transforms/index.ts';
 import { parseBrokersFlag } from './brokers.ts';
 import type { CommandContext } from './command.ts';
 import { dualRun } from './dual-run.ts';
@@ -57,17 +57,6 @@ const options = {
 } as const;
 
 const DEFAULT_ENTRY: ManifestEntry = { stage: 'shadow', thresholds: { maxMismatchRatio: 0, maxUnexplained: 0 }, allowedDifferences: [], promoteAfter: 3 };
-
-/** The built-in transformations and the user's, by name (a user's may not shadow a built-in). */
-export function allTransforms(config: DualrunConfig): Transform[] {
-  const user = config.transforms as unknown as Transform[];
-  for (const transform of user) {
-    if (builtIns.some((builtIn) => builtIn.name === transform.name)) {
-      throw new UsageError(`transforms: "${transform.name}" is already a built-in transformation`, { hint: 'give your transformation another name' });
-    }
-  }
-  return [...builtIns, ...user];
-}
 
 /** The manifest to judge: the user's, or every transformation as shadow. */
 export function manifestOf(config: DualrunConfig, all: readonly Transform[]): [string, ManifestEntry][] {

@@ -6,8 +6,7 @@
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.ts';
 import { listScenarioNames } from '../scenario/load.ts';
-import { getTransform } from '../transforms/index.ts';
-import { allTransforms } from './check.ts';
+import { allTransforms, getTransform } from '../transforms/index.ts';
 import { parseBrokersFlag } from './brokers.ts';
 import type { CommandContext } from './command.ts';
 import { dualRun } from './dual-run.ts';

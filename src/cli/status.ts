@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import type { ManifestEntry } from '../config-file.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import type { CommandContext } from './command.ts';
-import { allTransforms, manifestOf } from './check.ts';
+import { allTransforms } from '../transforms/index.ts';
+import { manifestOf } from './check.ts';
 import { formatTable } from './summary.ts';
 import type { GateHistoryRow } from '../../compare/gate-history.ts';
 

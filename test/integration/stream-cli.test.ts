@@ -13,7 +13,7 @@ import { freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { handWorkedExample } from '../support/events.ts';
 import { expectedHandWorked } from '../support/expected-hand-worked.ts';
 import { brokers, uniqueTopic } from '../support/kafka.ts';
-import { createInputTopics, kafka, publish } from '../support/stream.ts';
+import { createInputTopics, finalValues, kafka, publish } from '../support/stream.ts';
 
 const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
 const databases: TestDatabase[] = [];
@@ -94,5 +94,17 @@ describe('dualrun stream CLI', { timeout: 180_000 }, () => {
     const unknown = await runCli(['stream', 'run', '--transform', 'nope', '--brokers', brokers().join(',')]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown transformation "nope"');
+  });
+
+  it("runs the user's transformations from dualrun.config.ts", async () => {
+    const prefix = uniqueTopic('stream-user');
+    await createInputTopics(prefix, 2);
+    await publish(prefix, handWorkedExample().messages);
+    const config = fileURLToPath(new URL('../../examples/shop-extension/dualrun.config.ts', import.meta.url));
+    const result = await runCli(['stream', 'run', '--config', config, '--transform', 'daily_orders_by_tier', '--group', `${prefix}-g`, '--from-beginning', '--topic-prefix', prefix, '--brokers', brokers().join(','), '--until-idle', '2', '--json'], {}, 120_000);
+    expect(result.code, result.stderr).toBe(0);
+    const rows = await finalValues(`${prefix}.out.daily_orders_by_tier`);
+    expect(Object.keys(rows).length).toBeGreaterThan(0);
+    expect(Object.values(rows).every((row) => typeof (row as { tier?: unknown }).tier === 'string')).toBe(true);
   });
 });
