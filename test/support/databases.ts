@@ -35,8 +35,20 @@ export async function freshDatabase(engine: TestEngine): Promise<TestDatabase> {
   if (engine === 'pglite') {
     const dir = await mkdtemp(join(tmpdir(), 'dualrun-pglite-'));
     const url = `pglite:${dir}`;
-    const db = createKnex(url);
-    return { engine, url, db, drop: async () => { await db.destroy(); await rm(dir, { recursive: true, force: true }); } };
+    // PGlite opens its folder as soon as the knex is made, and one folder takes one PGlite at a time:
+    // made on first use, so code under test (or a child process) can own the folder until then.
+    let db: Knex | undefined;
+    return {
+      engine,
+      url,
+      get db() {
+        return (db ??= createKnex(url));
+      },
+      drop: async () => {
+        await db?.destroy();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
   }
   const adminUrl = engine === 'postgres' ? postgresAdminUrl : mysqlAdminUrl;
   const admin = await connectKnex(adminUrl).catch((error: unknown) => {
