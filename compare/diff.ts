@@ -102,7 +102,7 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   // 1. One FULL OUTER JOIN on the key over the eligible rows of both sides, carrying only the raw values:
   // keys of one type on both sides are joined natively (no per-row conversion), values are compared as
   // they are (as text where the sides' types differ). A pair is a candidate when a side is missing or some
-  // raw value is distinct. The pass is one ungrouped aggregate: it counts the rows of each side in the join
+  // raw value is distinct. The pass is one aggregate (no groups): it counts the rows of each side in the join
   // and keeps the candidates (fewer than `pairCap`; else a second pass writes them to a table, which can spill).
   // A left row appears once per right row of its key: the left rows appear exactly as often as there are
   // eligible ones iff no key on both sides has two right rows (and likewise the other way round); then every
