@@ -45,7 +45,8 @@ function shuffled<T>(items: T[], seed: number): T[] {
   return copy;
 }
 
-describe('compare: properties', () => {
+// Many DuckDB diffs per property: the timeout only guards against a hang (speed is measured in bench/).
+describe('compare: properties', { timeout: 180_000 }, () => {
   it('a relation against itself (in any order) has no differences', async () => {
     await fc.assert(
       fc.asyncProperty(relationArb, fc.integer({ min: 1, max: 1000 }), async (relation, seed) => {
