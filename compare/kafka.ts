@@ -15,7 +15,7 @@ export interface TopicMessage {
 /** Calls `onBatch` with every message of `topic` up to the end offsets seen at start. */
 export async function readTopic(brokers: string[], topic: string, onBatch: (messages: TopicMessage[]) => void): Promise<number> {
   // Loaded only here: a comparison without a kafka: source never loads kafkajs.
-  const { createKafka } = await import('../src/kafka-client.ts');
+  const { createKafka, fetchTopicOffsets } = await import('../src/kafka-client.ts');
   const kafka = createKafka({ clientId: 'dualrun-compare', brokers, retry: { retries: 3 } });
   const admin = kafka.admin();
   try {
@@ -27,7 +27,7 @@ export async function readTopic(brokers: string[], topic: string, onBatch: (mess
   try {
     const topics = await admin.listTopics();
     if (!topics.includes(topic)) throw new UsageError(`topic ${topic} does not exist on ${brokers.join(',')}`, { hint: 'check the topic name (and --topic-prefix)' });
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await fetchTopicOffsets(admin, topic);
     ends = new Map(offsets.map((offset) => [offset.partition, BigInt(offset.high)]));
     const starts = new Map(offsets.map((offset) => [offset.partition, BigInt(offset.low)]));
     for (const [partition, end] of ends) if (end <= (starts.get(partition) ?? 0n)) ends.delete(partition);

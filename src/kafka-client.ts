@@ -51,6 +51,21 @@ export function createKafka(config: Omit<KafkaConfig, 'ssl' | 'sasl'>): Kafka {
   });
 }
 
+/**
+ * A topic's offsets per partition (`offset` = `high` = end, `low` = start), retried briefly: right
+ * after topic creation or a leader move the broker may answer NOT_LEADER_OR_FOLLOWER.
+ */
+export async function fetchTopicOffsets(admin: Admin, topic: string): Promise<{ partition: number; offset: string; high: string; low: string }[]> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      if (attempt >= 10 || (error as { retriable?: boolean }).retriable === false) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
 export interface TopicSpec {
   topic: string;
   numPartitions: number;
@@ -86,7 +101,11 @@ export async function createTopicsAndWait(admin: Admin, topics: TopicSpec[], tim
       try {
         const { topics: metadata } = await admin.fetchTopicMetadata({ topics: names });
         const ready = metadata.length === names.length && metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0));
-        if (ready) return;
+        // Metadata can name a leader before that broker serves the partition: ask each leader for its offsets too.
+        if (ready) {
+          for (const name of names) await admin.fetchTopicOffsets(name);
+          return;
+        }
       } catch (error) {
         lastError = error;
       }

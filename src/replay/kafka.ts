@@ -11,7 +11,7 @@ import { DELETE_EVENTS, ENTITY_TOPICS, HEADERS, entityOf, keyOf, topicName, type
 import { UnavailableError, UsageError, messageOf } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ScenarioEvent } from '../scenario/load.ts';
-import { createKafka, createTopicsAndWait } from '../kafka-client.ts';
+import { createKafka, createTopicsAndWait, fetchTopicOffsets } from '../kafka-client.ts';
 
 export interface KafkaTarget {
   brokers: string[];
@@ -126,7 +126,7 @@ async function prepareTopics(admin: Admin, names: string[], partitions: number |
     }
   } else {
     for (const name of names.filter((topic) => existing.has(topic))) {
-      const offsets = await admin.fetchTopicOffsets(name);
+      const offsets = await fetchTopicOffsets(admin, name);
       const held = offsets.reduce((sum, partition) => sum + (Number(partition.high) - Number(partition.low)), 0);
       if (held > 0 && !continuing) {
         throw new UsageError(`topic ${name} already holds ${held} messages; replay refuses to append a second copy of the scenario`, {

@@ -8,6 +8,7 @@
 import '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { fetchTopicOffsets } from '../../src/kafka-client.ts';
 import type { RawMessage } from '../tasks/codec.ts';
 
 export type OnMessages = (topic: string, partition: number, messages: (RawMessage & { offset: string })[]) => void;
@@ -63,7 +64,7 @@ export class TopicReader {
     const targets: [string, bigint][] = [];
     for (const topic of this.topics) {
       // A partition whose records all expired (low = high) has nothing left to read.
-      for (const { partition, offset, low } of await fetchEndOffsets(this.admin, topic)) if (BigInt(low) < BigInt(offset)) targets.push([`${topic}:${partition}`, BigInt(offset)]);
+      for (const { partition, offset, low } of await fetchTopicOffsets(this.admin, topic)) if (BigInt(low) < BigInt(offset)) targets.push([`${topic}:${partition}`, BigInt(offset)]);
     }
     const reached = () => targets.every(([id, target]) => (this.positions.get(id) ?? 0n) >= target);
     while (!reached()) await new Promise<void>((resolve) => this.waiters.push(resolve));
@@ -101,16 +102,4 @@ export async function readToEnd(kafka: Kafka, admin: Admin, topic: string, parti
     await reader.stop();
   }
   return count;
-}
-
-/** End offsets, retried briefly: right after topic creation or a leader move the broker may answer NOT_LEADER. */
-export async function fetchEndOffsets(admin: Admin, topic: string): Promise<{ partition: number; offset: string; low: string }[]> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await admin.fetchTopicOffsets(topic);
-    } catch (error) {
-      if (attempt >= 10 || (error as { retriable?: boolean }).retriable === false) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-    }
-  }
 }

@@ -27,9 +27,9 @@ import { TopicNames, deadLetter, type OutRecord, type StreamTransform } from '..
 import { OrderTask } from '../tasks/order-task.ts';
 import { SharedState } from '../tasks/tables.ts';
 import { INPUT_ENTITIES, ensureTopics, inputsWithFiniteRetention } from './topics.ts';
-import { TopicReader, fetchEndOffsets, readToEnd } from './reader.ts';
+import { TopicReader, readToEnd } from './reader.ts';
 import type { OutputSink } from './sink.ts';
-import { createKafka } from '../../src/kafka-client.ts';
+import { createKafka, fetchTopicOffsets } from '../../src/kafka-client.ts';
 
 export interface StreamRunOptions {
   brokers: string[];
@@ -75,6 +75,8 @@ type Task = {
   partition: number;
   producer: Producer;
   ready: Promise<void>;
+  /** The first input offset not yet committed: earlier ones are in the state and outputs already. */
+  nextOffset: bigint;
 } & ({ kind: 'orders'; state: OrderTask } | { kind: 'aggregate'; state: AggregateTask } | { kind: 'table'; entity: Entity });
 
 export class StreamRunner {
@@ -157,14 +159,15 @@ export class StreamRunner {
         try {
           await task.ready;
           await this.processBatch(task, batch.messages);
-          resolveOffset(batch.lastOffset());
-          await heartbeat();
         } catch (error) {
           // Memory may be ahead of what committed: rebuild this task from its changelog on the next batch.
           logger.warn({ topic: batch.topic, partition: batch.partition, error: messageOf(error) }, 'batch failed; task will be restored from its changelog');
           await this.dropTask(task);
           throw error;
         }
+        // Committed: a rebalance reported by the heartbeat leaves the task as it is.
+        resolveOffset(batch.lastOffset());
+        await heartbeat();
       },
     });
     const interval = this.options.metricsIntervalMs ?? 10_000;
@@ -261,7 +264,7 @@ export class StreamRunner {
         createPartitioner: Partitioners.DefaultPartitioner,
       });
       const entity = this.entityOfTopic.get(topic);
-      const base = { topic, partition, producer, ready: Promise.resolve() };
+      const base = { topic, partition, producer, ready: Promise.resolve(), nextOffset: 0n };
       if (topic === this.names.repartition) return { ...base, kind: 'aggregate', state: new AggregateTask(this.options.transforms, this.names) };
       if (entity === 'orders') return { ...base, kind: 'orders', state: new OrderTask(this.options.transforms, this.shared, this.names, this.repartitionPartitions) };
       return { ...base, kind: 'table', entity: entity! };
@@ -287,6 +290,7 @@ export class StreamRunner {
         await fence.abort();
       }),
     );
+    await this.readCommittedOffsets(tasks);
     // Order tasks restore their changelog; aggregate tasks replay the compacted repartition topic.
     for (const kind of ['orders', 'aggregate'] as const) {
       const changelog = kind === 'orders' ? this.names.ordersChangelog : this.names.repartition;
@@ -301,6 +305,22 @@ export class StreamRunner {
       }, `dualrun-${this.options.group}`);
       this.options.logger.info({ changelog, partitions: [...byPartition.keys()], restored, ms: Date.now() - started }, 'task state restored');
     }
+  }
+
+  /**
+   * Where each task's input was committed, read after the fence (which waits until the previous
+   * owner's last transaction completed, offsets included). kafkajs may hand a task a batch again that
+   * already committed — it refetches from its own position after an error, or from a committed offset
+   * read before the transaction's markers landed — and such messages must not be processed twice
+   * (their dead letters and late records would be written again).
+   */
+  private async readCommittedOffsets(tasks: Task[]): Promise<void> {
+    const topics = [...new Set(tasks.map((task) => task.topic))];
+    const committed = new Map<string, bigint>();
+    for (const { topic, partitions } of await this.admin.fetchOffsets({ groupId: this.options.group, topics })) {
+      for (const { partition, offset } of partitions) if (offset !== '-1') committed.set(`${topic}:${partition}`, BigInt(offset));
+    }
+    for (const task of tasks) task.nextOffset = committed.get(`${task.topic}:${task.partition}`) ?? 0n;
   }
 
   private async dropTask(task: Task): Promise<void> {
@@ -319,15 +339,19 @@ export class StreamRunner {
     await task.producer.disconnect().catch(() => undefined);
   }
 
-  private async processBatch(task: Task, messages: (RawMessage & { offset: string })[]): Promise<void> {
+  private async processBatch(task: Task, batch: (RawMessage & { offset: string })[]): Promise<void> {
+    const messages = batch.filter((message) => BigInt(message.offset) >= task.nextOffset);
+    if (messages.length < batch.length) {
+      this.options.logger.warn({ topic: task.topic, partition: task.partition, skipped: batch.length - messages.length, committedUpTo: task.nextOffset.toString() }, 'skipped messages of a batch that already committed');
+    }
+    if (messages.length === 0) return;
     let records: OutRecord[];
+    const counters = { duplicates: 0, deadLetters: 0, late: 0 };
     if (task.kind === 'orders') {
       await this.reader.catchUp();
       const result = task.state.process(task.topic, task.partition, messages);
       records = result.records;
-      this.totals.duplicates += result.counters.duplicates;
-      this.totals.deadLetters += result.counters.deadLetters;
-      this.totals.late += result.counters.late;
+      Object.assign(counters, { duplicates: result.counters.duplicates, deadLetters: result.counters.deadLetters, late: result.counters.late });
     } else if (task.kind === 'aggregate') {
       records = task.state.process(messages).records;
     } else {
@@ -336,11 +360,12 @@ export class StreamRunner {
         const decoded = decode(message, task.entity);
         if (!decoded.ok) records.push(deadLetter(this.names, { topic: task.topic, partition: task.partition, offset: message.offset }, message, decoded.reason));
       }
-      this.totals.deadLetters += records.length;
+      counters.deadLetters = records.length;
     }
     // A sink is written before the commit: a crash between the two recomputes the same rows.
     if (this.options.sink) await this.options.sink.write(records);
-    const next = (BigInt(messages[messages.length - 1]!.offset) + 1n).toString();
+    const nextOffset = BigInt(messages[messages.length - 1]!.offset) + 1n;
+    const next = nextOffset.toString();
     const transaction = await task.producer.transaction();
     try {
       // Chunks of ≤ ~512 KB: a partition's records in one request form one record batch, which the
@@ -352,6 +377,11 @@ export class StreamRunner {
       await transaction.abort().catch(() => undefined);
       throw error;
     }
+    task.nextOffset = nextOffset;
+    // Counted once committed: a batch that failed and is processed again counts once.
+    this.totals.duplicates += counters.duplicates;
+    this.totals.deadLetters += counters.deadLetters;
+    this.totals.late += counters.late;
     this.totals.transactions += 1;
     this.totals.recordsSent += records.length;
     for (const record of records) this.totals.bytesSent += record.key.length + (record.value?.length ?? 0);
@@ -368,7 +398,7 @@ export class StreamRunner {
     const committed = await this.admin.fetchOffsets({ groupId: this.options.group, topics });
     let caughtUp = true;
     for (const { topic, partitions } of committed) {
-      const ends = new Map((await fetchEndOffsets(this.admin, topic)).map(({ partition, offset }) => [partition, BigInt(offset)]));
+      const ends = new Map((await fetchTopicOffsets(this.admin, topic)).map(({ partition, offset }) => [partition, BigInt(offset)]));
       for (const { partition, offset } of partitions) {
         const end = ends.get(partition) ?? 0n;
         if (end > 0n && BigInt(offset) < end) caughtUp = false;

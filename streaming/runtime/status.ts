@@ -8,7 +8,7 @@ import { TopicNames } from '../tasks/model.ts';
 import { INPUT_ENTITIES } from './topics.ts';
 import { readToEnd } from './reader.ts';
 import type { RunMetrics } from './runner.ts';
-import { createKafka } from '../../src/kafka-client.ts';
+import { createKafka, fetchTopicOffsets } from '../../src/kafka-client.ts';
 
 export interface StreamStatus {
   group: string;
@@ -27,7 +27,7 @@ export async function readStatus(options: { brokers: string[]; group: string; to
     const topics = [...INPUT_ENTITIES.map((entity) => names.input(entity)), names.repartition].filter((topic) => existing.has(topic));
     const lag: StreamStatus['lag'] = [];
     for (const { topic, partitions } of await admin.fetchOffsets({ groupId: options.group, topics })) {
-      const ends = new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, offset }) => [partition, offset]));
+      const ends = new Map((await fetchTopicOffsets(admin, topic)).map(({ partition, offset }) => [partition, offset]));
       for (const { partition, offset } of partitions) {
         const end = ends.get(partition) ?? '0';
         const from = offset === '-1' ? 0n : BigInt(offset);

@@ -7,7 +7,7 @@ import '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { topicName } from '../../src/domain/events.ts';
-import { createTopicsAndWait } from '../../src/kafka-client.ts';
+import { createTopicsAndWait, fetchTopicOffsets } from '../../src/kafka-client.ts';
 import { readToEnd } from '../../streaming/runtime/reader.ts';
 import { brokers } from './kafka.ts';
 import type { TestMessage } from './events.ts';
@@ -54,7 +54,7 @@ export async function finalValues(topic: string): Promise<Record<string, unknown
   await admin.connect();
   const result: Record<string, unknown> = {};
   try {
-    const partitions = (await admin.fetchTopicOffsets(topic)).map(({ partition }) => partition);
+    const partitions = (await fetchTopicOffsets(admin, topic)).map(({ partition }) => partition);
     await readToEnd(client, admin, topic, new Set(partitions), (_partition, message) => {
       const key = message.key!.toString();
       if (message.value === null) delete result[key];
@@ -72,7 +72,7 @@ export async function allMessages(topic: string): Promise<{ key: string | null; 
   await admin.connect();
   const result: { key: string | null; value: string | null; headers: Record<string, string> }[] = [];
   try {
-    const partitions = (await admin.fetchTopicOffsets(topic)).map(({ partition }) => partition);
+    const partitions = (await fetchTopicOffsets(admin, topic)).map(({ partition }) => partition);
     await readToEnd(client, admin, topic, new Set(partitions), (_partition, message) => {
       const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]));
       result.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers });
