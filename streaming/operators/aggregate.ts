@@ -1,13 +1,22 @@
 /**
  * The aggregate of one output key, maintained incrementally from per-order contributions.
  * Each order's contribution is *set* (replacing its previous one) or *retracted* (null), never added
- * twice: applying the same contribution again changes nothing, so a replay of the upstream stage
- * cannot double-count. Sums are exact (integers, or decimals as scaled bigints); count is the number
- * of contributing orders; min/max/latest are cached and recomputed only when the current extreme is
- * retracted.
+ * twice: applying the same contribution again changes nothing, so a replay cannot double-count.
+ * Sums are exact (integers, or decimals as scaled bigints); count is the number of contributing
+ * orders; min/max/latest are cached and recomputed only when the current extreme is retracted.
+ *
+ * A KeyAggregate holds the orders of one input partition; its `partial()` is what that partition
+ * adds to the key, and `combinePartials` merges the partitions' partials into the output row exactly
+ * (counts and sums add up, min/max/latest pick among the partials' extremes).
  */
 import { fromUnits, toUnits } from '../../src/domain/money.ts';
 import type { Aggregation, OutputRow, OutputValue } from '../../src/transforms/stream-dsl.ts';
+
+/**
+ * One partition's share of a key, per output column: count → orders; sum → total in scaled units
+ * (a bigint as text, exact in JSON); min/max → the extreme value; latest → [value, stamp].
+ */
+export type PartialAggregate = Record<string, OutputValue | [OutputValue, string]>;
 
 export interface StoredContribution {
   values: OutputRow;
@@ -20,7 +29,14 @@ export class KeyAggregate {
   private readonly sums = new Map<string, bigint>();
   private readonly extremes = new Map<string, { value: OutputValue; stamp: string; stale: boolean }>();
 
-  constructor(private readonly aggregations: Record<string, Aggregation>) {}
+  private readonly sumColumns: [string, Extract<Aggregation, { op: 'sum' }>][];
+  private readonly extremeColumns: [string, Extract<Aggregation, { op: 'min' | 'max' | 'latest' }>][];
+
+  constructor(private readonly aggregations: Record<string, Aggregation>) {
+    const columns = Object.entries(aggregations);
+    this.sumColumns = columns.filter((entry): entry is [string, Extract<Aggregation, { op: 'sum' }>] => entry[1].op === 'sum');
+    this.extremeColumns = columns.filter((entry): entry is [string, Extract<Aggregation, { op: 'min' | 'max' | 'latest' }>] => entry[1].op !== 'sum' && entry[1].op !== 'count');
+  }
 
   /** Sets (or with null, retracts) what `orderId` contributes. */
   apply(orderId: string, next: StoredContribution | null): void {
@@ -32,8 +48,7 @@ export class KeyAggregate {
     } else {
       this.entries.delete(orderId);
     }
-    for (const [column, aggregation] of Object.entries(this.aggregations)) {
-      if (aggregation.op === 'count' || aggregation.op === 'sum') continue;
+    for (const [column, aggregation] of this.extremeColumns) {
       const cached = this.extremes.get(column);
       if (!cached || cached.stale) continue;
       if (aggregation.op === 'latest') {
@@ -54,29 +69,36 @@ export class KeyAggregate {
     return this.entries.size === 0;
   }
 
-  /** The aggregated columns (key columns are added by the caller). */
-  row(): OutputRow {
-    const row: OutputRow = {};
+  /** What these orders add to the key (see PartialAggregate). */
+  partial(): PartialAggregate {
+    const partial: PartialAggregate = {};
     for (const [column, aggregation] of Object.entries(this.aggregations)) {
       switch (aggregation.op) {
         case 'count':
-          row[column] = this.entries.size;
+          partial[column] = this.entries.size;
           break;
-        case 'sum': {
-          const total = this.sums.get(column) ?? 0n;
-          row[column] = aggregation.scale === 'integer' ? Number(total) : fromUnits(total, aggregation.scale);
+        case 'sum':
+          partial[column] = (this.sums.get(column) ?? 0n).toString();
+          break;
+        case 'latest': {
+          const value = this.extreme(column, aggregation);
+          partial[column] = [value, this.extremes.get(column)!.stamp];
           break;
         }
         default:
-          row[column] = this.extreme(column, aggregation);
+          partial[column] = this.extreme(column, aggregation);
       }
     }
-    return row;
+    return partial;
+  }
+
+  /** The aggregated columns of these orders alone (key columns are added by the caller). */
+  row(): OutputRow {
+    return combinePartials(this.aggregations, [this.partial()]);
   }
 
   private account(contribution: StoredContribution, sign: bigint): void {
-    for (const [column, aggregation] of Object.entries(this.aggregations)) {
-      if (aggregation.op !== 'sum') continue;
+    for (const [column, aggregation] of this.sumColumns) {
       const value = contribution.values[aggregation.field];
       if (value === null || value === undefined) continue;
       const units = aggregation.scale === 'integer' ? BigInt(value) : toUnits(String(value), aggregation.scale);
@@ -103,6 +125,43 @@ export class KeyAggregate {
     this.extremes.set(column, { value, stamp, stale: false });
     return value;
   }
+}
+
+/** The aggregated columns of a key from the partials of every partition holding some of its orders. */
+export function combinePartials(aggregations: Record<string, Aggregation>, partials: Iterable<PartialAggregate>): OutputRow {
+  const row: OutputRow = {};
+  const list = [...partials];
+  for (const [column, aggregation] of Object.entries(aggregations)) {
+    switch (aggregation.op) {
+      case 'count':
+        row[column] = list.reduce((total, partial) => total + Number(partial[column] ?? 0), 0);
+        break;
+      case 'sum': {
+        const total = list.reduce((sum, partial) => sum + BigInt(String(partial[column] ?? '0')), 0n);
+        row[column] = aggregation.scale === 'integer' ? Number(total) : fromUnits(total, aggregation.scale);
+        break;
+      }
+      case 'latest': {
+        let value: OutputValue = null;
+        let stamp = '';
+        for (const partial of list) {
+          const [candidate, candidateStamp] = (partial[column] as [OutputValue, string] | undefined) ?? [null, ''];
+          if (candidateStamp >= stamp) [value, stamp] = [candidate, candidateStamp];
+        }
+        row[column] = value;
+        break;
+      }
+      default: {
+        let value: OutputValue = null;
+        for (const partial of list) {
+          const candidate = (partial[column] ?? null) as OutputValue;
+          if (better(aggregation.op, candidate, value)) value = candidate;
+        }
+        row[column] = value;
+      }
+    }
+  }
+  return row;
 }
 
 function better(op: 'min' | 'max', candidate: OutputValue, current: OutputValue): boolean {

@@ -1,7 +1,7 @@
 // Operators one by one, values worked out by hand.
 import { describe, expect, it } from 'vitest';
 import { count, latest, max, min, sumInteger, sumMoney } from '../../src/transforms/stream-dsl.ts';
-import { KeyAggregate } from './aggregate.ts';
+import { KeyAggregate, combinePartials } from './aggregate.ts';
 import { BusinessCalendar, WindowCloser } from './day-window.ts';
 import { EventIdWindow } from './dedupe.ts';
 import { VersionedTable } from './versioned-table.ts';
@@ -97,6 +97,26 @@ describe('KeyAggregate', () => {
     aggregate.apply('b', null);
     aggregate.apply('c', null);
     expect(aggregate.row()).toEqual({ n: 1, units: 2, money: '0.10', first: '2024-01-02', last: '2024-01-02', cat: 'x' });
+  });
+
+  it('combines partials of several partitions into the row one aggregate of all the orders gives', () => {
+    const contributions = [
+      { values: { units: 2, money: '0.10', at: '2024-01-02', cat: 'x' }, stamp: '1' },
+      { values: { units: 3, money: '-0.20', at: '2024-01-01', cat: 'y' }, stamp: '3' },
+      { values: { units: 1, money: '0.05', at: null, cat: 'z' }, stamp: '2' },
+      { values: { units: 4, money: '7.00', at: '2024-01-05', cat: 'w' }, stamp: '4' },
+    ];
+    const all = new KeyAggregate(aggregations);
+    const parts = [new KeyAggregate(aggregations), new KeyAggregate(aggregations)];
+    contributions.forEach((contribution, index) => {
+      all.apply(`o${index}`, contribution);
+      parts[index % 2]!.apply(`o${index}`, contribution);
+    });
+    all.apply('o3', null);
+    parts[1]!.apply('o3', null);
+    const combined = combinePartials(aggregations, parts.map((part) => JSON.parse(JSON.stringify(part.partial()))));
+    expect(combined).toEqual({ n: 3, units: 6, money: '-0.05', first: '2024-01-01', last: '2024-01-02', cat: 'y' });
+    expect(combined).toEqual(all.row());
   });
 
   it('is idempotent: setting the same contribution twice counts it once', () => {

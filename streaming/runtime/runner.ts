@@ -204,14 +204,17 @@ export class StreamRunner {
 
   metrics(intervalMs = 0, previousProcessed = this.totals.processed): RunMetrics {
     if (this.finalMetrics) return this.finalMetrics;
-    const state: Record<string, number> = { ...this.shared.size, orders: 0, eventIds: 0, aggregateKeys: 0, contributions: 0 };
+    // contributions: per order and output key, in stage one; aggregateKeys: output keys, in stage two.
+    const state: Record<string, number> = { ...this.shared.size, orders: 0, eventIds: 0, contributions: 0, aggregateKeys: 0, partials: 0 };
     for (const task of this.tasks.values()) {
       if (task.kind === 'orders') {
-        state.orders! += task.state.size.orders;
-        state.eventIds! += task.state.size.eventIds;
+        const size = task.state.size;
+        state.orders! += size.orders;
+        state.eventIds! += size.eventIds;
+        state.contributions! += size.contributions;
       } else if (task.kind === 'aggregate') {
         state.aggregateKeys! += task.state.size.keys;
-        state.contributions! += task.state.size.contributions;
+        state.partials! += task.state.size.partials;
       }
     }
     return {
@@ -303,6 +306,11 @@ export class StreamRunner {
         if (task?.kind === 'orders') task.state.restore(message.key!.toString(), message.value === null ? null : message.value.toString());
         else if (task?.kind === 'aggregate') task.state.restore(message);
       }, `dualrun-${this.options.group}`);
+      if (kind === 'orders') {
+        // Contributions are recomputed from the restored orders, with table lookups that need the tables caught up.
+        await this.reader.catchUp();
+        for (const task of byPartition.values()) if (task.kind === 'orders') task.state.finishRestore();
+      }
       this.options.logger.info({ changelog, partitions: [...byPartition.keys()], restored, ms: Date.now() - started }, 'task state restored');
     }
   }

@@ -1,20 +1,20 @@
 /**
- * Stage two of the topology, one task per partition of the repartition topic: every contribution to
- * an output key lands here (the key decides the partition), is *set* per order into that key's
- * KeyAggregate, and the key's new row is upserted to `<prefix>.out.<name>` — a tombstone when no order
- * contributes any more. The compacted repartition topic is its changelog: a restored task replays its
- * partition from the beginning (setting a contribution twice changes nothing, so reading past the
- * committed offset is harmless). Pure: the runner sends `process`'s records in one transaction with
- * the repartition offsets.
+ * Stage two of the topology, one task per partition of the repartition topic: every partial of an
+ * output key lands here (the key decides the partition), one per orders partition holding some of its
+ * orders; the key's row combines them and is upserted to `<prefix>.out.<name>` — a tombstone when no
+ * partition holds any of its orders any more. The compacted repartition topic is its changelog: a
+ * restored task replays its partition from the beginning (setting a partial twice changes nothing, so
+ * reading past the committed offset is harmless). Pure: the runner sends `process`'s records in one
+ * transaction with the repartition offsets.
  */
 import type { AggregatePipeline } from '../../src/transforms/stream-dsl.ts';
-import { KeyAggregate, type StoredContribution } from '../operators/aggregate.ts';
+import { combinePartials, type PartialAggregate } from '../operators/aggregate.ts';
 import type { RawMessage } from './codec.ts';
 import { outputValue, type OutRecord, type StreamTransform, type TopicNames } from './model.ts';
-import type { RepartitionValue } from './order-task.ts';
 
 export class AggregateTask {
-  private readonly aggregates = new Map<string, KeyAggregate>(); // `${transform}\u0000${keyJson}`
+  /** Per output key (`${transform}\u0000${keyJson}`): the partial of each orders partition. */
+  private readonly partials = new Map<string, Map<number, PartialAggregate>>();
   private readonly byName: Map<string, StreamTransform & { stream: AggregatePipeline }>;
 
   constructor(
@@ -37,49 +37,41 @@ export class AggregateTask {
     }
     const records: OutRecord[] = [];
     for (const id of dirty) {
-      const [name, keyJson] = id.split('\u0000') as [string, string];
+      const separator = id.indexOf('\u0000');
+      const [name, keyJson] = [id.slice(0, separator), id.slice(separator + 1)];
       const transform = this.byName.get(name)!;
-      const aggregate = this.aggregates.get(id);
+      const partials = this.partials.get(id);
       const topic = this.topics.output(name);
-      if (!aggregate || aggregate.isEmpty) {
-        this.aggregates.delete(id);
+      if (!partials) {
         records.push({ topic, key: keyJson, value: null });
         continue;
       }
       const keyValues = JSON.parse(keyJson) as (string | number | null)[];
-      const row = { ...Object.fromEntries(transform.key.map((column, index) => [column, keyValues[index] ?? null])), ...aggregate.row() };
+      const row = { ...Object.fromEntries(transform.key.map((column, index) => [column, keyValues[index] ?? null])), ...combinePartials(transform.stream.aggregations, partials.values()) };
       records.push({ topic, key: keyJson, value: outputValue(transform, row) });
     }
     return { records, processed: messages.length };
   }
 
-  /** Applies one repartition record; returns the id of the aggregate it touched. */
+  get size(): { keys: number; partials: number } {
+    let partials = 0;
+    for (const byPartition of this.partials.values()) partials += byPartition.size;
+    return { keys: this.partials.size, partials };
+  }
+
+  /** Sets (or with a tombstone, removes) one orders partition's partial; returns the id of the key it touched. */
   private read(message: RawMessage): string | undefined {
-    const [transform, key, orderId] = JSON.parse(message.key!.toString()) as [string, unknown[], string];
+    const [transform, key, ordersPartition] = JSON.parse(message.key!.toString()) as [string, unknown[], number];
     if (!this.byName.has(transform)) return undefined; // a transformation not run by this job
-    const keyJson = JSON.stringify(key);
-    const value = message.value === null ? null : (JSON.parse(message.value.toString()) as RepartitionValue);
-    this.apply(transform, keyJson, orderId, value === null ? null : { values: value.v, stamp: value.s });
-    return `${transform}\u0000${keyJson}`;
-  }
-
-  get size(): { keys: number; contributions: number } {
-    let contributions = 0;
-    for (const aggregate of this.aggregates.values()) contributions += aggregate.entries.size;
-    return { keys: this.aggregates.size, contributions };
-  }
-
-  private apply(transform: string, keyJson: string, orderId: string, contribution: StoredContribution | null): void {
-    const definition = this.byName.get(transform);
-    if (!definition) return;
-    const id = `${transform}\u0000${keyJson}`;
-    let aggregate = this.aggregates.get(id);
-    if (!aggregate) {
-      if (!contribution) return;
-      aggregate = new KeyAggregate(definition.stream.aggregations);
-      this.aggregates.set(id, aggregate);
+    const id = `${transform}\u0000${JSON.stringify(key)}`;
+    let byPartition = this.partials.get(id);
+    if (message.value === null) {
+      byPartition?.delete(ordersPartition);
+      if (byPartition?.size === 0) this.partials.delete(id);
+      return id;
     }
-    aggregate.apply(orderId, contribution);
-    if (aggregate.isEmpty) this.aggregates.delete(id);
+    if (!byPartition) this.partials.set(id, (byPartition = new Map()));
+    byPartition.set(ordersPartition, JSON.parse(message.value.toString()) as PartialAggregate);
+    return id;
   }
 }

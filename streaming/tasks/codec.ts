@@ -27,7 +27,9 @@ export function arrivalOf(message: RawMessage): { arrivalMs: number; arrival: st
   const text = header(message, HEADERS.arrivalTime);
   const fromHeader = text === undefined ? NaN : Date.parse(text);
   const arrivalMs = Number.isNaN(fromHeader) ? Number(message.timestamp) : fromHeader;
-  return { arrivalMs, arrival: new Date(arrivalMs).toISOString() };
+  // The replay writes the canonical form (toISOString: 24 characters, milliseconds, Z): no need to rebuild it.
+  const canonical = text !== undefined && text.length === 24 && text.endsWith('Z') && text[19] === '.' && !Number.isNaN(fromHeader);
+  return { arrivalMs, arrival: canonical ? text : new Date(arrivalMs).toISOString() };
 }
 
 export function decode(message: RawMessage, entity: Entity): Decoded {

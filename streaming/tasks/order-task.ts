@@ -2,17 +2,20 @@
  * Stage one of the topology, one task per partition of the orders topic: dead-letters bad events,
  * dedupes by event id, folds each order's events into its state, and recomputes what the order
  * contributes to every transformation. Per-order outputs (orders_enriched, order_status_current) are
- * upserted straight to their output topics; aggregate contributions go to the repartition topic,
- * keyed by output key, where stage two (aggregate-task.ts) sums them. A change to a contribution in a
+ * upserted straight to their output topics. Aggregate contributions are set into this partition's
+ * own aggregate of each output key, and once per batch the changed keys' partial aggregates go to the
+ * repartition topic, where stage two (aggregate-task.ts) combines the partitions' partials — a batch
+ * sends one record per output key it touched, not one per order. A change to a contribution in a
  * day window that is already final (watermark past end + grace) is late: it is not applied, and a
  * record with the reason goes to `<prefix>.late`. Pure: no Kafka here; the runner sends what
  * `process` returns in one transaction with the input offsets.
  */
 import type { OrderView, StreamPipeline, AggregatePipeline } from '../../src/transforms/stream-dsl.ts';
+import { KeyAggregate, type PartialAggregate, type StoredContribution } from '../operators/aggregate.ts';
 import { EventIdWindow, type EventIds } from '../operators/dedupe.ts';
 import { foldOrderEvent, isEmptyState, viewOf, type OrderEvent, type OrderState } from '../operators/order-fold.ts';
 import { decode, type RawMessage } from './codec.ts';
-import { LATE_HEADERS, deadLetter, outputKey, outputValue, type OutRecord, type SourceCoordinates, type StreamTransform, type TopicNames } from './model.ts';
+import { LATE_HEADERS, deadLetter, outputKey, outputValue, sameOutput, type OutRecord, type SourceCoordinates, type StreamTransform, type TopicNames } from './model.ts';
 import type { SharedState } from './tables.ts';
 
 export interface TaskCounters {
@@ -23,19 +26,17 @@ export interface TaskCounters {
 }
 
 /**
- * A repartition record: key `[transform, outputKey, orderId]`, value `{ v: values, s: stamp }` or a
- * tombstone to retract. The partition is chosen from `[transform, outputKey]` only, so every
- * contribution to one output key meets in one partition; the order id in the key lets the topic be
- * compacted, so it doubles as the aggregate stage's changelog (Kafka Streams' source-topic changelog).
+ * A repartition record: key `[transform, outputKey, ordersPartition]`, value the partition's
+ * PartialAggregate of that key, or a tombstone once none of the partition's orders contributes. The
+ * partition is chosen from `[transform, outputKey]` only, so every partial of one output key meets in
+ * one partition; the orders partition in the key lets the topic be compacted, so it doubles as the
+ * aggregate stage's changelog (Kafka Streams' source-topic changelog). A partial is *set*, never
+ * added: reading one twice changes nothing.
  */
-export interface RepartitionValue {
-  v: Record<string, string | number | null>;
-  /** Ordering stamp for `latest`. */
-  s: string;
-}
+export type RepartitionValue = PartialAggregate;
 
-export function repartitionKey(transform: string, outputKeyJson: string, orderId: string): string {
-  return `[${JSON.stringify(transform)},${outputKeyJson},${JSON.stringify(orderId)}]`;
+export function repartitionKey(transform: string, outputKeyJson: string, ordersPartition: number): string {
+  return `[${JSON.stringify(transform)},${outputKeyJson},${ordersPartition}]`;
 }
 
 /** The partition of an output key: FNV-1a of `transform|outputKey`, the same in every process. */
@@ -48,11 +49,19 @@ export function repartitionPartition(transform: string, outputKeyJson: string, p
 
 const ORDER_PREFIX = 'o:';
 
+/** An order's contributions to one transformation: output key → the values and their JSON (to compare). */
+type Contributions = Map<string, { values: Record<string, string | number | null>; json: string }>;
+
+const aggregateId = (transform: string, keyJson: string) => `${transform}\u0000${keyJson}`;
+const stampOf = (view: OrderView | null) => (view ? `${view.placedArrival}|${view.placedEventId}` : '');
+
 const idCount = (state: { ids?: EventIds | undefined } | undefined): number => (state?.ids ? Object.keys(state.ids).length : 0);
 
 export class OrderTask {
   /** Per order: its state and the ids of its recent events (the dedupe store); one changelog record each. */
   private readonly orders = new Map<string, OrderState>();
+  /** Per aggregate output key (`transform\u0000keyJson`): the contributions of this partition's orders. */
+  private readonly aggregates = new Map<string, KeyAggregate>();
   private readonly dedupe: EventIdWindow;
   private newestArrivalMs = 0;
   private eventIdCount = 0;
@@ -82,11 +91,31 @@ export class OrderTask {
     for (const firstArrivalMs of Object.values(state.ids ?? {})) this.newestArrivalMs = Math.max(this.newestArrivalMs, firstArrivalMs);
   }
 
+  /**
+   * After the changelog is restored: sets what every order contributes (its view, or the frozen one a
+   * late change left applied) into the partition's aggregates — the changelog holds orders, and the
+   * contributions are a pure function of them. Needs the tables caught up, like `process`.
+   */
+  finishRestore(): void {
+    this.aggregates.clear();
+    for (const [orderId, state] of this.orders) {
+      const current = viewOf(state);
+      for (const transform of this.transforms) {
+        const pipeline = transform.stream;
+        if (pipeline.kind !== 'aggregate') continue;
+        const frozen = state.frozen?.[transform.name];
+        const applied = frozen !== undefined ? frozen : current;
+        for (const [key, { values }] of this.contributionsOf(transform, pipeline, applied)) this.setContribution(transform, key, orderId, { values, stamp: stampOf(applied) });
+      }
+    }
+  }
+
   process(topic: string, partition: number, messages: (RawMessage & { offset: string })[]): { records: OutRecord[]; counters: TaskCounters } {
     const counters: TaskCounters = { processed: 0, duplicates: 0, deadLetters: 0, late: 0 };
     const keyed = new Map<string, OutRecord>(); // outputs and changelog: the last value per key wins
     const ordered: OutRecord[] = []; // dead letters and late records, in input order
     const changelog = (key: string, value: string | null) => keyed.set(`c\u0000${key}`, { topic: this.topics.ordersChangelog, partition, key, value });
+    const touched = new Set<string>(); // aggregate ids whose partial changed
 
     for (const message of messages) {
       counters.processed += 1;
@@ -116,7 +145,7 @@ export class OrderTask {
         if (pipeline.kind === 'perOrder') {
           this.upsertPerOrder(transform, pipeline, oldView, newView, keyed);
         } else {
-          const late = this.contribute(transform, pipeline, orderId, after, oldView, newView, arrivalMs, keyed);
+          const late = this.contribute(transform, pipeline, orderId, after, oldView, newView, arrivalMs, touched);
           if (late) {
             counters.late += 1;
             ordered.push({
@@ -140,11 +169,43 @@ export class OrderTask {
       changelog(ORDER_PREFIX + orderId, JSON.stringify(after));
     }
     for (const orderId of this.maybeSweep()) changelog(ORDER_PREFIX + orderId, null);
-    return { records: [...ordered, ...keyed.values()], counters };
+    return { records: [...ordered, ...keyed.values(), ...this.partials(touched, partition)], counters };
   }
 
-  get size(): { orders: number; eventIds: number } {
-    return { orders: this.orders.size, eventIds: this.eventIdCount };
+  /** The repartition records of the touched keys: their new partial, or a tombstone when no order of the partition contributes any more. */
+  private partials(touched: Set<string>, partition: number): OutRecord[] {
+    const records: OutRecord[] = [];
+    for (const id of touched) {
+      const separator = id.indexOf('\u0000');
+      const [name, keyJson] = [id.slice(0, separator), id.slice(separator + 1)];
+      const aggregate = this.aggregates.get(id);
+      records.push({
+        topic: this.topics.repartition,
+        partition: repartitionPartition(name, keyJson, this.repartitionPartitions),
+        key: repartitionKey(name, keyJson, partition),
+        value: aggregate ? JSON.stringify(aggregate.partial()) : null,
+      });
+    }
+    return records;
+  }
+
+  get size(): { orders: number; eventIds: number; aggregateKeys: number; contributions: number } {
+    let contributions = 0;
+    for (const aggregate of this.aggregates.values()) contributions += aggregate.entries.size;
+    return { orders: this.orders.size, eventIds: this.eventIdCount, aggregateKeys: this.aggregates.size, contributions };
+  }
+
+  private setContribution(transform: StreamTransform, keyJson: string, orderId: string, contribution: StoredContribution | null): string {
+    const id = aggregateId(transform.name, keyJson);
+    let aggregate = this.aggregates.get(id);
+    if (!aggregate) {
+      if (!contribution) return id;
+      aggregate = new KeyAggregate((transform.stream as AggregatePipeline).aggregations);
+      this.aggregates.set(id, aggregate);
+    }
+    aggregate.apply(orderId, contribution);
+    if (aggregate.isEmpty) this.aggregates.delete(id);
+    return id;
   }
 
   private sweepCountdown = 0;
@@ -181,21 +242,18 @@ export class OrderTask {
     const oldRow = this.rowOf(pipeline, oldView);
     const newRow = this.rowOf(pipeline, newView);
     const topic = this.topics.output(transform.name);
+    if (oldRow && newRow && sameOutput(transform, oldRow, newRow)) return;
     const oldKey = oldRow && outputKey(transform, oldRow);
-    const newValue = newRow && outputValue(transform, newRow);
-    if (oldRow && newRow && newValue === outputValue(transform, oldRow)) return;
-    if (oldKey !== null && (newRow === null || outputKey(transform, newRow) !== oldKey)) keyed.set(`${topic}\u0000${oldKey}`, { topic, key: oldKey, value: null });
-    if (newRow && newValue !== null) {
-      const key = outputKey(transform, newRow);
-      keyed.set(`${topic}\u0000${key}`, { topic, key, value: newValue });
-    }
+    const newKey = newRow && outputKey(transform, newRow);
+    if (oldKey !== null && oldKey !== newKey) keyed.set(`${topic}\u0000${oldKey}`, { topic, key: oldKey, value: null });
+    if (newRow && newKey !== null) keyed.set(`${topic}\u0000${newKey}`, { topic, key: newKey, value: outputValue(transform, newRow) });
   }
 
-  private contributionsOf(transform: StreamTransform, pipeline: AggregatePipeline, view: OrderView | null): Map<string, string> {
-    const result = new Map<string, string>();
+  private contributionsOf(transform: StreamTransform, pipeline: AggregatePipeline, view: OrderView | null): Contributions {
+    const result: Contributions = new Map();
     if (!view || !pipeline.filter(view)) return result;
     for (const contribution of pipeline.flatMap(view, this.shared.lookupFor(pipeline, view))) {
-      result.set(outputKey(transform, contribution.key), JSON.stringify(contribution.values));
+      result.set(outputKey(transform, contribution.key), { values: contribution.values, json: JSON.stringify(contribution.values) });
     }
     return result;
   }
@@ -209,13 +267,13 @@ export class OrderTask {
     oldView: OrderView | null,
     newView: OrderView | null,
     arrivalMs: number,
-    keyed: Map<string, OutRecord>,
+    touched: Set<string>,
   ): { reason: string; window: string } | undefined {
     const frozen = state.frozen?.[transform.name];
     const applied = frozen !== undefined ? frozen : oldView;
     const before = this.contributionsOf(transform, pipeline, applied);
     const after = this.contributionsOf(transform, pipeline, newView);
-    const changed = before.size !== after.size || [...after].some(([key, values]) => before.get(key) !== values);
+    const changed = before.size !== after.size || [...after].some(([key, { json }]) => before.get(key)?.json !== json);
     if (!changed) return undefined;
     if (pipeline.window) {
       const closer = this.shared.closerFor(pipeline.window.timeZone, pipeline.window.graceMs);
@@ -233,18 +291,9 @@ export class OrderTask {
       const { [transform.name]: _dropped, ...rest } = state.frozen;
       state.frozen = rest;
     }
-    const stamp = newView ? `${newView.placedArrival}|${newView.placedEventId}` : '';
-    const send = (key: string, values: string | null) => {
-      const value = values === null ? null : `{"v":${values},"s":${JSON.stringify(stamp)}}`;
-      keyed.set(`r\u0000${transform.name}\u0000${key}\u0000${orderId}`, {
-        topic: this.topics.repartition,
-        partition: repartitionPartition(transform.name, key, this.repartitionPartitions),
-        key: repartitionKey(transform.name, key, orderId),
-        value,
-      });
-    };
-    for (const [key, values] of after) if (before.get(key) !== values) send(key, values);
-    for (const key of before.keys()) if (!after.has(key)) send(key, null);
+    const stamp = stampOf(newView);
+    for (const [key, { values, json }] of after) if (before.get(key)?.json !== json) touched.add(this.setContribution(transform, key, orderId, { values, stamp }));
+    for (const key of before.keys()) if (!after.has(key)) touched.add(this.setContribution(transform, key, orderId, null));
     return undefined;
   }
 }

@@ -66,8 +66,12 @@ export class SharedState {
 
   /** Lookups for one order view, in the modes the pipeline declared. */
   lookupFor(pipeline: StreamPipeline, view: OrderView): TableLookup {
-    const arrivalMs = Date.parse(view.placedArrival);
-    const eventTimeMs = Date.parse(view.order.placedAt);
+    let points = this.points.get(view);
+    if (!points) {
+      points = { arrivalMs: Date.parse(view.placedArrival), eventTimeMs: Date.parse(view.order.placedAt) };
+      this.points.set(view, points);
+    }
+    const { arrivalMs, eventTimeMs } = points;
     return {
       get: <T extends TableName>(table: T, key: string) => {
         const mode: LookupMode | undefined = pipeline.joins[table];
@@ -77,6 +81,9 @@ export class SharedState {
       },
     };
   }
+
+  /** The instants a view's lookups are pinned to, parsed once per view (every pipeline looks up the same view). */
+  private readonly points = new WeakMap<OrderView, { arrivalMs: number; eventTimeMs: number }>();
 
   get size(): Record<string, number> {
     return {

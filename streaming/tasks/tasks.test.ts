@@ -65,6 +65,24 @@ describe('order task + aggregate task', () => {
     expect(late[0]?.headers?.['dualrun-late-reason']).toContain('window 2024-10-27 (Europe/Stockholm) was final');
   });
 
+  it('combines the partials of orders partitions into the same rows as one partition gives', () => {
+    const messages = handWorkedExample().messages;
+    const { shared, aggregateTask } = setup();
+    for (const message of messages) shared.observe(message.entity, message);
+    // Orders spread over three partitions by key, as the producer's partitioner would; one batch each.
+    const tasks = [0, 1, 2].map(() => new OrderTask(streamTransforms, shared, topics, 1));
+    const sent: OutRecord[] = [];
+    messages.forEach((message, index) => {
+      if (message.entity !== 'orders') return;
+      const partition = Number(message.key.toString().slice(1)) % 3;
+      const { records } = tasks[partition]!.process('shop.orders', partition, [{ ...message, offset: String(index) }]);
+      sent.push(...records, ...aggregateTask.process(records.filter((record) => record.topic === topics.repartition).map(toRaw)).records);
+    });
+    // The first customer's lifetime value holds orders of every partition: one partial each.
+    expect(aggregateTask.size.partials).toBeGreaterThan(aggregateTask.size.keys);
+    expect(finalOutputs(sent)).toEqual(expectedHandWorked);
+  });
+
   it('does not depend on batch boundaries', () => {
     const messages = handWorkedExample().messages;
     expect(finalOutputs(run(messages, 4).sent)).toEqual(finalOutputs(run(messages, 100).sent));
@@ -87,6 +105,7 @@ describe('order task + aggregate task', () => {
       if (record.topic === topics.ordersChangelog) restored.orderTask.restore(record.key, record.value);
       if (record.topic === topics.repartition) restored.aggregateTask.restore(toRaw(record));
     }
+    restored.orderTask.finishRestore();
     const second = run(orders.slice(5), 2, restored, 5);
     expect(finalOutputs([...sent, ...second.sent])).toEqual(expectedHandWorked);
   });
@@ -102,19 +121,20 @@ describe('order task + aggregate task', () => {
     const redelivery = at(placed, '2024-10-27T12:00:00Z', 2);
     const restored = setup();
     for (const record of sent) if (record.topic === topics.ordersChangelog) restored.orderTask.restore(record.key, record.value);
+    restored.orderTask.finishRestore();
     for (const task of [first.orderTask, restored.orderTask]) {
       const result = task.process('shop.orders', 0, [redelivery]);
       expect(result.counters.duplicates).toBe(1);
       expect(result.records.filter((record) => record.topic.startsWith('shop.out.'))).toEqual([]);
     }
-    expect(first.orderTask.size).toEqual({ orders: 1, eventIds: 2 });
+    expect(first.orderTask.size).toEqual({ orders: 1, eventIds: 2, aggregateKeys: 0, contributions: 0 });
     // Long after retention (and 64 batches, when the sweep runs), the deleted order's record goes.
     const later = at(event('OrderStatusChanged', { orderId: 'x9', status: 'paid' }, '2025-01-01T00:00:00Z'), '2025-01-01T00:00:00Z', 3);
     const tombstones = Array.from({ length: 64 }, () => first.orderTask.process('shop.orders', 0, [later]).records)
       .flat()
       .filter((record) => record.topic === topics.ordersChangelog && record.value === null);
     expect(tombstones.map((record) => record.key)).toEqual(['o:d1']);
-    expect(first.orderTask.size).toEqual({ orders: 1, eventIds: 1 });
+    expect(first.orderTask.size).toEqual({ orders: 1, eventIds: 1, aggregateKeys: 0, contributions: 0 });
   });
 
   it('sends bad events to the dead-letter topic with reason and source', () => {

@@ -1,4 +1,5 @@
 // Business time (Stockholm days, DST) and exact money: the rules both sides must agree on.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { businessDay, cutoffFor, dayBounds, divRound, localToInstant, fromUnits, netLineAmount, parseEnvelope, sumDecimals, toEur, toUnits } from '../../src/domain/index.ts';
 
@@ -34,6 +35,20 @@ describe('exact money', () => {
     expect(toUnits('12.5', 2)).toBe(1250n);
     expect(fromUnits(-5n, 2)).toBe('-0.05');
     expect(() => toUnits('1.234', 2)).toThrow(/more than 2 decimals/);
+  });
+
+  it('reads every decimal exactly, short or long, and refuses what is not one', () => {
+    // Any integer of up to 30 digits with up to `scale` decimals: the fast path and the strict one must agree.
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 8 }), (units, decimals, extra) => {
+        const scale = decimals + extra;
+        const text = fromUnits(units, decimals);
+        expect(toUnits(text, scale)).toBe(units * 10n ** BigInt(extra));
+      }),
+    );
+    expect(toUnits('007.10', 2)).toBe(710n);
+    expect(toUnits('123456789012345.67', 2)).toBe(12345678901234567n);
+    for (const bad of ['12.', '.5', '-', '', '1e3', '1.2.3', '--1', '0x10']) expect(() => toUnits(bad, 2), bad).toThrow(/not a decimal number/);
   });
 
   it('rounds half away from zero, like SQL ROUND(numeric, 2)', () => {
