@@ -25,28 +25,24 @@ export function businessDayOf(instant: string): string {
 }
 
 // An order's view is recomputed on every change and by every pipeline; the order object itself is
-// kept in state unchanged, so its amounts are worked out once per order object.
-const lineNets = new WeakMap<OrderLine, string>();
-const orderNets = new WeakMap<Order, string>();
+// kept in state unchanged, so its amounts are worked out once per order object and kept on it under a
+// symbol (JSON leaves symbols out, so the changelog does not carry them). Not a WeakMap: with an entry
+// per order and line held, the garbage collector's ephemeron work grew with the state.
+const NET = Symbol('net amount');
+type Memo<T> = T & { [NET]?: string };
 
 /** A line's net amount (netLineAmount), memoised per line object. */
 export function lineNetAmount(line: OrderLine): string {
-  let net = lineNets.get(line);
-  if (net === undefined) {
-    net = netLineAmount(line.quantity, line.unitPrice, line.discountPct);
-    lineNets.set(line, net);
-  }
-  return net;
+  return ((line as Memo<OrderLine>)[NET] ??= netLineAmount(line.quantity, line.unitPrice, line.discountPct));
 }
 
 /** Sum of the order's line nets, in the order currency. */
 export function orderNetAmount(order: Order): string {
-  let net = orderNets.get(order);
+  let net = (order as Memo<Order>)[NET];
   if (net === undefined) {
     let cents = 0n;
     for (const line of order.lines) cents += toUnits(lineNetAmount(line), MONEY_SCALE);
-    net = fromUnits(cents, MONEY_SCALE);
-    orderNets.set(order, net);
+    net = (order as Memo<Order>)[NET] = fromUnits(cents, MONEY_SCALE);
   }
   return net;
 }

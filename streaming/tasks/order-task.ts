@@ -53,7 +53,9 @@ const ORDER_PREFIX = 'o:';
 type Contributions = Map<string, { values: Record<string, string | number | null>; json: string }>;
 
 const aggregateId = (transform: string, keyJson: string) => `${transform}\u0000${keyJson}`;
-const stampOf = (view: OrderView | null) => (view ? `${view.placedArrival}|${view.placedEventId}` : '');
+/** The order a `latest` aggregation picks by; only pipelines with one keep it (it is most of a contribution's memory). */
+const stampOf = (pipeline: AggregatePipeline, view: OrderView | null) =>
+  view && Object.values(pipeline.aggregations).some((aggregation) => aggregation.op === 'latest') ? `${view.placedArrival}|${view.placedEventId}` : '';
 
 const idCount = (state: { ids?: EventIds | undefined } | undefined): number => (state?.ids ? Object.keys(state.ids).length : 0);
 
@@ -105,7 +107,7 @@ export class OrderTask {
         if (pipeline.kind !== 'aggregate') continue;
         const frozen = state.frozen?.[transform.name];
         const applied = frozen !== undefined ? frozen : current;
-        for (const [key, { values }] of this.contributionsOf(transform, pipeline, applied)) this.setContribution(transform, key, orderId, { values, stamp: stampOf(applied) });
+        for (const [key, { values }] of this.contributionsOf(transform, pipeline, applied)) this.setContribution(transform, key, orderId, { values, stamp: stampOf(pipeline, applied) });
       }
     }
   }
@@ -291,7 +293,7 @@ export class OrderTask {
       const { [transform.name]: _dropped, ...rest } = state.frozen;
       state.frozen = rest;
     }
-    const stamp = stampOf(newView);
+    const stamp = stampOf(pipeline, newView);
     for (const [key, { values, json }] of after) if (before.get(key)?.json !== json) touched.add(this.setContribution(transform, key, orderId, { values, stamp }));
     for (const key of before.keys()) if (!after.has(key)) touched.add(this.setContribution(transform, key, orderId, null));
     return undefined;

@@ -11,6 +11,9 @@ import { BusinessCalendar, WindowCloser } from '../operators/day-window.ts';
 import { VersionedTable } from '../operators/versioned-table.ts';
 import { arrivalOf, decode, header, type RawMessage } from './codec.ts';
 
+/** The instants a view's lookups are pinned to, parsed once per view (every pipeline looks up the same view) and kept on it. */
+const POINTS = Symbol('lookup points');
+
 export class SharedState {
   readonly tables = { customers: new VersionedTable<Customer>(), products: new VersionedTable<Product>(), fxRates: new VersionedTable<FxRate>() };
   private readonly calendars = new Map<string, BusinessCalendar>();
@@ -66,12 +69,8 @@ export class SharedState {
 
   /** Lookups for one order view, in the modes the pipeline declared. */
   lookupFor(pipeline: StreamPipeline, view: OrderView): TableLookup {
-    let points = this.points.get(view);
-    if (!points) {
-      points = { arrivalMs: Date.parse(view.placedArrival), eventTimeMs: Date.parse(view.order.placedAt) };
-      this.points.set(view, points);
-    }
-    const { arrivalMs, eventTimeMs } = points;
+    const pinned = view as OrderView & { [POINTS]?: { arrivalMs: number; eventTimeMs: number } };
+    const { arrivalMs, eventTimeMs } = (pinned[POINTS] ??= { arrivalMs: Date.parse(view.placedArrival), eventTimeMs: Date.parse(view.order.placedAt) });
     return {
       get: <T extends TableName>(table: T, key: string) => {
         const mode: LookupMode | undefined = pipeline.joins[table];
@@ -82,8 +81,6 @@ export class SharedState {
     };
   }
 
-  /** The instants a view's lookups are pinned to, parsed once per view (every pipeline looks up the same view). */
-  private readonly points = new WeakMap<OrderView, { arrivalMs: number; eventTimeMs: number }>();
 
   get size(): Record<string, number> {
     return {
