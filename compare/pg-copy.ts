@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL fast path: `COPY (query) TO STDOUT (FORMAT csv, HEADER)` through node-postgres's own
- * connection (a custom submittable, as pg-copy-streams does, without the dependency), written to a temp
- * file that DuckDB reads in bulk. Values stay the server's text (exact decimals, unshifted dates); NULL and
+ * connection (a custom submittable, as pg-copy-streams does, without the dependency), written to temp
+ * files that DuckDB reads in bulk while the rest arrives. Values stay the server's text (exact decimals, unshifted dates); NULL and
  * the empty string stay apart (unquoted empty vs "").
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -49,43 +49,110 @@ class CopyOut {
 }
 
 /** `query` is complete SQL (COPY takes no parameters: knex's `toQuery()` inlines them with its own quoting). */
-export async function copyPostgresToDuck(duck: Duck, table: string, knex: Knex, query: string, onProgress?: (bytes: number) => void): Promise<Loaded> {
+export async function copyPostgresToDuck(duck: Duck, table: string, knex: Knex, query: string, options: { onProgress?: (bytes: number) => void; partBytes?: number } = {}): Promise<Loaded> {
   const dir = await mkdtemp(join(tmpdir(), 'dualrun-copy-'));
-  const file = join(dir, 'rows.csv');
+  const parts = new CsvParts(duck, table, dir, options.partBytes ?? PART_BYTES, options.onProgress);
+  let copied = false;
   try {
-    const fd = openSync(file, 'w');
-    let bytes = 0;
-    let head = '';
     try {
       const connection = (await knex.client.acquireConnection()) as { query(submittable: CopyOut): void };
       try {
         await new Promise<void>((resolve, reject) => {
-          connection.query(
-            new CopyOut(
-              `COPY (${query}) TO STDOUT WITH (FORMAT csv, HEADER true)`,
-              (chunk) => {
-                if (!head.includes('\n')) head += chunk.toString('utf8', 0, Math.min(chunk.length, 65_536));
-                writeSync(fd, chunk);
-                bytes += chunk.length;
-                onProgress?.(bytes);
-              },
-              (error) => (error ? reject(error) : resolve()),
-            ),
-          );
+          connection.query(new CopyOut(`COPY (${query}) TO STDOUT WITH (FORMAT csv, HEADER true)`, (chunk) => parts.add(chunk), (error) => (error ? reject(error) : resolve())));
         });
+        copied = true;
       } finally {
         await knex.client.releaseConnection(connection);
       }
     } finally {
-      closeSync(fd);
+      parts.end(copied);
     }
-    await duck.run(`CREATE OR REPLACE TABLE ${ident(table)} AS SELECT * FROM read_csv(${literal(file)}, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, auto_detect = false, columns = ${headerColumns(head)})`);
+    await parts.loaded;
     const [row] = await duck.rows<{ n: number | string }>(`SELECT count(*) AS n FROM ${ident(table)}`);
     return { table, rows: Number(row?.n ?? 0) };
+  } catch (error) {
+    // No half-loaded table: the parts read before the failure go too.
+    await parts.loaded.catch(() => undefined);
+    await duck.run(`DROP TABLE IF EXISTS ${ident(table)}`).catch(() => undefined);
+    throw error;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The COPY output as CSV files of about `partBytes` each, every finished one read by DuckDB while the
+ * next arrives (so the transfer and the parse overlap). PostgreSQL sends one CopyData message per row
+ * (the header first): a part ends between rows. The messages are gathered in a block and written in
+ * one system call per block, and copied in at once: node-postgres hands over views into a receive
+ * buffer it reuses.
+ */
+class CsvParts {
+  private readonly block = Buffer.allocUnsafe(1 << 20);
+  private filled = 0;
+  private bytes = 0;
+  /** Bytes in the current part. */
+  private written = 0;
+  private index = 0;
+  private fd: number;
+  private head = '';
+  /** Settles once every finished part is in the table. */
+  loaded: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly duck: Duck,
+    private readonly table: string,
+    private readonly dir: string,
+    private readonly partBytes: number,
+    private readonly onProgress?: (bytes: number) => void,
+  ) {
+    this.fd = openSync(this.path(0), 'w');
+  }
+
+  add(chunk: Buffer): void {
+    if (!this.head.includes('\n')) this.head += chunk.toString('utf8', 0, Math.min(chunk.length, 65_536));
+    if (this.written >= this.partBytes) this.endPart(true);
+    this.bytes += chunk.length;
+    this.written += chunk.length;
+    if (this.filled + chunk.length > this.block.length) this.flush();
+    if (chunk.length > this.block.length) writeSync(this.fd, chunk);
+    else this.filled += chunk.copy(this.block, this.filled);
+  }
+
+  /** Finishes the last part: reads it in after a complete COPY, only closes its file after a failed one. */
+  end(complete: boolean): void {
+    if (complete) this.endPart(false);
+    else closeSync(this.fd);
+  }
+
+  private path(index: number): string {
+    return join(this.dir, `rows-${index}.csv`);
+  }
+
+  private flush(): void {
+    if (this.filled > 0) writeSync(this.fd, this.block, 0, this.filled);
+    this.filled = 0;
+    this.onProgress?.(this.bytes);
+  }
+
+  private endPart(more: boolean): void {
+    this.flush();
+    closeSync(this.fd);
+    const [path, first] = [this.path(this.index), this.index === 0];
+    const read = `read_csv(${literal(path)}, header = ${first}, all_varchar = true, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, auto_detect = false, columns = ${headerColumns(this.head)})`;
+    const target = ident(this.table);
+    const load = () => this.duck.run(first ? `CREATE OR REPLACE TABLE ${target} AS SELECT * FROM ${read}` : `INSERT INTO ${target} SELECT * FROM ${read}`);
+    this.loaded = this.loaded.then(load);
+    this.loaded.catch(() => undefined); // awaited by the caller
+    if (more) {
+      this.index += 1;
+      this.written = 0;
+      this.fd = openSync(this.path(this.index), 'w');
+    }
+  }
+}
+
+const PART_BYTES = 32 << 20;
 
 /** The header line's column names as a DuckDB `columns` struct (all VARCHAR), so an empty result keeps its columns. */
 function headerColumns(head: string): string {
