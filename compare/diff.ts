@@ -218,7 +218,12 @@ function candidatesSql(request: CompareRequest, plan: ColumnPlan, rowsTable: str
   };
   const on = [...plan.key.map((_, i) => `l.k${i} = r.k${i}`), 'l.dup = r.dup'].join(' AND ');
   const value = (column: ComparedColumn, alias: string, name: string) => normalized({ ...column, name }, alias);
-  const statuses = plan.values.map((column, i) => `CASE WHEN l.raw${i} = r.raw${i} THEN 0 ELSE ${statusSql(column, value(column, 'l', `raw${i}`), value(column, 'r', `raw${i}`))} END AS s${i}`);
+  // A value that does not convert to its column's kind (normalised to NULL) equals only its raw self.
+  const unconvertible = (column: ComparedColumn, alias: string, i: number) => `(${value(column, alias, `raw${i}`)} IS NULL AND ${alias}.raw${i} IS NOT NULL)`;
+  const statuses = plan.values.map(
+    (column, i) =>
+      `CASE WHEN l.raw${i} = r.raw${i} THEN 0 WHEN ${unconvertible(column, 'l', i)} OR ${unconvertible(column, 'r', i)} THEN 2 ELSE ${statusSql(column, value(column, 'l', `raw${i}`), value(column, 'r', `raw${i}`))} END AS s${i}`,
+  );
   const extras = plan.values.flatMap((column, i) => {
     // Report text in the pinned representation where it differs from the raw one (instants as ISO UTC).
     const asText = (name: string) =>

@@ -144,6 +144,14 @@ describe('compare: rules worked out by hand', () => {
     expect(result.columns.amount?.maxAbsDiff).toBe(0.005);
   });
 
+  it('a value that is not of its column\'s kind equals only itself, never another such value (or a NULL)', async () => {
+    // A tolerance makes "amount" a number column; both values fail to convert to one.
+    expect((await one('N/A', 'n/a', { abs: 0.01 })).counts.mismatch).toBe(1);
+    expect((await one('N/A', null, { abs: 0.01 })).counts.mismatch).toBe(1);
+    expect((await one('N/A', 'N/A', { abs: 0.01 })).counts.match).toBe(1);
+    expect((await one('not a time', 'never', { precision: 's' }, 'at')).counts.mismatch).toBe(1);
+  });
+
   it('NULL equals NULL by default, never a value; with nullEqualsNull false it equals nothing', async () => {
     expect((await one(null, null)).counts.match).toBe(1);
     expect((await one(null, '1')).counts.mismatch).toBe(1);
