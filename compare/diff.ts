@@ -205,7 +205,9 @@ function keyObject(plan: ColumnPlan, row: Record<string, unknown>): Record<strin
 function candidatesSql(request: CompareRequest, plan: ColumnPlan, rowsTable: string, candidates: string, keyExprs: string[], by: 'pairs' | 'key', eligible: string): string {
   const keyList = plan.key.map((_, i) => `k${i}`).join(', ');
   const side = (table: string, which: 'l' | 'r') => {
-    const ordinal = `row_number() OVER (PARTITION BY ${plan.key.map((_, i) => `t.k${i}`).join(', ')} ORDER BY ${plan.values.map((column) => normalized(column, 't')).join(', ') || '1'}) AS dup`;
+    // Then by raw text: copies equal once normalised but not raw (values that do not convert to their kind) pair up too.
+    const order = [...plan.values.map((column) => normalized(column, 't')), ...plan.values.map((column) => `CAST(t.${ident(column.name)} AS VARCHAR)`)];
+    const ordinal = `row_number() OVER (PARTITION BY ${plan.key.map((_, i) => `t.k${i}`).join(', ')} ORDER BY ${order.join(', ') || '1'}) AS dup`;
     // In the pairs, values already are as compared (text where the sides' types differ); by key, from the tables.
     const raws = plan.values.map((column, i) => `${by === 'pairs' ? `t.${ident(column.name)}` : rawValue(column, 't')} AS raw${i}`);
     // The candidate pairs themselves (one-to-one: the pairing holds their raw values), or by key (the

@@ -73,7 +73,7 @@ export async function copyPostgresToDuck(duck: Duck, table: string, knex: Knex, 
   } catch (error) {
     // No half-loaded table: the parts read before the failure go too.
     await parts.loaded.catch(() => undefined);
-    await duck.run(`DROP TABLE IF EXISTS ${ident(table)}`).catch(() => undefined);
+    if (parts.created) await duck.run(`DROP TABLE IF EXISTS ${ident(table)}`).catch(() => undefined);
     throw error;
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -94,10 +94,13 @@ class CsvParts {
   /** Bytes in the current part. */
   private written = 0;
   private index = 0;
-  private fd: number;
+  /** The current part's file, opened with its first row. */
+  private fd: number | undefined;
   private head = '';
   /** Settles once every finished part is in the table. */
   loaded: Promise<void> = Promise.resolve();
+  /** Whether the table was (re)created: the first part was read in. */
+  created = false;
 
   constructor(
     private readonly duck: Duck,
@@ -105,13 +108,12 @@ class CsvParts {
     private readonly dir: string,
     private readonly partBytes: number,
     private readonly onProgress?: (bytes: number) => void,
-  ) {
-    this.fd = openSync(this.path(0), 'w');
-  }
+  ) {}
 
   add(chunk: Buffer): void {
     if (!this.head.includes('\n')) this.head += chunk.toString('utf8', 0, Math.min(chunk.length, 65_536));
-    if (this.written >= this.partBytes) this.endPart(true);
+    if (this.written >= this.partBytes) this.endPart();
+    this.fd ??= openSync(this.path(this.index), 'w');
     this.bytes += chunk.length;
     this.written += chunk.length;
     if (this.filled + chunk.length > this.block.length) this.flush();
@@ -121,8 +123,9 @@ class CsvParts {
 
   /** Finishes the last part: reads it in after a complete COPY, only closes its file after a failed one. */
   end(complete: boolean): void {
-    if (complete) this.endPart(false);
-    else closeSync(this.fd);
+    if (complete) this.endPart();
+    else if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 
   private path(index: number): string {
@@ -130,25 +133,25 @@ class CsvParts {
   }
 
   private flush(): void {
-    if (this.filled > 0) writeSync(this.fd, this.block, 0, this.filled);
+    if (this.filled > 0) writeSync(this.fd!, this.block, 0, this.filled);
     this.filled = 0;
     this.onProgress?.(this.bytes);
   }
 
-  private endPart(more: boolean): void {
+  private endPart(): void {
+    if (this.fd === undefined) return; // nothing arrived (a COPY always sends its header: only on failure)
     this.flush();
     closeSync(this.fd);
+    this.fd = undefined;
     const [path, first] = [this.path(this.index), this.index === 0];
     const read = `read_csv(${literal(path)}, header = ${first}, all_varchar = true, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, auto_detect = false, columns = ${headerColumns(this.head)})`;
     const target = ident(this.table);
     const load = () => this.duck.run(first ? `CREATE OR REPLACE TABLE ${target} AS SELECT * FROM ${read}` : `INSERT INTO ${target} SELECT * FROM ${read}`);
+    this.created = true;
     this.loaded = this.loaded.then(load);
     this.loaded.catch(() => undefined); // awaited by the caller
-    if (more) {
-      this.index += 1;
-      this.written = 0;
-      this.fd = openSync(this.path(this.index), 'w');
-    }
+    this.index += 1;
+    this.written = 0;
   }
 }
 

@@ -26,25 +26,31 @@ export function businessDayOf(instant: string): string {
 
 // An order's view is recomputed on every change and by every pipeline; the order object itself is
 // kept in state unchanged, so its amounts are worked out once per order object and kept on it under a
-// symbol (JSON leaves symbols out, so the changelog does not carry them). Not a WeakMap: with an entry
-// per order and line held, the garbage collector's ephemeron work grew with the state.
+// non-enumerable symbol (left out of JSON, so of the changelog, and of object spreads, so a copy with
+// other lines computes its own). Not a WeakMap: with an entry per order and line held, the garbage
+// collector's ephemeron work grew with the state.
 const NET = Symbol('net amount');
-type Memo<T> = T & { [NET]?: string };
+
+function memoised<T extends object>(target: T, compute: (target: T) => string): string {
+  const known = (target as { [NET]?: string })[NET];
+  if (known !== undefined) return known;
+  const value = compute(target);
+  if (Object.isExtensible(target)) Object.defineProperty(target, NET, { value, enumerable: false });
+  return value;
+}
 
 /** A line's net amount (netLineAmount), memoised per line object. */
 export function lineNetAmount(line: OrderLine): string {
-  return ((line as Memo<OrderLine>)[NET] ??= netLineAmount(line.quantity, line.unitPrice, line.discountPct));
+  return memoised(line, ({ quantity, unitPrice, discountPct }) => netLineAmount(quantity, unitPrice, discountPct));
 }
 
 /** Sum of the order's line nets, in the order currency. */
 export function orderNetAmount(order: Order): string {
-  let net = (order as Memo<Order>)[NET];
-  if (net === undefined) {
+  return memoised(order, ({ lines }) => {
     let cents = 0n;
-    for (const line of order.lines) cents += toUnits(lineNetAmount(line), MONEY_SCALE);
-    net = (order as Memo<Order>)[NET] = fromUnits(cents, MONEY_SCALE);
-  }
-  return net;
+    for (const line of lines) cents += toUnits(lineNetAmount(line), MONEY_SCALE);
+    return fromUnits(cents, MONEY_SCALE);
+  });
 }
 
 /** EUR per unit of the order currency on the order's business date; EUR is 1; undefined when no rate is known. */

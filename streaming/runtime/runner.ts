@@ -135,7 +135,7 @@ export class StreamRunner {
     await this.reader.start();
 
     this.consumer = this.kafka.consumer({ groupId: this.options.group, readUncommitted: false, maxBytesPerPartition: 4 << 20, maxWaitTimeInMs: 200, sessionTimeout: 30_000, rebalanceTimeout: 60_000 });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.assign(payload.memberAssignment));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.assign(payload.memberId, payload.memberAssignment));
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       logger.error({ error: payload.error.message, restart: payload.restart }, 'stream consumer crashed');
       if (!payload.restart) {
@@ -241,9 +241,15 @@ export class StreamRunner {
     await this.metricsProducer.send({ topic: this.names.metrics, messages: [{ key: this.instance, value: JSON.stringify(metrics) }] });
   }
 
-  private assign(assignment: Record<string, number[]>): void {
+  private memberId: string | undefined;
+
+  private assign(memberId: string, assignment: Record<string, number[]>): void {
     const assigned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => `${topic}:${partition}`)));
-    for (const [id, task] of this.tasks) if (!assigned.has(id)) void this.dropTask(task);
+    // A new member id: this process was out of the group (its session expired), and another may have
+    // processed its partitions meanwhile, so no task state of before can be trusted; all are rebuilt.
+    const rejoined = this.memberId !== undefined && this.memberId !== memberId;
+    this.memberId = memberId;
+    for (const [id, task] of this.tasks) if (rejoined || !assigned.has(id)) void this.dropTask(task);
     // Restore every newly assigned partition now, all of them in one pass per changelog, so the first batch finds them ready.
     const fresh: { topic: string; partition: number }[] = [];
     for (const id of assigned) {
@@ -354,12 +360,10 @@ export class StreamRunner {
     }
     if (messages.length === 0) return;
     let records: OutRecord[];
-    const counters = { duplicates: 0, deadLetters: 0, late: 0 };
+    let counters = { duplicates: 0, deadLetters: 0, late: 0 };
     if (task.kind === 'orders') {
       await this.reader.catchUp();
-      const result = task.state.process(task.topic, task.partition, messages);
-      records = result.records;
-      Object.assign(counters, { duplicates: result.counters.duplicates, deadLetters: result.counters.deadLetters, late: result.counters.late });
+      ({ records, counters } = task.state.process(task.topic, task.partition, messages));
     } else if (task.kind === 'aggregate') {
       records = task.state.process(messages).records;
     } else {

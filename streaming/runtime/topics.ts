@@ -6,6 +6,7 @@
  * with `partitions` so a job can start before its producers.
  */
 import type { Admin } from 'kafkajs';
+import { UsageError } from '../../src/errors.ts';
 import { createTopicsAndWait } from '../../src/kafka-client.ts';
 import type { Entity } from '../../src/domain/events.ts';
 import type { StreamTransform, TopicNames } from '../tasks/model.ts';
@@ -22,13 +23,19 @@ export async function inputsWithFiniteRetention(admin: Admin, names: TopicNames)
 
 export async function ensureTopics(admin: Admin, names: TopicNames, transforms: readonly StreamTransform[], partitions: number): Promise<{ orderPartitions: number; repartitionPartitions: number }> {
   const existing = new Set(await admin.listTopics());
+  if (existing.has(names.perOrderRepartition)) {
+    throw new UsageError(
+      `consumer group ${names.group} was run by dualrun 0.1, whose topic ${names.perOrderRepartition} holds a contribution per order; this version sends partial aggregates per orders partition and cannot continue that group's state`,
+      { hint: `start a new group (--group NAME --from-beginning): the input topics keep every event, so it recomputes every output; then delete the old group's internal topics (${names.prefix}.stream-${names.group}.*)` },
+    );
+  }
   const inputs = INPUT_ENTITIES.map((entity) => names.input(entity)).filter((topic) => !existing.has(topic));
   // Messages carry their event time as timestamp: with a finite retention.ms the broker would delete old events at once.
   if (inputs.length > 0) await create(admin, inputs.map((topic) => ({ topic, numPartitions: partitions, configEntries: keepForever })));
   const metadata = await admin.fetchTopicMetadata({ topics: [names.input('orders')] });
   const orderPartitions = metadata.topics[0]?.partitions.length ?? partitions;
   const wanted = [
-    // Compacted: keyed per (transformation, output key, order), it is also the aggregate stage's changelog.
+    // Compacted: keyed per (transformation, output key, orders partition), it is also the aggregate stage's changelog.
     { topic: names.repartition, numPartitions: orderPartitions, configEntries: compacted },
     { topic: names.ordersChangelog, numPartitions: orderPartitions, configEntries: compacted },
     { topic: names.metrics, numPartitions: 1, configEntries: compacted },

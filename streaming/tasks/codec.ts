@@ -27,8 +27,9 @@ export function arrivalOf(message: RawMessage): { arrivalMs: number; arrival: st
   const text = header(message, HEADERS.arrivalTime);
   const fromHeader = text === undefined ? NaN : Date.parse(text);
   const arrivalMs = Number.isNaN(fromHeader) ? Number(message.timestamp) : fromHeader;
-  // The replay writes the canonical form (toISOString: 24 characters, milliseconds, Z): no need to rebuild it.
-  const canonical = text !== undefined && text.length === 24 && text.endsWith('Z') && text[19] === '.' && !Number.isNaN(fromHeader);
+  // Already in the canonical form (toISOString: 24 characters, a T, milliseconds, Z)? Then it is used as it
+  // is (building it again per event costs); any other form is rebuilt from the parsed instant.
+  const canonical = text !== undefined && text.length === 24 && text[10] === 'T' && text[19] === '.' && text[23] === 'Z' && !Number.isNaN(fromHeader);
   return { arrivalMs, arrival: canonical ? text : new Date(arrivalMs).toISOString() };
 }
 

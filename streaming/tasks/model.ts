@@ -52,7 +52,12 @@ export class TopicNames {
   private internal(name: string): string {
     return `${this.prefix}.stream-${this.group}.${name}`;
   }
+  /** Stage one → stage two: per (transformation, output key, orders partition), that partition's partial aggregate. */
   get repartition(): string {
+    return this.internal('partials');
+  }
+  /** The repartition topic of dualrun 0.1, one contribution per order: a group that has one must start over. */
+  get perOrderRepartition(): string {
     return this.internal('repartition');
   }
   get ordersChangelog(): string {

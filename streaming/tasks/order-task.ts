@@ -11,7 +11,7 @@
  * `process` returns in one transaction with the input offsets.
  */
 import type { OrderView, StreamPipeline, AggregatePipeline } from '../../src/transforms/stream-dsl.ts';
-import { KeyAggregate, type PartialAggregate, type StoredContribution } from '../operators/aggregate.ts';
+import { KeyAggregate, type StoredContribution } from '../operators/aggregate.ts';
 import { EventIdWindow, type EventIds } from '../operators/dedupe.ts';
 import { foldOrderEvent, isEmptyState, viewOf, type OrderEvent, type OrderState } from '../operators/order-fold.ts';
 import { decode, type RawMessage } from './codec.ts';
@@ -33,8 +33,6 @@ export interface TaskCounters {
  * aggregate stage's changelog (Kafka Streams' source-topic changelog). A partial is *set*, never
  * added: reading one twice changes nothing.
  */
-export type RepartitionValue = PartialAggregate;
-
 export function repartitionKey(transform: string, outputKeyJson: string, ordersPartition: number): string {
   return `[${JSON.stringify(transform)},${outputKeyJson},${ordersPartition}]`;
 }
@@ -53,9 +51,6 @@ const ORDER_PREFIX = 'o:';
 type Contributions = Map<string, { values: Record<string, string | number | null>; json: string }>;
 
 const aggregateId = (transform: string, keyJson: string) => `${transform}\u0000${keyJson}`;
-/** The order a `latest` aggregation picks by; only pipelines with one keep it (it is most of a contribution's memory). */
-const stampOf = (pipeline: AggregatePipeline, view: OrderView | null) =>
-  view && Object.values(pipeline.aggregations).some((aggregation) => aggregation.op === 'latest') ? `${view.placedArrival}|${view.placedEventId}` : '';
 
 const idCount = (state: { ids?: EventIds | undefined } | undefined): number => (state?.ids ? Object.keys(state.ids).length : 0);
 
@@ -76,6 +71,15 @@ export class OrderTask {
     private readonly repartitionPartitions: number,
   ) {
     this.dedupe = new EventIdWindow(Math.max(...transforms.map((transform) => transform.stream.dedupe.retainMs)));
+    for (const { name, stream } of transforms) if (stream.kind === 'aggregate' && Object.values(stream.aggregations).some((aggregation) => aggregation.op === 'latest')) this.stamped.add(name);
+  }
+
+  /** Transformations with a `latest` aggregation: only their contributions keep a stamp (it is most of a contribution's memory). */
+  private readonly stamped = new Set<string>();
+
+  /** The order a `latest` aggregation picks by: the placing event's arrival, then its id. */
+  private stampOf(transform: StreamTransform, view: OrderView | null): string {
+    return view && this.stamped.has(transform.name) ? `${view.placedArrival}|${view.placedEventId}` : '';
   }
 
   /** Replays one changelog record into the state. */
@@ -107,7 +111,7 @@ export class OrderTask {
         if (pipeline.kind !== 'aggregate') continue;
         const frozen = state.frozen?.[transform.name];
         const applied = frozen !== undefined ? frozen : current;
-        for (const [key, { values }] of this.contributionsOf(transform, pipeline, applied)) this.setContribution(transform, key, orderId, { values, stamp: stampOf(pipeline, applied) });
+        for (const [key, { values }] of this.contributionsOf(transform, pipeline, applied)) this.setContribution(transform, key, orderId, { values, stamp: this.stampOf(transform, applied) });
       }
     }
   }
@@ -172,6 +176,11 @@ export class OrderTask {
     }
     for (const orderId of this.maybeSweep()) changelog(ORDER_PREFIX + orderId, null);
     return { records: [...ordered, ...keyed.values(), ...this.partials(touched, partition)], counters };
+  }
+
+  /** Every output key's partial record, as `process` would send it: what the repartition topic holds for this partition. */
+  snapshot(partition: number): OutRecord[] {
+    return this.partials(new Set(this.aggregates.keys()), partition);
   }
 
   /** The repartition records of the touched keys: their new partial, or a tombstone when no order of the partition contributes any more. */
@@ -275,7 +284,11 @@ export class OrderTask {
     const applied = frozen !== undefined ? frozen : oldView;
     const before = this.contributionsOf(transform, pipeline, applied);
     const after = this.contributionsOf(transform, pipeline, newView);
-    const changed = before.size !== after.size || [...after].some(([key, { json }]) => before.get(key)?.json !== json);
+    // A new stamp (the order placed again, or its placing event redelivered after dedupe forgot it) changes
+    // what `latest` picks even when the values stay: it is a change like any other.
+    const stamp = this.stampOf(transform, newView);
+    const restamped = stamp !== this.stampOf(transform, applied) && after.size > 0;
+    const changed = restamped || before.size !== after.size || [...after].some(([key, { json }]) => before.get(key)?.json !== json);
     if (!changed) return undefined;
     if (pipeline.window) {
       const closer = this.shared.closerFor(pipeline.window.timeZone, pipeline.window.graceMs);
@@ -293,8 +306,7 @@ export class OrderTask {
       const { [transform.name]: _dropped, ...rest } = state.frozen;
       state.frozen = rest;
     }
-    const stamp = stampOf(pipeline, newView);
-    for (const [key, { values, json }] of after) if (before.get(key)?.json !== json) touched.add(this.setContribution(transform, key, orderId, { values, stamp }));
+    for (const [key, { values, json }] of after) if (restamped || before.get(key)?.json !== json) touched.add(this.setContribution(transform, key, orderId, { values, stamp }));
     for (const key of before.keys()) if (!after.has(key)) touched.add(this.setContribution(transform, key, orderId, null));
     return undefined;
   }

@@ -69,8 +69,13 @@ export class SharedState {
 
   /** Lookups for one order view, in the modes the pipeline declared. */
   lookupFor(pipeline: StreamPipeline, view: OrderView): TableLookup {
-    const pinned = view as OrderView & { [POINTS]?: { arrivalMs: number; eventTimeMs: number } };
-    const { arrivalMs, eventTimeMs } = (pinned[POINTS] ??= { arrivalMs: Date.parse(view.placedArrival), eventTimeMs: Date.parse(view.order.placedAt) });
+    let points = (view as OrderView & { [POINTS]?: { arrivalMs: number; eventTimeMs: number } })[POINTS];
+    if (!points) {
+      points = { arrivalMs: Date.parse(view.placedArrival), eventTimeMs: Date.parse(view.order.placedAt) };
+      // Not enumerable: a pipeline's copy of the view (with another order, say) does not inherit them.
+      if (Object.isExtensible(view)) Object.defineProperty(view, POINTS, { value: points, enumerable: false });
+    }
+    const { arrivalMs, eventTimeMs } = points;
     return {
       get: <T extends TableName>(table: T, key: string) => {
         const mode: LookupMode | undefined = pipeline.joins[table];
@@ -80,7 +85,6 @@ export class SharedState {
       },
     };
   }
-
 
   get size(): Record<string, number> {
     return {

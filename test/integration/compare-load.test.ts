@@ -15,12 +15,18 @@ const tricky = [
   { id: 4, label: 'Åsa ✓', amount: '0.00', day: '1969-12-31' },
 ];
 const filler = Array.from({ length: 3000 }, (_, index) => ({ id: 100 + index, label: `row ${index}`, amount: `${index}.${String(index % 100).padStart(2, '0')}`, day: '2024-06-17' }));
+// Last in the table, so in a late part: a row over line breaks, and one larger than the loader's 1 MB write block.
+const late = [
+  { id: 5000, label: 'late "row",\nover\r\nlines', amount: '1.00', day: '2024-06-18' },
+  { id: 5001, label: 'x'.repeat(1_500_000), amount: '2.00', day: '2024-06-18' },
+];
 
 async function rowsOf(duck: Duck, table: string) {
   return duck.rows<Record<string, string | null>>(`SELECT id, label, amount, day FROM ${table} ORDER BY CAST(id AS INTEGER)`);
 }
 
-const expected = [...tricky, ...filler].map((row) => ({ ...row, id: String(row.id) }));
+const source = [...tricky, ...filler, ...late];
+const expected = source.map((row) => ({ ...row, id: String(row.id) }));
 
 describe.each(engines)('database loader on %s', (engine) => {
   let database: TestDatabase;
@@ -29,11 +35,11 @@ describe.each(engines)('database loader on %s', (engine) => {
     database = await freshDatabase(engine);
     await database.db.schema.createTable('source_rows', (table) => {
       table.integer('id');
-      table.text('label').nullable();
+      table.text('label', 'longtext').nullable(); // MariaDB's TEXT stops at 64 KB
       table.decimal('amount', 14, 2);
       table.date('day');
     });
-    for (let start = 0; start < expected.length; start += 500) await database.db('source_rows').insert([...tricky, ...filler].slice(start, start + 500));
+    for (let start = 0; start < source.length; start += 500) await database.db('source_rows').insert(source.slice(start, start + 500));
     duck = await openDuck();
   });
   afterAll(async () => {
@@ -57,9 +63,15 @@ describe.each(engines)('database loader on %s', (engine) => {
     expect(await rowsOf(duck, 'in_parts')).toEqual(expected);
   });
 
+  it('gives an empty table with the columns for a query without rows', async () => {
+    const none = await copyPostgresToDuck(duck, 'none', database.db, database.db.select('*').from('source_rows').where('id', '<', 0).toQuery(), { partBytes: 4096 });
+    expect(none.rows).toBe(0);
+    expect((await duck.rows<{ column_name: string }>('DESCRIBE none')).map((row) => row.column_name)).toEqual(['id', 'label', 'amount', 'day']);
+  });
+
   it('leaves no table when COPY fails half way', async () => {
     // The division fails on the last row (in insertion order: no sort, so rows stream as they are read), after the first parts were read in.
-    const query = database.db.raw('select id, label, amount, day, 1 / (id - 3099) as boom from source_rows').toQuery();
+    const query = database.db.raw('select id, label, amount, day, 1 / (id - 5001) as boom from source_rows').toQuery();
     await expect(copyPostgresToDuck(duck, 'failed', database.db, query, { partBytes: 4096 })).rejects.toThrow(/division by zero/);
     expect(await duck.rows(`SELECT table_name FROM information_schema.tables WHERE table_name = 'failed'`)).toEqual([]);
   });

@@ -10,7 +10,7 @@ import { StreamRunner } from '../../streaming/runtime/runner.ts';
 import { streamTransforms } from '../../streaming/transforms.ts';
 import { event, handWorkedExample, messageOf } from '../support/events.ts';
 import { expectedHandWorked } from '../support/expected-hand-worked.ts';
-import { brokers, uniqueTopic } from '../support/kafka.ts';
+import { brokers, createTopics, uniqueTopic } from '../support/kafka.ts';
 import { allMessages, createInputTopics, finalValues, publish } from '../support/stream.ts';
 
 const prefix = uniqueTopic('srun');
@@ -89,5 +89,17 @@ describe('stream runner on the real broker', () => {
     expect(await allMessages(`${again}.orders.dlq`)).toHaveLength(3);
     expect(await allMessages(`${again}.late`)).toHaveLength(4);
     for (const [name, rows] of Object.entries(expectedHandWorked)) expect(await finalValues(`${again}.out.${name}`), name).toEqual(rows);
+  });
+
+  it('refuses to continue a group whose internal topics dualrun 0.1 wrote, saying how to start over', async () => {
+    const old = uniqueTopic('srun-old');
+    await createInputTopics(old, 1);
+    await createTopics([`${old}.stream-${old}-g.repartition`], 1);
+    const runner = new StreamRunner({ brokers: brokers(), group: `${old}-g`, topicPrefix: old, transforms: streamTransforms, fromBeginning: true, logger: silentLogger });
+    const error = await runner.start().then(() => undefined, (thrown: unknown) => thrown as Error & { hint?: string; exitCode?: number });
+    await runner.stop();
+    expect(error?.message).toMatch(/was run by dualrun 0\.1, whose topic .*\.repartition holds a contribution per order/);
+    expect(error?.hint).toMatch(/start a new group \(--group NAME --from-beginning\)/);
+    expect(error?.exitCode).toBe(2);
   });
 });
