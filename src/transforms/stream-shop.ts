@@ -5,7 +5,8 @@
  */
 import type { Order, OrderLine } from '../domain/entities.ts';
 import { MONEY_SCALE, fromUnits, netLineAmount, toEur, toUnits } from '../domain/money.ts';
-import { businessDay } from '../domain/time.ts';
+import { businessDay, hasIsoInstantShape } from '../domain/time.ts';
+import { memoised } from '../memo.ts';
 import type { OrderView, TableLookup } from './stream-dsl.ts';
 
 const dayOfQuarterHour = new Map<number, string>();
@@ -25,28 +26,18 @@ export function businessDayOf(instant: string): string {
 }
 
 // An order's view is recomputed on every change and by every pipeline; the order object itself is
-// kept in state unchanged, so its amounts are worked out once per order object and kept on it under a
-// non-enumerable symbol (left out of JSON, so of the changelog, and of object spreads, so a copy with
-// other lines computes its own). Not a WeakMap: with an entry per order and line held, the garbage
-// collector's ephemeron work grew with the state.
+// kept in state unchanged, so its amounts are worked out once per order object and kept on it
+// (src/memo.ts: out of the changelog's JSON, not inherited by a copy with other lines).
 const NET = Symbol('net amount');
-
-function memoised<T extends object>(target: T, compute: (target: T) => string): string {
-  const known = (target as { [NET]?: string })[NET];
-  if (known !== undefined) return known;
-  const value = compute(target);
-  if (Object.isExtensible(target)) Object.defineProperty(target, NET, { value, enumerable: false });
-  return value;
-}
 
 /** A line's net amount (netLineAmount), memoised per line object. */
 export function lineNetAmount(line: OrderLine): string {
-  return memoised(line, ({ quantity, unitPrice, discountPct }) => netLineAmount(quantity, unitPrice, discountPct));
+  return memoised(line, NET, ({ quantity, unitPrice, discountPct }) => netLineAmount(quantity, unitPrice, discountPct));
 }
 
 /** Sum of the order's line nets, in the order currency. */
 export function orderNetAmount(order: Order): string {
-  return memoised(order, ({ lines }) => {
+  return memoised(order, NET, ({ lines }) => {
     let cents = 0n;
     for (const line of lines) cents += toUnits(lineNetAmount(line), MONEY_SCALE);
     return fromUnits(cents, MONEY_SCALE);
@@ -67,7 +58,6 @@ export function amountInEur(amount: string, rate: string | undefined): string | 
 
 /** An instant in the pinned output form: ISO UTC with milliseconds. */
 export function outputInstant(instant: string): string {
-  // Already in that form (24 characters, milliseconds, Z, a valid date): as it is; parsing per event costs.
-  if (instant.length === 24 && instant[19] === '.' && instant[23] === 'Z' && instant[10] === 'T' && !Number.isNaN(Date.parse(instant))) return instant;
+  if (hasIsoInstantShape(instant) && !Number.isNaN(Date.parse(instant))) return instant;
   return new Date(instant).toISOString();
 }

@@ -354,7 +354,8 @@ export class StreamRunner {
   }
 
   private async processBatch(task: Task, batch: (RawMessage & { offset: string })[]): Promise<void> {
-    const messages = batch.filter((message) => BigInt(message.offset) >= task.nextOffset);
+    // Offsets ascend in a batch: only one that starts below the committed offset needs looking through.
+    const messages = BigInt(batch[0]!.offset) >= task.nextOffset ? batch : batch.filter((message) => BigInt(message.offset) >= task.nextOffset);
     if (messages.length < batch.length) {
       this.options.logger.warn({ topic: task.topic, partition: task.partition, skipped: batch.length - messages.length, committedUpTo: task.nextOffset.toString() }, 'skipped messages of a batch that already committed');
     }

@@ -6,6 +6,7 @@
  * comes from its header (the replay's clock), falling back to the Kafka timestamp.
  */
 import { DELETE_EVENTS, EVENT_TYPES, HEADERS, entityOf, parseEnvelope, type Entity, type EventType, type ShopEvent } from '../../src/domain/events.ts';
+import { hasIsoInstantShape } from '../../src/domain/time.ts';
 
 export interface RawMessage {
   key: Buffer | null;
@@ -27,9 +28,8 @@ export function arrivalOf(message: RawMessage): { arrivalMs: number; arrival: st
   const text = header(message, HEADERS.arrivalTime);
   const fromHeader = text === undefined ? NaN : Date.parse(text);
   const arrivalMs = Number.isNaN(fromHeader) ? Number(message.timestamp) : fromHeader;
-  // Already in the canonical form (toISOString: 24 characters, a T, milliseconds, Z)? Then it is used as it
-  // is (building it again per event costs); any other form is rebuilt from the parsed instant.
-  const canonical = text !== undefined && text.length === 24 && text[10] === 'T' && text[19] === '.' && text[23] === 'Z' && !Number.isNaN(fromHeader);
+  // A header already in the canonical form is used as it is; any other form is rebuilt from the instant.
+  const canonical = text !== undefined && !Number.isNaN(fromHeader) && hasIsoInstantShape(text);
   return { arrivalMs, arrival: canonical ? text : new Date(arrivalMs).toISOString() };
 }
 

@@ -9,6 +9,7 @@ import { ENTITY_TOPICS, HEADERS, keyOf, type Entity } from '../../src/domain/eve
 import type { TableName, TableLookup, LookupMode, OrderView, StreamPipeline } from '../../src/transforms/stream-dsl.ts';
 import { BusinessCalendar, WindowCloser } from '../operators/day-window.ts';
 import { VersionedTable } from '../operators/versioned-table.ts';
+import { memoised } from '../../src/memo.ts';
 import { arrivalOf, decode, header, type RawMessage } from './codec.ts';
 
 /** The instants a view's lookups are pinned to, parsed once per view (every pipeline looks up the same view) and kept on it. */
@@ -69,13 +70,7 @@ export class SharedState {
 
   /** Lookups for one order view, in the modes the pipeline declared. */
   lookupFor(pipeline: StreamPipeline, view: OrderView): TableLookup {
-    let points = (view as OrderView & { [POINTS]?: { arrivalMs: number; eventTimeMs: number } })[POINTS];
-    if (!points) {
-      points = { arrivalMs: Date.parse(view.placedArrival), eventTimeMs: Date.parse(view.order.placedAt) };
-      // Not enumerable: a pipeline's copy of the view (with another order, say) does not inherit them.
-      if (Object.isExtensible(view)) Object.defineProperty(view, POINTS, { value: points, enumerable: false });
-    }
-    const { arrivalMs, eventTimeMs } = points;
+    const { arrivalMs, eventTimeMs } = memoised(view, POINTS, ({ placedArrival, order }) => ({ arrivalMs: Date.parse(placedArrival), eventTimeMs: Date.parse(order.placedAt) }));
     return {
       get: <T extends TableName>(table: T, key: string) => {
         const mode: LookupMode | undefined = pipeline.joins[table];
