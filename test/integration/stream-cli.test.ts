@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { normalizeValue } from '../../batch/output.ts';
+import { fetchTopicOffsets } from '../../src/kafka-client.ts';
 import { dateText } from '../../batch/history.ts';
 import { transforms } from '../../src/transforms/index.ts';
 import { runCli } from '../support/cli.ts';
@@ -28,7 +29,7 @@ async function committedLag(group: string, prefix: string): Promise<number> {
     let lag = 0;
     for (const suffix of ['customers', 'products', 'fx-rates', 'orders']) {
       const topic = `${prefix}.${suffix}`;
-      const ends = new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, offset }) => [partition, Number(offset)]));
+      const ends = new Map((await fetchTopicOffsets(admin, topic)).map(({ partition, offset }) => [partition, Number(offset)]));
       const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
       for (const { partition, offset } of committed!.partitions) lag += (ends.get(partition) ?? 0) - Math.max(0, Number(offset));
     }
