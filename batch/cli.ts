@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import type { Knex } from 'knex';
 import type { CommandContext } from '../src/cli/command.ts';
 import { connectKnex, engineOf } from '../src/db.ts';
-import { BUSINESS_TIME_ZONE } from '../src/domain/time.ts';
 import { ExitCode, UsageError } from '../src/errors.ts';
-import { allTransforms, getTransform, transformNames } from '../src/transforms/index.ts';
+import { getTransform } from '../src/transforms/index.ts';
 import { listRuns } from './history.ts';
 import { parseBusinessDate, runBatch, type RunOutcome } from './runner.ts';
 import { ensureHistoryTable } from './tables.ts';
@@ -26,7 +25,7 @@ Usage:
 
 Options:
   --date           the business date, a calendar day in Europe/Stockholm
-  --transform      run only these (repeatable, or a comma-separated list); default all: ${transformNames().join(', ')}
+  --transform      run only these (repeatable, or a comma-separated list); default all of the config's
   --db             the legacy database: postgres://…, mysql://…, pglite:/folder or pglite:memory
                    (default DATABASE_URL, else embedded PGlite in <DUALRUN_CACHE_DIR>/pglite)
   --cutoff-time    the run sees orders that arrived by this local time on the next day (default 02:00)
@@ -85,7 +84,7 @@ async function runCommand(ctx: CommandContext): Promise<number> {
   const { values } = parseSub(ctx, { ...dbFlags, date: { type: 'string' }, transform: { type: 'string', multiple: true }, 'cutoff-time': { type: 'string' } });
   if (!values.date) throw new UsageError('dualrun batch run: --date is required', { hint: 'give the business date, like --date 2024-10-27' });
   const businessDate = parseBusinessDate(values.date);
-  const available = allTransforms(ctx.config);
+  const available = ctx.project.transforms;
   const chosen = values.transform ? values.transform.flatMap((list) => list.split(',')).map((name) => getTransform(name.trim(), available)) : available;
   const cutoffTime = parseCutoffTime(values['cutoff-time']);
   const { db, engine } = await openDatabase(ctx, values.db);
@@ -103,7 +102,7 @@ async function runCommand(ctx: CommandContext): Promise<number> {
 }
 
 async function scheduleCommand(ctx: CommandContext): Promise<number> {
-  const { values } = parseSub(ctx, { ...dbFlags, cron: { type: 'string', default: '0 2 * * *' }, tz: { type: 'string', default: BUSINESS_TIME_ZONE }, 'catch-up-days': { type: 'string', default: '3' }, 'cutoff-time': { type: 'string' } });
+  const { values } = parseSub(ctx, { ...dbFlags, cron: { type: 'string', default: '0 2 * * *' }, tz: { type: 'string', default: ctx.project.domain.timeZone }, 'catch-up-days': { type: 'string', default: '3' }, 'cutoff-time': { type: 'string' } });
   const { Scheduler, cronTicks } = await import('./scheduler.ts');
   const { default: cron } = await import('node-cron');
   if (!cron.validate(values.cron)) throw new UsageError(`--cron: "${values.cron}" is not a cron expression`, { hint: 'five fields: minute hour day-of-month month day-of-week, like "0 2 * * *"' });
@@ -117,7 +116,7 @@ async function scheduleCommand(ctx: CommandContext): Promise<number> {
   const cutoffTime = parseCutoffTime(values['cutoff-time']);
   const { db, engine } = await openDatabase(ctx, values.db);
   const scheduler = new Scheduler({
-    db, engine, transforms: allTransforms(ctx.config), logger: ctx.logger, ticks: cronTicks(values.cron, values.tz), timeZone: BUSINESS_TIME_ZONE, catchUpDays,
+    db, engine, transforms: ctx.project.transforms, logger: ctx.logger, ticks: cronTicks(values.cron, values.tz), timeZone: ctx.project.domain.timeZone, catchUpDays,
     ...(cutoffTime ? { cutoffTime } : {}),
     onOutcome: (outcome) => ctx.progress(describeOutcome(outcome)),
   });
@@ -138,7 +137,7 @@ async function scheduleCommand(ctx: CommandContext): Promise<number> {
 
 async function historyCommand(ctx: CommandContext): Promise<number> {
   const { values } = parseSub(ctx, { ...dbFlags, transform: { type: 'string' }, date: { type: 'string' }, limit: { type: 'string', default: '50' } });
-  if (values.transform) getTransform(values.transform, allTransforms(ctx.config));
+  if (values.transform) getTransform(values.transform, ctx.project.transforms);
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: "${values.limit}" is not a whole number ≥ 1`);
   const { db } = await openDatabase(ctx, values.db);

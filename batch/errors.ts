@@ -68,7 +68,7 @@ export function wrapBatchError(error: unknown, outputTable: string): DualrunErro
   if (missing) {
     return new SchemaError(missing.table, `${missing.what} (needed for ${outputTable})`, {
       cause: error,
-      hint: 'point --db at the legacy shop database (or fill one with dualrun replay), or bring its schema up to date (src/domain/legacy-schema.ts)',
+      hint: 'point --db at the legacy database (or fill one with dualrun replay --create-schema), or bring its schema up to date with the domain declaration',
     });
   }
   return new SinkError(outputTable, `writing the output failed and was rolled back: ${driverMessage(error)}`, { cause: error });

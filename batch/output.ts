@@ -5,7 +5,7 @@
  * comparator's loader — never on the hot path.
  */
 import type { Knex } from 'knex';
-import { fromUnits, toUnits } from '../src/domain/money.ts';
+import { fromUnits, toUnits } from '../src/decimal.ts';
 import type { Column, TransformContract } from '../src/transforms/contract.ts';
 import { dateText } from './history.ts';
 import { outputTableOf } from './tables.ts';

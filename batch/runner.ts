@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import type { Engine } from '../src/db.ts';
 import type { DualrunError} from '../src/errors.ts';
 import { UsageError } from '../src/errors.ts';
-import { cutoffFor, dayBounds } from '../src/domain/time.ts';
+import { cutoffFor, dayBounds } from '../src/time.ts';
 import type { Logger } from '../src/logger.ts';
 import type { BatchContext, Transform } from '../src/transforms/contract.ts';
 import { LockHeldError, wrapBatchError } from './errors.ts';
@@ -85,7 +85,7 @@ async function runOne(options: RunBatchOptions, transform: Transform): Promise<R
     await failAbandoned(db, name, businessDate);
     if (options.onlyMissing && (await hasSucceeded(db, name, businessDate))) return { transform: name, businessDate, status: 'already-succeeded' };
     const { start, end } = dayBounds(businessDate, transform.time.timeZone);
-    const cutoff = options.cutoff ?? cutoffFor(businessDate, options.cutoffTime, transform.time.timeZone);
+    const cutoff = options.cutoff ?? cutoffFor(businessDate, options.cutoffTime ?? '02:00', transform.time.timeZone);
     await ensureOutputTable(db, transform);
     runId = await recordStart(db, engine, name, businessDate, cutoff);
     const started = process.hrtime.bigint();

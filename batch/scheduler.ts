@@ -10,7 +10,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Knex } from 'knex';
 import type { Engine } from '../src/db.ts';
-import { businessDay, cutoffFor, nextDate } from '../src/domain/time.ts';
+import { businessDay, cutoffFor, nextDate } from '../src/time.ts';
 import type { Logger } from '../src/logger.ts';
 import type { Transform } from '../src/transforms/contract.ts';
 import { wrapBatchError } from './errors.ts';

@@ -12,25 +12,26 @@ import type { ColumnRule } from '../src/transforms/contract.ts';
 import { appendHistory, buildReport, compareRelations, compareTransform, parseSpec, readHistory, writeReports, type ComparisonResult, type ReportFormat } from './index.ts';
 import { openDuck } from './duck.ts';
 import { REPORT_FORMATS } from './report/index.ts';
-import { contractNamed, contracts } from './transforms.ts';
+import { getTransform } from '../src/transforms/index.ts';
 
 export const help = `dualrun compare — compare two outputs by key in DuckDB and explain every difference
 
 Usage:
   dualrun compare --left SPEC --right SPEC --key COL[,COL…] [options]
-  dualrun compare --transform NAME [--transform NAME…] [--db URL] [--brokers HOST:PORT] [--topic-prefix shop] [options]
+  dualrun compare --transform NAME [--transform NAME…] [--db URL] [--brokers HOST:PORT] [--topic-prefix P] [options]
   dualrun compare history [--history FILE] [--limit N]
 
 SPEC is csv:PATH (with a header line), parquet:PATH, db:TABLE (with --db URL) or kafka:TOPIC (a compacted
 output topic: JSON-array key, JSON-object value, tombstones delete; with --brokers).
---transform compares db:batch_NAME against kafka:PREFIX.out.NAME with the contract's key and rules
-(known: ${contracts.map((contract) => contract.name).join(', ')}).
+--transform compares db:batch_NAME against kafka:PREFIX.out.NAME with the contract's key and rules, and
+explains the differences by the input events read from the domain's input topics (the transformations
+are dualrun.config.ts's: the shop's five by default).
 
 Options:
   --tolerance COL=abs:X|rel:Y   equal when |a−b| ≤ X, or ≤ Y × max(|a|,|b|) (inclusive; repeatable)
   --rule COL=precision:ms|s|min|trim|nocase|null-distinct   other per-column rules (repeatable)
   --watermark ISO      the run's cut-off: daily windows not closed by then are "not yet comparable" (default: now)
-  --events             explain with the input events read from the input topics (PREFIX.customers|products|fx-rates|orders)
+  --no-events          with --transform: do not read the input topics (differences are then unexplained)
   --out DIR            where reports go (default dualrun-report)
   --format LIST        json,md,html,junit (default all)
   --redact             hide sample values in the reports (keys, counts and event ids stay)
@@ -47,6 +48,7 @@ const options = {
   tolerance: { type: 'string', multiple: true },
   rule: { type: 'string', multiple: true },
   watermark: { type: 'string' },
+  'no-events': { type: 'boolean' },
   events: { type: 'boolean' },
   db: { type: 'string' },
   brokers: { type: 'string' },
@@ -101,7 +103,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (positionals[0] === 'history') return showHistory(ctx, historyPath, values.limit);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, { hint: 'see dualrun compare --help' });
 
-  const transforms = (values.transform ?? []).map((name) => contractNamed(name, ctx.config));
+  const transforms = (values.transform ?? []).flatMap((names) => names.split(',')).map((name) => getTransform(name.trim(), ctx.project.transforms));
   const pairMode = values.left !== undefined || values.right !== undefined || values.key !== undefined;
   if (transforms.length > 0 && pairMode) throw new UsageError('give either --transform or --left/--right/--key, not both', { hint: 'see dualrun compare --help' });
   if (transforms.length === 0) {
@@ -116,12 +118,14 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (pairMode && key.length === 0) throw new UsageError('--key names no column', { hint: 'give --key COL[,COL…]' });
 
   const needsDb = transforms.length > 0 || left?.kind === 'db' || right?.kind === 'db';
-  const needsKafka = transforms.length > 0 || left?.kind === 'kafka' || right?.kind === 'kafka' || values.events === true;
+  const needsKafka = transforms.length > 0 || left?.kind === 'kafka' || right?.kind === 'kafka';
+  // Explanations need the input events: read from the input topics whenever a transformation is compared.
+  const withEvents = transforms.length > 0 && values['no-events'] !== true;
   const dbUrl = values.db ?? ctx.env.databaseUrl;
   if (needsDb && !dbUrl) throw new UsageError('a db: source needs a database', { hint: 'give --db URL (postgres://…, mysql://…, pglite:DIR) or set DATABASE_URL' });
   const brokers = needsKafka ? await resolveBrokers(values.brokers, ctx.env) : undefined;
   if (needsKafka && !brokers) throw new UsageError('a kafka: source needs brokers', { hint: 'give --brokers HOST:PORT, set KAFKA_BROKERS, or start a local broker with dualrun kafka start' });
-  const topicPrefix = values['topic-prefix'] ?? ctx.env.topicPrefix ?? 'shop';
+  const topicPrefix = values['topic-prefix'] ?? ctx.env.topicPrefix ?? ctx.project.domain.name;
 
   let db: Knex | undefined;
   const duck = await openDuck();
@@ -135,7 +139,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       progress: ctx.progress,
       ...(db ? { db } : {}),
       ...(brokers ? { brokers } : {}),
-      ...(values.events && brokers ? { events: { brokers, topicPrefix } } : {}),
+      ...(withEvents && brokers ? { events: { brokers, topicPrefix }, eventCache: {} } : {}),
     };
     if (transforms.length > 0) {
       for (const transform of transforms) results.push(await compareTransform({ ...shared, transform, topicPrefix }));

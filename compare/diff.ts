@@ -10,7 +10,7 @@
  *     column by column under the rules; rows that differ land in `<prefix>_rows`.
  * Nothing is hashed: raw-equal values are equal under every rule, so skipping them misses nothing.
  */
-import { dayBounds } from '../src/domain/time.ts';
+import { dayBounds } from '../src/time.ts';
 import { ident, literal, type Duck } from './duck.ts';
 import { joinsNatively, keyText, normalized, planColumns, rawValue, statusSql, type ColumnPlan, type ComparedColumn } from './columns.ts';
 import type { ColumnStats, CompareRequest, Counts, KeyFinding, RowCategory, Sample, SchemaDiff } from './types.ts';

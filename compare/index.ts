@@ -6,11 +6,12 @@
 import type { Knex } from 'knex';
 import type { TransformContract, ColumnRule, Column } from '../src/transforms/contract.ts';
 import { UsageError } from '../src/errors.ts';
-import { BUSINESS_TIME_ZONE } from '../src/domain/time.ts';
+import type { Delivery } from '../src/model/events.ts';
+import type { PipelineTransform } from '../src/pipeline/processor.ts';
 import { openDuck, type Duck } from './duck.ts';
 import { TextTableWriter, loadCsv, loadDatabase, loadParquet, type Loaded } from './load.ts';
 import { loadOutputTopic } from './load-topic.ts';
-import { loadEvents, readInputEvents, type InputEvent } from './events.ts';
+import { markRedeliveries, readInputEvents } from './events.ts';
 import { diffTables } from './diff.ts';
 import { explain } from './explain.ts';
 import { describeSpec, type SourceSpec } from './spec.ts';
@@ -19,8 +20,10 @@ import { REPORT_SCHEMA_VERSION, type ComparisonResult, type Report, type Settled
 export { parseSpec, describeSpec, type SourceSpec } from './spec.ts';
 export { writeReports, type ReportFormat } from './report/index.ts';
 export { appendHistory, readHistory } from './history.ts';
-export type { InputEvent } from './events.ts';
 export * from './types.ts';
+
+/** The run's input events: given (a scenario's), or to be read once from the input topics. */
+export type EventsSource = Iterable<Delivery> | { brokers: string[]; topicPrefix: string };
 
 export interface CompareRelationsOptions {
   name?: string;
@@ -31,22 +34,24 @@ export interface CompareRelationsOptions {
   columns?: readonly Column[];
   rules?: Record<string, ColumnRule>;
   window?: SettledWindow;
-  /** The run's input events, for explanations: given, or read from the input topics. */
-  events?: Iterable<InputEvent> | { brokers: string[]; topicPrefix: string };
+  /** The transformation whose pipeline explains the differences (a comparison of two relations has none). */
+  transform?: PipelineTransform & Partial<TransformContract>;
+  /** The run's input events, for explanations: given, or read from the input topics (once per shared `cache`). */
+  events?: EventsSource;
   /** The run's cut-off / watermark (explanations: what the batch could see). */
   watermark?: Date;
-  timeZone?: string;
-  graceMs?: number;
-  /** Explanations: the stream windows by business day (contract time.window 'day'). */
-  windowed?: boolean;
   /** Explanations: the batch output is dated (computed once per business date at its cut-off). */
   dated?: boolean;
   /** Local time of the nightly cut-off (default "02:00"). */
   cutoffTime?: string;
+  /** The dates the batch ran for (explanations: a dated output has no rows for the others). */
+  batchDates?: readonly string[];
   db?: Knex;
   brokers?: string[];
-  /** Reuse one database for several comparisons (the input events are loaded once). */
+  /** Reuse one database for several comparisons. */
   duck?: Duck;
+  /** Input events read once for several comparisons. */
+  eventCache?: { events?: Delivery[] };
   sampleLimit?: number;
   differenceLimit?: number;
   progress?: (text: string) => void;
@@ -84,12 +89,7 @@ export async function compareRelations(options: CompareRelationsOptions): Promis
     const started = Date.now();
     const left = await load(duck, `${prefix}_left`, options.left, options);
     const right = await load(duck, `${prefix}_right`, options.right, options);
-    let haveEvents = await tableExists(duck, 'events');
-    if (options.events && !haveEvents) {
-      const events = Symbol.iterator in options.events ? options.events : await readInputEvents(options.events.brokers, options.events.topicPrefix);
-      await loadEvents(duck, events);
-      haveEvents = true;
-    }
+    const events = options.transform ? await inputEvents(options) : undefined;
     const loadMs = Date.now() - started;
     options.progress?.(`${name}: loaded ${left.rows.toLocaleString('en')} and ${right.rows.toLocaleString('en')} rows; comparing`);
     const outcome = await diffTables(duck, { name, leftTable: left.table, rightTable: right.table, leftSource: describeSpec(options.left), rightSource: describeSpec(options.right), key: options.key, ...(options.columns ? { columns: options.columns } : {}), ...(options.rules ? { rules: options.rules } : {}), ...(options.window ? { window: options.window } : {}) }, prefix);
@@ -99,14 +99,13 @@ export async function compareRelations(options: CompareRelationsOptions): Promis
       duck,
       outcome,
       {
-        haveEvents,
-        timeZone: options.timeZone ?? options.window?.timeZone ?? BUSINESS_TIME_ZONE,
-        windowed: options.windowed ?? options.window !== undefined,
-        graceMs: options.graceMs ?? options.window?.graceMs ?? 0,
+        transform: options.transform?.stream ? options.transform : undefined,
+        events,
         dated: options.dated ?? false,
+        eventTimeField: options.transform?.time?.eventTimeField,
         cutoffTime: options.cutoffTime ?? '02:00',
         watermark,
-        ...(options.window ? { dateColumn: options.window.dateColumn } : {}),
+        ...(options.batchDates ? { batchDates: options.batchDates } : {}),
         limit: options.differenceLimit ?? 500,
       },
       prefix,
@@ -133,19 +132,30 @@ export async function compareRelations(options: CompareRelationsOptions): Promis
   }
 }
 
-async function tableExists(duck: Duck, table: string): Promise<boolean> {
-  const rows = await duck.rows(`SELECT 1 FROM duckdb_tables() WHERE table_name = '${table}'`);
-  return rows.length > 0;
+/** The input events of the comparison (read from the topics once per event cache), or undefined when none were given. */
+async function inputEvents(options: CompareRelationsOptions): Promise<Delivery[] | undefined> {
+  if (!options.events) return undefined;
+  if (options.eventCache?.events) return options.eventCache.events;
+  let events: Delivery[];
+  if (Symbol.iterator in options.events) events = markRedeliveries(options.events);
+  else {
+    const domain = options.transform?.stream?.domain;
+    if (!domain) return undefined;
+    events = await readInputEvents(domain, options.events.brokers, options.events.topicPrefix);
+  }
+  if (options.eventCache) options.eventCache.events = events;
+  return events;
 }
 
-export interface CompareTransformOptions extends Omit<CompareRelationsOptions, 'left' | 'right' | 'key' | 'columns' | 'name' | 'window' | 'windowed' | 'dated'> {
-  transform: TransformContract;
-  /** Output topic prefix (default "shop"). */
+export interface CompareTransformOptions extends Omit<CompareRelationsOptions, 'left' | 'right' | 'key' | 'columns' | 'name' | 'window' | 'dated' | 'transform'> {
+  /** A transformation, or only its contract (then nothing is explained by the events). */
+  transform: TransformContract & { stream?: PipelineTransform['stream'] };
+  /** Output topic prefix (default the domain's name). */
   topicPrefix?: string;
 }
 
 /** What a transformation's contract says about comparing its outputs: key, columns and rules, time semantics. */
-export function contractOptions(transform: TransformContract, watermark: Date | undefined): Pick<CompareRelationsOptions, 'name' | 'key' | 'columns' | 'timeZone' | 'graceMs' | 'windowed' | 'dated' | 'window'> {
+export function contractOptions(transform: TransformContract, watermark: Date | undefined): Pick<CompareRelationsOptions, 'name' | 'key' | 'columns' | 'dated' | 'window'> {
   const window: SettledWindow | undefined =
     transform.time.window === 'day' && transform.dateColumn && watermark
       ? { dateColumn: transform.dateColumn, graceMs: transform.time.graceMs, timeZone: transform.time.timeZone, watermark }
@@ -154,9 +164,6 @@ export function contractOptions(transform: TransformContract, watermark: Date | 
     name: transform.name,
     key: transform.key,
     columns: transform.columns,
-    timeZone: transform.time.timeZone,
-    graceMs: transform.time.graceMs,
-    windowed: transform.time.window === 'day',
     dated: transform.dateColumn !== undefined,
     ...(window ? { window } : {}),
   };
@@ -164,10 +171,11 @@ export function contractOptions(transform: TransformContract, watermark: Date | 
 
 /** `db:batch_<name>` against `kafka:<prefix>.out.<name>` under the transformation's contract. */
 export async function compareTransform(options: CompareTransformOptions): Promise<ComparisonResult> {
-  const { transform } = options;
-  const prefix = options.topicPrefix ?? 'shop';
+  const { transform, ...rest } = options;
+  const prefix = options.topicPrefix ?? transform.stream?.domain.name ?? 'dualrun';
   return compareRelations({
-    ...options,
+    ...rest,
+    ...(transform.stream ? { transform: { ...transform, stream: transform.stream } } : {}),
     ...contractOptions(transform, options.watermark),
     left: { kind: 'db', table: `batch_${transform.name}` },
     right: { kind: 'kafka', topic: `${prefix}.out.${transform.name}` },
@@ -176,16 +184,17 @@ export async function compareTransform(options: CompareTransformOptions): Promis
 
 /** Several transformations compared in one DuckDB database (input events loaded once), as one report. */
 export async function compareTransforms(
-  transforms: readonly TransformContract[],
+  transforms: readonly CompareTransformOptions['transform'][],
   options: Omit<CompareTransformOptions, 'transform' | 'duck'> & { onCompared?: (result: ComparisonResult, ms: number) => void },
 ): Promise<Report> {
   const { onCompared, ...shared } = options;
   const duck = await openDuck();
   const results: ComparisonResult[] = [];
+  const eventCache = options.eventCache ?? {};
   try {
     for (const transform of transforms) {
       const started = Date.now();
-      const result = await compareTransform({ ...shared, transform, duck });
+      const result = await compareTransform({ ...shared, transform, duck, eventCache });
       results.push(result);
       onCompared?.(result, Date.now() - started);
     }

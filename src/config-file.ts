@@ -1,5 +1,5 @@
 /**
- * `dualrun.config.ts`: the user's databases, Kafka cluster, own transformations and migration
+ * `dualrun.config.ts`: the user's domain, databases, Kafka cluster, own transformations and migration
  * manifest, written with `defineConfig` and validated once here. Every rule has a message naming the
  * key, what was expected and the fix. Secrets never live in the file: a SASL password is named by the
  * environment variable holding it, and `describeConfig` prints the config with every secret hidden.
@@ -12,6 +12,7 @@ import { brokersSchema, databaseUrlSchema } from './config.ts';
 import { redactUrl } from './db.ts';
 import { DIFFERENCE_CATEGORIES, type DifferenceCategory } from './differences.ts';
 import { ConfigError, messageOf } from './errors.ts';
+import type { DomainModel } from './model/domain.ts';
 
 export const STAGES = ['legacy', 'shadow', 'cutover', 'retired'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -50,7 +51,8 @@ const manifestEntrySchema = z.object({
 const kafkaSchema = z
   .object({
     brokers: z.union([z.array(z.string()).transform((list) => list.join(',')), z.string()]).pipe(brokersSchema),
-    topicPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must use only letters, digits, ".", "_" and "-" (Kafka topic characters)').default('shop'),
+    /** Default: the domain's name. */
+    topicPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must use only letters, digits, ".", "_" and "-" (Kafka topic characters)').optional(),
     partitions: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(3),
     ssl: z.boolean().default(false),
     sasl: z
@@ -84,11 +86,19 @@ const transformSchema = z
     }
   });
 
+/** A domain made with defineDomain (checked there: here only that it is one). */
+const domainSchema = z.custom<DomainModel>(
+  (value) => value !== null && typeof value === 'object' && typeof (value as DomainModel).entity === 'function' && Array.isArray((value as DomainModel).entities),
+  'must be a domain made with defineDomain({ name, timeZone, entities })',
+);
+
 export const configSchema = z
   .object({
+    /** The team's domain (default: the example shop, with its five transformations). */
+    domain: domainSchema.optional(),
     database: z.object({ url: databaseUrlSchema }).strict().optional(),
     kafka: kafkaSchema.optional(),
-    /** The user's own transformations, added to the built-in ones. */
+    /** The user's own transformations (with the default shop domain: added to the shop's five). */
     transforms: z.array(transformSchema).default([]),
     migration: z.record(z.string(), manifestEntrySchema).default({}),
     report: z.object({ out: z.string().min(1).default('dualrun-report') }).strict().default({ out: 'dualrun-report' }),
@@ -111,9 +121,13 @@ const fixes: [RegExp, string][] = [
   [/^migration\.[^.]+\.stage/, 'stages go legacy → shadow → cutover → retired'],
   [/^migration\./, 'see the migration manifest section of the README'],
   [/^transforms\./, 'define it with defineTransform({ name, columns, key, time, batch, stream })'],
+  [/^domain/, "import your domain (made with defineDomain) and write domain: myDomain"],
 ];
 
-/** Validates a config object; `knownTransforms` are the built-in names the manifest may also refer to. */
+/**
+ * Validates a config object; `knownTransforms` are the default domain's transformations, which the
+ * manifest may also refer to when the config names no domain of its own.
+ */
 export function validateConfig(input: unknown, knownTransforms: readonly string[] = [], source = 'dualrun.config.ts'): DualrunConfig {
   const result = configSchema.safeParse(input);
   if (!result.success) {
@@ -123,7 +137,7 @@ export function validateConfig(input: unknown, knownTransforms: readonly string[
     throw new ConfigError(key, `${issue.message} (in ${source})`, fix === undefined ? {} : { hint: fix });
   }
   const config = result.data;
-  const names = new Set([...knownTransforms, ...config.transforms.map((transform) => transform.name)]);
+  const names = new Set([...(config.domain ? [] : knownTransforms), ...config.transforms.map((transform) => transform.name)]);
   for (const name of Object.keys(config.migration)) {
     if (!names.has(name)) {
       throw new ConfigError(`migration.${name}`, `no transformation is called "${name}" (in ${source})`, { hint: `use one of ${[...names].join(', ')}, or add it under transforms` });
@@ -159,6 +173,7 @@ export function describeConfig(config: DualrunConfig): Record<string, unknown> {
     ...config,
     database: config.database ? { url: redactUrl(config.database.url) } : undefined,
     kafka: config.kafka ? { ...config.kafka, sasl: config.kafka.sasl ? { ...config.kafka.sasl, password: '***' } : undefined } : undefined,
+    domain: config.domain?.name,
     transforms: config.transforms.map((transform) => transform.name),
   };
 }

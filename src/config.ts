@@ -50,7 +50,7 @@ export interface EnvConfig {
   logLevel: z.infer<typeof logLevelSchema> | undefined;
   /** dualrun.config.ts to read instead of ./dualrun.config.ts. */
   configPath: string | undefined;
-  /** Topic prefix from dualrun.config.ts (kafka.topicPrefix); commands default to "shop". */
+  /** Topic prefix: dualrun.config.ts's kafka.topicPrefix, else the domain's name. */
   topicPrefix?: string | undefined;
   /** Partitions of the topics dualrun creates, from dualrun.config.ts (kafka.partitions). */
   partitions?: number | undefined;

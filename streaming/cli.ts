@@ -11,24 +11,23 @@ import { UnavailableError, UsageError } from '../src/errors.ts';
 import { StreamRunner, type RunMetrics } from './runtime/runner.ts';
 import { readStatus } from './runtime/status.ts';
 import { createSink } from './runtime/knex-sink.ts';
-import { allTransforms } from '../src/transforms/index.ts';
-import { selectTransforms, streamTransforms } from './transforms.ts';
+import { selectTransforms } from '../src/transforms/index.ts';
 
-export const help = `dualrun stream — the Kafka streaming job (exactly-once in effect)
+export const help = `dualrun stream — the Kafka streaming job of the config's transformations (exactly-once in effect)
 
 Usage:
   dualrun stream run [--transform NAME…] [--group ID] [--from-beginning] [--topic-prefix P] [--brokers LIST]
                      [--until-idle SECONDS] [--sink-db URL] [--partitions N]
   dualrun stream status [--group ID] [--topic-prefix P] [--brokers LIST] [--json]
 
-run       joins consumer group --group (default dualrun-stream) on <prefix>.customers|products|fx-rates|orders
+run       joins consumer group --group (default dualrun-stream) on the domain's input topics <prefix>.<entity topic>
           and writes each transformation to the compacted topic <prefix>.out.<name> (key: JSON array of the key
           columns; value: the row as JSON; tombstone when a key disappears). Bad events go to <topic>.dlq with
           the reason and source topic/partition/offset in headers; changes to a day window that is already final
           go to <prefix>.late. SIGTERM finishes the current batch, commits and leaves the group.
-  --transform NAME     run only these (repeatable; default all: ${streamTransforms.map((t) => t.name).join(', ')})
+  --transform NAME     run only these (repeatable; default all of dualrun.config.ts's, the shop's five by default)
   --from-beginning     a new group starts at the earliest offset (default: latest — see DESIGN.md 4.8)
-  --topic-prefix P     topic prefix (default shop)
+  --topic-prefix P     topic prefix (default the domain's name)
   --brokers LIST       host:port,… (default KAFKA_BROKERS, else the broker started by dualrun kafka start)
   --until-idle SECONDS stop once every input partition is committed to its end and nothing arrived for SECONDS
   --sink-db URL        also upsert each output into table stream_<name> (postgres://…, mysql://…, pglite:…)
@@ -56,15 +55,15 @@ export async function run(ctx: CommandContext): Promise<number> {
   const brokers = await resolveBrokers(values.brokers, ctx.env);
   if (!brokers) throw new UnavailableError('kafka', 'no Kafka cluster given and no local broker running', { hint: 'start one with dualrun kafka start, or pass --brokers / set KAFKA_BROKERS' });
   const group = values.group ?? 'dualrun-stream';
-  const topicPrefix = values['topic-prefix'] ?? ctx.env.topicPrefix ?? 'shop';
+  const topicPrefix = values['topic-prefix'] ?? ctx.env.topicPrefix ?? ctx.project.domain.name;
   switch (positionals[0]) {
     case 'run': {
       const untilIdle = values['until-idle'] === undefined ? undefined : positiveNumber('--until-idle', values['until-idle']);
       const partitions = values.partitions === undefined ? ctx.env.partitions : positiveNumber('--partitions', values.partitions);
-      // The built-ins and the user's transformations from dualrun.config.ts.
-      const transforms = selectTransforms(values.transform ?? [], allTransforms(ctx.config));
+      const transforms = selectTransforms(values.transform ?? [], ctx.project.transforms);
       const sink = values['sink-db'] ? await createSink(values['sink-db'], transforms) : undefined;
       const runner = new StreamRunner({
+        domain: ctx.project.domain,
         brokers,
         group,
         topicPrefix,
@@ -94,7 +93,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       return 0;
     }
     case 'status': {
-      const status = await readStatus({ brokers, group, topicPrefix });
+      const status = await readStatus({ domain: ctx.project.domain, brokers, group, topicPrefix });
       if (values.json) ctx.out(JSON.stringify(status));
       else ctx.out(formatStatus(status));
       return 0;

@@ -4,9 +4,11 @@
  * day (Europe/Stockholm) and customer tier, cancelled orders left out.
  *
  * `dayOf` is a parameter only so the tests can build the classic bug — a streaming half that cuts the
- * day at UTC midnight instead of Stockholm midnight — and show that `dualrun check` catches it.
+ * day at UTC midnight instead of Stockholm midnight — and show that `dualrun check` catches it; the
+ * correct pipeline takes the business day from its context.
  */
-import { BUSINESS_TIME_ZONE, aggregateBy, businessDayOf, count, defineTransform, fromOrders, tumblingDay, type BatchContext } from 'dualrun';
+import { aggregateBy, count, defineTransform, type BatchContext } from 'dualrun';
+import { BUSINESS_TIME_ZONE, shop } from 'dualrun/shop';
 
 const GRACE_MS = 30 * 60_000;
 
@@ -23,7 +25,8 @@ function batch({ knex, businessDate, dayStart, dayEnd, cutoff }: BatchContext) {
     .groupBy('c.tier');
 }
 
-export function dailyOrdersByTierWith(dayOf: (placedAt: string) => string) {
+/** The transformation; `dayOf` replaces the business day (a deliberate bug, for the tests). */
+export function dailyOrdersByTierWith(dayOf?: (placedAt: string) => string) {
   return defineTransform({
     name: 'daily_orders_by_tier',
     description: 'Orders placed per business day and customer tier, cancelled ones left out',
@@ -36,15 +39,15 @@ export function dailyOrdersByTierWith(dayOf: (placedAt: string) => string) {
     ],
     time: { eventTimeField: 'placedAt', window: 'day', graceMs: GRACE_MS, timeZone: BUSINESS_TIME_ZONE },
     batch,
-    stream: aggregateBy(fromOrders({ joins: { customers: 'latest' }, filter: (view) => view.status !== 'cancelled' }), {
-      flatMap: (view, tables) => {
-        const customer = tables.get('customers', view.order.customerId);
-        return customer ? [{ key: { business_date: dayOf(view.order.placedAt), tier: customer.tier }, values: {} }] : [];
+    stream: aggregateBy(shop.from('orders', { joins: { customers: 'latest' }, filter: (order) => order.status !== 'cancelled' }), {
+      flatMap: (order, ctx) => {
+        const customer = ctx.tables.get('customers', order.customerId);
+        return customer ? [{ key: { business_date: (dayOf ?? ctx.dayOf)(order.placedAt), tier: customer.tier }, values: {} }] : [];
       },
-      window: tumblingDay(BUSINESS_TIME_ZONE, GRACE_MS, (view) => view.order.placedAt),
+      window: { size: 'businessDay', graceMs: GRACE_MS, eventTime: (order) => order.placedAt },
       aggregations: { order_count: count() },
     }),
   });
 }
 
-export const dailyOrdersByTier = dailyOrdersByTierWith(businessDayOf);
+export const dailyOrdersByTier = dailyOrdersByTierWith();

@@ -8,10 +8,9 @@ import { appendFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DualrunConfig, ManifestEntry } from '../config-file.ts';
 import { connectKnex } from '../db.ts';
-import { businessDay, cutoffFor, nextDate } from '../domain/time.ts';
+import { businessDay, cutoffFor, nextDate } from '../time.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import type { Transform } from '../transforms/contract.ts';
-import { allTransforms } from '../transforms/index.ts';
 import { parseBrokersFlag } from './brokers.ts';
 import type { CommandContext } from './command.ts';
 import { dualRun } from './dual-run.ts';
@@ -39,8 +38,8 @@ configured database), on a local broker unless --brokers / KAFKA_BROKERS / the c
 Writes to --out (default from the config, else ./dualrun-report): report.json, report.html, report.md,
 gate.md (also appended to $GITHUB_STEP_SUMMARY when set) and junit.xml (one testcase per transformation).
 History (for streaks, and dualrun status) goes to --history (default <out>/history.duckdb). A streak counts
-nights, not runs: a run's night is the cut-off it judged (--watermark, by default the last 02:00 Stockholm
-cut-off; with --scenario the scenario's last cut-off). Checking a night again, or an earlier one, passes or
+nights, not runs: a run's night is the cut-off it judged (--watermark, by default the last 02:00 cut-off in
+the domain's time zone; with --scenario the scenario's last cut-off). Checking a night again, or an earlier one, passes or
 fails as usual but does not lengthen the streak; a failing run resets it.
 
 Exit codes: 0 the gate passes, 1 it fails, 2 usage or input error, 3 bad configuration, 4 a service is unavailable.`;
@@ -68,7 +67,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const { values, positionals } = ctx.parse(options);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, { hint: 'see dualrun check --help' });
   const { config } = ctx;
-  const all = allTransforms(config);
+  const all = ctx.project.transforms;
   const manifest = manifestOf(config, all);
   const gatedNames = new Set(manifest.filter(([, entry]) => entry.stage === 'shadow' || entry.stage === 'cutover').map(([name]) => name));
   const toCompare = all.filter((transform) => gatedNames.has(transform.name));
@@ -84,6 +83,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   let night: Date;
   if (values.scenario !== undefined) {
     const result = await dualRun({
+      project: ctx.project,
       scenario: values.scenario,
       transforms: toCompare,
       // A scenario's rows go only where --db says: never into the configured (real) legacy database.
@@ -101,8 +101,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   } else {
     if (!dbUrl) throw new UsageError('comparing existing outputs needs the legacy database', { hint: 'give --db URL, database.url in the config, or DATABASE_URL; or run on a scenario with --scenario NAME' });
     if (!brokers) throw new UsageError('comparing existing outputs needs the Kafka cluster', { hint: 'give --brokers, kafka.brokers in the config, or KAFKA_BROKERS; or run on a scenario with --scenario NAME' });
-    night = parseWatermark(values.watermark);
-    report = await compareExisting(toCompare, dbUrl, brokers, topicPrefix ?? 'shop', night, ctx);
+    night = parseWatermark(values.watermark, ctx.project.domain.timeZone);
+    report = await compareExisting(toCompare, dbUrl, brokers, topicPrefix ?? ctx.project.domain.name, night, ctx);
   }
 
   const { evaluateGate } = await import('../../compare/gate.ts');
@@ -164,14 +164,14 @@ async function writeOutputs(report: Report, verdicts: readonly GateVerdict[], ou
   return [...written, join(out, 'gate.md'), join(out, 'junit.xml')];
 }
 
-/** --watermark, or the most recent nightly cut-off that has passed (02:00 Europe/Stockholm). */
-function parseWatermark(value: string | undefined, now = new Date()): Date {
+/** --watermark, or the most recent nightly cut-off that has passed (02:00 in the domain's time zone). */
+function parseWatermark(value: string | undefined, timeZone: string, now = new Date()): Date {
   if (value !== undefined) {
     const parsed = new Date(value);
     if (Number.isNaN(parsed.getTime())) throw new UsageError(`--watermark ${JSON.stringify(value)} is not an ISO-8601 instant`, { hint: 'for example --watermark 2024-10-28T01:00:00Z' });
     return parsed;
   }
-  const yesterday = nextDate(businessDay(now), -1);
-  const cutoff = cutoffFor(yesterday);
-  return cutoff <= now ? cutoff : cutoffFor(nextDate(yesterday, -1));
+  const yesterday = nextDate(businessDay(now, timeZone), -1);
+  const cutoff = cutoffFor(yesterday, '02:00', timeZone);
+  return cutoff <= now ? cutoff : cutoffFor(nextDate(yesterday, -1), '02:00', timeZone);
 }

@@ -8,6 +8,7 @@ import type { EnvConfig } from '../config.ts';
 import type { DualrunConfig } from '../config-file.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { Project } from './project.ts';
 
 export interface CommandContext {
   /** The command's name as typed (`kafka`, `batch`), for messages. */
@@ -16,6 +17,8 @@ export interface CommandContext {
   env: EnvConfig;
   /** dualrun.config.ts, validated (defaults when there is none). */
   config: DualrunConfig;
+  /** The domain and every transformation the config gives (the example shop by default). */
+  project: Project;
   logger: Logger;
   out(text: string): void;
   progress(text: string): void;

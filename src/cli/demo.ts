@@ -5,8 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.ts';
-import { listScenarioNames } from '../scenario/load.ts';
-import { allTransforms, getTransform } from '../transforms/index.ts';
+import { selectTransforms } from '../transforms/index.ts';
 import { parseBrokersFlag } from './brokers.ts';
 import type { CommandContext } from './command.ts';
 import { dualRun } from './dual-run.ts';
@@ -16,16 +15,18 @@ export const help = `dualrun demo — a full parity run on one machine
 
 Usage: dualrun demo [--scenario NAME|DIR] [--out DIR] [--db URL] [--brokers LIST] [--keep-broker] [--transform NAME…] [--reset]
 
-Replays the scenario (default customer-moves) into the legacy database and Kafka night by night: to each
-business date's 02:00 cut-off, then the nightly batch job for that date. Then runs the streaming job until it
-has caught up, compares the five transformations' outputs in DuckDB, explains every difference, and writes
-report.json, report.md, report.html and junit.xml to --out (default ./dualrun-report).
+Replays the scenario (default: the domain's demo scenario, the shop's customer-moves) into the legacy database
+and Kafka night by night: to each business date's cut-off, then the nightly batch job for that date. Then runs
+the streaming job until it has caught up, compares each transformation's two outputs in DuckDB, explains every
+difference, and writes report.json, report.md, report.html and junit.xml to --out (default ./dualrun-report).
+The domain and its transformations come from dualrun.config.ts (--config; default the example shop).
 
-  --scenario NAME|DIR  one of ${listScenarioNames().join(', ')}, or a scenario folder
+  --scenario NAME|DIR  one of the domain's scenarios (the shop's: baseline, cancellations-and-deletes,
+                       customer-moves, dst-boundary, duplicates, late-arrivals), or a scenario folder
   --db URL             legacy database (default DATABASE_URL, else a fresh embedded PGlite database)
   --brokers LIST       Kafka cluster (default KAFKA_BROKERS, else a local broker started and stopped here)
   --keep-broker        leave the local broker running afterwards (stop it with dualrun kafka stop)
-  --transform NAME     only these transformations (repeatable; default the built-in ones and those of dualrun.config.ts)
+  --transform NAME     only these transformations (repeatable; default every one of dualrun.config.ts)
   --reset              empty the legacy tables of --db first
 
 Exit codes: 0 every difference is explained, 1 unexplained differences (suspect a bug) or outputs of another shape, 2 usage, 4 a service is unavailable.`;
@@ -45,13 +46,15 @@ export async function run(ctx: CommandContext): Promise<number> {
   const { values, positionals } = ctx.parse(options);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, { hint: 'see dualrun demo --help' });
   const brokers = values.brokers !== undefined ? parseBrokersFlag(values.brokers) : ctx.env.kafkaBrokers;
-  const all = allTransforms(ctx.config);
-  const chosen = values.transform?.length ? values.transform.map((name) => all.find((transform) => transform.name === name) ?? getTransform(name)) : all;
+  const chosen = selectTransforms(values.transform ?? [], ctx.project.transforms);
   const out = resolve(values.out ?? 'dualrun-report');
   const started = Date.now();
 
+  const scenario = values.scenario ?? ctx.project.domain.demo;
+  if (scenario === undefined) throw new UsageError(`the ${ctx.project.domain.name} domain names no demo scenario`, { hint: 'pass --scenario NAME|DIR, or set demo: "<scenario>" in defineDomain' });
   const result = await dualRun({
-    scenario: values.scenario ?? 'customer-moves',
+    project: ctx.project,
+    scenario,
     transforms: chosen,
     dbUrl: values.db ?? ctx.env.databaseUrl,
     brokers,

@@ -12,17 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { connectKnex, engineOf, redactUrl } from '../db.ts';
-import { migrateLegacySchema } from '../domain/legacy-schema.ts';
-import { cutoffFor } from '../domain/time.ts';
+import { createDomainSchema } from '../replay/schema.ts';
+import { cutoffFor } from '../time.ts';
 import { DualrunError, SinkError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { readRunning, writeState } from '../local-broker-state.ts';
 import { loadScenario } from '../scenario/load.ts';
 import type { Transform } from '../transforms/contract.ts';
 import type { Report } from '../../compare/types.ts';
-
+import type { Project } from './project.ts';
 
 export interface DualRunOptions {
+  /** The domain (and its transformations) the scenario is of. */
+  project: Project;
   scenario: string;
   transforms: readonly Transform[];
   /** Legacy database; undefined → a fresh embedded PGlite database in a temporary folder. */
@@ -57,7 +59,7 @@ const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFi
 
 export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
   const { progress, logger } = options;
-  const scenario = await loadScenario(options.scenario);
+  const scenario = await loadScenario(options.scenario, options.project);
   progress(`scenario ${scenario.name}: ${scenario.description} (${scenario.events.length} events, nights ${scenario.businessDates.join(', ')})`);
 
   const cleanups: (() => Promise<void>)[] = [];
@@ -106,12 +108,12 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
     const db = await connectKnex(dbUrl);
     cleanups.unshift(() => db.destroy());
     progress(`legacy database: ${redactUrl(dbUrl)}; topics: ${topicPrefix}.*`);
-    await migrateLegacySchema(db);
+    await createDomainSchema(db, options.project.domain);
 
     await nightly(db, dbUrl, brokers, topicPrefix, scenario, options);
     await streaming(brokers, topicPrefix, options);
     const report = await comparing(db, brokers, topicPrefix, scenario, options);
-    return { report, brokers, dbUrl, topicPrefix, watermark: lastCutoff(scenario), ...(keptBroker ? { keptBroker } : {}) };
+    return { report, brokers, dbUrl, topicPrefix, watermark: lastCutoff(scenario, options.project.domain.timeZone), ...(keptBroker ? { keptBroker } : {}) };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -130,12 +132,12 @@ async function nightly(db: Knex, dbUrl: string, brokers: string[], topicPrefix: 
   let first = true;
   const step = async (until: Date | undefined, label: string): Promise<void> => {
     const started = Date.now();
-    const summary = await replay({ events: scenario.events, db, kafka, reset: first && options.reset, logger: options.logger, ...(after ? { after } : {}), ...(until ? { until } : {}) });
+    const summary = await replay({ domain: options.project.domain, events: scenario.events, db, kafka, reset: first && options.reset, logger: options.logger, ...(after ? { after } : {}), ...(until ? { until } : {}) });
     first = false;
     options.progress(`replay ${label}: ${summary.events} events (${summary.redeliveries} redelivered) into the database and Kafka in ${seconds(started)}`);
   };
   for (const date of scenario.businessDates) {
-    const cutoff = cutoffFor(date, scenario.cutoffTime);
+    const cutoff = cutoffFor(date, scenario.cutoffTime, options.project.domain.timeZone);
     await step(cutoff, `to the ${date} cut-off (${cutoff.toISOString()})`);
     const started = Date.now();
     const outcomes = await runBatch({ db, engine: engineOf(dbUrl), transforms: options.transforms, businessDate: date, cutoff, logger: options.logger });
@@ -153,6 +155,7 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
   const { StreamRunner } = await import('../../streaming/runtime/runner.ts');
   const started = Date.now();
   const runner = new StreamRunner({
+    domain: options.project.domain,
     brokers,
     group: `${topicPrefix}-stream`,
     topicPrefix,
@@ -175,14 +178,14 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
   options.progress(`stream: caught up in ${seconds(started)}`);
 }
 
-function lastCutoff(scenario: Scenario): Date {
-  return cutoffFor(scenario.businessDates.at(-1)!, scenario.cutoffTime);
+function lastCutoff(scenario: Scenario, timeZone: string): Date {
+  return cutoffFor(scenario.businessDates.at(-1)!, scenario.cutoffTime, timeZone);
 }
 
 /** Compare each transformation's batch table with its output topic, explained by the scenario's events. */
 async function comparing(db: Knex, brokers: string[], topicPrefix: string, scenario: Scenario, options: DualRunOptions): Promise<Report> {
   const { compareTransforms } = await import('../../compare/index.ts');
-  const watermark = lastCutoff(scenario);
+  const watermark = lastCutoff(scenario, options.project.domain.timeZone);
   try {
     return await compareTransforms(options.transforms, {
       db,
@@ -191,6 +194,7 @@ async function comparing(db: Knex, brokers: string[], topicPrefix: string, scena
       events: scenario.events,
       watermark,
       cutoffTime: scenario.cutoffTime,
+      batchDates: scenario.businessDates,
       onCompared: (result, ms) => options.progress(`compare ${result.name}: ${result.parity ? 'parity' : 'differences'} in ${(ms / 1000).toFixed(1)} s`),
     });
   } catch (error) {

@@ -8,6 +8,7 @@ import { describeConfig, loadConfigFile, type DualrunConfig } from '../config-fi
 import { DualrunError, ExitCode, UsageError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { parseFlags, type CommandContext, type CommandModule } from './command.ts';
+import { resolveProject, type Project } from './project.ts';
 
 interface CommandEntry {
   summary: string;
@@ -70,12 +71,12 @@ function takeConfigFlag(argv: string[]): { configPath: string | undefined; args:
  * what the environment leaves unset (environment variables, and flags, win), and its Kafka security
  * goes to every Kafka client.
  */
-async function loadConfig(path: string | undefined, env: EnvConfig): Promise<DualrunConfig> {
-  const { transformNames } = await import('../transforms/index.ts');
-  const config = await loadConfigFile(path, transformNames());
+async function loadConfig(path: string | undefined, env: EnvConfig): Promise<{ config: DualrunConfig; project: Project }> {
+  const config = await loadConfigFile(path);
+  const project = await resolveProject(config, path ?? 'dualrun.config.ts');
   env.databaseUrl ??= config.database?.url;
   const kafka = config.kafka;
-  env.topicPrefix ??= kafka?.topicPrefix;
+  env.topicPrefix ??= kafka?.topicPrefix ?? project.domain.name;
   env.partitions ??= kafka?.partitions;
   // The file's TLS/SASL settings belong to the file's cluster: not sent to one named by KAFKA_BROKERS.
   if (kafka && !env.kafkaBrokers) {
@@ -86,7 +87,7 @@ async function loadConfig(path: string | undefined, env: EnvConfig): Promise<Dua
       useKafkaSecurity({ ssl: kafka.ssl, ...(sasl ? { sasl } : {}) });
     }
   }
-  return config;
+  return { config, project };
 }
 
 export async function main(argv: string[], io = { out: (text: string) => console.log(text), err: (text: string) => console.error(text) }): Promise<number> {
@@ -110,7 +111,7 @@ export async function main(argv: string[], io = { out: (text: string) => console
     }
     const { configPath, args } = takeConfigFlag(rest);
     const env = readEnvConfig();
-    const config = await loadConfig(configPath ?? env.configPath, env);
+    const { config, project } = await loadConfig(configPath ?? env.configPath, env);
     const quiet = args.includes('--json');
     const logger = createLogger(args.includes('--verbose') ? 'info' : (env.logLevel ?? 'warn'));
     logger.info({ config: describeConfig(config) }, 'configuration (secrets hidden)');
@@ -119,6 +120,7 @@ export async function main(argv: string[], io = { out: (text: string) => console
       argv: args,
       env,
       config,
+      project,
       // --verbose (a flag) wins over DUALRUN_LOG_LEVEL.
       logger,
       out: io.out,

@@ -6,7 +6,6 @@ import { join, resolve } from 'node:path';
 import type { ManifestEntry } from '../config-file.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import type { CommandContext } from './command.ts';
-import { allTransforms } from '../transforms/index.ts';
 import { manifestOf } from './check.ts';
 import { formatTable } from './summary.ts';
 import type { GateHistoryRow } from '../../compare/gate-history.ts';
@@ -60,7 +59,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const limit = values.limit === undefined ? 10 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${JSON.stringify(values.limit)} is not a positive whole number`);
   const { config } = ctx;
-  const manifest = manifestOf(config, allTransforms(config));
+  const manifest = manifestOf(config, ctx.project.transforms);
   const historyPath = resolve(values.history ?? join(config.report.out, 'history.duckdb'));
   const { readGateHistory } = await import('../../compare/gate-history.ts');
   const history = await readGateHistory(historyPath, limit);

@@ -16,17 +16,19 @@ export const help = `dualrun replay — feed a scenario to the legacy database a
 
 Usage: dualrun replay --scenario NAME|DIR [options]
 
-  --scenario NAME|DIR   a folder under fixtures/ (baseline, late-arrivals, …) or the path of a scenario folder
+  --scenario NAME|DIR   one of the domain's scenarios (the shop's: baseline, late-arrivals, …) or a scenario folder
   --db URL              the legacy database: postgres://…, mysql://…, pglite:/folder or pglite:memory
                         (default: DATABASE_URL, else embedded PGlite in <cache>/pglite, shared with dualrun batch)
   --brokers LIST        Kafka brokers host:port,… (default: KAFKA_BROKERS, else the local broker that
                         \`dualrun kafka start\` runs)
-  --topic-prefix P      input topics are P.customers, P.products, P.fx-rates, P.orders (default shop)
+  --topic-prefix P      input topics are P.<entity topic> (default the domain's name)
   --partitions N        partitions of the topics replay creates (default ${DEFAULT_PARTITIONS})
   --after TIME          only events that arrived after TIME (ISO UTC): continue an earlier --until run
   --until TIME          only events that arrived at or before TIME (ISO UTC), e.g. a nightly cut-off
   --reset               empty the legacy tables and delete/recreate the topics first
                         (without it, replay refuses a database or topics that already hold data)
+  --create-schema       create the domain's legacy tables that are missing (a fresh database); replay
+                        never drops or recreates a table
   --no-kafka            only the database        --no-db    only Kafka
   --batch-size N        events per transaction and per Kafka send (default 5000)
   --json                print the summary as JSON on stdout (no progress)
@@ -43,6 +45,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     after: { type: 'string' },
     until: { type: 'string' },
     reset: { type: 'boolean' },
+    'create-schema': { type: 'boolean' },
     'no-kafka': { type: 'boolean' },
     'no-db': { type: 'boolean' },
     'batch-size': { type: 'string' },
@@ -56,7 +59,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const after = values.after === undefined ? undefined : instant('--after', values.after);
   const until = values.until === undefined ? undefined : instant('--until', values.until);
 
-  const scenario = await loadScenario(values.scenario);
+  const scenario = await loadScenario(values.scenario, ctx.project);
   let brokers: string[] | undefined;
   if (!values['no-kafka']) {
     brokers = await resolveBrokers(values.brokers, ctx.env);
@@ -75,12 +78,14 @@ export async function run(ctx: CommandContext): Promise<number> {
   const bar = progressBar(ctx);
   try {
     const summary = await replay({
+      domain: ctx.project.domain,
       events: scenario.events,
       ...(db ? { db } : {}),
       ...(brokers ? { kafka: { brokers, ...(topicPrefix ? { topicPrefix } : {}), ...(partitions ? { partitions } : {}) } } : {}),
       ...(after ? { after } : {}),
       ...(until ? { until } : {}),
       reset: values.reset ?? false,
+      createSchema: values['create-schema'] ?? false,
       logger: ctx.logger,
       onProgress: bar,
       ...(batchSize ? { batchSize } : {}),
@@ -126,7 +131,7 @@ export function describeSummary(summary: ReplaySummary): string {
   if (summary.firstArrival) lines.push(`  arrivals ${summary.firstArrival} … ${summary.lastArrival}`);
   if (summary.database) {
     for (const [table, counts] of Object.entries(summary.database)) {
-      lines.push(`  ${table.padEnd(12)} ${counts.upserted} written, ${counts.updated} updated, ${counts.deleted} deleted`);
+      lines.push(`  ${table.padEnd(16)} ${counts.upserted} written, ${counts.updated} updated, ${counts.deleted} deleted`);
     }
   }
   if (summary.kafka) {

@@ -1,18 +1,20 @@
 /**
- * The legacy side of replay: applies events to the shop's tables in place, the way the application
- * would — upserts, status overwrites (updated_at = arrival time), hard deletes — a batch of events per
- * transaction. Within a batch the events are folded per entity key first (the last change wins; a delete
- * followed by a new upsert becomes delete-then-insert), so each batch is a handful of multi-row
- * statements instead of one round trip per event; the end state is the same as applying them one by one.
- * Redeliveries are skipped: the application saw each business event once (its primary keys make a
- * second apply a no-op anyway, except an old status arriving after a newer one would be rolled back).
+ * The legacy side of replay, for any domain: applies events to the domain's tables in place, the way
+ * the application would — rows upserted, fields overwritten, child rows replaced with their parent,
+ * rows hard-deleted; the declared arrival-time columns set (created_at when a row is inserted,
+ * updated_at on every change) — a batch of events per transaction. Every event is folded in memory
+ * first with the domain's one statement of its semantics (src/model/fold.ts), so a batch becomes its
+ * net change per key: a handful of multi-row statements instead of a round trip per event, and the end
+ * state is the one applying them one by one gives. Redeliveries are skipped: the application saw each
+ * business event once.
  */
 import type { Knex } from 'knex';
 import type { Engine } from '../db.ts';
-import { LEGACY_TABLES, migrateLegacySchema } from '../domain/legacy-schema.ts';
 import { UsageError } from '../errors.ts';
-import type { OrderLine } from '../domain/entities.ts';
+import { encodeKey, type ChildModel, type DomainModel, type EntityModel, type FieldModel, type Row } from '../model/domain.ts';
+import { applyEvent, viewOf, type EntityState } from '../model/fold.ts';
 import type { ScenarioEvent } from '../scenario/load.ts';
+import { createDomainSchema, domainTables, missingTables } from './schema.ts';
 
 /** Rows written to the legacy tables, by table and kind. */
 export interface TableCounts {
@@ -20,10 +22,10 @@ export interface TableCounts {
   updated: number;
   deleted: number;
 }
-export type DatabaseCounts = Record<(typeof LEGACY_TABLES)[number], TableCounts>;
+export type DatabaseCounts = Record<string, TableCounts>;
 
-export function emptyDatabaseCounts(): DatabaseCounts {
-  return Object.fromEntries(LEGACY_TABLES.map((table) => [table, { upserted: 0, updated: 0, deleted: 0 }])) as DatabaseCounts;
+export function emptyDatabaseCounts(domain: DomainModel): DatabaseCounts {
+  return Object.fromEntries(domainTables(domain).map((table) => [table.name, { upserted: 0, updated: 0, deleted: 0 }]));
 }
 
 const CHUNK = 1000;
@@ -35,164 +37,221 @@ export function engineOfKnex(db: Knex): Engine {
   return 'pglite';
 }
 
-/** Migrates, then refuses a database holding shop rows unless `reset` (which empties the legacy tables). */
-export async function prepareDatabase(db: Knex, { reset, continuing }: { reset: boolean; continuing: boolean }): Promise<void> {
-  await migrateLegacySchema(db);
+/**
+ * Readies the legacy tables: creates the missing ones with `createSchema`, else refuses to run without
+ * them; with `reset` empties them; otherwise refuses tables that already hold rows, unless continuing.
+ */
+export async function prepareDatabase(db: Knex, domain: DomainModel, { reset, continuing, createSchema }: { reset: boolean; continuing: boolean; createSchema: boolean }): Promise<void> {
+  if (createSchema) await createDomainSchema(db, domain);
+  const missing = await missingTables(db, domain);
+  if (missing.length > 0) {
+    throw new UsageError(`the legacy database has no table ${missing.join(', ')} of the ${domain.name} domain`, {
+      hint: 'point --db at the legacy database, or pass --create-schema to create the domain\'s tables in a fresh database',
+    });
+  }
+  const tables = domainTables(domain);
   if (reset) {
     // Children first; TRUNCATE is DDL-ish on MariaDB, so not inside a transaction.
-    for (const table of ['order_lines', 'orders', 'fx_rates', 'products', 'customers']) await db(table).truncate();
+    for (const table of [...tables].reverse()) await db(table.name).truncate();
     return;
   }
   if (continuing) return;
-  for (const table of LEGACY_TABLES) {
-    const row = await db(table).first(db.raw('1 as present'));
+  for (const table of tables) {
+    const row = await db(table.name).first(db.raw('1 as present'));
     if (row) {
-      throw new UsageError(`the legacy database already holds shop data (table ${table} is not empty); replay refuses to mix scenarios`, {
+      throw new UsageError(`the legacy database already holds ${domain.name} data (table ${table.name} is not empty); replay refuses to mix scenarios`, {
         hint: 'pass --reset to empty the legacy tables first, or use a fresh database',
       });
     }
   }
 }
 
-interface CustomerChange {
-  deleteFirst: boolean;
-  row?: { customer_id: string; name: string; region: string; tier: string; created_at: Date; updated_at: Date };
+/** What replay knows of each row, across batches: its state and its arrival-time columns. */
+interface Tracked {
+  state: EntityState | undefined;
+  createdAt?: string;
+  updatedAt?: string;
 }
-interface OrderChange {
+export type ReplayMemory = Map<EntityModel, Map<string, Tracked>>;
+
+/** One key's net change in a batch. */
+interface KeyChange {
+  /** The key fields' values. */
+  key: unknown[];
+  /** The row was deleted in the batch (and maybe created again): delete it before writing. */
   deleteFirst: boolean;
-  insert?: { row: { order_id: string; customer_id: string; currency: string; status: string; placed_at: Date; created_at: Date; updated_at: Date }; lines: OrderLine[] };
-  status?: { status: string; updatedAt: Date };
+  /** Its children came with an event of the batch: replace them. */
+  childrenReplaced: boolean;
+  /** What the row is after the batch (states are never changed in place, so the next batch's folding leaves it be). */
+  final: Tracked;
 }
 
 /** One batch folded to its net change per key, ready to execute. */
-export interface BatchPlan {
-  customers: Map<string, CustomerChange>;
-  products: Map<string, Record<string, unknown>>;
-  fxRates: Map<string, Record<string, unknown>>;
-  orders: Map<string, OrderChange>;
+export type BatchPlan = Map<EntityModel, Map<string, KeyChange>>;
+
+/** Folds events into `memory` without planning anything: the events before a continued replay's window. */
+export function remember(domain: DomainModel, memory: ReplayMemory, events: ScenarioEvent[]): void {
+  planBatch(domain, memory, events);
 }
 
-/** Folds a batch of events (in arrival order) per key: pure, so the next batch can be planned while one executes. */
-export function planBatch(events: ScenarioEvent[], counts: DatabaseCounts): BatchPlan {
-  const customers = new Map<string, CustomerChange>();
-  const products = new Map<string, Record<string, unknown>>();
-  const fxRates = new Map<string, Record<string, unknown>>();
-  const orders = new Map<string, OrderChange>();
-
+/** Folds a batch of events (in arrival order) into `memory` and returns its net change per key. */
+export function planBatch(domain: DomainModel, memory: ReplayMemory, events: ScenarioEvent[], counts?: DatabaseCounts): BatchPlan {
+  const plan: BatchPlan = new Map();
   for (const { event, arrivalTime, redelivery } of events) {
     if (redelivery) continue;
-    const at = new Date(arrivalTime);
-    switch (event.type) {
-      case 'CustomerUpserted': {
-        const change = customers.get(event.payload.customerId) ?? { deleteFirst: false };
-        const { customerId, name, region, tier } = event.payload;
-        change.row = { customer_id: customerId, name, region, tier, created_at: change.row?.created_at ?? at, updated_at: at };
-        customers.set(customerId, change);
-        counts.customers.upserted += 1;
-        break;
-      }
-      case 'CustomerDeleted':
-        customers.set(event.payload.customerId, { deleteFirst: true });
-        counts.customers.deleted += 1;
-        break;
-      case 'ProductUpserted': {
-        const { productId, name, category, price, currency } = event.payload;
-        products.set(productId, { product_id: productId, name, category, price, currency, updated_at: at });
-        counts.products.upserted += 1;
-        break;
-      }
-      case 'FxRateSet': {
-        const { currency, rateDate, rateToEur } = event.payload;
-        fxRates.set(`${currency}:${rateDate}`, { currency, rate_date: rateDate, rate_to_eur: rateToEur, updated_at: at });
-        counts.fx_rates.upserted += 1;
-        break;
-      }
-      case 'OrderPlaced': {
-        const change = orders.get(event.payload.orderId) ?? { deleteFirst: false };
-        const { orderId, customerId, currency, placedAt, lines } = event.payload;
-        change.insert = { row: { order_id: orderId, customer_id: customerId, currency, status: 'placed', placed_at: new Date(placedAt), created_at: at, updated_at: at }, lines };
-        delete change.status;
-        orders.set(orderId, change);
-        counts.orders.upserted += 1;
-        counts.order_lines.upserted += lines.length;
-        break;
-      }
-      case 'OrderStatusChanged': {
-        const change = orders.get(event.payload.orderId) ?? { deleteFirst: false };
-        if (change.insert) Object.assign(change.insert.row, { status: event.payload.status, updated_at: at });
-        else change.status = { status: event.payload.status, updatedAt: at };
-        orders.set(event.payload.orderId, change);
-        counts.orders.updated += 1;
-        break;
-      }
-      case 'OrderDeleted':
-        orders.set(event.payload.orderId, { deleteFirst: true });
-        counts.orders.deleted += 1;
-        break;
+    const eventType = domain.eventType(event.type)!;
+    const { entity, kind } = eventType;
+    let rows = memory.get(entity);
+    if (!rows) memory.set(entity, (rows = new Map()));
+    const key = encodeKey(entity, event.payload);
+    const tracked = rows.get(key) ?? { state: undefined };
+    const existed = viewOf(tracked.state) !== null;
+    const state = applyEvent(eventType, tracked.state, event, arrivalTime);
+    const exists = viewOf(state) !== null;
+    const next: Tracked = { state };
+    if (exists) {
+      next.createdAt = existed ? tracked.createdAt! : arrivalTime;
+      next.updatedAt = arrivalTime;
+    }
+    rows.set(key, next);
+    let changes = plan.get(entity);
+    if (!changes) plan.set(entity, (changes = new Map()));
+    const change = changes.get(key) ?? { key: entity.key.map((name) => event.payload[name]), deleteFirst: false, childrenReplaced: false, final: next };
+    change.final = next;
+    if (existed && !exists) change.deleteFirst = true;
+    if (entity.children.some((child) => eventType.carried.includes(child.name))) change.childrenReplaced = true;
+    changes.set(key, change);
+    if (!counts) continue;
+    const tally = counts[entity.table.name]!;
+    if (kind.kind === 'upsert') {
+      tally.upserted += 1;
+      for (const child of entity.children) if (eventType.carried.includes(child.name)) counts[child.table.name]!.upserted += (event.payload[child.name] as Row[]).length;
+    } else if (kind.kind === 'delete') tally.deleted += 1;
+    else tally.updated += 1;
+  }
+  return plan;
+}
+
+/** Executes a planned batch inside `trx`: deletes first (children before parents), then upserts, then child rows. */
+export async function executePlan(trx: Knex.Transaction, engine: Engine, plan: BatchPlan, counts: DatabaseCounts): Promise<void> {
+  for (const [entity, changes] of plan) {
+    const keyColumns = entity.key.map((name) => entity.field(name)!.column);
+    const keyValues = (key: string) => changes.get(key)!.key;
+    const deleted = [...changes].filter(([, change]) => change.deleteFirst).map(([key]) => key);
+    const replaced = [...changes].filter(([, change]) => change.deleteFirst || change.childrenReplaced).map(([key]) => key);
+    for (const child of entity.children) {
+      const parentColumns = child.parentKey.map((model) => model.column);
+      for (const keys of chunks(replaced)) counts[child.table.name]!.deleted += await whereKeys(trx(child.table.name), parentColumns, keys.map(keyValues)).delete();
+    }
+    for (const keys of chunks(deleted)) await whereKeys(trx(entity.table.name), keyColumns, keys.map(keyValues)).delete();
+
+    const written = [...changes.keys()].filter((key) => viewOf(changes.get(key)!.final.state) !== null);
+    const tableRows = written.map((key) => tableRow(entity, changes.get(key)!.final));
+    const columns = tableColumns(entity);
+    await upsert(trx, engine, entity.table.name, columns, tableRows, keyColumns, columns.filter((c) => !keyColumns.includes(c.name) && c.name !== entity.table.createdAt).map((c) => c.name));
+    for (const child of entity.children) {
+      const childRows = written.filter((key) => changes.get(key)!.childrenReplaced || changes.get(key)!.deleteFirst).flatMap((key) => childTableRows(child, changes.get(key)!.final.state!.row!));
+      await insert(trx, engine, child.table.name, childTableColumns(child), childRows);
     }
   }
-
-  return { customers, products, fxRates, orders };
 }
 
-/** Executes a planned batch inside `trx`: deletes first, then upserts and inserts, then status updates. */
-export async function executePlan(trx: Knex.Transaction, engine: Engine, { customers, products, fxRates, orders }: BatchPlan, counts: DatabaseCounts): Promise<void> {
-  const deletedCustomers = [...customers].filter(([, change]) => change.deleteFirst).map(([id]) => id);
-  for (const ids of chunks(deletedCustomers)) await trx('customers').whereIn('customer_id', ids).delete();
-  const customerRows = [...customers.values()].flatMap((change) => (change.row ? [change.row] : []));
-  for (const rows of chunks(customerRows)) await trx('customers').insert(rows).onConflict('customer_id').merge(['name', 'region', 'tier', 'updated_at']);
-  for (const rows of chunks([...products.values()])) await trx('products').insert(rows).onConflict('product_id').merge();
-  for (const rows of chunks([...fxRates.values()])) await trx('fx_rates').insert(rows).onConflict(['currency', 'rate_date']).merge(['rate_to_eur', 'updated_at']);
+interface SqlColumn {
+  name: string;
+  /** The PostgreSQL array element type for unnest. */
+  pg: string;
+  instant: boolean;
+}
 
-  const deletedOrders = [...orders].filter(([, change]) => change.deleteFirst).map(([id]) => id);
-  for (const ids of chunks(deletedOrders)) {
-    counts.order_lines.deleted += await trx('order_lines').whereIn('order_id', ids).delete();
-    await trx('orders').whereIn('order_id', ids).delete();
-  }
-  const inserts = [...orders.values()].flatMap((change) => (change.insert ? [change.insert] : []));
-  const orderRows = inserts.map((insert) => insert.row);
-  const lineRows = inserts.flatMap(({ row, lines }) =>
-    lines.map((line) => ({ order_id: row.order_id, line_no: line.lineNo, product_id: line.productId, quantity: line.quantity, unit_price: line.unitPrice, discount_pct: line.discountPct })),
-  );
+function sqlColumn({ column, field }: FieldModel): SqlColumn {
+  const pg = { id: 'text', text: 'text', enum: 'text', integer: 'int', decimal: 'numeric', date: 'date', instant: 'timestamptz', boolean: 'boolean' }[field.kind];
+  return { name: column, pg, instant: field.kind === 'instant' };
+}
+
+function tableColumns(entity: EntityModel): SqlColumn[] {
+  const columns = entity.fields.map(sqlColumn);
+  for (const name of [entity.table.createdAt, entity.table.updatedAt]) if (name !== undefined) columns.push({ name, pg: 'timestamptz', instant: true });
+  return columns;
+}
+
+function childTableColumns(child: ChildModel): SqlColumn[] {
+  return [...child.parentKey.map(sqlColumn), ...child.fields.map(sqlColumn)];
+}
+
+function tableRow(entity: EntityModel, tracked: Tracked): Record<string, unknown> {
+  const row = tracked.state!.row!;
+  const out: Record<string, unknown> = {};
+  for (const { name, column } of entity.fields) out[column] = row[name] ?? null;
+  if (entity.table.createdAt !== undefined) out[entity.table.createdAt] = tracked.createdAt;
+  if (entity.table.updatedAt !== undefined) out[entity.table.updatedAt] = tracked.updatedAt;
+  return out;
+}
+
+function childTableRows(child: ChildModel, parent: Row): Record<string, unknown>[] {
+  return ((parent[child.name] as Row[] | undefined) ?? []).map((row) => {
+    const out: Record<string, unknown> = {};
+    for (const { name, column } of child.parentKey) out[column] = parent[name];
+    for (const { name, column } of child.fields) out[column] = row[name] ?? null;
+    return out;
+  });
+}
+
+function whereKeys(query: Knex.QueryBuilder, columns: string[], keys: unknown[][]): Knex.QueryBuilder {
+  return columns.length === 1 ? query.whereIn(columns[0]!, keys.map((key) => key[0] as string)) : query.whereIn(columns, keys as never);
+}
+
+/** Instants as the driver wants them: Date objects for mysql2 (DATETIME(3) in UTC), ISO text for PostgreSQL arrays. */
+function forEngine(engine: Engine, columns: SqlColumn[], rows: Record<string, unknown>[]): Record<string, unknown>[] {
+  if (engine !== 'mysql') return rows;
+  const instants = columns.filter((column) => column.instant).map((column) => column.name);
+  if (instants.length === 0) return rows;
+  return rows.map((row) => {
+    const copy = { ...row };
+    for (const name of instants) if (typeof copy[name] === 'string') copy[name] = new Date(copy[name] as string);
+    return copy;
+  });
+}
+
+async function upsert(trx: Knex.Transaction, engine: Engine, table: string, columns: SqlColumn[], rows: Record<string, unknown>[], key: string[], merge: string[]): Promise<void> {
+  if (rows.length === 0) return;
   if (engine === 'mysql') {
-    for (const rows of chunks(orderRows)) await trx('orders').insert(rows);
-    for (const rows of chunks(lineRows)) await trx('order_lines').insert(rows);
-  } else {
-    await insertUnnest(trx, 'orders', { order_id: 'text', customer_id: 'text', currency: 'text', status: 'text', placed_at: 'timestamptz', created_at: 'timestamptz', updated_at: 'timestamptz' }, orderRows);
-    await insertUnnest(trx, 'order_lines', { order_id: 'text', line_no: 'int', product_id: 'text', quantity: 'int', unit_price: 'numeric', discount_pct: 'numeric' }, lineRows);
+    for (const part of chunks(forEngine(engine, columns, rows))) {
+      const query = trx(table).insert(part).onConflict(key);
+      await (merge.length > 0 ? query.merge(merge) : query.ignore());
+    }
+    return;
   }
-  const statusUpdates = [...orders].flatMap(([orderId, change]) => (change.status ? [{ orderId, ...change.status }] : []));
-  for (const updates of chunks(statusUpdates, engine === 'mysql' ? CHUNK : 50_000)) await updateStatuses(trx, engine, updates);
+  const update = merge.length > 0 ? `DO UPDATE SET ${merge.map((name) => `${quote(name)} = EXCLUDED.${quote(name)}`).join(', ')}` : 'DO NOTHING';
+  await insertUnnest(trx, table, columns, rows, `ON CONFLICT (${key.map(quote).join(', ')}) ${update}`);
 }
 
-/** One UPDATE … JOIN (MariaDB) / FROM unnest (PostgreSQL) of (order_id, status, updated_at) for many orders at once. */
-async function updateStatuses(trx: Knex.Transaction, engine: Engine, updates: { orderId: string; status: string; updatedAt: Date }[]): Promise<void> {
+async function insert(trx: Knex.Transaction, engine: Engine, table: string, columns: SqlColumn[], rows: Record<string, unknown>[]): Promise<void> {
+  if (rows.length === 0) return;
   if (engine === 'mysql') {
-    const bindings = updates.flatMap(({ orderId, status, updatedAt }) => [orderId, status, updatedAt]);
-    const rows = updates.map((_, index) => (index === 0 ? 'SELECT ? AS order_id, ? AS status, CAST(? AS DATETIME(3)) AS updated_at' : 'SELECT ?, ?, ?')).join(' UNION ALL ');
-    await trx.raw(`UPDATE orders o JOIN (${rows}) v ON o.order_id = v.order_id SET o.status = v.status, o.updated_at = v.updated_at`, bindings);
-  } else {
-    const columns = [updates.map((update) => update.orderId), updates.map((update) => update.status), updates.map((update) => update.updatedAt.toISOString())];
-    await trx.raw('UPDATE orders AS o SET status = v.status, updated_at = v.updated_at FROM unnest(?::text[], ?::text[], ?::timestamptz[]) AS v(order_id, status, updated_at) WHERE o.order_id = v.order_id', columns.map(pgArray));
+    for (const part of chunks(forEngine(engine, columns, rows))) await trx(table).insert(part);
+    return;
   }
+  await insertUnnest(trx, table, columns, rows, '');
 }
+
+const quote = (name: string): string => `"${name}"`;
 
 /**
  * PostgreSQL/PGlite: many rows in one INSERT … SELECT FROM unnest(array per column) — a handful of
  * parameters however many rows, so the server parses and plans one small statement (several times
  * faster than multi-row VALUES with thousands of parameters).
  */
-async function insertUnnest(trx: Knex.Transaction, table: string, columns: Record<string, string>, rows: Record<string, unknown>[]): Promise<void> {
-  if (rows.length === 0) return;
-  const names = Object.keys(columns);
-  const arrays = names.map((name) => pgArray(rows.map((row) => (row[name] instanceof Date ? (row[name] as Date).toISOString() : (row[name] as string | number)))));
-  const casts = names.map((name) => `?::${columns[name]}[]`).join(', ');
-  await trx.raw(`INSERT INTO ${table} (${names.join(', ')}) SELECT * FROM unnest(${casts})`, arrays);
+async function insertUnnest(trx: Knex.Transaction, table: string, columns: SqlColumn[], rows: Record<string, unknown>[], conflict: string): Promise<void> {
+  for (const part of chunks(rows, 50_000)) {
+    const arrays = columns.map((column) => pgArray(part.map((row) => row[column.name] as string | number | boolean | null)));
+    const casts = columns.map((column) => `?::${column.pg}[]`).join(', ');
+    await trx.raw(`INSERT INTO ${quote(table)} (${columns.map((column) => quote(column.name)).join(', ')}) SELECT * FROM unnest(${casts}) ${conflict}`, arrays);
+  }
 }
 
-/** A PostgreSQL array literal of quoted elements ('{"a","b"}'), passed as one text parameter. */
-function pgArray(values: (string | number)[]): string {
-  return `{${values.map((value) => `"${String(value).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
+/** A PostgreSQL array literal of quoted elements ('{"a",NULL}'), passed as one text parameter. */
+function pgArray(values: (string | number | boolean | null)[]): string {
+  return `{${values.map((value) => (value === null || value === undefined ? 'NULL' : `"${String(value).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`)).join(',')}}`;
 }
 
 function chunks<T>(items: T[], size = CHUNK): T[][] {

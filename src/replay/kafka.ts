@@ -1,5 +1,5 @@
 /**
- * The event side of replay: publishes events to the input topics (one per entity, keyed by entity id),
+ * The event side of replay: publishes events to the input topics (one per entity, keyed by the entity key),
  * in batches through one idempotent producer with a single request in flight, so per-key order is
  * arrival order. Every message carries the event time as its Kafka timestamp and the HEADERS; a delete
  * is a tombstone with the same headers. Creates missing topics with the requested partition count,
@@ -7,10 +7,11 @@
  * hold messages unless `reset` (then deletes and recreates them).
  */
 import { Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
-import { DELETE_EVENTS, ENTITY_TOPICS, HEADERS, entityOf, keyOf, topicName, type Entity } from '../domain/events.ts';
 import { UnavailableError, UsageError, messageOf } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { ScenarioEvent } from '../scenario/load.ts';
+import { toMessage, topicOf } from '../model/codec.ts';
+import type { DomainModel } from '../model/domain.ts';
+import type { Delivery } from '../model/events.ts';
 import { createKafka, createTopicsAndWait, fetchTopicOffsets } from '../kafka-client.ts';
 
 export interface KafkaTarget {
@@ -32,26 +33,17 @@ function approximateSize(message: Message): number {
 }
 
 export interface Publisher {
-  topics: Record<Entity, string>;
-  publish(events: ScenarioEvent[]): Promise<void>;
+  /** Entity name → its input topic. */
+  topics: Record<string, string>;
+  publish(events: Delivery[]): Promise<void>;
   /** Messages sent per topic (tombstones included). */
   counts: Record<string, { messages: number; tombstones: number }>;
   close(): Promise<void>;
 }
 
-/** The Kafka message for one event: key = entity id, value = envelope JSON (null for a delete). */
-export function toMessage({ event, arrivalTime }: ScenarioEvent): Message {
-  return {
-    key: keyOf(event),
-    value: DELETE_EVENTS.has(event.type) ? null : JSON.stringify(event),
-    timestamp: String(Date.parse(event.eventTime)),
-    headers: { [HEADERS.eventId]: event.eventId, [HEADERS.type]: event.type, [HEADERS.eventTime]: event.eventTime, [HEADERS.arrivalTime]: arrivalTime },
-  };
-}
-
-export async function openPublisher(target: KafkaTarget, { reset, continuing, logger }: { reset: boolean; continuing: boolean; logger: Logger }): Promise<Publisher> {
-  const prefix = target.topicPrefix ?? 'shop';
-  const topics = Object.fromEntries((Object.keys(ENTITY_TOPICS) as Entity[]).map((entity) => [entity, topicName(entity, prefix)])) as Record<Entity, string>;
+export async function openPublisher(domain: DomainModel, target: KafkaTarget, { reset, continuing, logger }: { reset: boolean; continuing: boolean; logger: Logger }): Promise<Publisher> {
+  const prefix = target.topicPrefix ?? domain.name;
+  const topics = Object.fromEntries(domain.entities.map((entity) => [entity.name, topicOf(entity, prefix)]));
   const kafka = createKafka({ clientId: 'dualrun-replay', brokers: target.brokers, retry: { retries: 5 } });
   const admin = kafka.admin();
   await connect(admin, target.brokers);
@@ -88,9 +80,9 @@ export async function openPublisher(target: KafkaTarget, { reset, continuing, lo
       // kafkajs encodes small requests faster than big ones; one request in flight keeps per-key order.
       let send: { topic: string; message: Message }[] = [];
       let bytes = 0;
-      for (const scenarioEvent of events) {
-        const message = toMessage(scenarioEvent);
-        send.push({ topic: topics[entityOf(scenarioEvent.event.type)], message });
+      for (const delivery of events) {
+        const { entity, message } = toMessage(domain, delivery);
+        send.push({ topic: topics[entity.name]!, message });
         bytes += approximateSize(message);
         if (send.length >= SEND_MESSAGES || bytes >= SEND_BYTES) {
           await sendOnce(send);

@@ -9,10 +9,12 @@ import type { Knex } from 'knex';
 import type { ScenarioEvent } from '../scenario/load.ts';
 import { SinkError, messageOf } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import { emptyDatabaseCounts, engineOfKnex, executePlan, planBatch, prepareDatabase, type BatchPlan, type DatabaseCounts } from './database.ts';
+import type { DomainModel } from '../model/domain.ts';
+import { emptyDatabaseCounts, engineOfKnex, executePlan, planBatch, prepareDatabase, remember, type BatchPlan, type DatabaseCounts, type ReplayMemory } from './database.ts';
 import type { KafkaTarget, Publisher } from './kafka.ts';
 
 export interface ReplayOptions {
+  domain: DomainModel;
   events: ScenarioEvent[];
   db?: Knex;
   kafka?: KafkaTarget;
@@ -22,6 +24,8 @@ export interface ReplayOptions {
   after?: Date;
   /** Empty the legacy tables and recreate the topics first. */
   reset?: boolean;
+  /** Create the domain's missing legacy tables (a fresh database). */
+  createSchema?: boolean;
   logger?: Logger;
   onProgress?: (done: number, total: number) => void;
   /** Events per database transaction and per Kafka send (default 5000). */
@@ -52,16 +56,20 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const after = options.after?.toISOString();
   const until = options.until?.toISOString();
   const selected = options.events.filter((event) => (after === undefined || event.arrivalTime > after) && (until === undefined || event.arrivalTime <= until));
+  const { domain } = options;
 
   const engine = options.db ? engineOfKnex(options.db) : undefined;
-  if (options.db) await prepareDatabase(options.db, { reset, continuing });
+  if (options.db) await prepareDatabase(options.db, domain, { reset, continuing, createSchema: options.createSchema ?? false });
+  // A continued replay folds the events before its window first: patches and arrival-time columns build on them.
+  const memory: ReplayMemory = new Map();
+  if (options.db && after !== undefined) remember(domain, memory, options.events.filter((event) => event.arrivalTime <= after));
   let publisher: Publisher | undefined;
   if (options.kafka) {
     // Loaded only when asked for, so a database-only replay never loads kafkajs.
     const { openPublisher } = await import('./kafka.ts');
-    publisher = await openPublisher(options.kafka, { reset, continuing, logger });
+    publisher = await openPublisher(domain, options.kafka, { reset, continuing, logger });
   }
-  const database = options.db ? emptyDatabaseCounts() : undefined;
+  const database = options.db ? emptyDatabaseCounts(domain) : undefined;
   try {
     const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
     options.onProgress?.(0, selected.length);
@@ -70,7 +78,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     let applying: Promise<void> | undefined;
     for (let start = 0; start < selected.length; start += size) {
       const batch = selected.slice(start, start + size);
-      const plan = options.db && database ? planBatch(batch, database) : undefined;
+      const plan = options.db && database ? planBatch(domain, memory, batch, database) : undefined;
       if (applying) await applying;
       applying = plan && options.db && engine && database ? applyToDatabase(options.db, engine, plan, database, batch[0]!) : undefined;
       // Handled when awaited; until then a failure must not count as unhandled.

@@ -7,15 +7,18 @@
  * Handles a UTF-8 BOM, CRLF or LF line ends, quoted commas/quotes/newlines, empty files and blank lines.
  */
 import { parse, type CsvError } from 'csv-parse/sync';
-import { z } from 'zod';
-import { CURRENCIES } from '../domain/entities.ts';
-import { dateSchema, decimalSchema, idSchema, instantSchema } from '../domain/entities.ts';
 import { InputError } from '../errors.ts';
+import type { Field } from '../model/fields.ts';
 
 /** Parses one raw field; `expected` says, for a person, what a good value looks like. */
 export type FieldParser<T> = (raw: string) => { ok: true; value: T } | { ok: false; expected: string };
 
 export type Columns = Record<string, FieldParser<unknown>>;
+
+/** A declared field as a CSV column: an empty field is `undefined`; anything else is parsed by the field. */
+export function columnOf<T>(field: Field<T>): FieldParser<T | undefined> {
+  return (raw) => (raw === '' ? { ok: true, value: undefined } : field.parse(raw));
+}
 export type RowOf<C extends Columns> = { [K in keyof C]: C[K] extends FieldParser<infer T> ? T : never };
 
 export interface Position {
@@ -194,50 +197,4 @@ export function fieldPosition(text: string, offset: number, line: number, field:
     } else column += 1;
   }
   return { line, column };
-}
-
-// --- Field parsers: the column types scenario files use. ---
-
-function fromSchema<T>(schema: z.ZodType<T>, expected: string): FieldParser<T> {
-  return (raw) => {
-    const result = schema.safeParse(raw);
-    return result.success ? { ok: true, value: result.data } : { ok: false, expected };
-  };
-}
-
-/** An empty field is `undefined`; anything else goes to `parser`. */
-export function optional<T>(parser: FieldParser<T>): FieldParser<T | undefined> {
-  return (raw) => (raw === '' ? { ok: true, value: undefined } : parser(raw));
-}
-
-/** One of `values`; returns the listed string itself, so a million rows share one copy of each value. */
-function oneOf<const T extends string>(values: readonly T[]): FieldParser<T> {
-  return (raw) => {
-    const index = (values as readonly string[]).indexOf(raw);
-    return index >= 0 ? { ok: true, value: values[index]! } : { ok: false, expected: `one of ${values.join(', ')}` };
-  };
-}
-
-export const field = {
-  id: fromSchema(idSchema, 'an id of 1-64 letters, digits, _ or -'),
-  text: fromSchema(z.string().min(1).max(200), 'a non-empty text of at most 200 characters'),
-  /** ISO-8601 instant with an offset; returned in UTC with milliseconds ("2024-10-27T01:30:00.000Z"). */
-  instant: ((raw) => {
-    const result = instantSchema.safeParse(raw);
-    return result.success ? { ok: true, value: new Date(result.data).toISOString() } : { ok: false, expected: 'an ISO-8601 UTC time like 2024-10-27T01:30:00Z' };
-  }) as FieldParser<string>,
-  date: fromSchema(dateSchema, 'a date like 2024-10-27'),
-  decimal: (scale: number, max?: number): FieldParser<string> => {
-    const schema = decimalSchema(scale);
-    return (raw) => decimal(schema, scale, max, raw);
-  },
-  positiveInt: ((raw) => (/^[1-9]\d{0,8}$/.test(raw) ? { ok: true, value: Number(raw) } : { ok: false, expected: 'a whole number of at least 1' })) as FieldParser<number>,
-  oneOf,
-  currency: oneOf(CURRENCIES),
-};
-
-function decimal(schema: z.ZodType<string>, scale: number, max: number | undefined, raw: string): ReturnType<FieldParser<string>> {
-  if (!schema.safeParse(raw).success) return { ok: false, expected: `a decimal number with at most ${scale} digits after the point, like ${scale === 2 ? '12.50' : '0.08765432'}` };
-  if (raw.startsWith('-') || (max !== undefined && Number(raw) > max)) return { ok: false, expected: max === undefined ? 'a number of at least 0' : `a number from 0 to ${max}` };
-  return { ok: true, value: raw };
 }

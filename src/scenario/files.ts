@@ -1,169 +1,254 @@
 /**
- * The five CSV files of a scenario (fixtures/README.md): their columns and types, the rules per event
- * type (which fields it needs, which must stay empty), and how rows become events — an OrderPlaced
- * gathers its lines from order_lines.csv, read first. Each good row becomes its event as it is parsed
- * (no intermediate rows kept), so a million-event scenario costs the events and little more.
+ * A scenario's CSV files, derived from the domain (fixtures/README.md): one file per entity —
+ * `event_id,event_time,arrival_time,type,<field columns>` (the entity's event-time field is not a
+ * column: an upsert takes it from event_time) — and one per kind of child row — `<parent key
+ * columns>,<child field columns>`, the rows travelling with their parent's upsert. The rules per event
+ * type: the key always; the fields it carries (required unless optional, or omitted-able with an
+ * initial value); the ones it does not carry empty; an upsert with children once per key. Each good
+ * row becomes its event as it is parsed (no intermediate rows kept), so a million-event scenario costs
+ * the events and little more.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ORDER_STATUSES, REGIONS, TIERS, type OrderLine } from '../domain/entities.ts';
-import { SCHEMA_VERSION, type ShopEvent } from '../domain/events.ts';
 import { InputError } from '../errors.ts';
-import { field, optional, problemAt, readCsv, type Columns, type CsvRecord } from './csv.ts';
+import type { ChildModel, DomainModel, EntityModel, EventTypeModel, Row } from '../model/domain.ts';
+import { SCHEMA_VERSION } from '../model/events.ts';
+import { field as fields } from '../model/fields.ts';
+import { columnOf, problemAt, readCsv, type Columns, type CsvRecord } from './csv.ts';
 import type { ScenarioEvent } from './load.ts';
 
-const eventColumns = { event_id: field.id, event_time: field.instant, arrival_time: field.instant } as const;
+const envelopeColumns = (entity: EntityModel): Columns => ({
+  event_id: columnOf(fields.id()),
+  event_time: columnOf(fields.instant()),
+  arrival_time: columnOf(fields.instant()),
+  type: columnOf(fields.enum(entity.events.map((eventType) => eventType.type) as [string, ...string[]])),
+});
 
-export const SCENARIO_FILES = {
-  'customers.csv': { ...eventColumns, type: field.oneOf(['CustomerUpserted', 'CustomerDeleted']), customer_id: field.id, name: optional(field.text), region: optional(field.oneOf(REGIONS)), tier: optional(field.oneOf(TIERS)) },
-  'products.csv': { ...eventColumns, product_id: field.id, name: field.text, category: field.text, price: field.decimal(2), currency: field.currency },
-  'fx_rates.csv': { ...eventColumns, currency: field.currency, rate_date: field.date, rate_to_eur: field.decimal(8) },
-  'orders.csv': { ...eventColumns, type: field.oneOf(['OrderPlaced', 'OrderStatusChanged', 'OrderDeleted']), order_id: field.id, customer_id: optional(field.id), currency: optional(field.currency), status: optional(field.oneOf(ORDER_STATUSES)) },
-  'order_lines.csv': { order_id: field.id, line_no: field.positiveInt, product_id: field.id, quantity: field.positiveInt, unit_price: field.decimal(2), discount_pct: field.decimal(2, 100) },
-} as const satisfies Record<string, Columns>;
-export type ScenarioFile = keyof typeof SCENARIO_FILES;
-type EventFile = Exclude<ScenarioFile, 'order_lines.csv'>;
-type Row<F extends ScenarioFile> = CsvRecord<(typeof SCENARIO_FILES)[F]>;
+/** An entity's file: its columns in header order, each with its parser. */
+export function entityColumns(entity: EntityModel): Columns {
+  const columns = envelopeColumns(entity);
+  for (const { name, field, column } of entity.fields) if (name !== entity.eventTime) columns[column] = columnOf(field);
+  return columns;
+}
+
+export function childColumns(child: ChildModel): Columns {
+  const columns: Columns = {};
+  for (const { field, column } of child.parentKey) columns[column] = columnOf(field);
+  for (const { field, column } of child.fields) columns[column] = columnOf(field);
+  return columns;
+}
+
+/** Every file of a scenario of `domain`, with its header. */
+export function scenarioFiles(domain: DomainModel): { file: string; header: string[] }[] {
+  return domain.entities.flatMap((entity) => [
+    { file: entity.file, header: Object.keys(entityColumns(entity)) },
+    ...entity.children.map((child) => ({ file: child.file, header: Object.keys(childColumns(child)) })),
+  ]);
+}
+
+type Problems = InputError[];
 
 /**
- * Reads all five files; returns the events in file order (customers, products, fx rates, orders), not
- * yet ordered by arrival nor marked as redeliveries. `shownPath` turns a file name into the path for messages.
+ * Reads every file; returns the events in file order (entities in declaration order), not yet ordered
+ * by arrival nor marked as redeliveries. `shownPath` turns a file name into the path for messages.
  */
-export async function readScenarioEvents(dir: string, shownPath: (name: string) => string, problems: InputError[]): Promise<ScenarioEvent[]> {
-  const rejected: Partial<Record<ScenarioFile, Record<string, string>[]>> = {};
+export async function readScenarioEvents(domain: DomainModel, dir: string, shownPath: (name: string) => string, problems: Problems): Promise<ScenarioEvent[]> {
   /** Files that could not be read at all (absent, bad header or syntax): checks against them would only echo that. */
-  const unreadable = new Set<ScenarioFile>();
-  const read = async <F extends ScenarioFile>(name: F, consume: (record: Row<F>) => void): Promise<void> => {
+  const unreadable = new Set<string>();
+  const read = async (name: string, columns: Columns, consume: (record: CsvRecord<Columns>) => void): Promise<Record<string, string>[]> => {
     const path = join(dir, name);
     if (!existsSync(path)) {
       unreadable.add(name);
-      problems.push(new InputError(shownPath(name), undefined, undefined, `expected the file ${name}, found none`, { hint: `create it with the header ${Object.keys(SCENARIO_FILES[name]).join(',')} (a header alone means no rows)` }));
-      return;
+      problems.push(new InputError(shownPath(name), undefined, undefined, `expected the file ${name}, found none`, { hint: `create it with the header ${Object.keys(columns).join(',')} (a header alone means no rows)` }));
+      return [];
     }
-    const result = readCsv(shownPath(name), await readFile(path, 'utf8'), SCENARIO_FILES[name], consume);
+    const result = readCsv(shownPath(name), await readFile(path, 'utf8'), columns, consume);
     problems.push(...result.problems);
-    rejected[name] = result.rejected;
     if (!result.complete) unreadable.add(name);
+    return result.rejected;
   };
-  const events: ScenarioEvent[] = [];
-  const problem = (name: ScenarioFile, record: CsvRecord<Columns>, column: string, expected: string, found: string): void => {
+  const problem = (name: string, record: CsvRecord<Columns>, column: string, expected: string, found: string): void => {
     problems.push(problemAt(shownPath(name), record.at(column), column, expected, found));
   };
 
-  /** Envelope fields of an event row; undefined (and a problem) when it arrives before it happened. */
-  const head = (name: EventFile, record: Row<EventFile>) => {
-    const { event_id, event_time, arrival_time } = record.values;
-    if (arrival_time < event_time) {
-      problem(name, record, 'arrival_time', `a time at or after event_time ${event_time} (nothing arrives before it happens)`, arrival_time);
-      return undefined;
-    }
-    return { eventId: event_id, eventTime: event_time, schemaVersion: SCHEMA_VERSION, arrivalTime: arrival_time };
-  };
-  /** True when the fields `type` needs are there and the ones it does not carry are empty. */
-  const shaped = (name: ScenarioFile, record: CsvRecord<Columns>, type: string, needed: string[], empty: string[]): boolean => {
-    let ok = true;
-    for (const column of needed) {
-      if (record.values[column] !== undefined) continue;
-      problem(name, record, column, `a value (${type} needs ${needed.join(', ')})`, 'an empty field');
-      ok = false;
-    }
-    for (const column of empty) {
-      if (record.values[column] === undefined) continue;
-      problem(name, record, column, `an empty field (${type} carries no ${column})`, JSON.stringify(record.values[column]));
-      ok = false;
-    }
-    return ok;
-  };
-  const push = (name: EventFile, record: Row<EventFile>, envelope: NonNullable<ReturnType<typeof head>>, event: Pick<ShopEvent, 'type' | 'payload'>): ScenarioEvent => {
-    const { arrivalTime, ...rest } = envelope;
-    const scenarioEvent = { event: { ...rest, ...event } as ShopEvent, arrivalTime, redelivery: false, source: { file: name, line: record.line } };
-    events.push(scenarioEvent);
-    return scenarioEvent;
-  };
-
-  const lines = new Map<string, OrderLine[]>();
-  const firstLineOf = new Map<string, number>();
-  await read('order_lines.csv', (record) => {
-    const v = record.values;
-    let orderLines = lines.get(v.order_id);
-    if (!orderLines) {
-      lines.set(v.order_id, (orderLines = []));
-      firstLineOf.set(v.order_id, record.line);
-    }
-    if (orderLines.some((line) => line.lineNo === v.line_no)) {
-      problem('order_lines.csv', record, 'line_no', `a line_no not yet used by order ${v.order_id}`, String(v.line_no));
-      return;
-    }
-    orderLines.push({ lineNo: v.line_no, productId: v.product_id, quantity: v.quantity, unitPrice: v.unit_price, discountPct: v.discount_pct });
-  });
-  for (const orderLines of lines.values()) orderLines.sort((a, b) => a.lineNo - b.lineNo);
-
-  await read('customers.csv', (record) => {
-    const envelope = head('customers.csv', record);
-    const v = record.values;
-    if (v.type === 'CustomerUpserted') {
-      if (shaped('customers.csv', record, v.type, ['name', 'region', 'tier'], []) && envelope) {
-        push('customers.csv', record, envelope, { type: v.type, payload: { customerId: v.customer_id, name: v.name!, region: v.region!, tier: v.tier! } });
+  const events: ScenarioEvent[] = [];
+  for (const entity of domain.entities) {
+    // Children first: an upsert gathers its rows as it is read.
+    const children = new Map<ChildModel, ChildRows>();
+    for (const child of entity.children) children.set(child, await readChildren(child, read, problem));
+    const upserted = new Map<string, ScenarioEvent>();
+    /** Keys whose upsert row is reported already: their child rows are not orphans. */
+    const failed = new Set<string>();
+    const rejected = await read(entity.file, entityColumns(entity), (record) => {
+      const event = eventOf(domain, entity, record, children, upserted, failed, unreadable, problem);
+      if (event) events.push(event);
+    });
+    for (const row of rejected) failed.add(keyText(entity.key.map((key) => row[entity.field(key)!.column] ?? '')));
+    for (const [child, rows] of children) {
+      if (unreadable.has(entity.file)) continue;
+      for (const [parentKey, { line }] of rows.firstLine) {
+        if (upserted.has(parentKey) || failed.has(parentKey)) continue;
+        const column = child.parentKey[0]!.column;
+        const upsertTypes = entity.events.filter((eventType) => eventType.carried.includes(child.name)).map((eventType) => eventType.type);
+        problems.push(problemAt(shownPath(child.file), { line, column: 1 }, column, `the key of an ${upsertTypes.join(' or ')} row in ${entity.file}`, JSON.stringify(parentKey)));
       }
-    } else if (shaped('customers.csv', record, v.type, [], ['name', 'region', 'tier']) && envelope) {
-      push('customers.csv', record, envelope, { type: v.type, payload: { customerId: v.customer_id } });
-    }
-  });
-  await read('products.csv', (record) => {
-    const envelope = head('products.csv', record);
-    const v = record.values;
-    if (envelope) push('products.csv', record, envelope, { type: 'ProductUpserted', payload: { productId: v.product_id, name: v.name, category: v.category, price: v.price, currency: v.currency } });
-  });
-  await read('fx_rates.csv', (record) => {
-    const envelope = head('fx_rates.csv', record);
-    const v = record.values;
-    if (envelope) push('fx_rates.csv', record, envelope, { type: 'FxRateSet', payload: { currency: v.currency, rateDate: v.rate_date, rateToEur: v.rate_to_eur } });
-  });
-
-  const placed = new Map<string, ScenarioEvent>();
-  /** Orders whose OrderPlaced row is reported already: their lines are not orphans. */
-  const failed = new Set<string>();
-  await read('orders.csv', (record) => {
-    const envelope = head('orders.csv', record);
-    const v = record.values;
-    if (v.type === 'OrderPlaced') {
-      failed.add(v.order_id);
-      const ok = shaped('orders.csv', record, v.type, ['customer_id', 'currency'], []);
-      if (v.status !== undefined && v.status !== 'placed') {
-        problem('orders.csv', record, 'status', 'placed or an empty field (an order starts as placed; later statuses are OrderStatusChanged rows)', JSON.stringify(v.status));
-        return;
-      }
-      const earlier = placed.get(v.order_id);
-      if (earlier && earlier.event.eventId !== v.event_id) {
-        problem('orders.csv', record, 'event_id', `the event_id ${earlier.event.eventId} of the OrderPlaced of ${v.order_id} at line ${earlier.source.line} (a redelivery repeats its event_id; an order is placed once)`, JSON.stringify(v.event_id));
-        return;
-      }
-      const orderLines = lines.get(v.order_id);
-      if (!orderLines) {
-        // Its lines may all be rows already reported as bad: one problem is enough.
-        if (!unreadable.has('order_lines.csv') && !rejected['order_lines.csv']?.some((line) => line.order_id === v.order_id)) {
-          problem('orders.csv', record, 'order_id', `at least one line for order ${v.order_id} in order_lines.csv`, 'none');
-        }
-        return;
-      }
-      if (ok && envelope) {
-        const event = push('orders.csv', record, envelope, { type: v.type, payload: { orderId: v.order_id, customerId: v.customer_id!, currency: v.currency!, placedAt: envelope.eventTime, lines: orderLines } });
-        if (!earlier) placed.set(v.order_id, event);
-        failed.delete(v.order_id);
-      }
-    } else if (v.type === 'OrderStatusChanged') {
-      if (shaped('orders.csv', record, v.type, ['status'], ['customer_id', 'currency']) && envelope) push('orders.csv', record, envelope, { type: v.type, payload: { orderId: v.order_id, status: v.status! } });
-    } else if (shaped('orders.csv', record, v.type, [], ['customer_id', 'currency', 'status']) && envelope) {
-      push('orders.csv', record, envelope, { type: v.type, payload: { orderId: v.order_id } });
-    }
-  });
-
-  const badOrders = new Set((rejected['orders.csv'] ?? []).map((order) => order.order_id));
-  for (const [orderId, line] of firstLineOf) {
-    if (!placed.has(orderId) && !badOrders.has(orderId) && !failed.has(orderId) && !unreadable.has('orders.csv')) {
-      problems.push(problemAt(shownPath('order_lines.csv'), { line, column: 1 }, 'order_id', 'the order_id of an OrderPlaced row in orders.csv', JSON.stringify(orderId)));
     }
   }
   return events;
+}
+
+interface ChildRows {
+  /** Parent key text → its rows, in child-key order. */
+  rows: Map<string, Row[]>;
+  firstLine: Map<string, { line: number }>;
+  /** Parent keys with a bad child row (reported already). */
+  rejected: Set<string>;
+  unreadable: boolean;
+}
+
+const keyText = (values: unknown[]): string => values.map(String).join(', ');
+
+async function readChildren(
+  child: ChildModel,
+  read: (name: string, columns: Columns, consume: (record: CsvRecord<Columns>) => void) => Promise<Record<string, string>[]>,
+  problem: (name: string, record: CsvRecord<Columns>, column: string, expected: string, found: string) => void,
+): Promise<ChildRows> {
+  const result: ChildRows = { rows: new Map(), firstLine: new Map(), rejected: new Set(), unreadable: false };
+  const keysSeen = new Map<string, Set<string>>();
+  const rejected = await read(child.file, childColumns(child), (record) => {
+    const v = record.values;
+    for (const model of [...child.parentKey, ...child.fields]) {
+      if (v[model.column] === undefined && !model.field.optional) {
+        problem(child.file, record, model.column, 'a value', 'an empty field');
+        return;
+      }
+    }
+    const parentKey = keyText(child.parentKey.map((model) => v[model.column]));
+    let rows = result.rows.get(parentKey);
+    if (!rows) {
+      result.rows.set(parentKey, (rows = []));
+      result.firstLine.set(parentKey, { line: record.line });
+      keysSeen.set(parentKey, new Set());
+    }
+    const childKey = keyText(child.key.map((name) => v[child.fields.find((f) => f.name === name)!.column]));
+    if (keysSeen.get(parentKey)!.has(childKey)) {
+      const column = child.fields.find((f) => f.name === child.key[0])!.column;
+      problem(child.file, record, column, `a ${child.key.map((name) => child.fields.find((f) => f.name === name)!.column).join(', ')} not yet used by ${parentKey}`, childKey);
+      return;
+    }
+    keysSeen.get(parentKey)!.add(childKey);
+    const row: Row = {};
+    for (const model of child.fields) row[model.name] = v[model.column] ?? null;
+    rows.push(row);
+  });
+  for (const row of rejected) result.rejected.add(keyText(child.parentKey.map((model) => row[model.column] ?? '')));
+  const order = (row: Row) => child.key.map((name) => row[name]);
+  for (const rows of result.rows.values()) rows.sort((a, b) => compareTuples(order(a), order(b)));
+  return result;
+}
+
+function compareTuples(a: unknown[], b: unknown[]): number {
+  for (let index = 0; index < a.length; index += 1) {
+    const [x, y] = [a[index], b[index]];
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    return String(x) < String(y) ? -1 : 1;
+  }
+  return 0;
+}
+
+/** The event of one entity row, or undefined (and its problems) when the row breaks a rule. */
+function eventOf(
+  domain: DomainModel,
+  entity: EntityModel,
+  record: CsvRecord<Columns>,
+  children: Map<ChildModel, ChildRows>,
+  upserted: Map<string, ScenarioEvent>,
+  failed: Set<string>,
+  unreadable: Set<string>,
+  problem: (name: string, record: CsvRecord<Columns>, column: string, expected: string, found: string) => void,
+): ScenarioEvent | undefined {
+  const v = record.values;
+  const file = entity.file;
+  let ok = true;
+  for (const column of ['event_id', 'event_time', 'arrival_time', 'type']) {
+    if (v[column] === undefined) {
+      problem(file, record, column, 'a value', 'an empty field');
+      ok = false;
+    }
+  }
+  if (!ok) return undefined;
+  const eventType = domain.eventType(v.type as string)!;
+  const [eventTime, arrivalTime] = [v.event_time as string, v.arrival_time as string];
+  if (arrivalTime < eventTime) {
+    problem(file, record, 'arrival_time', `a time at or after event_time ${eventTime} (nothing arrives before it happens)`, arrivalTime);
+    ok = false;
+  }
+  const payload = payloadOf(entity, eventType, record, eventTime, problem);
+  if (!payload) ok = false;
+  // Child rows name their parent by its key columns' values.
+  const key = keyText(entity.key.map((name) => v[entity.field(name)!.column]));
+  for (const child of entity.children) {
+    if (!eventType.carried.includes(child.name)) continue;
+    failed.add(key);
+    const rows = children.get(child)!;
+    const earlier = upserted.get(key);
+    if (earlier && earlier.event.eventId !== v.event_id) {
+      problem(file, record, 'event_id', `the event_id ${earlier.event.eventId} of the ${earlier.event.type} of ${key} at line ${earlier.source.line} (a redelivery repeats its event_id; a ${entity.name} row with ${child.name} is upserted once)`, JSON.stringify(v.event_id));
+      return undefined;
+    }
+    const found = rows.rows.get(key);
+    if ((found?.length ?? 0) < child.min) {
+      // Its rows may all be rows already reported as bad: one problem is enough.
+      if (!unreadable.has(child.file) && !rows.rejected.has(key)) problem(file, record, entity.field(entity.key[0]!)!.column, `at least ${child.min} row${child.min === 1 ? '' : 's'} for ${key} in ${child.file}`, 'none');
+      return undefined;
+    }
+    if (payload) payload[child.name] = found ?? [];
+  }
+  if (!ok || !payload) return undefined;
+  const event: ScenarioEvent = {
+    event: { eventId: v.event_id as string, type: eventType.type, eventTime, schemaVersion: SCHEMA_VERSION, payload },
+    arrivalTime,
+    redelivery: false,
+    source: { file, line: record.line },
+  };
+  if (entity.children.some((child) => eventType.carried.includes(child.name))) {
+    if (!upserted.has(key)) upserted.set(key, event);
+    failed.delete(key);
+  }
+  return event;
+}
+
+/** The payload of a row for its event type: the key, the fields the type carries; what it does not carry must be empty. */
+function payloadOf(entity: EntityModel, eventType: EventTypeModel, record: CsvRecord<Columns>, eventTime: string, problem: (name: string, record: CsvRecord<Columns>, column: string, expected: string, found: string) => void): Row | undefined {
+  const v = record.values;
+  const payload: Row = {};
+  let ok = true;
+  const needed = entity.fields.filter(({ name, field }) => name !== entity.eventTime && (entity.key.includes(name) || (eventType.carried.includes(name) && !field.optional && !(eventType.kind.kind === 'upsert' && field.initial !== undefined))));
+  const neededColumns = needed.filter(({ name }) => !entity.key.includes(name)).map(({ column }) => column);
+  for (const { name, field, column } of entity.fields) {
+    if (name === entity.eventTime) {
+      if (eventType.carried.includes(name)) payload[name] = eventTime;
+      continue;
+    }
+    const value = v[column];
+    const carried = entity.key.includes(name) || eventType.carried.includes(name);
+    if (!carried) {
+      if (value !== undefined) {
+        problem(entity.file, record, column, `an empty field (${eventType.type} carries no ${column})`, JSON.stringify(value));
+        ok = false;
+      }
+      continue;
+    }
+    if (value === undefined) {
+      if (needed.some((model) => model.name === name)) {
+        problem(entity.file, record, column, entity.key.includes(name) ? 'a value (the key)' : `a value (${eventType.type} needs ${neededColumns.join(', ')})`, 'an empty field');
+        ok = false;
+      } else if (field.optional) payload[name] = null;
+      continue;
+    }
+    payload[name] = value;
+  }
+  return ok ? payload : undefined;
 }

@@ -1,77 +1,68 @@
-/** `dualrun generate`: writes a synthetic scenario folder (see generate.ts), with progress on stderr. */
+/**
+ * `dualrun generate`: writes a synthetic scenario folder with the domain's own generator (declared in
+ * defineDomain; the shop's makes orders, customers, products and FX rates). Its knobs are flags: the
+ * generator declares them (counts, shares, dates), this command parses and checks them, with progress
+ * on stderr.
+ */
 import { existsSync, readdirSync } from 'node:fs';
 import type { CommandContext } from '../cli/command.ts';
 import { ExitCode, UsageError } from '../errors.ts';
+import type { GeneratorOption } from '../model/domain.ts';
+import { isDate } from '../model/fields.ts';
 import { progressBar } from '../replay/cli.ts';
-import { generateScenario } from './generate.ts';
 
-export const help = `dualrun generate — write a synthetic scenario (same format as fixtures/), deterministic by seed
+export const help = `dualrun generate — write a synthetic scenario of the domain (its scenario format), deterministic by seed
 
-Usage: dualrun generate --out DIR --orders N --customers M --seed S [options]
+Usage: dualrun generate --out DIR --seed S [the generator's flags]
 
-  --out DIR             the scenario folder to write (must be empty or absent)
-  --orders N            orders to place (each with 1-3 lines; about 0.8 payments, 0.6 shipments each)
-  --customers M         customers (each starts in a random region and tier)
-  --seed S              any text: the same seed and options give byte-identical files
-  --late-rate R         share of orders arriving 40 min - 5 h after they were placed (default 0.02)
-  --duplicate-rate R    share of events delivered twice (default 0.01)
-  --move-rate R         share of orders after which the customer moves region (default 0.01)
-  --cancel-rate R       share of orders cancelled; a fifth of those are hard-deleted instead (default 0.05)
-  --days D              business days, Europe/Stockholm (default 3)
-  --start-date DATE     first business day, YYYY-MM-DD (default 2024-06-03)
+  --out DIR      the scenario folder to write (must be empty or absent)
+  --seed S       any text: the same seed and flags give byte-identical files
+  --json         print the summary as JSON
+
+The other flags are the domain's generator's (dualrun.config.ts's domain; the shop's by default):
+  --orders N --customers M [--late-rate R] [--duplicate-rate R] [--move-rate R] [--cancel-rate R]
+  [--days D] [--start-date YYYY-MM-DD]
+A domain's generator lists its own with: dualrun generate --out x --seed 1 --list-options
 
 Its expected-differences.json is {}: the differences of generated data are not worked out by hand.
 Replay it with: dualrun replay --scenario DIR`;
 
+function parseValue(flag: string, option: GeneratorOption, raw: string): number | string {
+  switch (option.kind) {
+    case 'count':
+      if (!/^[1-9]\d*$/.test(raw)) throw new UsageError(`--${flag} expects a whole number of at least 1, got ${JSON.stringify(raw)}`, { hint: `${option.description}; for example --${flag} 1000` });
+      return Number(raw);
+    case 'rate':
+      if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(raw)) throw new UsageError(`--${flag} expects a share from 0 to 1, like 0.05, got ${JSON.stringify(raw)}`, { hint: option.description });
+      return Number(raw);
+    case 'date':
+      if (!isDate(raw)) throw new UsageError(`--${flag} expects a calendar date like 2024-06-03, got ${JSON.stringify(raw)}`, { hint: option.description });
+      return raw;
+  }
+}
+
 export async function run(ctx: CommandContext): Promise<number> {
-  const { values } = ctx.parse({
-    out: { type: 'string' },
-    orders: { type: 'string' },
-    customers: { type: 'string' },
-    seed: { type: 'string' },
-    'late-rate': { type: 'string' },
-    'duplicate-rate': { type: 'string' },
-    'move-rate': { type: 'string' },
-    'cancel-rate': { type: 'string' },
-    days: { type: 'string' },
-    'start-date': { type: 'string' },
-    json: { type: 'boolean' },
-    verbose: { type: 'boolean' },
-  });
-  for (const flag of ['out', 'orders', 'customers', 'seed'] as const) {
-    if (values[flag] === undefined) throw new UsageError(`dualrun generate needs --${flag}`, { hint: 'for example: dualrun generate --out /tmp/big --orders 100000 --customers 5000 --seed 1' });
+  const { domain } = ctx.project;
+  if (!domain.generate) throw new UsageError(`the ${domain.name} domain has no scenario generator`, { hint: 'declare generate in defineDomain, or write the scenario CSV files yourself' });
+  const generator = await domain.generate();
+  const own = Object.fromEntries(Object.keys(generator.options).map((flag) => [flag, { type: 'string' as const }]));
+  const { values } = ctx.parse({ ...own, out: { type: 'string' }, seed: { type: 'string' }, 'list-options': { type: 'boolean' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } });
+  if (values['list-options']) {
+    ctx.out([`${domain.name}: ${generator.description}`, ...Object.entries(generator.options).map(([flag, option]) => `  --${flag.padEnd(16)} ${option.kind.padEnd(5)} ${option.description}${option.default === undefined ? ' (required)' : ` (default ${option.default})`}`)].join('\n'));
+    return ExitCode.ok;
   }
-  const out = values.out!;
+  const example = `dualrun generate --out /tmp/big --seed 1 ${Object.entries(generator.options).filter(([, option]) => option.default === undefined).map(([flag]) => `--${flag} 1000`).join(' ')}`;
+  for (const flag of ['out', 'seed'] as const) if (values[flag] === undefined) throw new UsageError(`dualrun generate needs --${flag}`, { hint: `for example: ${example}` });
+  const parsed: Record<string, number | string> = {};
+  for (const [flag, option] of Object.entries(generator.options)) {
+    const raw = (values as Record<string, unknown>)[flag] as string | undefined;
+    if (raw === undefined && option.default === undefined) throw new UsageError(`dualrun generate needs --${flag} (${option.description})`, { hint: `for example: ${example}` });
+    parsed[flag] = raw === undefined ? option.default! : parseValue(flag, option, raw);
+  }
+  const out = values.out as string;
   if (existsSync(out) && readdirSync(out).length > 0) throw new UsageError(`--out ${out} is not empty`, { hint: 'choose a new folder, or remove this one first' });
-  const count = (flag: string, raw: string | undefined): number | undefined => {
-    if (raw === undefined) return undefined;
-    if (!/^[1-9]\d*$/.test(raw)) throw new UsageError(`--${flag} expects a whole number of at least 1, got ${JSON.stringify(raw)}`);
-    return Number(raw);
-  };
-  const rate = (flag: string, raw: string | undefined): number | undefined => {
-    if (raw === undefined) return undefined;
-    if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(raw)) throw new UsageError(`--${flag} expects a share from 0 to 1, like 0.05, got ${JSON.stringify(raw)}`);
-    return Number(raw);
-  };
-  const startDate = values['start-date'];
-  if (startDate !== undefined && (!/^\d{4}-\d\d-\d\d$/.test(startDate) || Number.isNaN(Date.parse(`${startDate}T00:00:00Z`)))) {
-    throw new UsageError(`--start-date expects a date like 2024-06-03, got ${JSON.stringify(startDate)}`);
-  }
-  const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
   const started = Date.now();
-  const summary = await generateScenario({
-    out,
-    orders: count('orders', values.orders)!,
-    customers: count('customers', values.customers)!,
-    seed: values.seed!,
-    ...optional('lateRate', rate('late-rate', values['late-rate'])),
-    ...optional('duplicateRate', rate('duplicate-rate', values['duplicate-rate'])),
-    ...optional('moveRate', rate('move-rate', values['move-rate'])),
-    ...optional('cancelRate', rate('cancel-rate', values['cancel-rate'])),
-    ...optional('days', count('days', values.days)),
-    ...optional('startDate', startDate),
-    onProgress: progressBar(ctx, 'orders'),
-  });
+  const summary = await generator.run({ out, seed: values.seed as string, values: parsed, onProgress: progressBar(ctx, 'rows') });
   const seconds = (Date.now() - started) / 1000;
   ctx.out(values.json ? JSON.stringify({ out, seconds, ...summary }) : `wrote ${out}: ${summary.events} events (${Object.entries(summary.rows).map(([file, rows]) => `${file} ${rows}`).join(', ')} rows) in ${seconds.toFixed(1)} s`);
   return ExitCode.ok;

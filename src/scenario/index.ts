@@ -1,4 +1,4 @@
-/** Scenarios: loading and validating a scenario folder (fixtures/README.md), and generating big ones. */
-export { loadScenario, listScenarioNames, resolveScenarioDir, ScenarioInputError, FIXTURES_DIR, type Scenario, type ScenarioEvent, type ExpectedDifference, type ExpectedDifferences } from './load.ts';
-export { generateScenario, type GenerateOptions, type GenerateSummary } from './generate.ts';
-export { SCENARIO_FILES, type ScenarioFile } from './files.ts';
+/** Scenarios: a domain's scenario folders (fixtures/README.md), loaded and validated, and what generators write them with. */
+export { loadScenario, listScenarioNames, resolveScenarioDir, ScenarioInputError, type Scenario, type ScenarioEvent, type ScenarioProject, type ExpectedDifference, type ExpectedDifferences } from './load.ts';
+export { scenarioFiles } from './files.ts';
+export { CsvWriter, openScenarioFiles, seededRandom, writeScenarioInfo } from './writer.ts';

@@ -1,36 +1,33 @@
 /**
- * Loads a scenario folder (format: fixtures/README.md) into events in arrival order. Everything is
- * validated before anything is returned — CSV syntax and types, per-type required fields, order lines
- * against their orders, redeliveries against the event they repeat, scenario.json, and the expected
- * differences against the transformations' keys and the scenario's event ids — and all problems are
- * reported together in one ScenarioInputError, so a scenario with any bad row is never applied.
+ * Loads a scenario folder (format: fixtures/README.md, files derived from the domain in files.ts) into
+ * events in arrival order. Everything is validated before anything is returned — CSV syntax and types,
+ * per-type required fields, child rows against their parents, redeliveries against the event they
+ * repeat, scenario.json, and the expected differences against the transformations' keys and the
+ * scenario's event ids — and all problems are reported together in one ScenarioInputError, so a
+ * scenario with any bad row is never applied.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { dateSchema } from '../domain/entities.ts';
-import { SCHEMA_VERSION, type ShopEvent } from '../domain/events.ts';
 import { DIFFERENCE_CATEGORIES, type DifferenceCategory } from '../differences.ts';
 import { InputError, UsageError } from '../errors.ts';
+import type { DomainModel } from '../model/domain.ts';
+import { SCHEMA_VERSION, type Delivery, type DomainEvent } from '../model/events.ts';
+import { isDate } from '../model/fields.ts';
+import type { TransformContract } from '../transforms/contract.ts';
 import { problemAt, type Position } from './csv.ts';
 import { readScenarioEvents } from './files.ts';
-import { customerLifetimeValueContract } from '../transforms/customer-lifetime-value.ts';
-import { dailyRevenueByRegionContract } from '../transforms/daily-revenue-by-region.ts';
-import { orderStatusCurrentContract } from '../transforms/order-status-current.ts';
-import { ordersEnrichedContract } from '../transforms/orders-enriched.ts';
-import { productSalesDailyContract } from '../transforms/product-sales-daily.ts';
-import type { TransformContract } from '../transforms/contract.ts';
 
-/** The shop's transformations, by name: expected differences are checked against their keys and columns. */
-const TRANSFORM_CONTRACTS: Record<string, TransformContract> = Object.fromEntries(
-  [ordersEnrichedContract, dailyRevenueByRegionContract, customerLifetimeValueContract, productSalesDailyContract, orderStatusCurrentContract].map((contract) => [contract.name, contract]),
-);
+/** What a scenario is read against: the domain (its files) and the transformations (its expected differences). */
+export interface ScenarioProject {
+  domain: DomainModel;
+  transforms: readonly TransformContract[];
+}
 
-export interface ScenarioEvent {
-  event: ShopEvent;
-  /** When the shop's systems learnt of it: ISO UTC with milliseconds. */
+export interface ScenarioEvent extends Delivery {
+  event: DomainEvent;
+  /** When the systems learnt of it: ISO UTC with milliseconds. */
   arrivalTime: string;
   /** A repeat of an event id seen earlier in arrival order (at-least-once delivery). */
   redelivery: boolean;
@@ -70,21 +67,23 @@ export class ScenarioInputError extends InputError {
   }
 }
 
-export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
-
-/** `name` → fixtures/<name>; anything that looks like a path (or an existing folder) is used as is. */
-export function resolveScenarioDir(nameOrDir: string): string {
+/** `name` → the domain's scenario folder/<name>; anything that looks like a path (or an existing folder) is used as is. */
+export function resolveScenarioDir(nameOrDir: string, domain: DomainModel): string {
   const looksLikePath = isAbsolute(nameOrDir) || nameOrDir.includes('/') || nameOrDir.includes('\\') || nameOrDir.startsWith('.');
-  const dir = looksLikePath || (existsSync(nameOrDir) && statSync(nameOrDir).isDirectory()) ? resolve(nameOrDir) : join(FIXTURES_DIR, nameOrDir);
+  const named = domain.scenarios === undefined ? resolve(nameOrDir) : join(domain.scenarios, nameOrDir);
+  const dir = looksLikePath || (existsSync(nameOrDir) && statSync(nameOrDir).isDirectory()) ? resolve(nameOrDir) : named;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new UsageError(`no scenario "${nameOrDir}" (looked for the folder ${dir})`, { hint: `use one of ${listScenarioNames().join(', ')}, or the path of a scenario folder` });
+    const names = listScenarioNames(domain);
+    throw new UsageError(`no scenario "${nameOrDir}" (looked for the folder ${dir})`, { hint: names.length > 0 ? `use one of ${names.join(', ')}, or the path of a scenario folder` : 'give the path of a scenario folder' });
   }
   return dir;
 }
 
-export function listScenarioNames(): string[] {
-  if (!existsSync(FIXTURES_DIR)) return [];
-  return readdirSync(FIXTURES_DIR).filter((name) => existsSync(join(FIXTURES_DIR, name, 'scenario.json'))).sort();
+/** The named scenarios of a domain: the folders of its scenario folder holding a scenario.json. */
+export function listScenarioNames(domain: DomainModel): string[] {
+  const dir = domain.scenarios;
+  if (dir === undefined || !existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => existsSync(join(dir, name, 'scenario.json'))).sort();
 }
 
 /** A path as people should see it in messages: relative to the working directory when inside it. */
@@ -93,13 +92,15 @@ export function displayPath(path: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
+const dateSchema = z.string().refine(isDate, 'a date like 2024-10-27');
+
 const scenarioJsonSchema = z.strictObject({
   businessDates: z.array(dateSchema).min(1),
   cutoffTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM like 02:00').optional(),
 });
 
-export async function loadScenario(nameOrDir: string): Promise<Scenario> {
-  const dir = resolveScenarioDir(nameOrDir);
+export async function loadScenario(nameOrDir: string, project: ScenarioProject): Promise<Scenario> {
+  const dir = resolveScenarioDir(nameOrDir, project.domain);
   const problems: InputError[] = [];
   const fileOf = (name: string) => displayPath(join(dir, name));
 
@@ -111,11 +112,12 @@ export async function loadScenario(nameOrDir: string): Promise<Scenario> {
     problems.push(problemAt(fileOf('scenario.json'), undefined, 'businessDates', 'distinct dates in ascending order', JSON.stringify(businessDates)));
   }
 
-  const events = orderByArrival(await readScenarioEvents(dir, fileOf, problems), fileOf, problems);
+  const events = orderByArrival(await readScenarioEvents(project.domain, dir, fileOf, problems), fileOf, problems);
   // Built only when expected differences name events: a generated million-event scenario names none.
   let eventIds: Set<string> | undefined;
   const hasEvent = (id: string): boolean => (eventIds ??= new Set(events.map((event) => event.event.eventId))).has(id);
-  const expectedDifferences = await readExpectedDifferences(join(dir, 'expected-differences.json'), fileOf('expected-differences.json'), hasEvent, problems);
+  const contracts = Object.fromEntries(project.transforms.map((transform) => [transform.name, transform]));
+  const expectedDifferences = await readExpectedDifferences(join(dir, 'expected-differences.json'), fileOf('expected-differences.json'), contracts, hasEvent, problems);
   const description = await readDescription(join(dir, 'README.md'), fileOf('README.md'), problems);
 
   if (problems.length > 0) throw new ScenarioInputError(displayPath(dir), problems);
@@ -130,7 +132,7 @@ export async function loadScenario(nameOrDir: string): Promise<Scenario> {
   };
 }
 
-/** Sorts by arrival time (stable: ties keep file order — customers, products, fx rates, orders) and marks redeliveries. */
+/** Sorts by arrival time (stable: ties keep file order — the domain's entities in declaration order) and marks redeliveries. */
 function orderByArrival(events: ScenarioEvent[], fileOf: (name: string) => string, problems: InputError[]): ScenarioEvent[] {
   events.sort((a, b) => (a.arrivalTime < b.arrivalTime ? -1 : a.arrivalTime > b.arrivalTime ? 1 : 0));
   const firstSeen = new Map<string, ScenarioEvent>();
@@ -154,7 +156,7 @@ function orderByArrival(events: ScenarioEvent[], fileOf: (name: string) => strin
   return kept;
 }
 
-function differingField(a: ShopEvent, b: ShopEvent): string | undefined {
+function differingField(a: DomainEvent, b: DomainEvent): string | undefined {
   if (a.type !== b.type) return 'type';
   if (a.eventTime !== b.eventTime) return 'event_time';
   return JSON.stringify(a.payload) === JSON.stringify(b.payload) && a.schemaVersion === SCHEMA_VERSION ? undefined : 'payload';
@@ -162,7 +164,7 @@ function differingField(a: ShopEvent, b: ShopEvent): string | undefined {
 
 async function readJson(path: string, shown: string, problems: InputError[]): Promise<unknown> {
   if (!existsSync(path)) {
-    problems.push(new InputError(shown, undefined, undefined, 'expected the file, found none', { hint: 'see fixtures/README.md for what it holds' }));
+    problems.push(new InputError(shown, undefined, undefined, 'expected the file, found none', { hint: 'see the scenario format in fixtures/README.md' }));
     return undefined;
   }
   const text = await readFile(path, 'utf8');
@@ -200,7 +202,7 @@ const expectedSchema = z.record(
   ),
 );
 
-async function readExpectedDifferences(path: string, shown: string, hasEvent: (id: string) => boolean, problems: InputError[]): Promise<ExpectedDifferences> {
+async function readExpectedDifferences(path: string, shown: string, contracts: Record<string, TransformContract>, hasEvent: (id: string) => boolean, problems: InputError[]): Promise<ExpectedDifferences> {
   const json = await readJson(path, shown, problems);
   if (json === undefined) return {};
   const parsed = expectedSchema.safeParse(json);
@@ -209,9 +211,9 @@ async function readExpectedDifferences(path: string, shown: string, hasEvent: (i
     return {};
   }
   for (const [transform, differences] of Object.entries(parsed.data)) {
-    const contract = TRANSFORM_CONTRACTS[transform];
+    const contract = contracts[transform];
     if (!contract) {
-      problems.push(problemAt(shown, undefined, transform, `a transformation name (${Object.keys(TRANSFORM_CONTRACTS).join(', ')})`, JSON.stringify(transform)));
+      problems.push(problemAt(shown, undefined, transform, `a transformation name (${Object.keys(contracts).join(', ')})`, JSON.stringify(transform)));
       continue;
     }
     const columnNames: string[] = contract.columns.map((column) => column.name);

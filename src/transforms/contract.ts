@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex';
 import type { Engine } from '../db.ts';
-import type { StreamPipeline } from './stream-dsl.ts';
+import type { StreamPipeline } from '../pipeline/dsl.ts';
 
 export type ColumnType = 'string' | 'integer' | 'decimal' | 'date' | 'timestamp';
 

@@ -9,7 +9,7 @@ import '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { fetchTopicOffsets } from '../../src/kafka-client.ts';
-import type { RawMessage } from '../tasks/codec.ts';
+import type { RawMessage } from '../../src/model/codec.ts';
 
 export type OnMessages = (topic: string, partition: number, messages: (RawMessage & { offset: string })[]) => void;
 

@@ -1,15 +1,15 @@
 /**
- * The streaming runner: one consumer group member reading the input topics and the repartition topic
- * with `eachBatch`, one task per partition (orders → OrderTask, repartition → AggregateTask, entity
- * topics → dead-letter check only), all tasks of the process sharing the global tables and watermark
- * (SharedState, fed by a TopicReader over every input partition).
+ * The streaming runner: one consumer group member reading the input topics and the partials topic
+ * with `eachBatch`, one task per partition (a source entity's topic → SourceTask, partials →
+ * AggregateTask, other entity topics → dead-letter check only), all tasks of the process sharing the
+ * global tables and watermarks (SharedState, fed by a TopicReader over every input partition).
  *
  * Exactly-once in effect: each task has its own transactional producer (transactionalId =
  * `dualrun-<group>-<topic>-<partition>`, because kafkajs commits transactional offsets with the old
  * protocol, which cannot fence a zombie by group generation — a per-partition id fences the previous
  * owner instead). A batch's outputs, repartition records, changelog records, dead letters, late
  * records and the input offsets go in one transaction; consumers read committed only. A task's state
- * is restored when the partition is assigned (order tasks from their changelog partition, aggregate
+ * is restored when the partition is assigned (source tasks from their changelog partition, aggregate
  * tasks from their compacted repartition partition), after its producer has fenced any previous
  * owner (so no open transaction hides the tail of the changelog). If a batch fails,
  * the task is thrown away and rebuilt from the changelog, so memory never runs ahead of what committed.
@@ -18,20 +18,22 @@ import { inactiveKafkajsFixes } from '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
-import type { Entity } from '../../src/domain/events.ts';
 import { UnavailableError, messageOf } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
+import { decode, type RawMessage } from '../../src/model/codec.ts';
+import type { DomainModel, EntityModel } from '../../src/model/domain.ts';
 import { AggregateTask } from '../tasks/aggregate-task.ts';
-import { decode, type RawMessage } from '../tasks/codec.ts';
 import { TopicNames, deadLetter, type OutRecord, type StreamTransform } from '../tasks/model.ts';
-import { OrderTask } from '../tasks/order-task.ts';
+import { SourceTask } from '../tasks/source-task.ts';
 import { SharedState } from '../tasks/tables.ts';
-import { INPUT_ENTITIES, ensureTopics, inputsWithFiniteRetention } from './topics.ts';
+import { ensureTopics, inputsWithFiniteRetention } from './topics.ts';
 import { TopicReader, readToEnd } from './reader.ts';
 import type { OutputSink } from './sink.ts';
 import { createKafka, fetchTopicOffsets } from '../../src/kafka-client.ts';
 
 export interface StreamRunOptions {
+  /** The domain whose entity topics are the input. */
+  domain: DomainModel;
   brokers: string[];
   group: string;
   topicPrefix: string;
@@ -77,7 +79,7 @@ type Task = {
   ready: Promise<void>;
   /** The first input offset not yet committed: earlier ones are in the state and outputs already. */
   nextOffset: bigint;
-} & ({ kind: 'orders'; state: OrderTask } | { kind: 'aggregate'; state: AggregateTask } | { kind: 'table'; entity: Entity });
+} & ({ kind: 'source'; state: SourceTask } | { kind: 'aggregate'; state: AggregateTask } | { kind: 'table'; entity: EntityModel });
 
 export class StreamRunner {
   readonly names: TopicNames;
@@ -87,10 +89,11 @@ export class StreamRunner {
   private consumer!: Consumer;
   private metricsProducer!: Producer;
   private reader!: TopicReader;
-  private readonly shared = new SharedState();
+  private readonly shared: SharedState;
   private readonly tasks = new Map<string, Task>();
   private repartitionPartitions = 1;
-  private readonly entityOfTopic = new Map<string, Entity>();
+  private readonly entityOfTopic = new Map<string, EntityModel>();
+  private readonly sources: Set<string>;
   private readonly totals = { processed: 0, duplicates: 0, deadLetters: 0, late: 0, transactions: 0, recordsSent: 0, bytesSent: 0 };
   private lastActivity = Date.now();
   private timers: NodeJS.Timeout[] = [];
@@ -102,11 +105,9 @@ export class StreamRunner {
   constructor(private readonly options: StreamRunOptions) {
     this.names = new TopicNames(options.topicPrefix, options.group);
     this.kafka = createKafka({ clientId: `dualrun-stream-${options.group}`, brokers: options.brokers });
-    for (const entity of INPUT_ENTITIES) this.entityOfTopic.set(this.names.input(entity), entity);
-    for (const transform of options.transforms) {
-      const pipeline = transform.stream;
-      if (pipeline.kind === 'aggregate' && pipeline.window) this.shared.closerFor(pipeline.window.timeZone, pipeline.window.graceMs);
-    }
+    for (const entity of options.domain.entities) this.entityOfTopic.set(this.names.input(entity), entity);
+    this.shared = new SharedState(options.domain, options.transforms);
+    this.sources = new Set(options.transforms.map((transform) => transform.stream.source));
   }
 
   async start(): Promise<void> {
@@ -119,15 +120,15 @@ export class StreamRunner {
     } catch (error) {
       throw new UnavailableError(`kafka ${this.options.brokers.join(',')}`, `cannot reach the Kafka brokers: ${messageOf(error)}`, { cause: error, hint: 'start one with dualrun kafka start, or pass --brokers / KAFKA_BROKERS' });
     }
-    ({ repartitionPartitions: this.repartitionPartitions } = await ensureTopics(this.admin, this.names, this.options.transforms, this.options.partitions ?? 4));
-    const finite = await inputsWithFiniteRetention(this.admin, this.names).catch(() => []);
+    ({ repartitionPartitions: this.repartitionPartitions } = await ensureTopics(this.admin, this.names, this.options.domain, this.options.transforms, this.options.partitions ?? 4));
+    const finite = await inputsWithFiniteRetention(this.admin, this.names, this.options.domain).catch(() => []);
     if (finite.length > 0) {
       logger.warn({ topics: finite }, 'input topics have a finite retention.ms while their timestamps are event times: old events may be deleted before they are read; create them with retention.ms=-1');
     }
     this.metricsProducer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await this.metricsProducer.connect();
 
-    const inputTopics = INPUT_ENTITIES.map((entity) => this.names.input(entity));
+    const inputTopics = this.options.domain.entities.map((entity) => this.names.input(entity));
     this.reader = new TopicReader(this.kafka, this.admin, inputTopics, (topic, _partition, messages) => {
       const entity = this.entityOfTopic.get(topic)!;
       for (const message of messages) this.shared.observe(entity, message);
@@ -204,12 +205,12 @@ export class StreamRunner {
 
   metrics(intervalMs = 0, previousProcessed = this.totals.processed): RunMetrics {
     if (this.finalMetrics) return this.finalMetrics;
-    // contributions: per order and output key, in stage one; aggregateKeys: output keys, in stage two.
-    const state: Record<string, number> = { ...this.shared.size, orders: 0, eventIds: 0, contributions: 0, aggregateKeys: 0, partials: 0 };
+    // contributions: per source row and output key, in stage one; aggregateKeys: output keys, in stage two.
+    const state: Record<string, number> = { ...this.shared.size, keys: 0, eventIds: 0, contributions: 0, aggregateKeys: 0, partials: 0 };
     for (const task of this.tasks.values()) {
-      if (task.kind === 'orders') {
+      if (task.kind === 'source') {
         const size = task.state.size;
-        state.orders! += size.orders;
+        state.keys! += size.keys;
         state.eventIds! += size.eventIds;
         state.contributions! += size.contributions;
       } else if (task.kind === 'aggregate') {
@@ -275,7 +276,7 @@ export class StreamRunner {
       const entity = this.entityOfTopic.get(topic);
       const base = { topic, partition, producer, ready: Promise.resolve(), nextOffset: 0n };
       if (topic === this.names.repartition) return { ...base, kind: 'aggregate', state: new AggregateTask(this.options.transforms, this.names) };
-      if (entity === 'orders') return { ...base, kind: 'orders', state: new OrderTask(this.options.transforms, this.shared, this.names, this.repartitionPartitions) };
+      if (entity && this.sources.has(entity.name)) return { ...base, kind: 'source', state: new SourceTask(this.options.domain, entity, this.options.transforms, this.shared.env, this.names, this.repartitionPartitions) };
       return { ...base, kind: 'table', entity: entity! };
     });
     const ready = this.prepare(tasks);
@@ -300,24 +301,28 @@ export class StreamRunner {
       }),
     );
     await this.readCommittedOffsets(tasks);
-    // Order tasks restore their changelog; aggregate tasks replay the compacted repartition topic.
-    for (const kind of ['orders', 'aggregate'] as const) {
-      const changelog = kind === 'orders' ? this.names.ordersChangelog : this.names.repartition;
-      const byPartition = new Map<number, Task>();
-      for (const task of tasks) if (task.kind === kind) byPartition.set(task.partition, task);
-      if (byPartition.size === 0) continue;
+    // Source tasks restore their entity's changelog; aggregate tasks replay the compacted partials topic.
+    const stores: { changelog: string; tasks: Task[] }[] = [];
+    for (const entity of this.options.domain.entities) {
+      const owned = tasks.filter((task) => task.kind === 'source' && task.state.entity === entity);
+      if (owned.length > 0) stores.push({ changelog: this.names.changelog(entity), tasks: owned });
+    }
+    const aggregates = tasks.filter((task) => task.kind === 'aggregate');
+    if (aggregates.length > 0) stores.push({ changelog: this.names.repartition, tasks: aggregates });
+    for (const store of stores) {
+      const byPartition = new Map(store.tasks.map((task) => [task.partition, task]));
       const started = Date.now();
-      const restored = await readToEnd(this.kafka, this.admin, changelog, new Set(byPartition.keys()), (partition, message) => {
+      const restored = await readToEnd(this.kafka, this.admin, store.changelog, new Set(byPartition.keys()), (partition, message) => {
         const task = byPartition.get(partition);
-        if (task?.kind === 'orders') task.state.restore(message.key!.toString(), message.value === null ? null : message.value.toString());
+        if (task?.kind === 'source') task.state.restore(message.key!.toString(), message.value === null ? null : message.value.toString());
         else if (task?.kind === 'aggregate') task.state.restore(message);
       }, `dualrun-${this.options.group}`);
-      if (kind === 'orders') {
-        // Contributions are recomputed from the restored orders, with table lookups that need the tables caught up.
+      if (store.tasks[0]?.kind === 'source') {
+        // Contributions are recomputed from the restored states, with table lookups that need the tables caught up.
         await this.reader.catchUp();
-        for (const task of byPartition.values()) if (task.kind === 'orders') task.state.finishRestore();
+        for (const task of byPartition.values()) if (task.kind === 'source') task.state.finishRestore();
       }
-      this.options.logger.info({ changelog, partitions: [...byPartition.keys()], restored, ms: Date.now() - started }, 'task state restored');
+      this.options.logger.info({ changelog: store.changelog, partitions: [...byPartition.keys()], restored, ms: Date.now() - started }, 'task state restored');
     }
   }
 
@@ -362,7 +367,7 @@ export class StreamRunner {
     if (messages.length === 0) return;
     let records: OutRecord[];
     let counters = { duplicates: 0, deadLetters: 0, late: 0 };
-    if (task.kind === 'orders') {
+    if (task.kind === 'source') {
       await this.reader.catchUp();
       ({ records, counters } = task.state.process(task.topic, task.partition, messages));
     } else if (task.kind === 'aggregate') {
@@ -370,7 +375,7 @@ export class StreamRunner {
     } else {
       records = [];
       for (const message of messages) {
-        const decoded = decode(message, task.entity);
+        const decoded = decode(this.options.domain, task.entity, message);
         if (!decoded.ok) records.push(deadLetter(this.names, { topic: task.topic, partition: task.partition, offset: message.offset }, message, decoded.reason));
       }
       counters.deadLetters = records.length;
@@ -407,7 +412,7 @@ export class StreamRunner {
   /** --until-idle: every input partition of the group committed to its end, and nothing processed, for the idle period. */
   private async checkIdle(): Promise<void> {
     if (this.stopping) return;
-    const topics = INPUT_ENTITIES.map((entity) => this.names.input(entity));
+    const topics = this.options.domain.entities.map((entity) => this.names.input(entity));
     const committed = await this.admin.fetchOffsets({ groupId: this.options.group, topics });
     let caughtUp = true;
     for (const { topic, partitions } of committed) {

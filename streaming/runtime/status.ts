@@ -4,8 +4,8 @@
  */
 import '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
+import type { DomainModel } from '../../src/model/domain.ts';
 import { TopicNames } from '../tasks/model.ts';
-import { INPUT_ENTITIES } from './topics.ts';
 import { readToEnd } from './reader.ts';
 import type { RunMetrics } from './runner.ts';
 import { createKafka, fetchTopicOffsets } from '../../src/kafka-client.ts';
@@ -17,14 +17,14 @@ export interface StreamStatus {
   instances: (RunMetrics & { live: boolean })[];
 }
 
-export async function readStatus(options: { brokers: string[]; group: string; topicPrefix: string }): Promise<StreamStatus> {
+export async function readStatus(options: { domain: DomainModel; brokers: string[]; group: string; topicPrefix: string }): Promise<StreamStatus> {
   const kafka = createKafka({ clientId: `dualrun-status-${randomUUID().slice(0, 6)}`, brokers: options.brokers });
   const names = new TopicNames(options.topicPrefix, options.group);
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const topics = [...INPUT_ENTITIES.map((entity) => names.input(entity)), names.repartition].filter((topic) => existing.has(topic));
+    const topics = [...options.domain.entities.map((entity) => names.input(entity)), names.repartition].filter((topic) => existing.has(topic));
     const lag: StreamStatus['lag'] = [];
     for (const { topic, partitions } of await admin.fetchOffsets({ groupId: options.group, topics })) {
       const ends = new Map((await fetchTopicOffsets(admin, topic)).map(({ partition, offset }) => [partition, offset]));

@@ -1,27 +1,33 @@
 /**
- * The topics a streaming run needs, created when missing: internal repartition and changelog topics
+ * The topics a streaming run needs, created when missing: internal partials and changelog topics
  * (changelogs and outputs compacted, so they keep the last value per key), output, late and dead-letter
- * topics. Internal topics get as many partitions as the orders topic, since task N of stage one writes
- * changelog partition N. Input topics normally come from the replay; if missing they are created
- * with `partitions` so a job can start before its producers.
+ * topics. A source entity's changelog gets as many partitions as its topic, since task N of stage one
+ * writes changelog partition N; the partials topic and the outputs as many as the largest source topic.
+ * Input topics normally come from the replay; if missing they are created with `partitions` so a job
+ * can start before its producers.
  */
 import type { Admin } from 'kafkajs';
 import { UsageError } from '../../src/errors.ts';
 import { createTopicsAndWait } from '../../src/kafka-client.ts';
-import type { Entity } from '../../src/domain/events.ts';
+import type { DomainModel, EntityModel } from '../../src/model/domain.ts';
 import type { StreamTransform, TopicNames } from '../tasks/model.ts';
 
-export const INPUT_ENTITIES: Entity[] = ['customers', 'products', 'fxRates', 'orders'];
 const compacted = [{ name: 'cleanup.policy', value: 'compact' }];
 export const keepForever = [{ name: 'retention.ms', value: '-1' }];
 
+/** The entities the transformations read `from`. */
+export function sourceEntities(domain: DomainModel, transforms: readonly StreamTransform[]): EntityModel[] {
+  const names = new Set(transforms.map((transform) => transform.stream.source));
+  return domain.entities.filter((entity) => names.has(entity.name));
+}
+
 /** Input topics whose retention would delete events by their (event-time) timestamps: worth a warning. */
-export async function inputsWithFiniteRetention(admin: Admin, names: TopicNames): Promise<string[]> {
-  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: INPUT_ENTITIES.map((entity) => ({ type: 2, name: names.input(entity), configNames: ['retention.ms'] })) });
+export async function inputsWithFiniteRetention(admin: Admin, names: TopicNames, domain: DomainModel): Promise<string[]> {
+  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: domain.entities.map((entity) => ({ type: 2, name: names.input(entity), configNames: ['retention.ms'] })) });
   return resources.filter((resource) => resource.configEntries.some((entry) => entry.configName === 'retention.ms' && entry.configValue !== '-1')).map((resource) => resource.resourceName);
 }
 
-export async function ensureTopics(admin: Admin, names: TopicNames, transforms: readonly StreamTransform[], partitions: number): Promise<{ orderPartitions: number; repartitionPartitions: number }> {
+export async function ensureTopics(admin: Admin, names: TopicNames, domain: DomainModel, transforms: readonly StreamTransform[], partitions: number): Promise<{ sourcePartitions: Map<string, number>; repartitionPartitions: number }> {
   const existing = new Set(await admin.listTopics());
   if (existing.has(names.perOrderRepartition)) {
     throw new UsageError(
@@ -29,23 +35,25 @@ export async function ensureTopics(admin: Admin, names: TopicNames, transforms: 
       { hint: `start a new group (--group NAME --from-beginning): the input topics keep every event, so it recomputes every output; then delete the old group's internal topics (${names.prefix}.stream-${names.group}.*)` },
     );
   }
-  const inputs = INPUT_ENTITIES.map((entity) => names.input(entity)).filter((topic) => !existing.has(topic));
+  const inputs = domain.entities.map((entity) => names.input(entity)).filter((topic) => !existing.has(topic));
   // Messages carry their event time as timestamp: with a finite retention.ms the broker would delete old events at once.
   if (inputs.length > 0) await create(admin, inputs.map((topic) => ({ topic, numPartitions: partitions, configEntries: keepForever })));
-  const metadata = await admin.fetchTopicMetadata({ topics: [names.input('orders')] });
-  const orderPartitions = metadata.topics[0]?.partitions.length ?? partitions;
+  const sources = sourceEntities(domain, transforms);
+  const metadata = sources.length === 0 ? { topics: [] } : await admin.fetchTopicMetadata({ topics: sources.map((entity) => names.input(entity)) });
+  const sourcePartitions = new Map(sources.map((entity) => [entity.name, metadata.topics.find((topic) => topic.name === names.input(entity))?.partitions.length ?? partitions]));
+  const widest = Math.max(1, ...sourcePartitions.values());
   const wanted = [
-    // Compacted: keyed per (transformation, output key, orders partition), it is also the aggregate stage's changelog.
-    { topic: names.repartition, numPartitions: orderPartitions, configEntries: compacted },
-    { topic: names.ordersChangelog, numPartitions: orderPartitions, configEntries: compacted },
+    // Compacted: keyed per (transformation, output key, source partition), it is also the aggregate stage's changelog.
+    { topic: names.repartition, numPartitions: widest, configEntries: compacted },
+    ...sources.map((entity) => ({ topic: names.changelog(entity), numPartitions: sourcePartitions.get(entity.name)!, configEntries: compacted })),
     { topic: names.metrics, numPartitions: 1, configEntries: compacted },
     { topic: names.late, numPartitions: 1 },
-    ...INPUT_ENTITIES.map((entity) => ({ topic: names.deadLetter(names.input(entity)), numPartitions: 1 })),
-    ...transforms.map((transform) => ({ topic: names.output(transform.name), numPartitions: orderPartitions, configEntries: compacted })),
+    ...domain.entities.map((entity) => ({ topic: names.deadLetter(names.input(entity)), numPartitions: 1 })),
+    ...transforms.map((transform) => ({ topic: names.output(transform.name), numPartitions: widest, configEntries: compacted })),
   ].filter(({ topic }) => !existing.has(topic));
   if (wanted.length > 0) await create(admin, wanted);
   const repartition = await admin.fetchTopicMetadata({ topics: [names.repartition] });
-  return { orderPartitions, repartitionPartitions: repartition.topics[0]?.partitions.length ?? orderPartitions };
+  return { sourcePartitions, repartitionPartitions: repartition.topics[0]?.partitions.length ?? widest };
 }
 
 async function create(admin: Admin, topics: { topic: string; numPartitions: number; configEntries?: { name: string; value: string }[] }[]): Promise<void> {

@@ -1,19 +1,20 @@
 /**
  * Stage two of the topology, one task per partition of the repartition topic: every partial of an
- * output key lands here (the key decides the partition), one per orders partition holding some of its
- * orders; the key's row combines them and is upserted to `<prefix>.out.<name>` — a tombstone when no
- * partition holds any of its orders any more. The compacted repartition topic is its changelog: a
+ * output key lands here (the key decides the partition), one per source partition holding some of its
+ * source rows; the key's row combines them and is upserted to `<prefix>.out.<name>` — a tombstone when no
+ * partition holds any of its rows any more. The compacted repartition topic is its changelog: a
  * restored task replays its partition from the beginning (setting a partial twice changes nothing, so
  * reading past the committed offset is harmless). Pure: the runner sends `process`'s records in one
  * transaction with the repartition offsets.
  */
-import type { AggregatePipeline } from '../../src/transforms/stream-dsl.ts';
-import { combinePartials, type PartialAggregate } from '../operators/aggregate.ts';
-import type { RawMessage } from './codec.ts';
+import type { RawMessage } from '../../src/model/codec.ts';
+import { combinePartials, type PartialAggregate } from '../../src/pipeline/aggregate.ts';
+import type { AggregatePipeline } from '../../src/pipeline/dsl.ts';
+import { aggregateId, splitAggregateId } from '../../src/pipeline/processor.ts';
 import { outputValue, type OutRecord, type StreamTransform, type TopicNames } from './model.ts';
 
 export class AggregateTask {
-  /** Per output key (`${transform}\u0000${keyJson}`): the partial of each orders partition. */
+  /** Per output key (aggregateId): the partial of each source partition. */
   private readonly partials = new Map<string, Map<number, PartialAggregate>>();
   private readonly byName: Map<string, StreamTransform & { stream: AggregatePipeline }>;
 
@@ -37,8 +38,7 @@ export class AggregateTask {
     }
     const records: OutRecord[] = [];
     for (const id of dirty) {
-      const separator = id.indexOf('\u0000');
-      const [name, keyJson] = [id.slice(0, separator), id.slice(separator + 1)];
+      const [name, keyJson] = splitAggregateId(id);
       const transform = this.byName.get(name)!;
       const partials = this.partials.get(id);
       const topic = this.topics.output(name);
@@ -59,19 +59,19 @@ export class AggregateTask {
     return { keys: this.partials.size, partials };
   }
 
-  /** Sets (or with a tombstone, removes) one orders partition's partial; returns the id of the key it touched. */
+  /** Sets (or with a tombstone, removes) one source partition's partial; returns the id of the key it touched. */
   private read(message: RawMessage): string | undefined {
-    const [transform, key, ordersPartition] = JSON.parse(message.key!.toString()) as [string, unknown[], number];
+    const [transform, key, sourcePartition] = JSON.parse(message.key!.toString()) as [string, unknown[], number];
     if (!this.byName.has(transform)) return undefined; // a transformation not run by this job
-    const id = `${transform}\u0000${JSON.stringify(key)}`;
+    const id = aggregateId(transform, JSON.stringify(key));
     let byPartition = this.partials.get(id);
     if (message.value === null) {
-      byPartition?.delete(ordersPartition);
+      byPartition?.delete(sourcePartition);
       if (byPartition?.size === 0) this.partials.delete(id);
       return id;
     }
     if (!byPartition) this.partials.set(id, (byPartition = new Map()));
-    byPartition.set(ordersPartition, JSON.parse(message.value.toString()) as PartialAggregate);
+    byPartition.set(sourcePartition, JSON.parse(message.value.toString()) as PartialAggregate);
     return id;
   }
 }

@@ -1,19 +1,17 @@
 /**
  * Names and shapes the streaming tasks share: the topics a run uses (inputs, outputs, internal
- * repartition/changelog/metrics topics, dead letters, late events), what a transformation looks like
+ * partials/changelog/metrics topics, dead letters, late events), what a transformation looks like
  * to the runner, and the records a task hands its transaction.
  */
-import { topicName, type Entity } from '../../src/domain/events.ts';
-import type { Column } from '../../src/transforms/contract.ts';
-import type { OutputRow, StreamPipeline } from '../../src/transforms/stream-dsl.ts';
+import { topicOf } from '../../src/model/codec.ts';
+import type { EntityModel } from '../../src/model/domain.ts';
+import type { OutputRow } from '../../src/pipeline/dsl.ts';
+import type { PipelineTransform } from '../../src/pipeline/processor.ts';
+
+export { outputKey, sameOutput } from '../../src/pipeline/processor.ts';
 
 /** The part of a Transform the streaming runner needs (it never sees the batch half). */
-export interface StreamTransform {
-  name: string;
-  key: readonly string[];
-  columns: readonly Pick<Column, 'name'>[];
-  stream: StreamPipeline;
-}
+export type StreamTransform = PipelineTransform;
 
 export interface OutRecord {
   topic: string;
@@ -37,8 +35,8 @@ export class TopicNames {
     readonly prefix: string,
     readonly group: string,
   ) {}
-  input(entity: Entity): string {
-    return topicName(entity, this.prefix);
+  input(entity: EntityModel): string {
+    return topicOf(entity, this.prefix);
   }
   output(transform: string): string {
     return `${this.prefix}.out.${transform}`;
@@ -52,7 +50,7 @@ export class TopicNames {
   private internal(name: string): string {
     return `${this.prefix}.stream-${this.group}.${name}`;
   }
-  /** Stage one → stage two: per (transformation, output key, orders partition), that partition's partial aggregate. */
+  /** Stage one → stage two: per (transformation, output key, source partition), that partition's partial aggregate. */
   get repartition(): string {
     return this.internal('partials');
   }
@@ -60,17 +58,13 @@ export class TopicNames {
   get perOrderRepartition(): string {
     return this.internal('repartition');
   }
-  get ordersChangelog(): string {
-    return this.internal('orders-changelog');
+  /** A source entity's state store: one record per key (its state and recent event ids). */
+  changelog(entity: EntityModel): string {
+    return this.internal(`${entity.topic}-changelog`);
   }
   get metrics(): string {
     return this.internal('metrics');
   }
-}
-
-/** The output message key: JSON array of the key columns in contract order (pinned convention). */
-export function outputKey(transform: StreamTransform, row: OutputRow): string {
-  return JSON.stringify(transform.key.map((column) => row[column] ?? null));
 }
 
 const valuePrefixes = new WeakMap<StreamTransform, string[]>();
@@ -90,11 +84,6 @@ export function outputValue(transform: StreamTransform, row: OutputRow): string 
     json += prefixes[index]! + JSON.stringify(row[column.name] ?? null);
   });
   return transform.columns.length === 0 ? '{}' : `${json}}`;
-}
-
-/** Whether two rows hold the same value in every contract column (what outputValue would say, without writing it). */
-export function sameOutput(transform: StreamTransform, a: OutputRow, b: OutputRow): boolean {
-  return transform.columns.every((column) => (a[column.name] ?? null) === (b[column.name] ?? null));
 }
 
 export interface SourceCoordinates {

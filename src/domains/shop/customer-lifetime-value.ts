@@ -11,11 +11,10 @@
  * converted at the FX rate of its own business day (computed in SQL per order), grouped by customer.
  * An order without an FX rate counts in order_count and adds nothing to revenue_eur.
  */
-import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
-import { aggregateBy, fromOrders, max, min, sumInteger, sumMoney } from './stream-dsl.ts';
-import { amountInEur, orderNetAmount, outputInstant, rateToEur } from './stream-shop.ts';
-import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
+import { aggregateBy, defineTransform, max, min, sumDecimal, sumInteger, type BatchContext, type TransformContract } from 'dualrun';
+import { BUSINESS_TIME_ZONE, shop } from './domain.ts';
 import { orderTotals } from './legacy-sql.ts';
+import { amountInEur, orderNetAmount, rateToEur } from './rules.ts';
 
 export const customerLifetimeValueContract = {
   name: 'customer_lifetime_value',
@@ -34,17 +33,17 @@ export const customerLifetimeValueContract = {
 
 // The streaming half: a running aggregate per customer. Each order contributes one entry; when it is
 // cancelled its entry moves from the order counts to cancelled_count, when deleted it is retracted.
-export const customerLifetimeValueStream = aggregateBy(fromOrders({ joins: { fxRates: 'latest' } }), {
-  flatMap: (view, tables) => {
-    const active = view.status !== 'cancelled';
-    const placedAt = outputInstant(view.order.placedAt);
+export const customerLifetimeValueStream = aggregateBy(shop.from('orders', { joins: { fxRates: 'latest' } }), {
+  flatMap: (order, ctx) => {
+    const active = order.status !== 'cancelled';
+    const placedAt = order.placedAt;
     return [
       {
-        key: { customer_id: view.order.customerId },
+        key: { customer_id: order.customerId },
         values: {
           order_count: active ? 1 : 0,
           cancelled_count: active ? 0 : 1,
-          revenue_eur: active ? (amountInEur(orderNetAmount(view.order), rateToEur(view, tables)) ?? '0.00') : '0.00',
+          revenue_eur: active ? (amountInEur(orderNetAmount(order), rateToEur(order, ctx)) ?? '0.00') : '0.00',
           first_order_at: active ? placedAt : null,
           last_order_at: active ? placedAt : null,
         },
@@ -54,7 +53,7 @@ export const customerLifetimeValueStream = aggregateBy(fromOrders({ joins: { fxR
   aggregations: {
     order_count: sumInteger('order_count'),
     cancelled_count: sumInteger('cancelled_count'),
-    revenue_eur: sumMoney('revenue_eur'),
+    revenue_eur: sumDecimal('revenue_eur'),
     first_order_at: min('first_order_at'),
     last_order_at: max('last_order_at'),
   },

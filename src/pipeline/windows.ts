@@ -1,26 +1,56 @@
 /**
- * Tumbling business-day windows and the watermark that closes them.
+ * Tumbling windows — business days in a time zone, or fixed lengths — and the watermark that closes them.
  *
- * The watermark an event sees is the largest event time of all *order events that arrived before it*
+ * The watermark an event sees is the largest event time of all *source events that arrived before it*
  * (arrival time header = the replay's global order). It is computed from every partition of the
- * orders topic (each process reads them all, headers only, beside its own tasks), so it does not depend
+ * source topic (each process reads them all, headers only, beside its own tasks), so it does not depend
  * on how many partitions the topic has, which process owns which, or in what order partitions are
  * read — two instances, one instance, or a restart after kill -9 all decide lateness identically.
  *
- * A window (business day D in a time zone) is final once the watermark passes its end plus grace.
- * Instead of keeping every event time, the index keeps per business day the earliest arrival of any
- * event in that day (all of it, and the part at or after start + grace); the window of D closed at
- * the earliest arrival of an event with event time ≥ end(D) + grace, which those minima give exactly.
+ * A window is final once the watermark passes its end plus grace. Instead of keeping every event
+ * time, the index keeps per window the earliest arrival of any event in it (all of it, and the part at
+ * or after start + grace); the window W closed at the earliest arrival of an event with event time ≥
+ * end(W) + grace, which those minima give exactly (for a grace no longer than a window).
  */
-import { businessDay, dayBounds } from '../../src/domain/time.ts';
+import { businessDay, dayBounds } from '../time.ts';
 
 const QUARTER_HOUR = 15 * 60_000;
 
+/** How windows cut time: each window has an id that sorts like its start, and bounds [start, end). */
+export interface WindowCalendar {
+  /** What the windows are, for messages ("business days in Europe/Stockholm", "windows of 60 min"). */
+  readonly description: string;
+  windowOf(instantMs: number): string;
+  boundsOf(window: string): { startMs: number; endMs: number };
+}
+
+/** Fixed-length windows aligned to the Unix epoch; a window's id is its start, ISO UTC. */
+export class FixedCalendar implements WindowCalendar {
+  readonly description: string;
+  constructor(readonly sizeMs: number) {
+    this.description = `windows of ${sizeMs % 3_600_000 === 0 ? `${sizeMs / 3_600_000} h` : `${sizeMs / 60_000} min`}`;
+  }
+  windowOf(instantMs: number): string {
+    return new Date(Math.floor(instantMs / this.sizeMs) * this.sizeMs).toISOString();
+  }
+  boundsOf(window: string): { startMs: number; endMs: number } {
+    const startMs = Date.parse(window);
+    return { startMs, endMs: startMs + this.sizeMs };
+  }
+}
+
 /** businessDay and dayBounds, cached: Intl formatting is far too slow for the per-event hot path. */
-export class BusinessCalendar {
+export class BusinessCalendar implements WindowCalendar {
+  readonly description: string;
   private readonly dayOfQuarter = new Map<number, string>();
   private readonly bounds = new Map<string, { startMs: number; endMs: number }>();
-  constructor(readonly timeZone: string) {}
+  constructor(readonly timeZone: string) {
+    this.description = `business days in ${timeZone}`;
+  }
+
+  windowOf(instantMs: number): string {
+    return this.dayOf(instantMs);
+  }
 
   /** Local date of an instant. Offsets change on quarter hours, so a quarter-hour bucket has one date. */
   dayOf(instantMs: number): string {
@@ -45,7 +75,7 @@ export class BusinessCalendar {
 }
 
 export class WindowCloser {
-  /** Per business day: earliest arrival of any event in it, and of those at or after start + grace. */
+  /** Per window: earliest arrival of any event in it, and of those at or after start + grace. */
   private readonly minArrival = new Map<string, { all: number; afterGrace: number }>();
   /** Days sorted ascending, and per index the closing arrival (suffix minima), rebuilt when dirty. */
   private sortedDays: string[] = [];
@@ -53,13 +83,13 @@ export class WindowCloser {
   private dirty = false;
 
   constructor(
-    readonly calendar: BusinessCalendar,
+    readonly calendar: WindowCalendar,
     readonly graceMs: number,
   ) {}
 
-  /** Records an order event (from any partition) for the watermark. */
+  /** Records a source event (from any partition) for the watermark. */
   observe(eventTimeMs: number, arrivalMs: number): void {
-    const day = this.calendar.dayOf(eventTimeMs);
+    const day = this.calendar.windowOf(eventTimeMs);
     const { startMs } = this.calendar.boundsOf(day);
     let entry = this.minArrival.get(day);
     if (!entry) {
@@ -78,8 +108,8 @@ export class WindowCloser {
   }
 
   /**
-   * The arrival time at which the window of `day` closed (Infinity: still open): the earliest arrival
-   * of an event whose event time is ≥ end(day) + grace. Assumes grace < one day.
+   * The arrival time at which the window `day` closed (Infinity: still open): the earliest arrival
+   * of an event whose event time is ≥ end(day) + grace. Assumes grace ≤ one window.
    */
   closedAt(day: string): number {
     if (this.dirty) this.rebuild();
@@ -101,7 +131,7 @@ export class WindowCloser {
     return this.closedAt(day) < arrivalMs;
   }
 
-  /** How many business days the index knows (state size, for status). */
+  /** How many windows the index knows (state size, for status). */
   get dayCount(): number {
     return this.minArrival.size;
   }

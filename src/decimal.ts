@@ -1,10 +1,8 @@
 /**
- * Exact decimal money for the streaming side: amounts are scaled bigints, never binary floats, and
- * rounding is half away from zero at 2 decimals — what PostgreSQL's and MariaDB's ROUND(numeric, 2) do,
- * so the batch SQL and this code agree to the cent (DESIGN.md section 4.9).
+ * Exact decimals for the streaming side and the comparator's predictions: amounts are scaled bigints,
+ * never binary floats, and rounding is half away from zero — what PostgreSQL's and MariaDB's
+ * ROUND(numeric, n) do, so batch SQL and pipeline code can agree to the last digit (DESIGN.md section 4.9).
  */
-export const MONEY_SCALE = 2;
-export const RATE_SCALE = 8;
 
 /** A decimal string as an integer count of 10^-scale units ("12.5", 2 → 1250n). */
 export function toUnits(decimal: string, scale: number): bigint {
@@ -66,22 +64,18 @@ export function divRound(numerator: bigint, denominator: bigint): bigint {
   return negative ? -quotient : quotient;
 }
 
-/** Net amount of an order line in its currency: round(quantity × unit price × (1 − discount/100), 2). */
-export function netLineAmount(quantity: number, unitPrice: string, discountPct: string): string {
-  const price = toUnits(unitPrice, MONEY_SCALE); // cents
-  const keep = 10_000n - toUnits(discountPct, 2); // hundredths of a percent kept, of 10000
-  return fromUnits(divRound(BigInt(quantity) * price * keep, 10_000n), MONEY_SCALE);
-}
-
-/** An amount converted to EUR at `rateToEur` (EUR per unit), rounded to the cent. */
-export function toEur(amount: string, rateToEur: string): string {
-  const scaled = toUnits(amount, MONEY_SCALE) * toUnits(rateToEur, RATE_SCALE);
-  return fromUnits(divRound(scaled, 10n ** BigInt(RATE_SCALE)), MONEY_SCALE);
-}
-
 /** Exact sum of decimal strings at `scale`. */
-export function sumDecimals(values: Iterable<string>, scale = MONEY_SCALE): string {
+export function sumDecimals(values: Iterable<string>, scale: number): string {
   let total = 0n;
   for (const value of values) total += toUnits(value, scale);
   return fromUnits(total, scale);
+}
+
+/** A decimal rounded (half away from zero) to `scale` digits and written with exactly that many. */
+export function roundDecimal(decimal: string, scale: number): string {
+  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(decimal.trim());
+  if (!match) throw new RangeError(`not a decimal number: ${JSON.stringify(decimal)}`);
+  const digits = match[3]?.length ?? 0;
+  if (digits <= scale) return fromUnits(toUnits(decimal, scale), scale);
+  return fromUnits(divRound(toUnits(decimal, digits), 10n ** BigInt(digits - scale)), scale);
 }

@@ -1,47 +1,25 @@
 /**
- * SQL building blocks the five legacy (batch) queries share, so each business rule is written once in
- * SQL as it is written once in src/domain/money.ts and time.ts for the stream side:
+ * SQL building blocks the shop's five legacy (batch) queries share, so each business rule is written
+ * once in SQL as it is written once in rules.ts for the stream side:
  *
  * - line net = ROUND(quantity × unit_price × (100 − discount_pct) / 100, 2). The products of DECIMALs
  *   are exact on PostgreSQL/PGlite (numeric) and MariaDB (DECIMAL, division adds 4 digits of scale,
  *   and /100 needs only 2), and ROUND(DECIMAL, 2) rounds half away from zero on both — like divRound.
  * - EUR = ROUND(amount × rate_to_eur, 2), EUR's rate is 1, a missing rate gives NULL.
- * - business date of an instant in Europe/Stockholm: `AT TIME ZONE` on PostgreSQL/PGlite; on MariaDB
- *   the time zone tables are usually not loaded (CONVERT_TZ returns NULL), so the EU summer-time rule
- *   (UTC+2 from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October,
- *   UTC+1 otherwise; in force since 1996) is written out in SQL.
+ * - business date of an instant in Europe/Stockholm: dualrun's businessDateSql (AT TIME ZONE, or the
+ *   zone's offsets written out on MariaDB).
  * - visibility: a run sees the database as it is when it runs, and only orders whose row arrived
  *   (`created_at`) at or before the run's cut-off, so rerunning a date after later data was loaded
  *   still gives the nightly answer for orders that arrived late.
  */
+import { businessDateSql, type BatchContext } from 'dualrun';
 import type { Knex } from 'knex';
-import type { Engine } from '../db.ts';
-import { ConfigError } from '../errors.ts';
-import type { BatchContext } from './contract.ts';
 
 /** Net amount of one order line `l`, in its order's currency. */
 export const LINE_NET = 'ROUND(l.quantity * l.unit_price * (100 - l.discount_pct) / 100, 2)';
 
 /** The EUR rate of order `o` from the joined `fx` row (1 for EUR, NULL when no rate was set). */
 export const EUR_RATE = "CASE WHEN o.currency = 'EUR' THEN 1 ELSE fx.rate_to_eur END";
-
-/** The EU summer-time switch instant (01:00 UTC, last Sunday of `month`) in the year of `column`. */
-function mariadbSwitch(column: string, month: '03' | '10'): string {
-  const lastDay = `CAST(CONCAT(YEAR(${column}), '-${month}-31') AS DATE)`;
-  return `(${lastDay} - INTERVAL (DAYOFWEEK(${lastDay}) - 1) DAY + INTERVAL 1 HOUR)`;
-}
-
-/** SQL for the business date (local calendar date in `timeZone`) of the UTC instant in `column`. */
-export function businessDateSql(engine: Engine, column: string, timeZone: string): string {
-  if (engine !== 'mysql') return `CAST((${column} AT TIME ZONE '${timeZone.replaceAll("'", "''")}') AS DATE)`;
-  if (timeZone !== 'Europe/Stockholm') {
-    throw new ConfigError('time.timeZone', `the MariaDB/MySQL batch SQL knows only the Europe/Stockholm day (got ${timeZone})`, {
-      hint: 'use Europe/Stockholm, or run the batch on PostgreSQL/PGlite',
-    });
-  }
-  const summer = `${column} >= ${mariadbSwitch(column, '03')} AND ${column} < ${mariadbSwitch(column, '10')}`;
-  return `CAST(${column} + INTERVAL (CASE WHEN ${summer} THEN 2 ELSE 1 END) HOUR AS DATE)`;
-}
 
 /** The run's business date as the date column of a dated output. */
 export function businessDateLiteral(ctx: BatchContext, alias = 'business_date'): Knex.Raw {

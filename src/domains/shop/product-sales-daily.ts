@@ -12,12 +12,10 @@
  * (NULL when the product row is missing). A line without an FX rate adds its units and order but
  * nothing to revenue_eur.
  */
-import { MONEY_SCALE, fromUnits, toUnits } from '../domain/money.ts';
-import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
-import { aggregateBy, count, fromOrders, latest, sumInteger, sumMoney, tumblingDay } from './stream-dsl.ts';
-import { amountInEur, businessDayOf, lineNetAmount, rateToEur } from './stream-shop.ts';
-import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
+import { aggregateBy, count, defineTransform, fromUnits, latest, sumDecimal, sumInteger, toUnits, type BatchContext, type TransformContract } from 'dualrun';
+import { BUSINESS_TIME_ZONE, shop } from './domain.ts';
 import { EUR_RATE, LINE_NET, businessDateLiteral, placedOnBusinessDay, visibleOrders } from './legacy-sql.ts';
+import { MONEY_SCALE, amountInEur, lineNetAmount, rateToEur } from './rules.ts';
 
 export const productSalesDailyContract = {
   name: 'product_sales_daily',
@@ -38,13 +36,13 @@ export const productSalesDailyContract = {
 // The streaming half: per order, its lines grouped by product (units, EUR revenue line by line);
 // deduplicated by event id so a redelivered order counts once; tumbling business-day windows.
 export const productSalesDailyStream = aggregateBy(
-  fromOrders({ joins: { products: 'latest', fxRates: 'latest' }, filter: (view) => view.status !== 'cancelled' }),
+  shop.from('orders', { joins: { products: 'latest', fxRates: 'latest' }, filter: (order) => order.status !== 'cancelled' }),
   {
-    flatMap: (view, tables) => {
-      const rate = rateToEur(view, tables);
-      const businessDate = businessDayOf(view.order.placedAt);
+    flatMap: (order, ctx) => {
+      const rate = rateToEur(order, ctx);
+      const businessDate = ctx.dayOf(order.placedAt);
       const perProduct = new Map<string, { units: number; cents: bigint }>();
-      for (const line of view.order.lines) {
+      for (const line of order.lines) {
         const lineEur = amountInEur(lineNetAmount(line), rate) ?? '0.00';
         const entry = perProduct.get(line.productId) ?? { units: 0, cents: 0n };
         entry.units += line.quantity;
@@ -53,11 +51,11 @@ export const productSalesDailyStream = aggregateBy(
       }
       return [...perProduct].map(([productId, { units, cents }]) => ({
         key: { business_date: businessDate, product_id: productId },
-        values: { category: tables.get('products', productId)?.category ?? null, units, revenue_eur: fromUnits(cents, MONEY_SCALE) },
+        values: { category: ctx.tables.get('products', productId)?.category ?? null, units, revenue_eur: fromUnits(cents, MONEY_SCALE) },
       }));
     },
-    window: tumblingDay(BUSINESS_TIME_ZONE, productSalesDailyContract.time.graceMs, (view) => view.order.placedAt),
-    aggregations: { category: latest('category'), units: sumInteger('units'), order_count: count(), revenue_eur: sumMoney('revenue_eur') },
+    window: { size: 'businessDay', graceMs: productSalesDailyContract.time.graceMs, eventTime: (order) => order.placedAt },
+    aggregations: { category: latest('category'), units: sumInteger('units'), order_count: count(), revenue_eur: sumDecimal('revenue_eur') },
   },
 );
 

@@ -6,9 +6,8 @@
  * Batch: every order row that arrived by the cut-off, as it stands at run time (hard-deleted rows are
  * simply gone, which is all a poller can know).
  */
-import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
-import { fromOrders, upsertPerOrder } from './stream-dsl.ts';
-import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
+import { defineTransform, upsertPerKey, type BatchContext, type TransformContract } from 'dualrun';
+import { BUSINESS_TIME_ZONE, shop } from './domain.ts';
 import { visibleOrders } from './legacy-sql.ts';
 
 export const orderStatusCurrentContract = {
@@ -24,10 +23,10 @@ export const orderStatusCurrentContract = {
 } as const satisfies TransformContract;
 
 // The streaming half: folds every status event and tombstone of an order; a delete removes the row.
-export const orderStatusCurrentStream = upsertPerOrder(fromOrders(), ({ order, status }) => ({
+export const orderStatusCurrentStream = upsertPerKey(shop.from('orders'), (order) => ({
   order_id: order.orderId,
   customer_id: order.customerId,
-  status,
+  status: order.status,
 }));
 
 function batch(ctx: BatchContext) {

@@ -1,52 +1,56 @@
 /**
- * The aggregate of one output key, maintained incrementally from per-order contributions.
- * Each order's contribution is *set* (replacing its previous one) or *retracted* (null), never added
- * twice: applying the same contribution again changes nothing, so a replay cannot double-count.
- * Sums are exact (integers, or decimals as scaled bigints); count is the number of contributing
- * orders; min/max/latest are cached and recomputed only when the current extreme is retracted.
+ * The aggregate of one output key, maintained incrementally from per-source-row contributions.
+ * Each source row's contribution is *set* (replacing its previous one) or *retracted* (null), never
+ * added twice: applying the same contribution again changes nothing, so a replay cannot double-count.
+ * Sums and means are exact (integers, or decimals as scaled bigints); count is the number of
+ * contributing source rows; min/max/latest are cached and recomputed only when the current extreme is
+ * retracted.
  *
- * A KeyAggregate holds the orders of one input partition; its `partial()` is what that partition
+ * A KeyAggregate holds the source rows of one input partition; its `partial()` is what that partition
  * adds to the key, and `combinePartials` merges the partitions' partials into the output row exactly
- * (counts and sums add up, min/max/latest pick among the partials' extremes).
+ * (counts, sums and the sums and counts of means add up, min/max/latest pick among the partials' extremes).
  */
-import { fromUnits, toUnits } from '../../src/domain/money.ts';
-import type { Aggregation, OutputRow, OutputValue } from '../../src/transforms/stream-dsl.ts';
+import { divRound, fromUnits, toUnits } from '../decimal.ts';
+import type { Aggregation, OutputRow, OutputValue } from './dsl.ts';
 
 /**
- * One partition's share of a key, per output column: count → orders; sum → total in scaled units
- * (a bigint as text, exact in JSON); min/max → the extreme value; latest → [value, stamp].
+ * One partition's share of a key, per output column: count → source rows; sum → total in scaled units
+ * (a bigint as text, exact in JSON); avg → [total in scaled units, values counted]; min/max → the
+ * extreme value; latest → [value, stamp].
  */
-export type PartialAggregate = Record<string, OutputValue | [OutputValue, string]>;
+export type PartialAggregate = Record<string, OutputValue | [OutputValue, string] | [string, number]>;
 
 export interface StoredContribution {
   values: OutputRow;
-  /** Orders placed later win `latest` (arrival ISO + event id: a total order). */
+  /** Source rows upserted later win `latest` (arrival ISO + event id: a total order). */
   stamp: string;
 }
 
 export class KeyAggregate {
   readonly entries = new Map<string, StoredContribution>();
   private readonly sums = new Map<string, bigint>();
+  /** avg columns: how many non-NULL values the sum holds. */
+  private readonly counted = new Map<string, number>();
   private readonly extremes = new Map<string, { value: OutputValue; stamp: string; stale: boolean }>();
 
-  private readonly sumColumns: [string, Extract<Aggregation, { op: 'sum' }>][];
+  private readonly sumColumns: [string, Extract<Aggregation, { op: 'sum' | 'avg' }>][];
   private readonly extremeColumns: [string, Extract<Aggregation, { op: 'min' | 'max' | 'latest' }>][];
 
   constructor(private readonly aggregations: Record<string, Aggregation>) {
     const columns = Object.entries(aggregations);
-    this.sumColumns = columns.filter((entry): entry is [string, Extract<Aggregation, { op: 'sum' }>] => entry[1].op === 'sum');
-    this.extremeColumns = columns.filter((entry): entry is [string, Extract<Aggregation, { op: 'min' | 'max' | 'latest' }>] => entry[1].op !== 'sum' && entry[1].op !== 'count');
+    this.sumColumns = columns.filter((entry): entry is [string, Extract<Aggregation, { op: 'sum' | 'avg' }>] => entry[1].op === 'sum' || entry[1].op === 'avg');
+    this.extremeColumns = columns.filter((entry): entry is [string, Extract<Aggregation, { op: 'min' | 'max' | 'latest' }>] => entry[1].op === 'min' || entry[1].op === 'max' || entry[1].op === 'latest');
   }
 
-  /** Sets (or with null, retracts) what `orderId` contributes. */
-  apply(orderId: string, next: StoredContribution | null): void {
-    const previous = this.entries.get(orderId);
+  /** Sets (or with null, retracts) what source row `sourceKey` contributes. */
+  apply(sourceKey: string, next: StoredContribution | null): void {
+    const previous = this.entries.get(sourceKey);
     if (previous) this.account(previous, -1n);
     if (next) {
-      this.entries.set(orderId, next);
+      this.entries.set(sourceKey, next);
       this.account(next, 1n);
     } else {
-      this.entries.delete(orderId);
+      this.entries.delete(sourceKey);
     }
     for (const [column, aggregation] of this.extremeColumns) {
       const cached = this.extremes.get(column);
@@ -69,7 +73,7 @@ export class KeyAggregate {
     return this.entries.size === 0;
   }
 
-  /** What these orders add to the key (see PartialAggregate). */
+  /** What these source rows add to the key (see PartialAggregate). */
   partial(): PartialAggregate {
     const partial: PartialAggregate = {};
     for (const [column, aggregation] of Object.entries(this.aggregations)) {
@@ -79,6 +83,9 @@ export class KeyAggregate {
           break;
         case 'sum':
           partial[column] = (this.sums.get(column) ?? 0n).toString();
+          break;
+        case 'avg':
+          partial[column] = [(this.sums.get(column) ?? 0n).toString(), this.counted.get(column) ?? 0];
           break;
         case 'latest': {
           const value = this.extreme(column, aggregation);
@@ -92,7 +99,7 @@ export class KeyAggregate {
     return partial;
   }
 
-  /** The aggregated columns of these orders alone (key columns are added by the caller). */
+  /** The aggregated columns of these source rows alone (key columns are added by the caller). */
   row(): OutputRow {
     return combinePartials(this.aggregations, [this.partial()]);
   }
@@ -101,8 +108,9 @@ export class KeyAggregate {
     for (const [column, aggregation] of this.sumColumns) {
       const value = contribution.values[aggregation.field];
       if (value === null || value === undefined) continue;
-      const units = aggregation.scale === 'integer' ? BigInt(value) : toUnits(String(value), aggregation.scale);
+      const units = aggregation.scale === 'integer' ? BigInt(value as number) : toUnits(String(value), aggregation.scale);
       this.sums.set(column, (this.sums.get(column) ?? 0n) + sign * units);
+      if (aggregation.op === 'avg') this.counted.set(column, (this.counted.get(column) ?? 0) + Number(sign));
     }
   }
 
@@ -127,7 +135,7 @@ export class KeyAggregate {
   }
 }
 
-/** The aggregated columns of a key from the partials of every partition holding some of its orders. */
+/** The aggregated columns of a key from the partials of every partition holding some of its source rows. */
 export function combinePartials(aggregations: Record<string, Aggregation>, partials: Iterable<PartialAggregate>): OutputRow {
   const row: OutputRow = {};
   const list = [...partials];
@@ -139,6 +147,17 @@ export function combinePartials(aggregations: Record<string, Aggregation>, parti
       case 'sum': {
         const total = list.reduce((sum, partial) => sum + BigInt(String(partial[column] ?? '0')), 0n);
         row[column] = aggregation.scale === 'integer' ? Number(total) : fromUnits(total, aggregation.scale);
+        break;
+      }
+      case 'avg': {
+        let total = 0n;
+        let counted = 0;
+        for (const partial of list) {
+          const [sum, n] = (partial[column] as [string, number] | undefined) ?? ['0', 0];
+          total += BigInt(sum);
+          counted += n;
+        }
+        row[column] = counted === 0 ? null : fromUnits(divRound(total, BigInt(counted)), aggregation.scale);
         break;
       }
       case 'latest': {

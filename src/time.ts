@@ -1,17 +1,9 @@
 /**
- * Business days in a time zone (Europe/Stockholm by default), DST included: a business day is a
- * local calendar date, 23 or 25 hours long on the days the clocks change. Pure functions on
- * ISO strings and Dates; the batch side expresses the same rule in SQL.
+ * Business days in a time zone, DST included: a business day is a local calendar date, 23 or 25 hours
+ * long on the days the clocks change (Stockholm's in March and October, Sydney's in October and April).
+ * Pure functions on ISO strings and Dates; the batch side expresses the same rules in SQL.
  */
-export const BUSINESS_TIME_ZONE = 'Europe/Stockholm';
-
-/**
- * Whether `text` has the shape of the pinned instant form, `Date.prototype.toISOString`'s
- * (`2024-10-27T10:00:00.000Z`): then a text that parses needs no rebuilding, which per event costs.
- */
-export function hasIsoInstantShape(text: string): boolean {
-  return text.length === 24 && text[10] === 'T' && text[19] === '.' && text[23] === 'Z';
-}
+export { hasIsoInstantShape } from './model/codec.ts';
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
@@ -29,7 +21,7 @@ function localParts(instant: Date, timeZone: string): Record<'year' | 'month' | 
 }
 
 /** The local calendar date ("YYYY-MM-DD") of an instant in `timeZone`. */
-export function businessDay(instant: Date | string, timeZone = BUSINESS_TIME_ZONE): string {
+export function businessDay(instant: Date | string, timeZone: string): string {
   const { year, month, day } = localParts(new Date(instant), timeZone);
   return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
@@ -46,7 +38,7 @@ export function offsetMinutes(instant: Date, timeZone: string): number {
  * Like java.time and Temporal's "compatible" rule: a time that occurs twice (autumn) is its earlier
  * occurrence; a time skipped (spring) moves forward by the gap.
  */
-export function localToInstant(date: string, time: string, timeZone = BUSINESS_TIME_ZONE): Date {
+export function localToInstant(date: string, time: string, timeZone: string): Date {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   const [hh, mm] = time.split(':').map(Number) as [number, number];
   const wall = Date.UTC(y, m - 1, d, hh, mm);
@@ -59,7 +51,7 @@ export function localToInstant(date: string, time: string, timeZone = BUSINESS_T
 }
 
 /** [start, end) of a business day as UTC instants: 24 hours, or 23/25 on DST change days. */
-export function dayBounds(date: string, timeZone = BUSINESS_TIME_ZONE): { start: Date; end: Date } {
+export function dayBounds(date: string, timeZone: string): { start: Date; end: Date } {
   return { start: localToInstant(date, '00:00', timeZone), end: localToInstant(nextDate(date), '00:00', timeZone) };
 }
 
@@ -70,6 +62,6 @@ export function nextDate(date: string, days = 1): string {
 }
 
 /** When the nightly run for business date `date` looks at the data: `time` on the next local day (default 02:00). */
-export function cutoffFor(date: string, time = '02:00', timeZone = BUSINESS_TIME_ZONE): Date {
+export function cutoffFor(date: string, time: string, timeZone: string): Date {
   return localToInstant(nextDate(date), time, timeZone);
 }

@@ -12,11 +12,10 @@
  * the cut-off, their lines summed, left-joined to the customer row as it stands at run time (a deleted
  * customer gives NULL region and tier), the FX rate of the currency on the business day.
  */
-import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
-import { fromOrders, upsertPerOrder } from './stream-dsl.ts';
-import { amountInEur, businessDayOf, orderNetAmount, outputInstant, rateToEur } from './stream-shop.ts';
-import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
+import { defineTransform, upsertPerKey, type BatchContext, type TransformContract } from 'dualrun';
+import { BUSINESS_TIME_ZONE, shop } from './domain.ts';
 import { businessDateLiteral, orderTotals } from './legacy-sql.ts';
+import { amountInEur, orderNetAmount, rateToEur } from './rules.ts';
 
 export const ordersEnrichedContract = {
   name: 'orders_enriched',
@@ -40,21 +39,20 @@ export const ordersEnrichedContract = {
 
 // The streaming half: one row per order, joined to the customer and the FX rate as they stood when
 // the order was processed (arrival order), upserted by order id; a delete removes the row.
-export const ordersEnrichedStream = upsertPerOrder(fromOrders({ joins: { customers: 'latest', fxRates: 'latest' } }), (view, tables) => {
-  const { order } = view;
-  const customer = tables.get('customers', order.customerId);
+export const ordersEnrichedStream = upsertPerKey(shop.from('orders', { joins: { customers: 'latest', fxRates: 'latest' } }), (order, ctx) => {
+  const customer = ctx.tables.get('customers', order.customerId);
   const netAmount = orderNetAmount(order);
   return {
     order_id: order.orderId,
-    business_date: businessDayOf(order.placedAt),
+    business_date: ctx.dayOf(order.placedAt),
     customer_id: order.customerId,
-    placed_at: outputInstant(order.placedAt),
+    placed_at: order.placedAt,
     currency: order.currency,
     region: customer?.region ?? null,
     tier: customer?.tier ?? null,
     line_count: order.lines.length,
     net_amount: netAmount,
-    net_amount_eur: amountInEur(netAmount, rateToEur(view, tables)),
+    net_amount_eur: amountInEur(netAmount, rateToEur(order, ctx)),
   };
 });
 

@@ -13,11 +13,10 @@
  * an order without an FX rate counts in order_count and adds nothing to revenue_eur (its EUR is NULL).
  * A day/region with no orders has no row.
  */
-import { BUSINESS_TIME_ZONE } from '../domain/time.ts';
-import { aggregateBy, count, fromOrders, sumMoney, tumblingDay } from './stream-dsl.ts';
-import { amountInEur, businessDayOf, orderNetAmount, rateToEur } from './stream-shop.ts';
-import { defineTransform, type BatchContext, type TransformContract } from './contract.ts';
+import { aggregateBy, count, defineTransform, sumDecimal, type BatchContext, type TransformContract } from 'dualrun';
+import { BUSINESS_TIME_ZONE, shop } from './domain.ts';
 import { businessDateLiteral, orderTotals } from './legacy-sql.ts';
+import { amountInEur, orderNetAmount, rateToEur } from './rules.ts';
 
 /** The region an order counts in when its customer row no longer exists. */
 export const UNKNOWN_REGION = 'unknown';
@@ -39,15 +38,15 @@ export const dailyRevenueByRegionContract = {
 // The streaming half: tumbling business-day windows by placed_at, 30 min grace, per customer region
 // as it stood when the order was processed; an order whose customer is unknown then counts in 'unknown'.
 export const dailyRevenueByRegionStream = aggregateBy(
-  fromOrders({ joins: { customers: 'latest', fxRates: 'latest' }, filter: (view) => view.status !== 'cancelled' }),
+  shop.from('orders', { joins: { customers: 'latest', fxRates: 'latest' }, filter: (order) => order.status !== 'cancelled' }),
   {
-    flatMap: (view, tables) => {
-      const region = tables.get('customers', view.order.customerId)?.region ?? UNKNOWN_REGION;
-      const revenue = amountInEur(orderNetAmount(view.order), rateToEur(view, tables)) ?? '0.00';
-      return [{ key: { business_date: businessDayOf(view.order.placedAt), region }, values: { revenue_eur: revenue } }];
+    flatMap: (order, ctx) => {
+      const region = ctx.tables.get('customers', order.customerId)?.region ?? UNKNOWN_REGION;
+      const revenue = amountInEur(orderNetAmount(order), rateToEur(order, ctx)) ?? '0.00';
+      return [{ key: { business_date: ctx.dayOf(order.placedAt), region }, values: { revenue_eur: revenue } }];
     },
-    window: tumblingDay(BUSINESS_TIME_ZONE, dailyRevenueByRegionContract.time.graceMs, (view) => view.order.placedAt),
-    aggregations: { order_count: count(), revenue_eur: sumMoney('revenue_eur') },
+    window: { size: 'businessDay', graceMs: dailyRevenueByRegionContract.time.graceMs, eventTime: (order) => order.placedAt },
+    aggregations: { order_count: count(), revenue_eur: sumDecimal('revenue_eur') },
   },
 );
 

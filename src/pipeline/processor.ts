@@ -1,0 +1,301 @@
+/**
+ * The source operator every pipeline of one source entity shares, and what it makes of each event:
+ * dedupe by event id, fold per key (src/model/fold.ts), then per transformation either the output row
+ * of the key (upsertPerKey) or the change in what the key contributes to each output key (aggregateBy),
+ * set into this processor's own aggregate per output key. A change to a contribution in a window that
+ * is already final (watermark past end + grace) is late: it is not applied, the view that was applied
+ * is kept ("frozen") for that transformation, and the change is reported with the reason.
+ *
+ * Pure and in memory: the streaming job runs one per partition of a source topic and turns what it
+ * returns into Kafka records in one transaction; the comparator runs one over a scenario's events to
+ * predict what the stream should hold. Table lookups, calendars and the watermark come from `env`.
+ */
+import type { EntityModel, EventTypeModel, Row } from '../model/domain.ts';
+import type { DomainEvent } from '../model/events.ts';
+import { applyEvent, viewOf, type EntityState, type Pin } from '../model/fold.ts';
+import { KeyAggregate, type StoredContribution } from './aggregate.ts';
+import { EventIdWindow, type EventIds } from './dedupe.ts';
+import type { AggregatePipeline, OutputRow, PerKeyPipeline, PipelineContext, StreamPipeline } from './dsl.ts';
+import type { WindowCloser } from './windows.ts';
+
+/** The part of a Transform a pipeline runner needs (never the batch half). */
+export interface PipelineTransform {
+  name: string;
+  key: readonly string[];
+  columns: readonly { name: string }[];
+  stream: StreamPipeline;
+}
+
+/** A view with the pin its lookups are pinned to: what a transformation's contributions are computed from. */
+export interface AppliedView {
+  row: Row;
+  pin: Pin;
+}
+
+export interface InstanceState extends EntityState {
+  /**
+   * Per windowed transformation: the view whose contributions the aggregates still hold, when it
+   * differs from the current view because a change came after the window had closed (late).
+   */
+  frozen?: Record<string, AppliedView | null>;
+  /** The ids of this key's events that a redelivery could still repeat (dedupe.ts); they outlive a delete. */
+  ids?: EventIds;
+}
+
+export interface ProcessorEnv {
+  /** The context a pipeline function gets for a view: table lookups pinned to `pin`, the calendar. */
+  context(pipeline: StreamPipeline, view: AppliedView): PipelineContext;
+  /** The watermark of a windowed pipeline. */
+  closer(pipeline: AggregatePipeline): WindowCloser;
+}
+
+export interface ProcessorOptions {
+  /** false: every delivery is applied, redeliveries too (the comparator's "no dedupe" hypothesis). */
+  dedupe?: boolean;
+  /** false: nothing is late (windows never close; the comparator's views without late drops). */
+  lateDrops?: boolean;
+}
+
+/** An upsertPerKey output change: the old row's key (to tombstone when it moved), the new row. */
+export interface RowChange {
+  transform: PipelineTransform;
+  oldKey: string | null;
+  newKey: string | null;
+  row: OutputRow | null;
+}
+
+export interface LateChange {
+  transform: PipelineTransform;
+  window: string;
+  reason: string;
+}
+
+export type Processed = { duplicate: true } | { duplicate: false; rows: RowChange[]; late: LateChange[] };
+
+/** The output message key: JSON array of the key columns in contract order (pinned convention). */
+export function outputKey(transform: Pick<PipelineTransform, 'key'>, row: OutputRow): string {
+  return JSON.stringify(transform.key.map((column) => row[column] ?? null));
+}
+
+/** Whether two rows hold the same value in every contract column. */
+export function sameOutput(transform: Pick<PipelineTransform, 'columns'>, a: OutputRow, b: OutputRow): boolean {
+  return transform.columns.every((column) => (a[column.name] ?? null) === (b[column.name] ?? null));
+}
+
+/** An aggregate's id: transformation and output key. */
+export const aggregateId = (transform: string, keyJson: string): string => `${transform}\u0000${keyJson}`;
+export function splitAggregateId(id: string): [transform: string, keyJson: string] {
+  const separator = id.indexOf('\u0000');
+  return [id.slice(0, separator), id.slice(separator + 1)];
+}
+
+/** A source row's contributions to one transformation: output key → its values and their JSON (to compare). */
+type Contributions = Map<string, { values: OutputRow; json: string }>;
+
+const idCount = (state: { ids?: EventIds | undefined } | undefined): number => (state?.ids ? Object.keys(state.ids).length : 0);
+
+const appliedOf = (state: EntityState | undefined): AppliedView | null => {
+  const row = viewOf(state);
+  return row && state?.pin ? { row, pin: state.pin } : null;
+};
+
+export class SourceProcessor {
+  /** Per source key: its state and the ids of its recent events (the dedupe store). */
+  readonly instances = new Map<string, InstanceState>();
+  /** Per aggregate output key (aggregateId): the contributions of this processor's source rows. */
+  readonly aggregates = new Map<string, KeyAggregate>();
+  /** Aggregate ids whose contributions changed since `takeTouched` was last called. */
+  private touched = new Set<string>();
+  private readonly dedupe: EventIdWindow;
+  private readonly stamped = new Set<string>();
+  private newestArrivalMs = 0;
+  private eventIdCount = 0;
+
+  constructor(
+    readonly entity: EntityModel,
+    readonly transforms: readonly PipelineTransform[],
+    private readonly env: ProcessorEnv,
+    private readonly options: ProcessorOptions = {},
+  ) {
+    this.dedupe = new EventIdWindow(Math.max(0, ...transforms.map((transform) => transform.stream.dedupe.retainMs)));
+    // Only contributions of transformations with a `latest` aggregation keep a stamp (it is most of a contribution's memory).
+    for (const { name, stream } of transforms) if (stream.kind === 'aggregate' && Object.values(stream.aggregations).some((aggregation) => aggregation.op === 'latest')) this.stamped.add(name);
+  }
+
+  /** Replays one stored state (from a changelog) into the processor. */
+  restore(key: string, state: InstanceState | null): void {
+    this.eventIdCount -= idCount(this.instances.get(key));
+    if (state === null) {
+      this.instances.delete(key);
+      return;
+    }
+    this.instances.set(key, state);
+    this.eventIdCount += idCount(state);
+    for (const firstArrivalMs of Object.values(state.ids ?? {})) this.newestArrivalMs = Math.max(this.newestArrivalMs, firstArrivalMs);
+  }
+
+  /**
+   * After the states are restored: sets what every key contributes (its view, or the frozen one a late
+   * change left applied) into the aggregates — contributions are a pure function of the states. Needs
+   * the tables caught up, like `process`.
+   */
+  finishRestore(): void {
+    this.aggregates.clear();
+    for (const [key, state] of this.instances) {
+      const current = appliedOf(state);
+      for (const transform of this.transforms) {
+        const pipeline = transform.stream;
+        if (pipeline.kind !== 'aggregate') continue;
+        const frozen = state.frozen?.[transform.name];
+        const applied = frozen !== undefined ? frozen : current;
+        for (const [outputKeyJson, { values }] of this.contributionsOf(transform, pipeline, applied)) this.setContribution(transform, outputKeyJson, key, { values, stamp: this.stampOf(transform, applied) });
+      }
+    }
+    this.touched.clear();
+  }
+
+  /** Applies one delivery of an event of this entity, keyed `key` (the encoded entity key). */
+  process(key: string, eventType: EventTypeModel, event: DomainEvent, arrival: string, arrivalMs: number): Processed {
+    this.newestArrivalMs = Math.max(this.newestArrivalMs, arrivalMs);
+    const before = this.instances.get(key);
+    if (this.options.dedupe !== false && this.dedupe.isDuplicate(before?.ids, event.eventId, arrivalMs)) return { duplicate: true };
+    const folded = applyEvent(eventType, before, event, arrival);
+    const after: InstanceState = { ...folded };
+    if (before?.frozen) after.frozen = before.frozen;
+    after.ids = this.dedupe.remember(before?.ids, event.eventId, arrivalMs, this.newestArrivalMs);
+    this.eventIdCount += idCount(after) - idCount(before);
+    const oldView = appliedOf(before);
+    const newView = appliedOf(after);
+    const rows: RowChange[] = [];
+    const late: LateChange[] = [];
+    for (const transform of this.transforms) {
+      const pipeline = transform.stream;
+      if (pipeline.kind === 'perKey') {
+        const change = this.rowChange(transform, pipeline, oldView, newView);
+        if (change) rows.push(change);
+      } else {
+        const lateChange = this.contribute(transform, pipeline, key, after, oldView, newView, arrivalMs);
+        if (lateChange) late.push(lateChange);
+      }
+    }
+    // A deleted key keeps its state while its event ids can still catch a redelivery (sweep drops it).
+    this.instances.set(key, after);
+    return { duplicate: false, rows, late };
+  }
+
+  /** The aggregate ids whose contributions changed since the last call. */
+  takeTouched(): Set<string> {
+    const touched = this.touched;
+    this.touched = new Set();
+    return touched;
+  }
+
+  /**
+   * Forgets expired event ids and drops the keys left with nothing — no row, no pending patch, no live
+   * id — returning them (to be tombstoned in a changelog). It walks every key: call it now and then.
+   * An expired id left in a stored state is harmless: restored, it can no longer match (expiry is decided
+   * at lookup).
+   */
+  sweep(): string[] {
+    const dropped: string[] = [];
+    for (const [key, state] of this.instances) {
+      const ids = this.dedupe.live(state.ids, this.newestArrivalMs);
+      if (ids === state.ids) continue;
+      this.eventIdCount += idCount({ ids }) - idCount(state);
+      if (ids === undefined && state.row === undefined && (state.frozen === undefined || Object.keys(state.frozen).length === 0)) {
+        this.instances.delete(key);
+        dropped.push(key);
+      } else if (ids === undefined) {
+        delete state.ids;
+      } else {
+        state.ids = ids;
+      }
+    }
+    return dropped;
+  }
+
+  get size(): { keys: number; eventIds: number; aggregateKeys: number; contributions: number } {
+    let contributions = 0;
+    for (const aggregate of this.aggregates.values()) contributions += aggregate.entries.size;
+    return { keys: this.instances.size, eventIds: this.eventIdCount, aggregateKeys: this.aggregates.size, contributions };
+  }
+
+  /** What a view contributes to one aggregate transformation (empty when filtered out or absent). */
+  contributionsOf(transform: PipelineTransform, pipeline: AggregatePipeline, view: AppliedView | null): Contributions {
+    const result: Contributions = new Map();
+    if (!view || !pipeline.filter(view.row)) return result;
+    for (const contribution of pipeline.flatMap(view.row, this.env.context(pipeline, view))) {
+      result.set(outputKey(transform, contribution.key), { values: contribution.values, json: JSON.stringify(contribution.values) });
+    }
+    return result;
+  }
+
+  /** The output row of a view for one upsertPerKey transformation (null when filtered out or absent). */
+  rowOf(pipeline: PerKeyPipeline, view: AppliedView | null): OutputRow | null {
+    return view && pipeline.filter(view.row) ? pipeline.map(view.row, this.env.context(pipeline, view)) : null;
+  }
+
+  /** The order a `latest` aggregation picks by: the upsert's arrival, then its event id. */
+  private stampOf(transform: PipelineTransform, view: AppliedView | null): string {
+    return view && this.stamped.has(transform.name) ? `${view.pin.arrival}|${view.pin.eventId}` : '';
+  }
+
+  private setContribution(transform: PipelineTransform, outputKeyJson: string, sourceKey: string, contribution: StoredContribution | null): void {
+    const id = aggregateId(transform.name, outputKeyJson);
+    this.touched.add(id);
+    let aggregate = this.aggregates.get(id);
+    if (!aggregate) {
+      if (!contribution) return;
+      aggregate = new KeyAggregate((transform.stream as AggregatePipeline).aggregations);
+      this.aggregates.set(id, aggregate);
+    }
+    aggregate.apply(sourceKey, contribution);
+    if (aggregate.isEmpty) this.aggregates.delete(id);
+  }
+
+  private rowChange(transform: PipelineTransform, pipeline: PerKeyPipeline, oldView: AppliedView | null, newView: AppliedView | null): RowChange | undefined {
+    const oldRow = this.rowOf(pipeline, oldView);
+    const newRow = this.rowOf(pipeline, newView);
+    if (oldRow && newRow && sameOutput(transform, oldRow, newRow)) return undefined;
+    if (!oldRow && !newRow) return undefined;
+    return { transform, oldKey: oldRow && outputKey(transform, oldRow), newKey: newRow && outputKey(transform, newRow), row: newRow };
+  }
+
+  /** Applies the change in what the key contributes; returns why it is late instead, when it is. */
+  private contribute(transform: PipelineTransform, pipeline: AggregatePipeline, sourceKey: string, state: InstanceState, oldView: AppliedView | null, newView: AppliedView | null, arrivalMs: number): LateChange | undefined {
+    const frozen = state.frozen?.[transform.name];
+    const applied = frozen !== undefined ? frozen : oldView;
+    const before = this.contributionsOf(transform, pipeline, applied);
+    const after = this.contributionsOf(transform, pipeline, newView);
+    // A new stamp (the row upserted again, or its upsert redelivered after dedupe forgot it) changes
+    // what `latest` picks even when the values stay: it is a change like any other.
+    const stamp = this.stampOf(transform, newView);
+    const restamped = stamp !== this.stampOf(transform, applied) && after.size > 0;
+    const changed = restamped || before.size !== after.size || [...after].some(([key, { json }]) => before.get(key)?.json !== json);
+    if (!changed) return undefined;
+    if (pipeline.window && this.options.lateDrops !== false) {
+      const closer = this.env.closer(pipeline);
+      for (const view of [applied, newView]) {
+        if (!view || !pipeline.filter(view.row)) continue;
+        const window = closer.calendar.windowOf(Date.parse(pipeline.window.eventTime(view.row)));
+        if (closer.isClosedFor(window, arrivalMs)) {
+          state.frozen = { ...state.frozen, [transform.name]: applied };
+          const closedAt = new Date(closer.closedAt(window)).toISOString();
+          return {
+            transform,
+            window,
+            reason: `window ${window} (${closer.calendar.description}) was final: the watermark passed its end + ${pipeline.window.graceMs / 60_000} min grace with an event that arrived at ${closedAt}; this change was not applied`,
+          };
+        }
+      }
+    }
+    if (state.frozen) {
+      const { [transform.name]: _dropped, ...rest } = state.frozen;
+      if (Object.keys(rest).length === 0) delete state.frozen;
+      else state.frozen = rest;
+    }
+    for (const [key, { values, json }] of after) if (restamped || before.get(key)?.json !== json) this.setContribution(transform, key, sourceKey, { values, stamp });
+    for (const key of before.keys()) if (!after.has(key)) this.setContribution(transform, key, sourceKey, null);
+    return undefined;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Stage one of the topology, one task per partition of a source entity's topic (an entity some
+ * pipeline reads `from`): dead-letters bad events, then hands each event to the source processor
+ * (src/pipeline/processor.ts: dedupe, fold per key, per-key output rows, contributions set into this
+ * partition's own aggregate of each output key, late changes). Per-key outputs are upserted straight
+ * to their output topics; once per batch the changed output keys' partial aggregates go to the
+ * partials topic, where stage two (aggregate-task.ts) combines the partitions' partials — a batch
+ * sends one record per output key it touched, not one per source row. Late changes go to
+ * `<prefix>.late` with the reason. Each key's state is one record of the entity's changelog.
+ * Pure: no Kafka here; the runner sends what `process` returns in one transaction with the input offsets.
+ */
+import type { DomainModel, EntityModel } from '../../src/model/domain.ts';
+import { decode, type RawMessage } from '../../src/model/codec.ts';
+import { SourceProcessor, splitAggregateId, type InstanceState, type ProcessorEnv } from '../../src/pipeline/processor.ts';
+import { encodeKey } from '../../src/model/domain.ts';
+import { LATE_HEADERS, deadLetter, outputValue, type OutRecord, type SourceCoordinates, type StreamTransform, type TopicNames } from './model.ts';
+
+export interface TaskCounters {
+  processed: number;
+  duplicates: number;
+  deadLetters: number;
+  late: number;
+}
+
+/**
+ * A partials record: key `[transform, outputKey, sourcePartition]`, value the partition's
+ * PartialAggregate of that key, or a tombstone once none of the partition's rows contributes. The
+ * partition is chosen from `[transform, outputKey]` only, so every partial of one output key meets in
+ * one partition; the source partition in the key lets the topic be compacted, so it doubles as the
+ * aggregate stage's changelog (Kafka Streams' source-topic changelog). A partial is *set*, never
+ * added: reading one twice changes nothing.
+ */
+export function repartitionKey(transform: string, outputKeyJson: string, sourcePartition: number): string {
+  return `[${JSON.stringify(transform)},${outputKeyJson},${sourcePartition}]`;
+}
+
+/** The partition of an output key: FNV-1a of `transform|outputKey`, the same in every process. */
+export function repartitionPartition(transform: string, outputKeyJson: string, partitions: number): number {
+  let hash = 0x811c9dc5;
+  const text = `${transform}|${outputKeyJson}`;
+  for (let index = 0; index < text.length; index += 1) hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
+  return (hash >>> 0) % partitions;
+}
+
+/** Every 64 batches the processor's sweep runs (it walks every key). */
+const SWEEP_EVERY = 64;
+
+export class SourceTask {
+  readonly processor: SourceProcessor;
+  private sweepCountdown = 0;
+
+  constructor(
+    private readonly domain: DomainModel,
+    readonly entity: EntityModel,
+    transforms: readonly StreamTransform[],
+    env: ProcessorEnv,
+    private readonly topics: TopicNames,
+    /** Partitions of the partials topic. */
+    private readonly repartitionPartitions: number,
+  ) {
+    this.processor = new SourceProcessor(entity, transforms.filter((transform) => transform.stream.source === entity.name), env);
+  }
+
+  /** Replays one changelog record into the state. */
+  restore(key: string, value: string | null): void {
+    this.processor.restore(key, value === null ? null : (JSON.parse(value) as InstanceState));
+  }
+
+  /** After the changelog is restored: the contributions, recomputed from the states (needs the tables caught up). */
+  finishRestore(): void {
+    this.processor.finishRestore();
+  }
+
+  process(topic: string, partition: number, messages: (RawMessage & { offset: string })[]): { records: OutRecord[]; counters: TaskCounters } {
+    const counters: TaskCounters = { processed: 0, duplicates: 0, deadLetters: 0, late: 0 };
+    const keyed = new Map<string, OutRecord>(); // outputs and changelog: the last value per key wins
+    const ordered: OutRecord[] = []; // dead letters and late records, in input order
+    const changelogTopic = this.topics.changelog(this.entity);
+    const changelog = (key: string, value: string | null) => keyed.set(`c\u0000${key}`, { topic: changelogTopic, partition, key, value });
+
+    for (const message of messages) {
+      counters.processed += 1;
+      const source: SourceCoordinates = { topic, partition, offset: message.offset };
+      const decoded = decode(this.domain, this.entity, message);
+      if (!decoded.ok) {
+        counters.deadLetters += 1;
+        ordered.push(deadLetter(this.topics, source, message, decoded.reason));
+        continue;
+      }
+      const { event, eventType, arrival, arrivalMs } = decoded;
+      const key = encodeKey(this.entity, event.payload);
+      const result = this.processor.process(key, eventType, event, arrival, arrivalMs);
+      if (result.duplicate) {
+        counters.duplicates += 1;
+        continue;
+      }
+      for (const { transform, oldKey, newKey, row } of result.rows) {
+        const output = this.topics.output(transform.name);
+        if (oldKey !== null && oldKey !== newKey) keyed.set(`${output}\u0000${oldKey}`, { topic: output, key: oldKey, value: null });
+        if (row && newKey !== null) keyed.set(`${output}\u0000${newKey}`, { topic: output, key: newKey, value: outputValue(transform, row) });
+      }
+      for (const late of result.late) {
+        counters.late += 1;
+        ordered.push({
+          topic: this.topics.late,
+          key,
+          value: message.value?.toString('utf8') ?? null,
+          headers: {
+            [LATE_HEADERS.reason]: late.reason,
+            [LATE_HEADERS.transform]: late.transform.name,
+            [LATE_HEADERS.window]: late.window,
+            [LATE_HEADERS.topic]: topic,
+            [LATE_HEADERS.partition]: String(partition),
+            [LATE_HEADERS.offset]: message.offset,
+          },
+        });
+      }
+      changelog(key, JSON.stringify(this.processor.instances.get(key)));
+    }
+    this.sweepCountdown = (this.sweepCountdown + 1) % SWEEP_EVERY;
+    if (this.sweepCountdown === 0) for (const key of this.processor.sweep()) changelog(key, null);
+    return { records: [...ordered, ...keyed.values(), ...this.partials(this.processor.takeTouched(), partition)], counters };
+  }
+
+  /** Every output key's partial record, as `process` would send it: what the partials topic holds for this partition. */
+  snapshot(partition: number): OutRecord[] {
+    return this.partials(new Set(this.processor.aggregates.keys()), partition);
+  }
+
+  get size(): SourceProcessor['size'] {
+    return this.processor.size;
+  }
+
+  /** The partials records of the touched keys: their new partial, or a tombstone when no row of the partition contributes any more. */
+  private partials(touched: Set<string>, partition: number): OutRecord[] {
+    const records: OutRecord[] = [];
+    for (const id of touched) {
+      const [name, keyJson] = splitAggregateId(id);
+      const aggregate = this.processor.aggregates.get(id);
+      records.push({
+        topic: this.topics.repartition,
+        partition: repartitionPartition(name, keyJson, this.repartitionPartitions),
+        key: repartitionKey(name, keyJson, partition),
+        value: aggregate ? JSON.stringify(aggregate.partial()) : null,
+      });
+    }
+    return records;
+  }
+}
