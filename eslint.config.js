@@ -1,14 +1,28 @@
-// Lint rules: typescript-eslint's recommended set, plus the layering rule from DESIGN.md section 3
-// (src/ never imports the runners statically; the runners never import each other).
+// Lint rules: typescript-eslint's recommended set, plus the layering rules from DESIGN.md section 3:
+// src/ never imports the runners statically; the runners never import each other; no engine folder
+// imports a domain; a domain (the shop, the examples) imports nothing of dualrun but 'dualrun' itself.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const forbid = (dirs, { allowTypeImports = false } = {}) => ({
   '@typescript-eslint/no-restricted-imports': [
     'error',
-    { patterns: dirs.map((dir) => ({ group: [`**/${dir}/**`], allowTypeImports, message: `DESIGN.md section 3: this layer must not import ${dir}/.` })) },
+    {
+      patterns: [
+        ...dirs.map((dir) => ({ group: [`**/${dir}/**`], allowTypeImports, message: `DESIGN.md section 3: this layer must not import ${dir}/.` })),
+        { group: ['**/domains/**', '**/examples/**'], message: 'DESIGN.md section 3: the engine knows no domain; a domain reaches it only through the config (the CLI loads the default shop with import()).' },
+      ],
+    },
   ],
 });
+
+// A domain folder is a user of the public API: its own files (same folder), 'dualrun' and third-party packages only.
+const publicApiOnly = {
+  '@typescript-eslint/no-restricted-imports': [
+    'error',
+    { patterns: [{ group: ['../*', '../**'], message: "DESIGN.md section 3: a domain imports only what 'dualrun' exports (import … from 'dualrun'), never dualrun's files." }] },
+  ],
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dualrun-report/**', 'coverage/**', '.cache/**'] },
@@ -21,10 +35,11 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
-  { files: ['src/**/*.ts'], rules: forbid(['batch', 'streaming', 'compare']) },
+  { files: ['src/**/*.ts'], ignores: ['src/domains/**'], rules: forbid(['batch', 'streaming', 'compare']) },
   // The CLI wires the runners together: it loads them with import() only, and may name their types.
   { files: ['src/cli/**/*.ts'], rules: forbid(['batch', 'streaming', 'compare'], { allowTypeImports: true }) },
   { files: ['batch/**/*.ts'], rules: forbid(['streaming', 'compare']) },
   { files: ['streaming/**/*.ts'], rules: forbid(['batch', 'compare']) },
   { files: ['compare/**/*.ts'], rules: forbid(['batch', 'streaming']) },
+  { files: ['src/domains/**/*.ts', 'examples/**/*.ts'], rules: publicApiOnly },
 );

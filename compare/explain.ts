@@ -293,14 +293,20 @@ class Judge {
     return this.unexplained(row, views, judged);
   }
 
-  /** The steps from the batch's view to the stream's that change this key, with their categories and events. */
+  /**
+   * The steps from the batch's view to the stream's that change this key, with their categories and
+   * events. Only source rows that end up contributing differently to the two sides count: one that a
+   * step adds and a later step takes away again (an order arriving after the cut-off and too late for
+   * its window) is in neither side and proves nothing.
+   */
   private steps(views: Partial<Record<ViewName, KeyView>>, from: ViewName): { category: DifferenceCategory; events: string[]; sources: string[]; effect: string }[] {
     const chain: ViewName[] = [from, ...CHAIN.slice(1)];
     if (from !== 'batch') chain.splice(1, 0, 'batch');
+    const matter = new Set(changedSources(views[from]!, views.stream!));
     const steps: { category: DifferenceCategory; events: string[]; sources: string[]; effect: string }[] = [];
     for (let index = 1; index < chain.length; index += 1) {
       const [before, after] = [views[chain[index - 1]!]!, views[chain[index]!]!];
-      const changed = changedSources(before, after);
+      const changed = changedSources(before, after).filter((source) => matter.has(source));
       if (changed.length === 0 || this.sameView(before, after)) continue;
       const step = `${chain[index - 1]}→${chain[index]}`;
       const byCategory = new Map<DifferenceCategory, { events: string[]; sources: string[] }>();
@@ -324,7 +330,8 @@ class Judge {
             add(facts.joinDeleted ? 'update_delete_semantics' : 'join_as_of_event_time', source, facts.joinEvents);
             break;
           case 'joins→horizon':
-            add(facts.existedAtB ? 'update_delete_semantics' : 'late_arrival', source, facts.afterB);
+            if (facts.existedAtB) add('update_delete_semantics', source, facts.afterB);
+            else add('late_arrival', source, facts.createdBy ? [facts.createdBy] : facts.afterB);
             break;
           case 'horizon→redeliver':
             add('duplicate_delivery', source, facts.reapplied);
@@ -351,8 +358,7 @@ class Judge {
     const steps = this.steps(views, leftView);
     if (rightCause !== undefined) {
       const changed = changedSources(views.stream!, views[rightView]!);
-      const facts = changed.map((source) => this.predictor.factsOf(source)!);
-      const events = rightCause === 'duplicate_delivery' ? facts.flatMap((f) => f.reappliedWithoutDedupe) : facts.flatMap((f) => (f.pin ? [f.pin] : []));
+      const events = rightCause === 'duplicate_delivery' ? this.predictor.duplicatedEvents(changed) : changed.flatMap((source) => this.predictor.pinOf(source) ?? []);
       if (rightCause === 'stream_utc' || rightCause === 'stream_arrival') {
         return {
           category: 'unexplained',

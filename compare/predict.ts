@@ -65,15 +65,15 @@ export interface KeyView {
 export interface SourceFacts {
   /** The event ids of its first deliveries that arrived after its B (in arrival order). */
   afterB: string[];
-  /** Whether it existed at B. */
+  /** Whether it existed at B; if not, the upsert after B that created it (if any did). */
   existedAtB: boolean;
+  createdBy: string | undefined;
   /** Its upsert's event id at B and overall. */
   pinAtB: string | undefined;
   pin: string | undefined;
-  /** Late-dropped events (stream), and redeliveries it applied again (stream and without dedupe). */
+  /** Late-dropped events (stream), and redeliveries the stream applied again that changed something. */
   late: string[];
   reapplied: string[];
-  reappliedWithoutDedupe: string[];
   /** Joined rows that changed between its upsert and B: the events, and whether one was deleted. */
   joinEvents: string[];
   joinDeleted: boolean;
@@ -161,10 +161,10 @@ export class Predictor {
     const run: ViewRun = { perKey: new Map(), aggregates: processor.aggregates };
     const late = new Map<string, string[]>();
     const reapplied = new Map<string, string[]>();
-    this.feed(processor, [...this.instances.values()], true, run, (sourceKey, delivery, processed) => {
-      if (processed === 'duplicate') return;
-      if (processed.length > 0) push(late, sourceKey, delivery.event.eventId);
-      if (delivery.redelivery) push(reapplied, sourceKey, delivery.event.eventId);
+    this.feed(processor, this.deliveriesOf([...this.instances.values()], true), run, (sourceKey, delivery, outcome) => {
+      if (outcome === 'duplicate') return;
+      if (outcome.late) push(late, sourceKey, delivery.event.eventId);
+      if (delivery.redelivery && outcome.changed) push(reapplied, sourceKey, delivery.event.eventId);
     });
     this.stream = run;
     for (const instance of this.instances.values()) {
@@ -201,15 +201,28 @@ export class Predictor {
     const first = instance.deliveries.filter((delivery) => !delivery.redelivery);
     const atB = foldUntil(first, b ?? -Infinity);
     const all = foldUntil(first, Infinity);
-    const afterB = b === undefined ? [] : first.filter((delivery) => delivery.arrivalMs > b).map((delivery) => delivery.event.eventId);
+    const after = b === undefined ? [] : first.filter((delivery) => delivery.arrivalMs > b);
+    const existedAtB = viewOf(atB) !== null;
+    // The upsert after B that made the row exist: the proof that it is only on the stream's side.
+    let createdBy: string | undefined;
+    if (!existedAtB) {
+      let state = atB;
+      for (const delivery of after) {
+        state = applyEvent(delivery.eventType, state, delivery.event, delivery.arrivalTime);
+        if (viewOf(state) !== null) {
+          createdBy = delivery.event.eventId;
+          break;
+        }
+      }
+    }
     const facts: SourceFacts = {
-      afterB,
-      existedAtB: viewOf(atB) !== null,
+      afterB: after.map((delivery) => delivery.event.eventId),
+      existedAtB,
+      createdBy,
       pinAtB: atB?.pin?.eventId,
       pin: all?.pin?.eventId,
       late,
       reapplied,
-      reappliedWithoutDedupe: instance.deliveries.filter((delivery) => delivery.redelivery).map((delivery) => delivery.event.eventId),
       joinEvents: [],
       joinDeleted: false,
     };
@@ -346,21 +359,51 @@ export class Predictor {
       lateDrops: view === 'stream' || view === 'stream_nodedupe' || view === 'stream_utc',
     });
     const run: ViewRun = { perKey: new Map(), aggregates: processor.aggregates };
-    this.feed(processor, instances, view !== 'horizon', run);
+    const nodedupe = view === 'stream_nodedupe';
+    const deliveries = this.deliveriesOf(instances, view !== 'horizon', nodedupe && this.transform.stream.kind === 'aggregate');
+    this.feed(processor, deliveries, run, (sourceKey, delivery, outcome) => {
+      if (nodedupe && outcome !== 'duplicate' && outcome.changed && (delivery.redelivery || sourceKey.includes(PHANTOM))) push(this.duplicated, sourceKey, delivery.event.eventId);
+    });
     return run;
   }
 
-  /** Feeds the instances' deliveries to a processor in arrival order, keeping the per-key rows it emits. */
-  private feed(processor: SourceProcessor, instances: Instance[], redeliveries: boolean, run: ViewRun, observe?: (sourceKey: string, delivery: SourceDelivery, processed: 'duplicate' | unknown[]) => void): void {
-    const all = instances.flatMap((instance) => instance.deliveries.filter((delivery) => redeliveries || !delivery.redelivery).map((delivery) => ({ key: instance.key, delivery })));
+  /**
+   * The deliveries of the instances, in arrival order (first ones only, or all). With `phantoms`, a
+   * stream that does not deduplicate: every redelivered upsert starts a copy of its row that the later
+   * events of its key change too, so an aggregate counts it again — what an additive stream does.
+   */
+  private deliveriesOf(instances: Instance[], redeliveries: boolean, phantoms = false): { key: string; delivery: SourceDelivery }[] {
+    const all: { key: string; delivery: SourceDelivery }[] = [];
+    for (const instance of instances) {
+      for (const [index, delivery] of instance.deliveries.entries()) {
+        if (!redeliveries && delivery.redelivery) continue;
+        all.push({ key: instance.key, delivery });
+        if (!phantoms || !delivery.redelivery || (delivery.eventType.kind.kind !== 'upsert' && delivery.eventType.kind.kind !== 'fold')) continue;
+        const phantom = `${instance.key}${PHANTOM}${index}`;
+        for (const later of instance.deliveries.slice(index)) all.push({ key: phantom, delivery: later });
+      }
+    }
     all.sort((a, b) => a.delivery.arrivalMs - b.delivery.arrivalMs || a.delivery.seq - b.delivery.seq);
+    return all;
+  }
+
+  /** The redeliveries a stream without dedupe applied to a source row (or its copies) that changed what it contributes. */
+  duplicatedEvents(sourceKeys: readonly string[]): string[] {
+    return sourceKeys.flatMap((key) => this.duplicated.get(key) ?? []).filter((id, index, list) => list.indexOf(id) === index);
+  }
+
+  private readonly duplicated = new Map<string, string[]>();
+
+  /** Feeds deliveries to a processor, keeping the per-key rows it emits and saying what each delivery did. */
+  private feed(processor: SourceProcessor, all: { key: string; delivery: SourceDelivery }[], run: ViewRun, observe?: (sourceKey: string, delivery: SourceDelivery, outcome: 'duplicate' | { late: boolean; changed: boolean }) => void): void {
     for (const { key, delivery } of all) {
       const result = processor.process(key, delivery.eventType, delivery.event as DomainEvent, delivery.arrivalTime, delivery.arrivalMs);
       if (result.duplicate) {
         observe?.(key, delivery, 'duplicate');
         continue;
       }
-      observe?.(key, delivery, result.late);
+      const touched = processor.takeTouched().size > 0;
+      observe?.(key, delivery, { late: result.late.length > 0, changed: touched || result.rows.length > 0 });
       for (const change of result.rows) {
         if (change.oldKey !== null) run.perKey.delete(change.oldKey);
         if (change.row && change.newKey !== null) run.perKey.set(change.newKey, { row: change.row, source: key });
@@ -424,6 +467,9 @@ function contribute(run: ViewRun, transform: PipelineTransform, key: string, sou
   if (!aggregate) run.aggregates.set(id, (aggregate = new KeyAggregate((transform.stream as AggregatePipeline).aggregations)));
   aggregate.apply(source, contribution);
 }
+
+/** Separates a source key from the number of the redelivery a phantom copy of its row starts at. */
+const PHANTOM = '\u0001';
 
 function push(map: Map<string, string[]>, key: string, value: string): void {
   let list = map.get(key);

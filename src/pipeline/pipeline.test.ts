@@ -1,8 +1,8 @@
 // Operators one by one, values worked out by hand.
 import { describe, expect, it } from 'vitest';
-import { count, latest, max, min, sumInteger, sumMoney } from '../../src/transforms/stream-dsl.ts';
+import { avg, count, latest, max, min, sumDecimal, sumInteger } from './dsl.ts';
 import { KeyAggregate, combinePartials } from './aggregate.ts';
-import { BusinessCalendar, WindowCloser } from './day-window.ts';
+import { BusinessCalendar, FixedCalendar, WindowCloser } from './windows.ts';
 import { EventIdWindow } from './dedupe.ts';
 import { VersionedTable } from './versioned-table.ts';
 
@@ -64,6 +64,22 @@ describe('WindowCloser (Europe/Stockholm, 30 min grace)', () => {
   });
 });
 
+describe('WindowCloser (one-hour windows, 15 min grace)', () => {
+  it('closes an hour at the first arrival of an event at or after its end + grace, whatever the zone', () => {
+    const closer = new WindowCloser(new FixedCalendar(3_600_000), 15 * 60_000);
+    expect(closer.calendar.windowOf(ms('2024-04-06T15:59:59.999Z'))).toBe('2024-04-06T15:00:00.000Z');
+    closer.observe(ms('2024-04-06T15:10:00Z'), ms('2024-04-06T15:11:00Z'));
+    closer.observe(ms('2024-04-06T16:14:00Z'), ms('2024-04-06T16:15:00Z')); // next hour, inside grace
+    expect(closer.closedAt('2024-04-06T15:00:00.000Z')).toBe(Infinity);
+    closer.observe(ms('2024-04-06T16:15:00Z'), ms('2024-04-06T16:20:00Z'));
+    expect(closer.closedAt('2024-04-06T15:00:00.000Z')).toBe(ms('2024-04-06T16:20:00Z'));
+    // An hour two hours later closes it too (its every event is past end + grace).
+    closer.observe(ms('2024-04-06T17:05:00Z'), ms('2024-04-06T16:18:00Z'));
+    expect(closer.closedAt('2024-04-06T15:00:00.000Z')).toBe(ms('2024-04-06T16:18:00Z'));
+    expect(closer.calendar.description).toBe('windows of 1 h');
+  });
+});
+
 describe('EventIdWindow', () => {
   it('drops redeliveries within retention of the first arrival, forgets after', () => {
     const window = new EventIdWindow(1000);
@@ -85,7 +101,7 @@ describe('EventIdWindow', () => {
 });
 
 describe('KeyAggregate', () => {
-  const aggregations = { n: count(), units: sumInteger('units'), money: sumMoney('money'), first: min('at'), last: max('at'), cat: latest('cat') };
+  const aggregations = { n: count(), units: sumInteger('units'), money: sumDecimal('money'), first: min('at'), last: max('at'), cat: latest('cat') };
 
   it('sums exactly and retracts, recomputing min/max/latest when their holder leaves', () => {
     const aggregate = new KeyAggregate(aggregations);
@@ -117,6 +133,25 @@ describe('KeyAggregate', () => {
     const combined = combinePartials(aggregations, parts.map((part) => JSON.parse(JSON.stringify(part.partial()))));
     expect(combined).toEqual({ n: 3, units: 6, money: '-0.05', first: '2024-01-01', last: '2024-01-02', cat: 'y' });
     expect(combined).toEqual(all.row());
+  });
+
+  it('averages exactly, without NULLs, half away from zero, across partitions', () => {
+    const mean = { kwh: avg('kwh', 3) };
+    const a = new KeyAggregate(mean);
+    const b = new KeyAggregate(mean);
+    a.apply('r1', { values: { kwh: '1.000' }, stamp: '' });
+    a.apply('r2', { values: { kwh: null }, stamp: '' });
+    b.apply('r3', { values: { kwh: '2.001' }, stamp: '' });
+    b.apply('r4', { values: { kwh: '0.000' }, stamp: '' });
+    // (1.000 + 2.001 + 0.000) / 3 = 1.000333… → 1.000; NULL is not counted.
+    expect(combinePartials(mean, [a.partial(), b.partial()])).toEqual({ kwh: '1.000' });
+    b.apply('r3', { values: { kwh: '2.002' }, stamp: '' });
+    // 3.002 / 3 = 1.000666… → 1.001
+    expect(combinePartials(mean, [JSON.parse(JSON.stringify(a.partial())), b.partial()])).toEqual({ kwh: '1.001' });
+    a.apply('r1', null);
+    b.apply('r3', null);
+    b.apply('r4', null);
+    expect(combinePartials(mean, [a.partial(), b.partial()])).toEqual({ kwh: null });
   });
 
   it('is idempotent: setting the same contribution twice counts it once', () => {

@@ -75,10 +75,11 @@ export async function openScenarioFiles(domain: DomainModel, dir: string): Promi
   await mkdir(dir, { recursive: true });
   const writers: Record<string, CsvWriter> = {};
   for (const { file, header } of scenarioFiles(domain)) writers[file] = new CsvWriter(join(dir, file), header);
-  return Object.assign(writers, {
+  const files = Object.entries(writers);
+  return Object.assign({ ...writers }, {
     close: async () => {
-      for (const writer of Object.values(writers)) await writer.close();
-      return Object.fromEntries(Object.entries(writers).map(([file, writer]) => [file, writer.rows]));
+      for (const [, writer] of files) await writer.close();
+      return Object.fromEntries(files.map(([file, writer]) => [file, writer.rows]));
     },
   });
 }

@@ -34,7 +34,7 @@ export function validateTransform(transform: Transform, domain: DomainModel, sou
 type Fail = (path: string, message: string, hint: string) => never;
 
 function checkAggregate(stream: AggregatePipeline, transform: Transform, columns: Set<string>, fail: Fail): void {
-  for (const [column, aggregation] of Object.entries(stream.aggregations)) {
+  for (const column of Object.keys(stream.aggregations)) {
     if (!columns.has(column)) fail(`stream.aggregations.${column}`, `"${column}" is not one of its columns (${[...columns].join(', ')})`, 'aggregate into a declared column');
     if (transform.key.includes(column)) fail(`stream.aggregations.${column}`, `"${column}" is a key column: key columns come from the contribution's key`, 'aggregate only value columns');
   }

@@ -1,29 +1,33 @@
 // The two stages together, without a broker: the hand-worked example through SharedState, the
-// order task and the aggregate task must give exactly the hand-computed outputs (test/support).
+// orders' source task and the aggregate task must give exactly the hand-computed outputs (test/support).
 import { describe, expect, it } from 'vitest';
+import { shop, shopTransforms } from '../../src/domains/shop/index.ts';
+import { arrivalOf, decode } from '../../src/model/codec.ts';
 import { handWorkedExample, messageOf, event, type TestMessage } from '../../test/support/events.ts';
 import { expectedHandWorked, expectedHandWorkedDuplicates, expectedHandWorkedLate } from '../../test/support/expected-hand-worked.ts';
-import { streamTransforms } from '../transforms.ts';
 import { AggregateTask } from './aggregate-task.ts';
 import { TopicNames, outputValue, sameOutput, type OutRecord } from './model.ts';
-import { OrderTask, repartitionPartition } from './order-task.ts';
+import { SourceTask, repartitionPartition } from './source-task.ts';
 import fc from 'fast-check';
-import { arrivalOf, decode } from './codec.ts';
 import { SharedState } from './tables.ts';
 
 const topics = new TopicNames('shop', 'g');
+const streamTransforms = shopTransforms;
+const ordersEntity = shop.entity('orders')!;
+const ordersChangelog = topics.changelog(ordersEntity);
 const toRaw = (record: OutRecord) => ({ key: Buffer.from(record.key), value: record.value === null ? null : Buffer.from(record.value), timestamp: '0' });
+const observe = (shared: SharedState, message: TestMessage) => shared.observe(shop.entity(message.entity)!, message);
+const newOrderTask = (shared: SharedState) => new SourceTask(shop, ordersEntity, streamTransforms, shared.env, topics, 1);
 
 function setup() {
-  const shared = new SharedState();
-  for (const transform of streamTransforms) if (transform.stream.kind === 'aggregate' && transform.stream.window) shared.closerFor(transform.stream.window.timeZone, transform.stream.window.graceMs);
-  return { shared, orderTask: new OrderTask(streamTransforms, shared, topics, 1), aggregateTask: new AggregateTask(streamTransforms, topics) };
+  const shared = new SharedState(shop, streamTransforms);
+  return { shared, orderTask: newOrderTask(shared), aggregateTask: new AggregateTask(streamTransforms, topics) };
 }
 
 /** Runs messages through both stages in batches of `batchSize`; returns every record sent. */
 function run(messages: TestMessage[], batchSize: number, parts = setup(), firstOffset = 0) {
   const { shared, orderTask, aggregateTask } = parts;
-  for (const message of messages) shared.observe(message.entity, message);
+  for (const message of messages) observe(shared, message);
   const orders = messages.filter((message) => message.entity === 'orders').map((message, index) => ({ ...message, offset: String(firstOffset + index) }));
   const sent: OutRecord[] = [];
   const counters = { late: 0, duplicates: 0, deadLetters: 0 };
@@ -63,15 +67,15 @@ describe('order task + aggregate task', () => {
       ['o4', 'daily_revenue_by_region'],
       ['o4', 'product_sales_daily'],
     ]);
-    expect(late[0]?.headers?.['dualrun-late-reason']).toContain('window 2024-10-27 (Europe/Stockholm) was final');
+    expect(late[0]?.headers?.['dualrun-late-reason']).toContain('window 2024-10-27 (business days in Europe/Stockholm) was final');
   });
 
   it('combines the partials of orders partitions into the same rows as one partition gives', () => {
     const messages = handWorkedExample().messages;
     const { shared, aggregateTask } = setup();
-    for (const message of messages) shared.observe(message.entity, message);
+    for (const message of messages) observe(shared, message);
     // Orders spread over three partitions by key, as the producer's partitioner would; one batch each.
-    const tasks = [0, 1, 2].map(() => new OrderTask(streamTransforms, shared, topics, 1));
+    const tasks = [0, 1, 2].map(() => newOrderTask(shared));
     const sent: OutRecord[] = [];
     messages.forEach((message, index) => {
       if (message.entity !== 'orders') return;
@@ -96,14 +100,14 @@ describe('order task + aggregate task', () => {
     const first = setup();
     const { sent } = run(firstHalf, 2, first);
     // Changelog and repartition records name their partition (0 of 1 here) rather than leave it to the key hash.
-    const changelogRecords = sent.filter((record) => record.topic === topics.ordersChangelog || record.topic === topics.repartition);
+    const changelogRecords = sent.filter((record) => record.topic === ordersChangelog || record.topic === topics.repartition);
     expect(changelogRecords.length).toBeGreaterThan(0);
     expect(changelogRecords.every((record) => record.partition === 0)).toBe(true);
     // A fresh pair of tasks restored from the changelog records the first one wrote.
     const restored = setup();
-    for (const message of messages) restored.shared.observe(message.entity, message);
+    for (const message of messages) observe(restored.shared, message);
     for (const record of sent) {
-      if (record.topic === topics.ordersChangelog) restored.orderTask.restore(record.key, record.value);
+      if (record.topic === ordersChangelog) restored.orderTask.restore(record.key, record.value);
       if (record.topic === topics.repartition) restored.aggregateTask.restore(toRaw(record));
     }
     restored.orderTask.finishRestore();
@@ -126,8 +130,8 @@ describe('order task + aggregate task', () => {
       const first = setup();
       const { sent } = run([...all.filter((m) => m.entity !== 'orders'), ...orders.slice(0, split)], 2, first);
       const restored = setup();
-      for (const message of all) restored.shared.observe(message.entity, message);
-      for (const record of sent) if (record.topic === topics.ordersChangelog) restored.orderTask.restore(record.key, record.value);
+      for (const message of all) observe(restored.shared, message);
+      for (const record of sent) if (record.topic === ordersChangelog) restored.orderTask.restore(record.key, record.value);
       restored.orderTask.finishRestore();
       run(orders.slice(split), 2, restored, split);
       expect(restored.orderTask.snapshot(0), `restored after ${split} order events`).toEqual(reference);
@@ -141,24 +145,24 @@ describe('order task + aggregate task', () => {
     const first = setup();
     const sent = first.orderTask.process('shop.orders', 0, [at(placed, '2024-10-27T10:00:00Z', 0), at(deleted, '2024-10-27T11:00:00Z', 1)]).records;
     // One changelog record per event: the order's state carries its ids; nothing is tombstoned yet.
-    expect(sent.filter((record) => record.topic === topics.ordersChangelog).map((record) => [record.key, record.value !== null])).toEqual([['o:d1', true]]);
+    expect(sent.filter((record) => record.topic === ordersChangelog).map((record) => [record.key, record.value !== null])).toEqual([['d1', true]]);
     const redelivery = at(placed, '2024-10-27T12:00:00Z', 2);
     const restored = setup();
-    for (const record of sent) if (record.topic === topics.ordersChangelog) restored.orderTask.restore(record.key, record.value);
+    for (const record of sent) if (record.topic === ordersChangelog) restored.orderTask.restore(record.key, record.value);
     restored.orderTask.finishRestore();
     for (const task of [first.orderTask, restored.orderTask]) {
       const result = task.process('shop.orders', 0, [redelivery]);
       expect(result.counters.duplicates).toBe(1);
       expect(result.records.filter((record) => record.topic.startsWith('shop.out.'))).toEqual([]);
     }
-    expect(first.orderTask.size).toEqual({ orders: 1, eventIds: 2, aggregateKeys: 0, contributions: 0 });
+    expect(first.orderTask.size).toEqual({ keys: 1, eventIds: 2, aggregateKeys: 0, contributions: 0 });
     // Long after retention (and 64 batches, when the sweep runs), the deleted order's record goes.
     const later = at(event('OrderStatusChanged', { orderId: 'x9', status: 'paid' }, '2025-01-01T00:00:00Z'), '2025-01-01T00:00:00Z', 3);
     const tombstones = Array.from({ length: 64 }, () => first.orderTask.process('shop.orders', 0, [later]).records)
       .flat()
-      .filter((record) => record.topic === topics.ordersChangelog && record.value === null);
-    expect(tombstones.map((record) => record.key)).toEqual(['o:d1']);
-    expect(first.orderTask.size).toEqual({ orders: 1, eventIds: 1, aggregateKeys: 0, contributions: 0 });
+      .filter((record) => record.topic === ordersChangelog && record.value === null);
+    expect(tombstones.map((record) => record.key)).toEqual(['d1']);
+    expect(first.orderTask.size).toEqual({ keys: 1, eventIds: 1, aggregateKeys: 0, contributions: 0 });
   });
 
   it('sends bad events to the dead-letter topic with reason and source', () => {
@@ -183,10 +187,10 @@ describe('order task + aggregate task', () => {
 describe('codec and partitioning', () => {
   it('reads a delete tombstone from its headers, and dead-letters one without them', () => {
     const deleted = messageOf(event('OrderDeleted', { orderId: 'o9' }, '2024-10-27T10:00:00Z', 'del-1'), '2024-10-27T10:00:05Z');
-    expect(decode(deleted, 'orders')).toMatchObject({ ok: true, event: { type: 'OrderDeleted', eventId: 'del-1', payload: { orderId: 'o9' } }, arrival: '2024-10-27T10:00:05.000Z' });
-    expect(decode({ ...deleted, headers: {} }, 'orders')).toMatchObject({ ok: false, reason: expect.stringMatching(/^tombstone without the headers/) });
+    expect(decode(shop, ordersEntity, deleted)).toMatchObject({ ok: true, event: { type: 'OrderDeleted', eventId: 'del-1', payload: { orderId: 'o9' } }, arrival: '2024-10-27T10:00:05.000Z' });
+    expect(decode(shop, ordersEntity, { ...deleted, headers: {} })).toMatchObject({ ok: false, reason: expect.stringMatching(/^tombstone without the headers/) });
     const customer = messageOf(event('CustomerUpserted', { customerId: 'c1', name: 'A', region: 'north', tier: 'gold' }, '2024-10-27T10:00:00Z'), '2024-10-27T10:00:00Z');
-    expect(decode(customer, 'orders')).toMatchObject({ ok: false, reason: 'event type CustomerUpserted does not belong on the orders topic' });
+    expect(decode(shop, ordersEntity, customer)).toMatchObject({ ok: false, reason: 'event type CustomerUpserted does not belong on the orders topic' });
   });
 
   it('gives arrival times in the canonical form whatever form the header has', () => {

@@ -1,17 +1,35 @@
 /**
  * Builds shop events and their Kafka messages in the pinned input format (topic per entity, key =
- * keyOf, value = envelope JSON, tombstones for deletes, Kafka timestamp = event time, HEADERS) for
- * tests that need input before/without the scenario replay.
+ * the entity key, value = envelope JSON, tombstones for deletes, Kafka timestamp = event time, HEADERS)
+ * for tests that need input before/without the scenario replay.
  */
 import { randomUUID } from 'node:crypto';
-import { DELETE_EVENTS, HEADERS, SCHEMA_VERSION, entityOf, keyOf, type Entity, type EventType, type PayloadOf, type ShopEvent } from '../../src/domain/events.ts';
+import { shop } from '../../src/domains/shop/index.ts';
+import { toMessage } from '../../src/model/codec.ts';
+import { SCHEMA_VERSION, type DomainEvent } from '../../src/model/events.ts';
 
-export function event<T extends EventType>(type: T, payload: PayloadOf<T>, eventTime: string, eventId: string = randomUUID()): ShopEvent {
-  return { eventId, type, eventTime: new Date(eventTime).toISOString(), schemaVersion: SCHEMA_VERSION, payload } as ShopEvent;
+/** The shop's event types and their payloads, for building test events without typos. */
+export interface ShopPayloads {
+  CustomerUpserted: { customerId: string; name: string; region: string; tier: string };
+  CustomerDeleted: { customerId: string };
+  ProductUpserted: { productId: string; name: string; category: string; price: string; currency: string };
+  FxRateSet: { currency: string; rateDate: string; rateToEur: string };
+  OrderPlaced: { orderId: string; customerId: string; currency: string; placedAt: string; lines: { lineNo: number; productId: string; quantity: number; unitPrice: string; discountPct: string }[] };
+  OrderStatusChanged: { orderId: string; status: string };
+  OrderDeleted: { orderId: string };
+}
+export type EventType = keyof ShopPayloads;
+export type ShopEvent = DomainEvent;
+
+export function event<T extends EventType>(type: T, payload: ShopPayloads[T], eventTime: string, eventId: string = randomUUID()): ShopEvent {
+  // Instants in their pinned form, as a consumer checks them (the payload's placedAt included).
+  const pinned = 'placedAt' in payload ? { ...payload, placedAt: new Date(payload.placedAt).toISOString() } : payload;
+  return { eventId, type, eventTime: new Date(eventTime).toISOString(), schemaVersion: SCHEMA_VERSION, payload: pinned };
 }
 
 export interface TestMessage {
-  entity: Entity;
+  /** The entity's name (the shop's: customers, products, fxRates, orders). */
+  entity: string;
   key: Buffer;
   value: Buffer | null;
   timestamp: string;
@@ -19,18 +37,8 @@ export interface TestMessage {
 }
 
 export function messageOf(shopEvent: ShopEvent, arrivalTime: string): TestMessage {
-  return {
-    entity: entityOf(shopEvent.type),
-    key: Buffer.from(keyOf(shopEvent)),
-    value: DELETE_EVENTS.has(shopEvent.type) ? null : Buffer.from(JSON.stringify(shopEvent)),
-    timestamp: String(Date.parse(shopEvent.eventTime)),
-    headers: {
-      [HEADERS.eventId]: shopEvent.eventId,
-      [HEADERS.type]: shopEvent.type,
-      [HEADERS.eventTime]: shopEvent.eventTime,
-      [HEADERS.arrivalTime]: new Date(arrivalTime).toISOString(),
-    },
-  };
+  const { entity, message } = toMessage(shop, { event: shopEvent, arrivalTime: new Date(arrivalTime).toISOString() });
+  return { entity: entity.name, key: Buffer.from(message.key), value: message.value === null ? null : Buffer.from(message.value), timestamp: message.timestamp, headers: message.headers };
 }
 
 /** The small hand-worked example the streaming tests check (expected outputs in the tests, worked out by hand). */

@@ -4,9 +4,10 @@
  * status changes, cancellations, hard deletes, redeliveries (same event id again) and a few late
  * orders (placed a day or two before they arrive). Returned in arrival order, as test messages.
  */
-import { REGIONS, TIERS, type OrderLine } from '../../src/domain/entities.ts';
-import type { ShopEvent } from '../../src/domain/events.ts';
-import { event, messageOf, type TestMessage } from './events.ts';
+import { REGIONS, TIERS } from '../../src/domains/shop/index.ts';
+import { event, messageOf, type ShopEvent, type ShopPayloads, type TestMessage } from './events.ts';
+
+type OrderLine = ShopPayloads['OrderPlaced']['lines'][number];
 
 export interface GenerateOptions {
   /** Total input messages (approximately: rounded to whole orders). */

@@ -3,8 +3,8 @@
  * dates "YYYY-MM-DD", instants ISO UTC with milliseconds), whatever the engine's driver returns.
  */
 import type { Knex } from 'knex';
-import { fromUnits, toUnits } from '../../src/domain/money.ts';
-import type { LegacyState } from '../../src/replay/fold.ts';
+import { fromUnits, toUnits } from '../../src/decimal.ts';
+import type { LegacyState } from './shop-legacy-fold.ts';
 
 const instant = (value: unknown): string => (value instanceof Date ? value : new Date(String(value))).toISOString();
 const decimal = (value: unknown, scale: number): string => fromUnits(toUnits(String(value), scale), scale);

@@ -4,7 +4,7 @@
 import { runBatch } from '../../batch/runner.ts';
 import { connectKnex, engineOf } from '../../src/db.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { ordersEnriched } from '../../src/transforms/index.ts';
+import { ordersEnriched } from '../../src/domains/shop/index.ts';
 
 const [url, businessDate, seconds] = process.argv.slice(2) as [string, string, string];
 const engine = engineOf(url);

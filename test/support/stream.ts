@@ -6,8 +6,9 @@
 import '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { topicName } from '../../src/domain/events.ts';
 import { createTopicsAndWait, fetchTopicOffsets } from '../../src/kafka-client.ts';
+import { topicOf } from '../../src/model/codec.ts';
+import { shop } from '../../src/domains/shop/index.ts';
 import { readToEnd } from '../../streaming/runtime/reader.ts';
 import { brokers } from './kafka.ts';
 import type { TestMessage } from './events.ts';
@@ -16,13 +17,15 @@ export function kafka(): Kafka {
   return new Kafka({ clientId: `dualrun-test-${randomUUID().slice(0, 6)}`, brokers: brokers(), logLevel: logLevel.NOTHING });
 }
 
-/** Creates the four input topics with `partitions` partitions. */
+const topicName = (entity: string, prefix: string): string => topicOf(shop.entity(entity)!, prefix);
+
+/** Creates the shop's four input topics with `partitions` partitions. */
 export async function createInputTopics(prefix: string, partitions: number): Promise<void> {
   const admin = kafka().admin();
   await admin.connect();
   try {
     // Waits until every partition has a leader the broker answers for, so the first produce finds them.
-    await createTopicsAndWait(admin, (['customers', 'products', 'fxRates', 'orders'] as const).map((entity) => ({ topic: topicName(entity, prefix), numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] })));
+    await createTopicsAndWait(admin, shop.entities.map((entity) => ({ topic: topicOf(entity, prefix), numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] })));
   } finally {
     await admin.disconnect();
   }

@@ -6,40 +6,27 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareRelations, contractOptions, type ComparisonResult } from '../../compare/index.ts';
 import { openDuck, type Duck } from '../../compare/duck.ts';
-import { loadEvents } from '../../compare/events.ts';
-import { contracts } from '../../compare/transforms.ts';
-import { BUSINESS_TIME_ZONE, cutoffFor } from '../../src/domain/time.ts';
-import { loadScenario } from '../../src/scenario/load.ts';
-import type { TransformContract } from '../../src/transforms/contract.ts';
+import type { Transform } from '../../src/transforms/contract.ts';
+import { dailyOrdersByTier } from '../../examples/shop-extension/daily-orders-by-tier.ts';
+import { fixtures, loadShopScenario as loadScenario, shopCutoff as cutoffFor, shopTransforms } from '../support/shop.ts';
 
-const fixtures = join(import.meta.dirname, '../../fixtures');
-const contract = (name: string) => contracts.find((c) => c.name === name)!;
-
-// The user transformation of examples/shop-extension (orders per Stockholm day and customer tier), its contract only.
-const dailyOrdersByTier: TransformContract = {
-  name: 'daily_orders_by_tier',
-  description: 'Orders placed per business day and customer tier, cancelled ones left out',
-  key: ['business_date', 'tier'],
-  dateColumn: 'business_date',
-  columns: [
-    { name: 'business_date', type: 'date' },
-    { name: 'tier', type: 'string' },
-    { name: 'order_count', type: 'integer' },
-  ],
-  time: { eventTimeField: 'placedAt', window: 'day', graceMs: 30 * 60_000, timeZone: BUSINESS_TIME_ZONE },
-};
+const contract = (name: string) => shopTransforms.find((c) => c.name === name)!;
 
 type Rows = (string | null)[][];
 
-async function run(scenario: string, transform: TransformContract, left: Rows, right: Rows, options: { watermark?: Date; events?: boolean } = {}): Promise<ComparisonResult> {
+// The outputs are worked out by hand; the transformation given is the correct one (its pipeline predicts
+// both sides), whatever the rows' author did wrong.
+async function run(scenario: string, transform: Transform, left: Rows, right: Rows, options: { watermark?: Date; events?: boolean } = {}): Promise<ComparisonResult> {
   const loaded = await loadScenario(join(fixtures, scenario));
   const watermark = options.watermark ?? cutoffFor(loaded.businessDates.at(-1)!, loaded.cutoffTime);
   const duck: Duck = await openDuck();
   try {
-    if (options.events !== false) await loadEvents(duck, loaded.events);
     const columns = transform.columns.map((column) => column.name);
     return await compareRelations({
       ...contractOptions(transform, watermark),
+      transform,
+      ...(options.events === false ? {} : { events: loaded.events }),
+      batchDates: loaded.businessDates,
       watermark,
       cutoffTime: loaded.cutoffTime,
       left: { kind: 'rows', name: 'batch', columns, rows: left },
@@ -160,14 +147,21 @@ describe('what cannot be checked is not explained', () => {
     expect(result.differences[0]).toMatchObject({ explanation: 'unexplained', reason: expect.stringMatching(/no input events were loaded/) });
   });
 
-  it('a key the events cannot be traced by', async () => {
-    const byChannel: TransformContract = { ...dailyOrdersByTier, key: ['business_date', 'channel'], columns: [{ name: 'business_date', type: 'date' }, { name: 'channel', type: 'string' }, { name: 'order_count', type: 'integer' }] };
+  it('a key the pipeline never writes', async () => {
+    // The contract's key names a column its pipeline does not give: the pipeline predicts no such row on either side.
+    const byChannel: Transform = { ...dailyOrdersByTier, key: ['business_date', 'channel'], columns: [{ name: 'business_date', type: 'date' }, { name: 'channel', type: 'string' }, { name: 'order_count', type: 'integer' }] };
     const result = await run('late-arrivals', byChannel, [['2024-06-10', 'web', '2']], [['2024-06-10', 'web', '1']]);
-    expect(result.differences[0]).toMatchObject({ explanation: 'unexplained', reason: expect.stringMatching(/key \(channel\) names nothing/) });
+    expect(result.differences[0]).toMatchObject({ explanation: 'unexplained', reason: expect.stringMatching(/they predict no difference between the two sides \(the batch no row, the stream no row\)/) });
+  });
+
+  it('without a pipeline (two relations compared) nothing is explained by the events', async () => {
+    const { stream: _stream, ...contractOnly } = contract('daily_revenue_by_region');
+    const result = await run('late-arrivals', contractOnly as unknown as Transform, [['2024-06-10', 'north', '2', '45.50']], [['2024-06-10', 'north', '1', '28.50']]);
+    expect(result.differences[0]).toMatchObject({ explanation: 'unexplained', reason: expect.stringMatching(/no transformation pipeline to recompute the sides from/) });
   });
 
   it("a user's numeric column no rule derives is reported as not checked; the count still has to add up", async () => {
-    const withTotal: TransformContract = { ...dailyOrdersByTier, columns: [...dailyOrdersByTier.columns, { name: 'basket_score', type: 'decimal' }] };
+    const withTotal: Transform = { ...dailyOrdersByTier, columns: [...dailyOrdersByTier.columns, { name: 'basket_score', type: 'decimal' }] };
     const batch = [['2024-10-27', 'gold', '3', '7.5']];
     const explained = await run('dst-boundary', withTotal, batch, [['2024-10-27', 'gold', '2', '5.0']]);
     expect(explained.differences[0]).toMatchObject({ explanation: 'late_arrival', events: ['ord-T8'], checked: ['order_count'], reason: expect.stringMatching(/not checked .*: basket_score/) });

@@ -9,13 +9,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareRelations, contractOptions, type ComparisonResult } from '../../compare/index.ts';
 import { openDuck, type Duck } from '../../compare/duck.ts';
-import { loadEvents } from '../../compare/events.ts';
-import { contracts } from '../../compare/transforms.ts';
-import { cutoffFor } from '../../src/domain/time.ts';
-import { loadScenario } from '../../src/scenario/load.ts';
-import type { TransformContract } from '../../src/transforms/contract.ts';
+import type { Scenario } from '../../src/scenario/load.ts';
+import type { Transform } from '../../src/transforms/contract.ts';
+import { fixtures, loadShopScenario as loadScenario, shopCutoff, shopTransforms } from '../support/shop.ts';
 
-const fixtures = join(import.meta.dirname, '../../fixtures');
+const contracts = shopTransforms;
 const scenarios = readdirSync(fixtures).filter((name) => statSync(join(fixtures, name)).isDirectory());
 
 type Row = Record<string, string | null>;
@@ -74,12 +72,15 @@ const DIFFERING: Record<string, Record<string, [Row | null, Row | null][]>> = {
 const byName = (name: string) => contracts.find((contract) => contract.name === name)!;
 const keyText = (key: object) => JSON.stringify(key);
 
-/** Compares hand-built outputs of `contract` (rows as objects) under its contract, with `watermark`. */
-async function compare(duck: Duck, contract: TransformContract, pairs: [Row | null, Row | null][], watermark: Date, cutoffTime: string): Promise<ComparisonResult> {
+/** Compares hand-built outputs of `contract` (rows as objects) under its contract, with `watermark`, explained by the scenario's events. */
+async function compare(duck: Duck, scenario: Scenario, contract: Transform, pairs: [Row | null, Row | null][], watermark: Date, cutoffTime: string): Promise<ComparisonResult> {
   const columns = contract.columns.map((column) => column.name);
   const toRow = (row: Row) => columns.map((column) => row[column] ?? null);
   return compareRelations({
     ...contractOptions(contract, watermark),
+    transform: contract,
+    events: scenario.events,
+    batchDates: scenario.businessDates,
     watermark,
     cutoffTime,
     left: { kind: 'rows', name: `batch_${contract.name}`, columns, rows: pairs.flatMap(([left]) => (left ? [toRow(left)] : [])) },
@@ -88,19 +89,18 @@ async function compare(duck: Duck, contract: TransformContract, pairs: [Row | nu
   });
 }
 
-async function withScenario<T>(name: string, run: (duck: Duck, watermark: Date, cutoffTime: string) => Promise<T>): Promise<T> {
+async function withScenario<T>(name: string, run: (duck: Duck, scenario: Scenario, watermark: Date, cutoffTime: string) => Promise<T>): Promise<T> {
   const scenario = await loadScenario(join(fixtures, name));
   const duck = await openDuck();
   try {
-    await loadEvents(duck, scenario.events);
-    return await run(duck, cutoffFor(scenario.businessDates.at(-1)!, scenario.cutoffTime), scenario.cutoffTime);
+    return await run(duck, scenario, shopCutoff(scenario.businessDates.at(-1)!, scenario.cutoffTime), scenario.cutoffTime);
   } finally {
     duck.close();
   }
 }
 
 /** The same difference with a bug on top: a count or amount off by one on the side that has the row, or a per-order column changed. */
-function withBug(contract: TransformContract, [left, right]: [Row | null, Row | null]): [Row | null, Row | null] {
+function withBug(contract: Transform, [left, right]: [Row | null, Row | null]): [Row | null, Row | null] {
   const target = right ?? left!;
   const buggy = { ...target };
   if (contract.key.includes('order_id')) {
@@ -121,10 +121,10 @@ describe('explainers on the scenarios', () => {
   for (const name of scenarios) {
     it(`${name}: every expected difference explained exactly, and accounted for`, async () => {
       const scenario = await loadScenario(join(fixtures, name));
-      await withScenario(name, async (duck, watermark, cutoffTime) => {
+      await withScenario(name, async (duck, loaded, watermark, cutoffTime) => {
         for (const contract of contracts) {
           const pairs = DIFFERING[name]?.[contract.name] ?? [];
-          const result = await compare(duck, contract, pairs, watermark, cutoffTime);
+          const result = await compare(duck, loaded, contract, pairs, watermark, cutoffTime);
           const found = result.differences.map((d) => ({ key: d.key, category: d.explanation, columns: d.columns, events: [...d.events].sort() }));
           const wanted = (scenario.expectedDifferences[contract.name] ?? []).map((d) => ({ key: Object.fromEntries(Object.entries(d.key).map(([k, v]) => [k, String(v)])), category: d.category, columns: d.columns ?? [], events: [...d.events].sort() }));
           const byKey = (a: { key: object }, b: { key: object }) => keyText(a.key).localeCompare(keyText(b.key));
@@ -138,12 +138,12 @@ describe('explainers on the scenarios', () => {
 
     if (!DIFFERING[name]) continue;
     it(`${name}: a bug on the same key as a semantic difference stays unexplained`, async () => {
-      await withScenario(name, async (duck, watermark, cutoffTime) => {
+      await withScenario(name, async (duck, loaded, watermark, cutoffTime) => {
         for (const [transform, pairs] of Object.entries(DIFFERING[name]!)) {
           const contract = byName(transform);
           for (const [index, pair] of pairs.entries()) {
             const bugged = pairs.map((other, i) => (i === index ? withBug(contract, other) : other));
-            const result = await compare(duck, contract, bugged, watermark, cutoffTime);
+            const result = await compare(duck, loaded, contract, bugged, watermark, cutoffTime);
             const key = Object.fromEntries(contract.key.map((column) => [column, (pair[0] ?? pair[1])![column]]));
             const row = result.differences.find((d) => keyText(d.key) === keyText(key));
             expect(row?.explanation, `${name} / ${transform} ${keyText(key)}: ${row?.reason}`).toBe('unexplained');

@@ -41,7 +41,8 @@ describe('dualrun.config.ts rules', () => {
       ['orders_enriched'],
     );
     expect(config.kafka?.brokers).toEqual(['k1:9092', 'k2:9092']);
-    expect(config.kafka?.topicPrefix).toBe('shop');
+    // No prefix given: the commands use the domain's name (resolved with the project, src/cli/project.ts).
+    expect(config.kafka?.topicPrefix).toBeUndefined();
     expect(config.migration.orders_enriched).toMatchObject({ thresholds: { maxMismatchRatio: 0, maxUnexplained: 0 }, promoteAfter: 3 });
     expect(config.report.out).toBe('dualrun-report');
   });

@@ -1,7 +1,16 @@
-// Business time (Stockholm days, DST) and exact money: the rules both sides must agree on.
+// Business time (Stockholm and Sydney days, DST) and exact money: the rules both sides must agree on.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { businessDay, cutoffFor, dayBounds, divRound, localToInstant, fromUnits, netLineAmount, parseEnvelope, sumDecimals, toEur, toUnits } from '../../src/domain/index.ts';
+import { divRound, fromUnits, sumDecimals, toUnits } from '../../src/decimal.ts';
+import { netLineAmount, shop, toEur } from '../../src/domains/shop/index.ts';
+import { parseEnvelope } from '../../src/model/events.ts';
+import * as time from '../../src/time.ts';
+
+const STOCKHOLM = 'Europe/Stockholm';
+const businessDay = (instant: string) => time.businessDay(instant, STOCKHOLM);
+const dayBounds = (date: string) => time.dayBounds(date, STOCKHOLM);
+const cutoffFor = (date: string, at = '02:00') => time.cutoffFor(date, at, STOCKHOLM);
+const localToInstant = (date: string, at: string) => time.localToInstant(date, at, STOCKHOLM);
 
 describe('business days in Europe/Stockholm', () => {
   it('puts 23:30 UTC in winter on the next local day', () => {
@@ -61,16 +70,33 @@ describe('exact money', () => {
   });
 
   it('sums without floating-point drift', () => {
-    expect(sumDecimals(Array.from({ length: 10 }, () => '0.10'))).toBe('1.00');
+    expect(sumDecimals(Array.from({ length: 10 }, () => '0.10'), 2)).toBe('1.00');
   });
 });
 
 describe('event envelope', () => {
   it('accepts a valid event and names the field of an invalid one', () => {
     const event = { eventId: 'e1', type: 'OrderStatusChanged', eventTime: '2024-10-27T01:30:00Z', schemaVersion: 1, payload: { orderId: 'o1', status: 'paid' } };
-    expect(parseEnvelope(event)).toMatchObject({ ok: true });
-    expect(parseEnvelope({ ...event, payload: { orderId: 'o1', status: 'lost' } })).toMatchObject({ ok: false, reason: expect.stringMatching(/^payload\.status: /) });
-    expect(parseEnvelope({ ...event, type: 'Nope' })).toMatchObject({ ok: false, reason: expect.stringMatching(/^type: /) });
+    expect(parseEnvelope(shop, event)).toMatchObject({ ok: true, value: { event: { eventTime: '2024-10-27T01:30:00.000Z', payload: { orderId: 'o1', status: 'paid' } } } });
+    expect(parseEnvelope(shop, { ...event, payload: { orderId: 'o1', status: 'lost' } })).toMatchObject({ ok: false, reason: expect.stringMatching(/^payload\.status: expected one of placed, paid, shipped, cancelled/) });
+    expect(parseEnvelope(shop, { ...event, payload: { orderId: 'o1' } })).toMatchObject({ ok: false, reason: expect.stringMatching(/^payload\.status: .*found nothing/) });
+    expect(parseEnvelope(shop, { ...event, type: 'Nope' })).toMatchObject({ ok: false, reason: expect.stringMatching(/^type: /) });
+  });
+});
+
+describe('business days in Australia/Sydney, whose DST runs the other way round', () => {
+  const SYDNEY = 'Australia/Sydney';
+  it('gives the first Sunday of April 25 hours and the first Sunday of October 23', () => {
+    const april = time.dayBounds('2024-04-07', SYDNEY); // AEDT (+11) → AEST (+10) at 03:00 local
+    expect(april.start.toISOString()).toBe('2024-04-06T13:00:00.000Z');
+    expect((april.end.getTime() - april.start.getTime()) / 3_600_000).toBe(25);
+    const october = time.dayBounds('2024-10-06', SYDNEY); // AEST → AEDT at 02:00 local
+    expect((october.end.getTime() - october.start.getTime()) / 3_600_000).toBe(23);
+    expect(time.businessDay('2024-07-01T13:59:59Z', SYDNEY)).toBe('2024-07-01');
+    expect(time.businessDay('2024-07-01T14:00:00Z', SYDNEY)).toBe('2024-07-02');
+  });
+  it('moves the 02:00 cut-off of the spring-forward night to 03:00', () => {
+    expect(time.cutoffFor('2024-10-05', '02:00', SYDNEY).toISOString()).toBe('2024-10-05T16:00:00.000Z');
   });
 });
 

@@ -5,8 +5,9 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateScenario, seededRandom } from '../../src/scenario/generate.ts';
-import { loadScenario } from '../../src/scenario/load.ts';
+import { generateScenario } from '../../src/domains/shop/generate.ts';
+import { seededRandom } from '../../src/scenario/writer.ts';
+import { loadShopScenario as loadScenario } from '../support/shop.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -41,7 +42,7 @@ describe('dualrun generate', () => {
     const firsts = scenario.events.filter((event) => !event.redelivery);
     expect(firsts.filter((event) => event.event.type === 'OrderPlaced')).toHaveLength(3000);
     // 120 initial customers, then moves (5 % of 3000 orders is about 150).
-    const customerIds = new Set(firsts.flatMap((event) => (event.event.type === 'CustomerUpserted' ? [event.event.payload.customerId] : [])));
+    const customerIds = new Set(firsts.flatMap((event) => (event.event.type === 'CustomerUpserted' ? [event.event.payload.customerId as string] : [])));
     expect(customerIds.size).toBe(120);
     const moves = firsts.filter((event) => event.event.type === 'CustomerUpserted').length - 120;
     expect(moves).toBeGreaterThan(100);
