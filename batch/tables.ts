@@ -61,3 +61,13 @@ export async function ensureHistoryTable(db: Knex): Promise<void> {
     table.index(['transform', 'business_date', 'status']);
   });
 }
+
+/**
+ * Empties what the batch runner wrote for these transformations — their output tables and their run
+ * history — so a dual run started over on the same database (`demo --reset`) compares only its own
+ * nights, not an earlier scenario's dates still in `batch_<name>`.
+ */
+export async function resetBatchOutputs(db: Knex, transforms: readonly Pick<TransformContract, 'name'>[]): Promise<void> {
+  for (const transform of transforms) if (await db.schema.hasTable(outputTableOf(transform))) await db(outputTableOf(transform)).truncate();
+  if (await db.schema.hasTable(HISTORY_TABLE)) await db(HISTORY_TABLE).whereIn('transform', transforms.map((transform) => transform.name)).delete();
+}

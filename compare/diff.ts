@@ -286,7 +286,7 @@ async function columnStats(duck: Duck, rowsTable: string, values: ComparedColumn
 
 /** Turns rows of the differing-rows table into key / differing columns / both sides. */
 export function rowToSample(row: Record<string, unknown>, plan: ColumnPlan): Sample {
-  const key = Object.fromEntries(plan.key.map((column, i) => [column.name, row[`k${i}`]]));
+  const key = Object.fromEntries(plan.key.map((column, i) => [column.name, keyValue(column, row[`k${i}`])]));
   const category = row.cat as Sample['category'];
   const side = (prefix: 'l' | 'r', present: boolean) =>
     present ? { ...key, ...Object.fromEntries(plan.values.map((column, i) => [column.name, row[`${prefix}${i}`] ?? null])) } : null;
@@ -297,6 +297,15 @@ export function rowToSample(row: Record<string, unknown>, plan: ColumnPlan): Sam
     left: side('l', row.has_l === true),
     right: side('r', row.has_r === true),
   };
+}
+
+/** A key as people read it: an instant key (joined on its epoch milliseconds) as ISO UTC again. */
+export function keyValue(column: ComparedColumn, value: unknown): unknown {
+  if (column.kind === 'timestamp' && typeof value === 'string' && /^-?\d+$/.test(value)) {
+    const unit = { ms: 1, s: 1000, min: 60_000 }[column.rule.precision ?? 'ms'];
+    return new Date(Number(value) * unit).toISOString();
+  }
+  return value;
 }
 
 export function keyOrder(plan: ColumnPlan): string {

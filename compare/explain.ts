@@ -16,7 +16,7 @@ import type { OutputRow, OutputValue } from '../src/pipeline/dsl.ts';
 import { outputKey, type PipelineTransform } from '../src/pipeline/processor.ts';
 import type { ComparedColumn } from './columns.ts';
 import type { Duck } from './duck.ts';
-import { keyOrder, rowToSample, type DiffOutcome } from './diff.ts';
+import { keyOrder, keyValue, rowToSample, type DiffOutcome } from './diff.ts';
 import { CHAIN, Predictor, type KeyView, type ViewName } from './predict.ts';
 import type { ExplainedDifference } from './types.ts';
 
@@ -139,7 +139,7 @@ async function readRows(duck: Duck, diff: string, outcome: DiffOutcome, transfor
   for (let offset = 0; ; offset += page) {
     const batch = await duck.rows<Record<string, unknown>>(`SELECT * FROM ${diff} WHERE id > ${offset} AND id <= ${offset + page} ORDER BY id`);
     for (const raw of batch) {
-      const keyRow: OutputRow = Object.fromEntries(plan.key.map((column, i) => [column.name, pinned(column, raw[`k${i}`])]));
+      const keyRow: OutputRow = Object.fromEntries(plan.key.map((column, i) => [column.name, pinned(column, keyValue(column, raw[`k${i}`]))]));
       const side = (prefix: 'l' | 'r', present: boolean): OutputRow | null =>
         present ? { ...keyRow, ...Object.fromEntries(plan.values.map((column, i) => [column.name, raw[`${prefix}${i}`] as OutputValue])) } : null;
       rows.push({

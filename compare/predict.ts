@@ -27,7 +27,7 @@ import { applyEvent, viewOf, type EntityState } from '../src/model/fold.ts';
 import { KeyAggregate, combinePartials } from '../src/pipeline/aggregate.ts';
 import type { AggregatePipeline, OutputRow, PerKeyPipeline, PipelineContext } from '../src/pipeline/dsl.ts';
 import { SourceProcessor, aggregateId, outputKey, type AppliedView, type PipelineTransform, type ProcessorEnv } from '../src/pipeline/processor.ts';
-import { EntityTables, Watermarks, dayOfInstant, joinedEntities, lookupsFor } from '../src/pipeline/tables.ts';
+import { EntityTables, Watermarks, dayOfInstant, eventTimeOfView, joinedEntities, lookupsFor } from '../src/pipeline/tables.ts';
 import { BusinessCalendar } from '../src/pipeline/windows.ts';
 import { businessDay, cutoffFor } from '../src/time.ts';
 
@@ -85,7 +85,7 @@ export class Predictor {
   private readonly tables: EntityTables;
   private readonly watermarks: Watermarks;
   private readonly utcWatermarks: Watermarks;
-  private readonly tableDeliveries = new Map<string, Map<string, { arrivalMs: number; eventId: string; deleted: boolean }[]>>();
+  private readonly tableDeliveries = new Map<string, Map<string, { arrivalMs: number; eventTimeMs: number; eventId: string }[]>>();
   private readonly calendar: BusinessCalendar;
   private readonly utc = new BusinessCalendar('UTC');
   /** The stream run over every source row: outputs, and what each source row contributes. */
@@ -124,7 +124,7 @@ export class Predictor {
         if (!byKey) this.tableDeliveries.set(eventType.entity.name, (byKey = new Map()));
         let list = byKey.get(key);
         if (!list) byKey.set(key, (list = []));
-        list.push({ arrivalMs, eventId: delivery.event.eventId, deleted: eventType.kind.kind === 'delete' });
+        list.push({ arrivalMs, eventTimeMs: Date.parse(delivery.event.eventTime), eventId: delivery.event.eventId });
       }
     }
     this.runStream();
@@ -226,17 +226,20 @@ export class Predictor {
       joinEvents: [],
       joinDeleted: false,
     };
-    // Joined rows that changed between the upsert (the stream's lookup) and B (the batch's): from the lookups the stream run made.
+    // Joined rows the stream's lookup (at the upsert: latest, or as of its event time) and the batch's (as
+    // they stand at B) see differently, and the events that make them differ: the versions the batch
+    // sees and the stream's lookup does not.
     const view = atB?.pin && atB.row ? { row: atB.row, pin: atB.pin } : null;
     if (view && b !== undefined) {
       const pinMs = Date.parse(view.pin.arrival);
-      for (const [entity, key] of this.lookupsOf(view)) {
-        const changes = (this.tableDeliveries.get(entity)?.get(key) ?? []).filter((change) => change.arrivalMs > pinMs && change.arrivalMs <= b);
-        if (changes.length === 0) continue;
-        const atPin = this.tables.lookup(entity, key, pinMs, undefined);
+      const eventTimeMs = Date.parse(eventTimeOfView(this.source, view));
+      for (const [entity, key] of unique(this.lookupsOf(view, b))) {
+        const asOf = this.transform.stream.joins[entity] === 'asOfEventTime';
+        const atStream = this.tables.lookup(entity, key, pinMs, asOf ? eventTimeMs : undefined);
         const atBatch = this.tables.lookup(entity, key, b, undefined);
-        if (JSON.stringify(atPin ?? null) === JSON.stringify(atBatch ?? null)) continue;
-        facts.joinEvents.push(...changes.map((change) => change.eventId));
+        if (JSON.stringify(atStream ?? null) === JSON.stringify(atBatch ?? null)) continue;
+        const unseen = (this.tableDeliveries.get(entity)?.get(key) ?? []).filter((change) => change.arrivalMs <= b && (change.arrivalMs > pinMs || (asOf && change.eventTimeMs > eventTimeMs)));
+        facts.joinEvents.push(...unseen.map((change) => change.eventId));
         if (atBatch === undefined) facts.joinDeleted = true;
       }
       if (facts.joinEvents.length > 0) facts.joinEvents.unshift(view.pin.eventId);
@@ -244,14 +247,19 @@ export class Predictor {
     return facts;
   }
 
-  /** The (entity, key) pairs the pipeline looks up for a view (a dry call with a recording lookup). */
-  private lookupsOf(view: AppliedView): [string, string][] {
+  /**
+   * The (entity, key) pairs the pipeline looks up for a view as the batch runs it — joined to the rows as
+   * they stand at `atMs` — found by calling it with a lookup that records what it was asked. The batch's
+   * lookups are the ones whose answers its output depends on (a row the stream reaches through another
+   * row, and the batch does not, is not what makes the batch hold what it holds).
+   */
+  private lookupsOf(view: AppliedView, atMs: number): [string, string][] {
     const asked: [string, string][] = [];
     const pipeline = this.transform.stream;
     const ctx: PipelineContext = {
-      tables: lookupsFor(this.domain, pipeline, view, (entity, key, arrivalMs, eventTimeMs) => {
+      tables: lookupsFor(this.domain, pipeline, view, (entity, key) => {
         asked.push([entity, key]);
-        return this.tables.lookup(entity, key, arrivalMs, eventTimeMs);
+        return this.tables.lookup(entity, key, atMs, undefined);
       }),
       dayOf: this.dayOf(view),
       pin: view.pin,
@@ -470,6 +478,8 @@ function contribute(run: ViewRun, transform: PipelineTransform, key: string, sou
 
 /** Separates a source key from the number of the redelivery a phantom copy of its row starts at. */
 const PHANTOM = '\u0001';
+
+const unique = (pairs: [string, string][]): [string, string][] => [...new Map(pairs.map((pair) => [pair.join('\u0000'), pair])).values()];
 
 function push(map: Map<string, string[]>, key: string, value: string): void {
   let list = map.get(key);

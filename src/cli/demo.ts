@@ -27,7 +27,8 @@ The domain and its transformations come from dualrun.config.ts (--config; defaul
   --brokers LIST       Kafka cluster (default KAFKA_BROKERS, else a local broker started and stopped here)
   --keep-broker        leave the local broker running afterwards (stop it with dualrun kafka stop)
   --transform NAME     only these transformations (repeatable; default every one of dualrun.config.ts)
-  --reset              empty the legacy tables of --db first
+  --reset              start over on --db: empty its legacy tables, and the batch outputs and run history
+                       of the transformations run
 
 Exit codes: 0 every difference is explained, 1 unexplained differences (suspect a bug) or outputs of another shape, 2 usage, 4 a service is unavailable.`;
 

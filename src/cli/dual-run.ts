@@ -33,7 +33,7 @@ export interface DualRunOptions {
   brokers: string[] | undefined;
   /** Topic prefix; default a fresh one per run, so a run never mixes with earlier data. */
   topicPrefix?: string;
-  /** Empty the legacy tables first (needed for a --db that already holds a replay). */
+  /** Empty the legacy tables, and the batch outputs and run history of these transformations, first (a --db that already holds a run). */
   reset: boolean;
   keepBroker: boolean;
   cacheDir: string;
@@ -127,6 +127,11 @@ type Scenario = Awaited<ReturnType<typeof loadScenario>>;
 async function nightly(db: Knex, dbUrl: string, brokers: string[], topicPrefix: string, scenario: Scenario, options: DualRunOptions): Promise<void> {
   const { replay } = await import('../replay/replay.ts');
   const { runBatch } = await import('../../batch/runner.ts');
+  if (options.reset) {
+    // Started over: the outputs and run history of an earlier run on this database go too, or its dates would be compared.
+    const { resetBatchOutputs } = await import('../../batch/tables.ts');
+    await resetBatchOutputs(db, options.transforms);
+  }
   const kafka = { brokers, topicPrefix };
   let after: Date | undefined;
   let first = true;
