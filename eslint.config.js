@@ -4,15 +4,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const forbid = (dirs, { allowTypeImports = false } = {}) => ({
+const noDomain = { group: ['**/domains/**', '**/examples/**'], message: 'DESIGN.md section 3: the engine knows no domain; a domain reaches it only through the config (the CLI loads the default shop with import()).' };
+// Tests beside the engine's code may use a domain (the shop) to drive it; the code may not.
+const forbid = (dirs, { allowTypeImports = false, tests = false } = {}) => ({
   '@typescript-eslint/no-restricted-imports': [
     'error',
-    {
-      patterns: [
-        ...dirs.map((dir) => ({ group: [`**/${dir}/**`], allowTypeImports, message: `DESIGN.md section 3: this layer must not import ${dir}/.` })),
-        { group: ['**/domains/**', '**/examples/**'], message: 'DESIGN.md section 3: the engine knows no domain; a domain reaches it only through the config (the CLI loads the default shop with import()).' },
-      ],
-    },
+    { patterns: [...dirs.map((dir) => ({ group: [`**/${dir}/**`], allowTypeImports, message: `DESIGN.md section 3: this layer must not import ${dir}/.` })), ...(tests ? [] : [noDomain])] },
   ],
 });
 
@@ -41,5 +38,9 @@ export default tseslint.config(
   { files: ['batch/**/*.ts'], rules: forbid(['streaming', 'compare']) },
   { files: ['streaming/**/*.ts'], rules: forbid(['batch', 'compare']) },
   { files: ['compare/**/*.ts'], rules: forbid(['batch', 'streaming']) },
+  { files: ['streaming/**/*.test.ts'], rules: forbid(['batch', 'compare'], { tests: true }) },
+  { files: ['src/**/*.test.ts'], rules: forbid(['batch', 'streaming', 'compare'], { tests: true }) },
+  { files: ['batch/**/*.test.ts'], rules: forbid(['streaming', 'compare'], { tests: true }) },
+  { files: ['compare/**/*.test.ts'], rules: forbid(['batch', 'streaming'], { tests: true }) },
   { files: ['src/domains/**/*.ts', 'examples/**/*.ts'], rules: publicApiOnly },
 );
