@@ -9,6 +9,8 @@ import type { CommandContext } from '../src/cli/command.ts';
 import { connectKnex, engineOf } from '../src/db.ts';
 import { ExitCode, UsageError } from '../src/errors.ts';
 import { getTransform } from '../src/transforms/index.ts';
+import { changesAfter } from '../src/replay/schema.ts';
+import { cutoffFor } from '../src/time.ts';
 import { listRuns } from './history.ts';
 import { parseBusinessDate, runBatch, type RunOutcome } from './runner.ts';
 import { ensureHistoryTable } from './tables.ts';
@@ -90,6 +92,7 @@ async function runCommand(ctx: CommandContext): Promise<number> {
   const { db, engine } = await openDatabase(ctx, values.db);
   try {
     ctx.progress(`batch ${businessDate}: ${chosen.length} transformation(s) on ${engine}`);
+    await warnOfLaterChanges(ctx, db, businessDate, cutoffTime);
     const outcomes = await runBatch({ db, engine, transforms: chosen, businessDate, logger: ctx.logger, ...(cutoffTime ? { cutoffTime } : {}), onStart: (name) => ctx.progress(`${name.padEnd(24)} ${businessDate} running…`), onProgress: (outcome) => ctx.progress(describeOutcome(outcome)) });
     if (values.json) ctx.out(JSON.stringify(outcomes.map(outcomeJson)));
     else for (const outcome of outcomes) if (outcome.status === 'succeeded') ctx.out(describeOutcome(outcome));
@@ -99,6 +102,19 @@ async function runCommand(ctx: CommandContext): Promise<number> {
   } finally {
     await db.destroy();
   }
+}
+
+/**
+ * A night computed on a database that already holds later changes sees rows as they are now, not as they
+ * were at its cut-off (a customer's new region, a status set after 02:00): its differences against the stream
+ * are then not the nightly job's. Said, not refused: a real nightly run that starts late is just that.
+ */
+async function warnOfLaterChanges(ctx: CommandContext, db: Knex, businessDate: string, cutoffTime: string | undefined): Promise<void> {
+  const cutoff = cutoffFor(businessDate, cutoffTime ?? '02:00', ctx.project.domain.timeZone);
+  const later = await changesAfter(db, ctx.project.domain, cutoff).catch(() => []);
+  if (later.length === 0) return;
+  const where = later.map(({ table, column, latest }) => `${table}.${column} up to ${latest}`).join(', ');
+  ctx.progress(`warning: the legacy tables hold changes after this night's cut-off ${cutoff.toISOString()} (${where}): the run sees them as they are now, not as they were at the cut-off; to compute the night as it was, replay with --until ${cutoff.toISOString()} before running it`);
 }
 
 async function scheduleCommand(ctx: CommandContext): Promise<number> {

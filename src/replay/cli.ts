@@ -27,8 +27,8 @@ Usage: dualrun replay --scenario NAME|DIR [options]
   --until TIME          only events that arrived at or before TIME (ISO UTC), e.g. a nightly cut-off
   --reset               empty the legacy tables and delete/recreate the topics first
                         (without it, replay refuses a database or topics that already hold data)
-  --create-schema       create the domain's legacy tables that are missing (a fresh database); replay
-                        never drops or recreates a table
+  --create-schema       create the domain's legacy tables that are missing (a fresh database; done anyway in
+                        dualrun's own embedded PGlite); replay never drops or recreates a table
   --no-kafka            only the database        --no-db    only Kafka
   --batch-size N        events per transaction and per Kafka send (default 5000)
   --json                print the summary as JSON on stdout (no progress)
@@ -85,7 +85,8 @@ export async function run(ctx: CommandContext): Promise<number> {
       ...(after ? { after } : {}),
       ...(until ? { until } : {}),
       reset: values.reset ?? false,
-      createSchema: values['create-schema'] ?? false,
+      // dualrun's own embedded database is nobody's legacy schema: its tables are made as needed.
+      createSchema: values['create-schema'] ?? (values.db === undefined && ctx.env.databaseUrl === undefined),
       logger: ctx.logger,
       onProgress: bar,
       ...(batchSize ? { batchSize } : {}),

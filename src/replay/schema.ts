@@ -82,3 +82,21 @@ function buildChild(table: Knex.CreateTableBuilder, child: ChildModel): void {
   table.primary([...child.parentKey.map((model) => model.column), ...child.key.map((name) => child.fields.find((f) => f.name === name)!.column)]);
   for (const fields of child.table.indexes) table.index(fields.map((name) => child.fields.find((f) => f.name === name)!.column));
 }
+
+/**
+ * The domain's tables whose arrival-time columns (`createdAt`/`updatedAt`) hold a change after `instant`,
+ * with the latest one: a nightly run for a cut-off before it sees rows it could not have seen then.
+ */
+export async function changesAfter(db: Knex, domain: DomainModel, instant: Date): Promise<{ table: string; column: string; latest: string }[]> {
+  const found: { table: string; column: string; latest: string }[] = [];
+  for (const entity of domain.entities) {
+    for (const column of [entity.table.updatedAt, entity.table.createdAt]) {
+      if (column === undefined || !(await db.schema.hasTable(entity.table.name))) continue;
+      const row = (await db(entity.table.name).where(column, '>', instant).max({ latest: column }).first()) as { latest: unknown } | undefined;
+      if (row?.latest === null || row?.latest === undefined) continue;
+      found.push({ table: entity.table.name, column, latest: new Date(row.latest as string | Date).toISOString() });
+      break;
+    }
+  }
+  return found;
+}
