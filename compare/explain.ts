@@ -18,7 +18,7 @@ import type { ComparedColumn } from './columns.ts';
 import type { Duck } from './duck.ts';
 import { keyOrder, keyValue, rowToSample, type DiffOutcome } from './diff.ts';
 import { CHAIN, Predictor, type KeyView, type ViewName } from './predict.ts';
-import type { ExplainedDifference } from './types.ts';
+import type { ExplainedDifference, Timeline } from './types.ts';
 
 export interface ExplainOptions {
   /** The transformation whose pipeline predicts both sides (absent: a comparison of two relations). */
@@ -83,6 +83,7 @@ interface RowResult {
   moved?: string[];
   /** Source rows whose effects this explanation uses. */
   uses?: string[];
+  timeline?: Timeline;
 }
 
 export async function explain(duck: Duck, outcome: DiffOutcome, options: ExplainOptions, prefix: string): Promise<{ explained: Partial<Record<DifferenceCategory, number>>; differences: ExplainedDifference[] }> {
@@ -105,6 +106,8 @@ export async function explain(duck: Duck, outcome: DiffOutcome, options: Explain
     judge.predict(pending.map((row) => row.key));
     for (const row of pending) results.set(row.id, judge.judge(row));
     judge.taint(results);
+    const timelines = new Timelines(options.events!, predictor);
+    for (const result of results.values()) if (result.events.length > 0) result.timeline = timelines.of(result);
   }
   const explained: Partial<Record<DifferenceCategory, number>> = {};
   const differences: ExplainedDifference[] = [];
@@ -125,6 +128,7 @@ export async function explain(duck: Duck, outcome: DiffOutcome, options: Explain
         reason: result.reason,
         ...(result.also.length > 0 ? { also: result.also } : {}),
         ...(result.checked.length > 0 ? { checked: result.checked } : {}),
+        ...(result.timeline ? { timeline: result.timeline } : {}),
       });
     }
   }
@@ -464,3 +468,33 @@ const list = (events: string[]): string => {
   const distinct = unique(events);
   return `${distinct.slice(0, 5).join(', ')}${distinct.length > 5 ? ', …' : ''}`;
 };
+
+/** The timelines of explained rows: their proving events' deliveries, and the cut-off and window of their source rows. */
+class Timelines {
+  private readonly deliveries = new Map<string, Timeline['events']>();
+
+  constructor(
+    events: readonly Delivery[],
+    private readonly predictor: Predictor,
+  ) {
+    for (const { event, arrivalTime, redelivery } of events) {
+      let list = this.deliveries.get(event.eventId);
+      if (!list) this.deliveries.set(event.eventId, (list = []));
+      const entity = predictor.domain.eventType(event.type)?.entity.name ?? '';
+      list.push({ id: event.eventId, type: event.type, entity, eventTime: event.eventTime, arrivalTime, redelivery: redelivery === true });
+    }
+  }
+
+  of(result: RowResult): Timeline {
+    const events = result.events.slice(0, MAX_EVENTS).flatMap((id) => this.deliveries.get(id) ?? []);
+    events.sort((a, b) => a.arrivalTime.localeCompare(b.arrivalTime));
+    const source = (result.uses ?? result.moved ?? [])[0];
+    const time = source === undefined ? undefined : this.predictor.timeOf(source);
+    const window = time?.window;
+    return {
+      events,
+      ...(time?.cutoff ? { cutoff: time.cutoff } : {}),
+      ...(window ? { window: { id: window.id, end: window.end, graceEnd: window.graceEnd, ...(window.closedAt ? { closedAt: window.closedAt } : {}) } } : {}),
+    };
+  }
+}

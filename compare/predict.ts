@@ -144,6 +144,26 @@ export class Predictor {
     return this.facts.get(sourceKey);
   }
 
+  /**
+   * Where a source row stands in time, for a picture of why it differs: the batch's instant B for it, and
+   * its window (windowed pipelines): end, end + grace, and when the stream's watermark closed it.
+   */
+  timeOf(sourceKey: string): { cutoff: string | undefined; window?: { id: string; end: string; graceEnd: string; closedAt: string | undefined } } {
+    const instance = this.instances.get(sourceKey);
+    if (!instance) return { cutoff: undefined };
+    const b = this.batchInstant(instance, 'business');
+    const cutoff = b === undefined || !Number.isFinite(b) ? undefined : new Date(b).toISOString();
+    const pipeline = this.transform.stream;
+    if (pipeline.kind !== 'aggregate' || !pipeline.window) return { cutoff };
+    const state = foldUntil(instance.deliveries.filter((delivery) => !delivery.redelivery), Infinity);
+    if (!state?.row) return { cutoff };
+    const closer = this.watermarks.closer(pipeline);
+    const id = closer.calendar.windowOf(Date.parse(pipeline.window.eventTime(state.row)));
+    const { endMs } = closer.calendar.boundsOf(id);
+    const closedAt = closer.closedAt(id);
+    return { cutoff, window: { id, end: new Date(endMs).toISOString(), graceEnd: new Date(endMs + pipeline.window.graceMs).toISOString(), closedAt: Number.isFinite(closedAt) ? new Date(closedAt).toISOString() : undefined } };
+  }
+
   /** The event ids a calendar hypothesis moves: its source rows' upserts. */
   pinOf(sourceKey: string): string | undefined {
     return this.facts.get(sourceKey)?.pin;

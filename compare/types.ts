@@ -93,6 +93,18 @@ export interface ExplainedDifference {
   also?: DifferenceCategory[];
   /** The columns whose values (or, for rows on one side only, whose presence) the events were checked to account for. */
   checked?: string[];
+  /** The story in time the explanation tells: each proving event's times, the batch's cut-off, the window. */
+  timeline?: Timeline;
+}
+
+/** A difference's proving events in time, and the instants that decide each side (for the report's pictures). */
+export interface Timeline {
+  /** Every delivery of each proving event, in arrival order (a redelivery appears again). */
+  events: { id: string; type: string; entity: string; eventTime: string; arrivalTime: string; redelivery: boolean }[];
+  /** When the batch run the row belongs to saw the database (its date's cut-off, or the last run's). */
+  cutoff?: string;
+  /** The window of the row's source rows (windowed outputs): its end, end + grace, and when it closed. */
+  window?: { id: string; end: string; graceEnd: string; closedAt?: string };
 }
 
 export interface ComparisonResult {
