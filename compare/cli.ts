@@ -11,7 +11,7 @@ import { ExitCode, UsageError } from '../src/errors.ts';
 import type { ColumnRule } from '../src/transforms/contract.ts';
 import { appendHistory, buildReport, compareRelations, compareTransform, parseSpec, readHistory, writeReports, type ComparisonResult, type ReportFormat } from './index.ts';
 import { openDuck } from './duck.ts';
-import { REPORT_FORMATS } from './report/index.ts';
+import { REPORT_FORMATS, redactReport } from './report/index.ts';
 import { contractNamed, contracts } from './transforms.ts';
 
 export const help = `dualrun compare — compare two outputs by key in DuckDB and explain every difference
@@ -149,7 +149,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   const report = buildReport(results);
   const written = await writeReports(report, out, formats, { redact: values.redact === true });
   await appendHistory(historyPath, report);
-  if (values.json) ctx.out(JSON.stringify(report, null, 2));
+  // stdout lands in CI logs: --redact hides the values there as it does in the files.
+  if (values.json) ctx.out(JSON.stringify(values.redact ? redactReport(report) : report, null, 2));
   else {
     for (const c of results) {
       const n = c.counts;

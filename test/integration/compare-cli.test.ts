@@ -57,6 +57,20 @@ describe('dualrun compare: exit codes', () => {
     expect(await readFile(join(out, 'junit.xml'), 'utf8')).toMatch(/<failure message="parity violated/);
   });
 
+  it('--json --redact hides the sample values on stdout too (CI logs keep stdout)', async () => {
+    const result = await runCli(['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `csv:${join(dir, 'diff.csv')}`, '--key', 'id', '--out', join(dir, 'redact-json'), '--json', '--redact']);
+    expect(result.code, result.stderr).toBe(1);
+    const printed = JSON.parse(result.stdout) as { comparisons: { samples: { category: string; left: unknown; right: unknown }[] }[] };
+    const hidden = { amount: '‹redacted›', label: '‹redacted›' };
+    expect(printed.comparisons[0]!.samples.map(({ category, left, right }) => ({ category, left, right }))).toEqual([
+      { category: 'mismatch', left: { id: '1', ...hidden }, right: { id: '1', ...hidden } },
+      { category: 'mismatch', left: { id: '2', ...hidden }, right: { id: '2', ...hidden } },
+      { category: 'onlyLeft', left: { id: '3', ...hidden }, right: null },
+      { category: 'onlyRight', left: null, right: { id: '4', ...hidden } },
+    ]);
+    for (const value of ['10.004', '5.60', '7.25']) expect(result.stdout).not.toContain(value);
+  });
+
   it('2 with a clear message for a bad spec, a missing key column, an unreadable file, a missing --db', async () => {
     const left = `csv:${join(dir, 'left.csv')}`;
     const bad = await runCli(['compare', '--left', 'excel:x.xlsx', '--right', left, '--key', 'id']);
