@@ -20,7 +20,7 @@ import type { ComparisonResult, Report } from '../../compare/types.ts';
 
 export const help = `dualrun check — the migration gate for CI
 
-Usage: dualrun check [--config FILE] [--scenario NAME|DIR] [--db URL] [--brokers LIST] [--topic-prefix P]
+Usage: dualrun check [--config FILE] [--scenario NAME|DIR [--reset]] [--db URL] [--brokers LIST] [--topic-prefix P]
                      [--out DIR] [--history FILE] [--watermark ISO]
 
 Reads the migration manifest in dualrun.config.ts (or --config). Each transformation has a stage:
@@ -35,6 +35,7 @@ Without --scenario, compares the outputs already there: table batch_<name> in --
 config's database) against topic <prefix>.out.<name>, explained by the input topics. With --scenario, first runs
 the whole dual run on it, on fresh topics, in a fresh embedded database unless --db names one (never the
 configured database), on a local broker unless --brokers / KAFKA_BROKERS / the config name a cluster.
+--reset empties the legacy tables of that --db first (a database an earlier run filled is refused without it).
 
 Writes to --out (default from the config, else ./dualrun-report): report.json, report.html, report.md,
 gate.md (also appended to $GITHUB_STEP_SUMMARY when set) and junit.xml (one testcase per transformation).
@@ -53,6 +54,7 @@ const options = {
   out: { type: 'string' },
   history: { type: 'string' },
   watermark: { type: 'string' },
+  reset: { type: 'boolean' },
   verbose: { type: 'boolean' },
 } as const;
 
@@ -78,6 +80,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const brokers = values.brokers !== undefined ? parseBrokersFlag(values.brokers) : ctx.env.kafkaBrokers;
   const dbUrl = values.db ?? ctx.env.databaseUrl;
   const topicPrefix = values['topic-prefix'] ?? ctx.env.topicPrefix;
+  if (values.reset && values.scenario === undefined) throw new UsageError('--reset empties the legacy tables a scenario is replayed into, so it needs --scenario', { hint: 'drop --reset to judge the outputs already there, or add --scenario NAME' });
 
   let report: Report;
   // The night this run judges: the cut-off the outputs saw.
@@ -89,7 +92,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       // A scenario's rows go only where --db says: never into the configured (real) legacy database.
       dbUrl: values.db,
       brokers,
-      reset: false,
+      reset: values.reset ?? false,
       keepBroker: false,
       cacheDir: ctx.env.cacheDir,
       kafkaHome: ctx.env.kafkaHome,

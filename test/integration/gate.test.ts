@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokers } from '../support/kafka.ts';
 import { runCli } from '../support/cli.ts';
+import { freshDatabase } from '../support/databases.ts';
 import type { Report } from '../../compare/types.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -122,6 +123,28 @@ describe('dualrun check', () => {
       expect.objectContaining({ transform: 'product_sales_daily', streak: 0, trend: '', next: 'run the streaming job beside the batch job, then move to shadow' }),
     ]);
   }, 480_000); // three dual runs
+
+  it('on a --db an earlier replay filled, refuses without --reset and says so; --reset empties it and runs', async () => {
+    const dir = await project('reset', `export default defineConfig({ migration: { order_status_current: { stage: 'shadow' } } });`);
+    const database = await freshDatabase('postgres');
+    try {
+      const filled = await runCli(['replay', '--scenario', 'baseline', '--db', database.url, '--no-kafka'], {}, 60_000, dir);
+      expect(filled.code, filled.stderr).toBe(0);
+      const refused = await check(dir, '--scenario', 'baseline', '--db', database.url);
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr).toContain('pass --reset to empty the legacy tables first');
+      const reset = await check(dir, '--scenario', 'baseline', '--db', database.url, '--reset');
+      expect(reset.code, reset.stdout + reset.stderr).toBe(0);
+      expect(reset.stdout).toContain('PASS      order_status_current (shadow, streak 1)');
+      const [row] = await database.db('orders').count({ n: '*' });
+      expect(Number(row!.n)).toBe(10); // baseline once, not twice
+    } finally {
+      await database.drop();
+    }
+    const alone = await check(dir, '--reset', '--db', 'pglite:memory');
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--reset empties the legacy tables a scenario is replayed into, so it needs --scenario');
+  });
 
   it('names a bad manifest with exit 3', async () => {
     const dir = await project('bad', `export default defineConfig({ migration: { orders_enriched: { stage: 'live' } } } as never);`);
