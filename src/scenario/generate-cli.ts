@@ -54,8 +54,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     return Number(raw);
   };
   const startDate = values['start-date'];
-  if (startDate !== undefined && (!/^\d{4}-\d\d-\d\d$/.test(startDate) || Number.isNaN(Date.parse(`${startDate}T00:00:00Z`)))) {
-    throw new UsageError(`--start-date expects a date like 2024-06-03, got ${JSON.stringify(startDate)}`);
+  if (startDate !== undefined && !isCalendarDate(startDate)) {
+    throw new UsageError(`--start-date expects a calendar date written YYYY-MM-DD, like 2024-06-03, got ${JSON.stringify(startDate)}`, { hint: 'give a day that exists in the calendar' });
   }
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
   const started = Date.now();
@@ -75,4 +75,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   const seconds = (Date.now() - started) / 1000;
   ctx.out(values.json ? JSON.stringify({ out, seconds, ...summary }) : `wrote ${out}: ${summary.events} events (${Object.entries(summary.rows).map(([file, rows]) => `${file} ${rows}`).join(', ')} rows) in ${seconds.toFixed(1)} s`);
   return ExitCode.ok;
+}
+
+/** YYYY-MM-DD naming a day that exists (Date.parse rolls 2024-02-30 over to March 1st). */
+function isCalendarDate(text: string): boolean {
+  const parsed = /^\d{4}-\d\d-\d\d$/.test(text) ? new Date(`${text}T00:00:00Z`) : undefined;
+  return parsed !== undefined && !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === text;
 }

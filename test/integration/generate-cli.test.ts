@@ -1,0 +1,34 @@
+// `dualrun generate` as a user runs it (the real bin in a child process): bad flags are refused with
+// exit 2 and one message naming the flag, nothing written.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.ts';
+import { runCli } from '../support/cli.ts';
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'dualrun-generate-cli-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const generate = (out: string, ...extra: string[]) => runCli(['generate', '--out', out, '--orders', '20', '--customers', '3', '--seed', 's', ...extra]);
+
+describe('dualrun generate CLI', () => {
+  it('refuses a --start-date that is not in the calendar, as batch run --date does, and writes nothing', async () => {
+    const out = join(root, 'feb30');
+    const result = await generate(out, '--start-date', '2024-02-30');
+    expect(result.code).toBe(ExitCode.usage);
+    expect(result.stderr).toContain('error: --start-date expects a calendar date written YYYY-MM-DD, like 2024-06-03, got "2024-02-30"');
+    expect(existsSync(out)).toBe(false);
+    const month = await generate(join(root, 'month13'), '--start-date', '2024-13-01');
+    expect(month.code).toBe(ExitCode.usage);
+    expect(month.stderr).toContain('got "2024-13-01"');
+    const leap = await generate(join(root, 'leap'), '--start-date', '2024-02-29', '--days', '1');
+    expect(leap.code, leap.stderr).toBe(ExitCode.ok);
+  });
+});
