@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import type { Knex } from 'knex';
 import type { CommandContext } from '../src/cli/command.ts';
 import { connectKnex, engineOf } from '../src/db.ts';
-import { BUSINESS_TIME_ZONE } from '../src/domain/time.ts';
+import { BUSINESS_TIME_ZONE, cutoffFor } from '../src/domain/time.ts';
 import { ExitCode, UsageError } from '../src/errors.ts';
+import type { Transform } from '../src/transforms/contract.ts';
 import { allTransforms, getTransform, transformNames } from '../src/transforms/index.ts';
 import { listRuns } from './history.ts';
 import { parseBusinessDate, runBatch, type RunOutcome } from './runner.ts';
@@ -20,7 +21,7 @@ or a kill leaves the previous output as it was). Runs are recorded in dualrun_ba
 transformation and date (advisory lock on PostgreSQL, GET_LOCK on MariaDB).
 
 Usage:
-  dualrun batch run --date YYYY-MM-DD [--transform NAME]… [--db URL] [--cutoff-time HH:MM] [--json]
+  dualrun batch run --date YYYY-MM-DD [--transform NAME]… [--db URL] [--cutoff-time HH:MM] [--before-cutoff] [--json]
   dualrun batch schedule [--cron "0 2 * * *"] [--tz Europe/Stockholm] [--catch-up-days N] [--db URL] [--cutoff-time HH:MM]
   dualrun batch history [--transform NAME] [--date YYYY-MM-DD] [--limit N] [--db URL] [--json]
 
@@ -30,6 +31,8 @@ Options:
   --db             the legacy database: postgres://…, mysql://…, pglite:/folder or pglite:memory
                    (default DATABASE_URL, else embedded PGlite in <DUALRUN_CACHE_DIR>/pglite)
   --cutoff-time    the run sees orders that arrived by this local time on the next day (default 02:00)
+  --before-cutoff  run a date whose cut-off has not come yet (refused without it: its outputs would hold what
+                   has arrived so far, and the whole-table ones would replace the last night's state with it)
   --cron           when the alarm rings (default "0 2 * * *"); every ring runs all due dates missing from history.
                    An hourly ring is added as a safety net: node-cron skips 02:00 on the spring DST night
   --tz             the cron's time zone (default Europe/Stockholm)
@@ -70,6 +73,20 @@ function parseCutoffTime(value: string | undefined): string | undefined {
   return value;
 }
 
+/** A date whose cut-off is still ahead is not a night yet: its run would see data no nightly run could. */
+async function refuseFutureCutoff(businessDate: string, cutoffTime: string | undefined, chosen: readonly Transform[], now = new Date()): Promise<void> {
+  for (const transform of chosen) {
+    const { timeZone } = transform.time;
+    const cutoff = cutoffFor(businessDate, cutoffTime, timeZone);
+    if (cutoff.getTime() <= now.getTime()) continue;
+    const { latestDueDate } = await import('./scheduler.ts');
+    const latest = latestDueDate(now, timeZone, cutoffTime);
+    throw new UsageError(`--date ${businessDate}: its cut-off (${cutoffTime ?? '02:00'} ${timeZone} on the next day, ${cutoff.toISOString()}) has not come yet; the latest date that is due is ${latest}`, {
+      hint: `give a date up to ${latest}, or pass --before-cutoff to run it now anyway (its outputs then hold what has arrived so far)`,
+    });
+  }
+}
+
 function describeOutcome(outcome: RunOutcome): string {
   const head = `${outcome.transform.padEnd(24)} ${outcome.businessDate} ${outcome.status}`;
   if (outcome.status === 'succeeded') return `${head}: ${outcome.rowsWritten} rows in ${outcome.seconds.toFixed(2)}s`;
@@ -82,12 +99,13 @@ function outcomeJson(outcome: RunOutcome): Record<string, unknown> {
 }
 
 async function runCommand(ctx: CommandContext): Promise<number> {
-  const { values } = parseSub(ctx, { ...dbFlags, date: { type: 'string' }, transform: { type: 'string', multiple: true }, 'cutoff-time': { type: 'string' } });
+  const { values } = parseSub(ctx, { ...dbFlags, date: { type: 'string' }, transform: { type: 'string', multiple: true }, 'cutoff-time': { type: 'string' }, 'before-cutoff': { type: 'boolean' } });
   if (!values.date) throw new UsageError('dualrun batch run: --date is required', { hint: 'give the business date, like --date 2024-10-27' });
   const businessDate = parseBusinessDate(values.date);
   const available = allTransforms(ctx.config);
   const chosen = values.transform ? values.transform.flatMap((list) => list.split(',')).map((name) => getTransform(name.trim(), available)) : available;
   const cutoffTime = parseCutoffTime(values['cutoff-time']);
+  if (!values['before-cutoff']) await refuseFutureCutoff(businessDate, cutoffTime, chosen);
   const { db, engine } = await openDatabase(ctx, values.db);
   try {
     ctx.progress(`batch ${businessDate}: ${chosen.length} transformation(s) on ${engine}`);

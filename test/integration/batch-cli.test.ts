@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRuns } from '../../batch/history.ts';
 import { lockName, tryLock } from '../../batch/lock.ts';
+import { ensureHistoryTable } from '../../batch/tables.ts';
 import { migrateLegacySchema } from '../../src/domain/index.ts';
 import { ExitCode } from '../../src/errors.ts';
 import { runCli } from '../support/cli.ts';
@@ -50,6 +51,25 @@ describe('dualrun batch CLI', () => {
     const invalid = await runCli(['batch', 'run', '--date', '2024-02-30', '--db', postgres.url]);
     expect(invalid.code).toBe(ExitCode.usage);
     expect(invalid.stderr).toContain('--date: "2024-02-30" is not a date written YYYY-MM-DD');
+  });
+
+  it('refuses a date whose cut-off has not come yet, unless --before-cutoff', async () => {
+    // A database of its own: the scheduler test below counts every run in the shared one.
+    const database = await freshDatabase('postgres');
+    try {
+      await migrateLegacySchema(database.db);
+      await ensureHistoryTable(database.db);
+      const future = await runCli(['batch', 'run', '--date', '2099-01-01', '--transform', 'order_status_current', '--db', database.url]);
+      expect(future.code).toBe(ExitCode.usage);
+      expect(future.stderr).toContain('error: --date 2099-01-01: its cut-off (02:00 Europe/Stockholm on the next day, 2099-01-02T01:00:00.000Z) has not come yet; the latest date that is due is ');
+      expect(future.stderr).toContain('pass --before-cutoff to run it now anyway');
+      expect(await listRuns(database.db)).toEqual([]);
+      const forced = await runCli(['batch', 'run', '--date', '2099-01-01', '--transform', 'order_status_current', '--before-cutoff', '--db', database.url]);
+      expect(forced.code, forced.stderr).toBe(ExitCode.ok);
+      expect((await listRuns(database.db)).map((run) => [run.businessDate, run.status])).toEqual([['2099-01-01', 'succeeded']]);
+    } finally {
+      await database.drop();
+    }
   });
 
   it('refuses a stray argument instead of ignoring it', async () => {
