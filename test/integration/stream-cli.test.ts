@@ -75,6 +75,11 @@ describe('dualrun stream CLI', { timeout: 180_000 }, () => {
     expect(parsed.lag.filter((entry) => entry.topic.endsWith('.partials')).length).toBeGreaterThan(0);
     expect(parsed.lag.filter((entry) => entry.lag !== 0)).toEqual([]);
     expect(parsed).toMatchObject({ totalLag: 0 });
+    // Records the stopped job has not read are lag, counted one by one.
+    await publish(prefix, handWorkedExample().messages.slice(0, 3));
+    const behind = await runCli(['stream', 'status', '--json', '--group', group, '--topic-prefix', prefix, '--brokers', brokers().join(',')]);
+    expect(behind.code, behind.stderr).toBe(0);
+    expect(JSON.parse(behind.stdout)).toMatchObject({ totalLag: 3 });
     expect(parsed.instances).toHaveLength(1);
     expect(parsed.instances[0]).toMatchObject({ live: false, late: 4, duplicates: 1, deadLetters: 0, processed: handWorkedExample().messages.length });
 
