@@ -94,6 +94,13 @@ describe('dualrun batch CLI', () => {
     const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--db', 'postgres://postgres@127.0.0.1:1/shop']);
     expect(result.code).toBe(ExitCode.unavailable);
     expect(result.stderr).toContain('cannot connect');
+    // stdout is for results: --json output stays JSON (or nothing), the driver's complaint is not on it.
+    for (const url of ['postgres://postgres@127.0.0.1:1/x', 'mysql://root@127.0.0.1:1/x']) {
+      const history = await runCli(['batch', 'history', '--json', '--db', url]);
+      expect(history.code).toBe(ExitCode.unavailable);
+      expect(history.stdout).toBe('');
+      expect(history.stderr).toMatch(/^error: database .*: cannot connect: connect ECONNREFUSED 127\.0\.0\.1:1\n {2}fix: /);
+    }
   });
 
   it('exits 5 naming the table when a source table is missing (PGlite, empty database)', async () => {
