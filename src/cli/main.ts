@@ -125,7 +125,7 @@ export async function main(argv: string[], io = { out: (text: string) => console
       progress: (text) => {
         if (!quiet) io.err(text);
       },
-      parse: (options) => parseFlags(name, args, options),
+      parse: (options) => parseFlags(name, args, options, module.help),
     };
     return await module.run(ctx);
   } catch (error) {

@@ -51,6 +51,13 @@ describe('dualrun batch CLI', () => {
     const invalid = await runCli(['batch', 'run', '--date', '2024-02-30', '--db', postgres.url]);
     expect(invalid.code).toBe(ExitCode.usage);
     expect(invalid.stderr).toContain('--date: "2024-02-30" is not a date written YYYY-MM-DD');
+    // A flag without its value names the flag and the value it wants (not node's "argument is ambiguous").
+    const followed = await runCli(['batch', 'run', '--date', '--db', postgres.url]);
+    expect(followed.code).toBe(ExitCode.usage);
+    expect(followed.stderr).toBe('error: dualrun batch: --date needs a value (YYYY-MM-DD), but the next argument is the flag --db\n  fix: write --date YYYY-MM-DD; see dualrun batch --help\n');
+    const last = await runCli(['batch', 'history', '--db', postgres.url, '--limit']);
+    expect(last.code).toBe(ExitCode.usage);
+    expect(last.stderr).toContain('error: dualrun batch: --limit needs a value (N), and nothing follows it');
   });
 
   it('refuses a date whose cut-off has not come yet, unless --before-cutoff', async () => {

@@ -31,4 +31,14 @@ describe('dualrun generate CLI', () => {
     const leap = await generate(join(root, 'leap'), '--start-date', '2024-02-29', '--days', '1');
     expect(leap.code, leap.stderr).toBe(ExitCode.ok);
   });
+
+  it('takes a negative number after a flag as its value, and judges it', async () => {
+    const out = join(root, 'negative');
+    const result = await runCli(['generate', '--out', out, '--orders', '-5', '--customers', '3', '--seed', 's']);
+    expect(result.code).toBe(ExitCode.usage);
+    expect(result.stderr).toBe('error: --orders expects a whole number of at least 1, got "-5"\n');
+    const missing = await runCli(['generate', '--out', out, '--orders', '--customers', '3', '--seed', 's']);
+    expect(missing.stderr).toContain('error: dualrun generate: --orders needs a value (N), but the next argument is the flag --customers');
+    expect(existsSync(out)).toBe(false);
+  });
 });
