@@ -22,7 +22,8 @@ has caught up, compares the five transformations' outputs in DuckDB, explains ev
 report.json, report.md, report.html and junit.xml to --out (default ./dualrun-report).
 
   --scenario NAME|DIR  one of ${listScenarioNames().join(', ')}, or a scenario folder
-  --db URL             legacy database (default DATABASE_URL, else a fresh embedded PGlite database)
+  --db URL             legacy database (default DATABASE_URL, else a fresh embedded PGlite database); checked
+                       first, and created on its server when it does not exist
   --brokers LIST       Kafka cluster (default KAFKA_BROKERS, else a local broker started and stopped here)
   --keep-broker        leave the local broker running afterwards (stop it with dualrun kafka stop)
   --transform NAME     only these transformations (repeatable; default the built-in ones and those of dualrun.config.ts)

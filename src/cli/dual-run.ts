@@ -11,7 +11,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
-import { connectKnex, engineOf, redactUrl } from '../db.ts';
+import { engineOf, redactUrl } from '../db.ts';
+import { connectOrCreate } from '../db-create.ts';
 import { migrateLegacySchema } from '../domain/legacy-schema.ts';
 import { cutoffFor } from '../domain/time.ts';
 import { DualrunError, SinkError, UnavailableError } from '../errors.ts';
@@ -73,6 +74,16 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    // The database first: a wrong URL fails in a second, before a broker start of ten.
+    let dbUrl = options.dbUrl;
+    if (!dbUrl) {
+      const dir = await mkdtemp(join(tmpdir(), 'dualrun-demo-db-'));
+      dbUrl = `pglite:${dir}`;
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    }
+    const db = await connectOrCreate(dbUrl, progress);
+    cleanups.unshift(() => db.destroy());
+    await migrateLegacySchema(db);
     // The real parts: an existing cluster, or a broker of our own for this run.
     let brokers = options.brokers;
     let keptBroker: DualRunResult['keptBroker'];
@@ -96,17 +107,8 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
         progress(`kafka: broker up at ${broker.brokers} in ${seconds(started)}`);
       }
     }
-    let dbUrl = options.dbUrl;
-    if (!dbUrl) {
-      const dir = await mkdtemp(join(tmpdir(), 'dualrun-demo-db-'));
-      dbUrl = `pglite:${dir}`;
-      cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    }
     const topicPrefix = options.topicPrefix ?? `dualrun-${Date.now().toString(36)}`;
-    const db = await connectKnex(dbUrl);
-    cleanups.unshift(() => db.destroy());
     progress(`legacy database: ${redactUrl(dbUrl)}; topics: ${topicPrefix}.*`);
-    await migrateLegacySchema(db);
 
     await nightly(db, dbUrl, brokers, topicPrefix, scenario, options);
     await streaming(brokers, topicPrefix, options);

@@ -1,5 +1,6 @@
 // `dualrun demo` end to end, as a newcomer runs it: real broker, the embedded database by default or
 // a real PostgreSQL, every report written, every difference of customer-moves explained.
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -7,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEnvConfig } from '../../src/config.ts';
+import { createKnex } from '../../src/db.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { provisionKafka } from '../../streaming/broker/provision.ts';
 import { brokers } from '../support/kafka.ts';
@@ -100,6 +102,41 @@ describe('dualrun demo', () => {
     } finally {
       await rm(cacheDir, { recursive: true, force: true });
     }
+  });
+
+  it('checks the database before it starts a broker: an unreachable --db exits 4 at once, no broker left behind', async () => {
+    const env = readEnvConfig();
+    const jars = await provisionKafka({ cacheDir: env.cacheDir, kafkaHome: env.kafkaHome, logger: silentLogger });
+    const cacheDir = await mkdtemp(join(tmpdir(), 'dualrun-demo-cache-'));
+    const childEnv = { KAFKA_BROKERS: '', DATABASE_URL: '', DUALRUN_CACHE_DIR: cacheDir, KAFKA_HOME: join(jars.libs, '..') };
+    try {
+      const result = await runCli(['demo', '--scenario', 'baseline', '--db', 'postgres://postgres@127.0.0.1:1/shop', '--keep-broker', '--out', join(out, 'no-db')], childEnv, 240_000);
+      expect(result.code, result.stderr).toBe(4);
+      expect(result.stderr).toContain('error: database postgres://postgres@127.0.0.1:1/shop: cannot connect');
+      expect(result.stderr).not.toContain('kafka: starting a local broker');
+      expect(existsSync(join(cacheDir, 'local-kafka', 'state.json'))).toBe(false);
+    } finally {
+      await runCli(['kafka', 'stop'], childEnv); // were a broker started (and kept) after all
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  describe('on a PostgreSQL database that does not exist yet', () => {
+    const name = `dualrun_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    const admin = createKnex('postgres://postgres@127.0.0.1:5432/postgres');
+    afterAll(async () => {
+      await admin.raw('DROP DATABASE IF EXISTS ??', [name]);
+      await admin.destroy();
+    });
+
+    it('creates it and says so (the README example names postgres://…/shop)', async () => {
+      const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+      const result = await runCli(['demo', '--scenario', 'baseline', '--db', url, '--out', join(out, 'created')], { KAFKA_BROKERS: brokers().join(',') }, 240_000);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`legacy database: created database ${name} on postgres://postgres@127.0.0.1:5432/postgres`);
+      const [row] = (await admin.raw('SELECT count(*) AS n FROM pg_database WHERE datname = ?', [name])).rows as { n: string }[];
+      expect(Number(row!.n)).toBe(1);
+    });
   });
 
   it('refuses an unknown scenario with exit 2 and the list of known ones', async () => {
