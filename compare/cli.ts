@@ -11,6 +11,7 @@ import { ExitCode, UsageError } from '../src/errors.ts';
 import type { ColumnRule } from '../src/transforms/contract.ts';
 import { appendHistory, buildReport, compareRelations, compareTransform, parseSpec, readHistory, writeReports, type ComparisonResult, type ReportFormat } from './index.ts';
 import { openDuck } from './duck.ts';
+import { requireHistoryFile } from './history.ts';
 import { REPORT_FORMATS, redactReport } from './report/index.ts';
 import { contractNamed, contracts } from './transforms.ts';
 
@@ -98,7 +99,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   const { values, positionals } = ctx.parse(options);
   const out = values.out ?? 'dualrun-report';
   const historyPath = values.history ?? `${out}/history.duckdb`;
-  if (positionals[0] === 'history') return showHistory(ctx, historyPath, values.limit);
+  if (positionals[0] === 'history') {
+    if (values.history !== undefined) requireHistoryFile(values.history);
+    return showHistory(ctx, historyPath, values.limit);
+  }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, { hint: 'see dualrun compare --help' });
 
   const transforms = (values.transform ?? []).map((name) => contractNamed(name, ctx.config));
@@ -130,6 +134,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     if (needsDb) db = await connectKnex(dbUrl!);
     const shared = {
       rules,
+      rulesFromFlags: true,
       watermark,
       duck,
       progress: ctx.progress,

@@ -7,6 +7,7 @@
 import type { Column, ColumnRule } from '../src/transforms/contract.ts';
 import { InputError } from '../src/errors.ts';
 import { ident, type Duck } from './duck.ts';
+import { checkRuleFits, unknownRuleColumn } from './rule-check.ts';
 import type { ColumnKind, SchemaDiff } from './types.ts';
 
 // A plain decimal literal; leading zeros excluded so identifiers like "007" stay text.
@@ -116,6 +117,8 @@ export async function planColumns(
   key: string[],
   declared: readonly Column[] = [],
   overrides: Record<string, ColumnRule> = {},
+  /** The overrides were typed as flags: refuse one that does not fit its column. */
+  overridesFromFlags = false,
 ): Promise<ColumnPlan> {
   const leftTypes = await describeTable(duck, left.table);
   const rightTypes = await describeTable(duck, right.table);
@@ -127,10 +130,8 @@ export async function planColumns(
       });
     }
   }
-  for (const column of Object.keys(overrides)) {
-    if (!leftTypes.has(column) && !rightTypes.has(column)) {
-      throw new InputError(`${left.source} / ${right.source}`, undefined, undefined, `a rule names column ${column}, which neither side has`, { hint: 'check the column name in --tolerance' });
-    }
+  for (const [column, rule] of Object.entries(overrides)) {
+    if (!leftTypes.has(column) && !rightTypes.has(column)) throw unknownRuleColumn(column, rule, [...new Set([...leftTypes.keys(), ...rightTypes.keys()])]);
   }
   const keySet = new Set(key);
   const byName = new Map(declared.map((column) => [column.name, column]));
@@ -156,6 +157,7 @@ export async function planColumns(
     if (!declaredAs && (rule.abs !== undefined || rule.rel !== undefined) && agreed !== undefined) kind = 'number';
     const types = { left: leftTypes.get(name)!, right: rightTypes.get(name)! };
     if (agreed === undefined && !keySet.has(name)) await refuseUncomparable(duck, name, types, { left: { ...left, kind: l }, right: { ...right, kind: r } });
+    if (overridesFromFlags && overrides[name]) await checkRuleFits(duck, name, kind, overrides[name], [left.table, right.table]);
     compared.push({ name, kind, rule, isKey: keySet.has(name), types });
   }
   return {

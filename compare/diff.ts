@@ -57,7 +57,7 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
     durationsMs[phase] = Date.now() - started;
     started = Date.now();
   };
-  const plan = await planColumns(duck, { table: request.leftTable, source: request.leftSource }, { table: request.rightTable, source: request.rightSource }, request.key, request.columns, request.rules);
+  const plan = await planColumns(duck, { table: request.leftTable, source: request.leftSource }, { table: request.rightTable, source: request.rightSource }, request.key, request.columns, request.rules, request.rulesFromFlags);
   const open = await unsettledDates(duck, request);
   lap('plan');
 

@@ -63,6 +63,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   const manifest = manifestOf(config, allTransforms(config));
   const historyPath = resolve(values.history ?? join(config.report.out, 'history.duckdb'));
   const { readGateHistory } = await import('../../compare/gate-history.ts');
+  if (values.history !== undefined) {
+    const { requireHistoryFile } = await import('../../compare/history.ts');
+    requireHistoryFile(values.history);
+  }
   const history = await readGateHistory(historyPath, limit);
 
   const board: BoardRow[] = manifest.map(([name, entry]) => {

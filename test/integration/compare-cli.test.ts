@@ -1,6 +1,7 @@
 // `dualrun compare` as a user runs it: files, database tables on every engine, a compacted Kafka topic;
 // exit 0 parity / 1 violated / 2 bad usage or input with a clear message; reports, --redact, history.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +116,48 @@ describe('dualrun compare: exit codes', () => {
     // Text whose every value is of the typed side's kind is compared as that kind.
     const ok = await runCli(['compare', '--left', `parquet:${typed}`, '--right', `csv:${join(dir, 'text-ok.csv')}`, '--key', 'id', '--out', out]);
     expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it('2 for a run rule that does not fit its column, naming the flag as typed', async () => {
+    const args = ['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `csv:${join(dir, 'diff.csv')}`, '--key', 'id', '--out', join(dir, 'rules')];
+    const text = await runCli([...args, '--tolerance', 'label=abs:0.01']);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toContain('error: --tolerance label=abs:0.01: column label holds text and no number ("a", …); a tolerance applies to numbers\n  fix: drop --tolerance label=abs:0.01, or name a number column');
+    const precision = await runCli([...args, '--rule', 'amount=precision:ms']);
+    expect(precision.code).toBe(2);
+    expect(precision.stderr).toContain('error: --rule amount=precision:ms: column amount is compared as numbers; this rule applies to instants');
+    const trim = await runCli([...args, '--rule', 'amount=trim']);
+    expect(trim.code).toBe(2);
+    expect(trim.stderr).toContain('error: --rule amount=trim: column amount is compared as numbers; this rule applies to text');
+    const unknown = await runCli([...args, '--rule', 'nope=trim']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('error: --rule nope=trim: neither side has a column nope (they have id, amount, label)\n  fix: name a column of both sides in --rule\n');
+    // The rules that fit still work, a tolerance on numbers with a few that are not too ("N/A" equals only itself).
+    expect((await runCli([...args, '--tolerance', 'amount=abs:0.005', '--rule', 'label=nocase'])).code).toBe(1);
+    await writeFile(join(dir, 'na-left.csv'), 'id,amount\n1,N/A\n2,3.00\n');
+    await writeFile(join(dir, 'na-right.csv'), 'id,amount\n1,N/A\n2,3.004\n');
+    const na = await runCli(['compare', '--left', `csv:${join(dir, 'na-left.csv')}`, '--right', `csv:${join(dir, 'na-right.csv')}`, '--key', 'id', '--tolerance', 'amount=abs:0.005', '--out', join(dir, 'rules')]);
+    expect(na.code, na.stderr).toBe(0);
+  });
+
+  it('history and status never create the file they were asked to read', async () => {
+    const typo = join(dir, 'typo.duckdb');
+    const history = await runCli(['compare', 'history', '--history', typo]);
+    expect(history.code).toBe(2);
+    expect(history.stderr).toContain(`error: --history ${typo}: no such file`);
+    const status = await runCli(['status', '--history', typo]);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain(`error: --history ${typo}: no such file`);
+    expect(existsSync(typo)).toBe(false);
+    // Where nothing has run yet (the default paths): an empty answer, and still no file.
+    const fresh = join(dir, 'fresh-project');
+    await mkdir(fresh);
+    const none = await runCli(['compare', 'history'], {}, 60_000, fresh);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toBe('no runs recorded in dualrun-report/history.duckdb yet\n');
+    const board = await runCli(['status'], {}, 60_000, fresh);
+    expect(board.code, board.stderr).toBe(0);
+    expect(existsSync(join(fresh, 'dualrun-report'))).toBe(false);
   });
 
   it('history: every run appended, shown per comparison', async () => {
