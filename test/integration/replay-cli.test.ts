@@ -67,6 +67,29 @@ describe('dualrun replay', () => {
     expect(Object.keys(summary.kafka).sort()).toEqual([`${prefix}.customers`, `${prefix}.fx-rates`, `${prefix}.orders`, `${prefix}.products`]);
   });
 
+  it('continues with --after, counting what the earlier run replayed apart from what is left for later', async () => {
+    const fresh = await freshDatabase('postgres');
+    try {
+      const first = await runCli(['replay', '--scenario', 'baseline', '--no-kafka', '--db', fresh.url, '--until', '2024-06-04T00:00:00Z', '--json']);
+      expect(first.code, first.stderr).toBe(ExitCode.ok);
+      const upTo = JSON.parse(first.stdout) as { events: number; replayedBefore: number; leftForLater: number };
+      expect(upTo.replayedBefore).toBe(0);
+      expect(upTo.events + upTo.leftForLater).toBe(30);
+      const rest = await runCli(['replay', '--scenario', 'baseline', '--no-kafka', '--db', fresh.url, '--after', '2024-06-04T00:00:00Z']);
+      expect(rest.code, rest.stderr).toBe(ExitCode.ok);
+      expect(rest.stdout).toMatch(new RegExp(`^replayed ${upTo.leftForLater} events \\(0 redeliveries\\) in [0-9.]+ s; not replayed: ${upTo.events} that arrived by --after \\(replayed by the earlier run\\)\n`));
+      expect(rest.stdout).not.toContain('left for later');
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('refuses an --after that is not before --until', async () => {
+    const result = await runCli(['replay', '--scenario', 'baseline', '--no-kafka', '--db', 'pglite:memory', '--after', '2024-06-05T00:00:00Z', '--until', '2024-06-04T00:00:00Z']);
+    expect(result.code).toBe(ExitCode.usage);
+    expect(result.stderr).toBe('error: --after 2024-06-05T00:00:00Z is not before --until 2024-06-04T00:00:00Z: no event arrives in between\n  fix: --after continues where an earlier --until stopped: give it that earlier time, before --until\n');
+  });
+
   it('explains bad flags', async () => {
     const result = await runCli(['replay', '--scenario', 'baseline', '--until', 'tomorrow', '--no-kafka']);
     expect(result.code).toBe(ExitCode.usage);
