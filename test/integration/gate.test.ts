@@ -104,7 +104,12 @@ describe('dualrun check', () => {
     // baseline's last night is 2024-06-05: its cut-off is 02:00 Stockholm on the 6th.
     const first = await check(dir, '--scenario', 'baseline');
     expect(first.code).toBe(1);
-    expect(first.stdout).toContain('FAIL      order_status_current (cutover, streak 1): cutover needs 2 passing nights in a row; this is 1\n');
+    const needs = (night: string) => `each passing check of a later night than ${night} adds one: run dualrun check after each nightly batch run (it judges the last 02:00 cut-off), or check a scenario whose last night is later`;
+    expect(first.stdout).toContain(`FAIL      order_status_current (cutover, streak 1): cutover needs 2 passing nights in a row; this is 1; ${needs('2024-06-06T00:00:00.000Z')}\n`);
+    // At parity, only short of nights: the board says what it waits for, not that something is broken.
+    const waiting = await runCli(['status', '--json'], {}, 60_000, dir);
+    const waitingRows = (JSON.parse(waiting.stdout) as { board: { transform: string; next: string }[] }).board;
+    expect(waitingRows.find((row) => row.transform === 'order_status_current')?.next).toBe(`at parity; 1 more passing night(s) before the gate passes; ${needs('2024-06-06T00:00:00.000Z')}`);
     const again = await check(dir, '--scenario', 'baseline');
     expect(again.code, again.stdout + again.stderr).toBe(1);
     expect(again.stdout).toContain('FAIL      order_status_current (cutover, streak 1): cutover needs 2 passing nights in a row; this is 1 (the night of 2024-06-06T00:00:00.000Z already counts');
@@ -119,7 +124,7 @@ describe('dualrun check', () => {
     const rows = (JSON.parse(board.stdout) as { board: { transform: string; streak: number; trend: string; next: string }[] }).board;
     expect(rows).toEqual([
       expect.objectContaining({ transform: 'order_status_current', streak: 2, trend: '✗✗✓', next: 'cut over: retire the batch job when ready' }),
-      expect.objectContaining({ transform: 'customer_lifetime_value', streak: 2, trend: '✓✓✓', next: '3 more passing run(s) before cutover' }),
+      expect.objectContaining({ transform: 'customer_lifetime_value', streak: 2, trend: '✓✓✓', next: `3 more passing night(s) before cutover; ${needs('2024-06-26T00:00:00.000Z')}` }),
       expect.objectContaining({ transform: 'product_sales_daily', streak: 0, trend: '', next: 'run the streaming job beside the batch job, then move to shadow' }),
     ]);
   }, 480_000); // three dual runs
@@ -144,6 +149,21 @@ describe('dualrun check', () => {
     const alone = await check(dir, '--reset', '--db', 'pglite:memory');
     expect(alone.code).toBe(2);
     expect(alone.stderr).toContain('--reset empties the legacy tables a scenario is replayed into, so it needs --scenario');
+  });
+
+  it('the commands examples/shop-extension documents pass, and the board says what the streaks need', async () => {
+    const exampleDir = join(repo, 'examples/shop-extension');
+    const out = join(root, 'example-report');
+    const result = await runCli(['check', '--scenario', 'dst-boundary', '--out', out], { KAFKA_BROKERS: brokers().join(','), DATABASE_URL: '' }, 240_000, exampleDir);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('PASS      order_status_current (shadow, streak 1)');
+    const board = await runCli(['status', '--json', '--history', join(out, 'history.duckdb')], {}, 60_000, exampleDir);
+    expect(board.code, board.stderr).toBe(0);
+    const rows = (JSON.parse(board.stdout) as { board: { transform: string; next: string }[] }).board;
+    // dst-boundary's last night is 2024-10-27: its cut-off is 02:00 Stockholm (01:00 UTC) on the 28th.
+    expect(rows.find((row) => row.transform === 'order_status_current')?.next).toBe(
+      '2 more passing night(s) before cutover; each passing check of a later night than 2024-10-28T01:00:00.000Z adds one: run dualrun check after each nightly batch run (it judges the last 02:00 cut-off), or check a scenario whose last night is later',
+    );
   });
 
   it('names a bad manifest with exit 3', async () => {
