@@ -14,7 +14,8 @@ import { summaryTable, unexplainedCount } from './summary.ts';
 
 export const help = `dualrun demo — a full parity run on one machine
 
-Usage: dualrun demo [--scenario NAME|DIR] [--out DIR] [--db URL] [--brokers LIST] [--keep-broker] [--transform NAME…] [--reset]
+Usage: dualrun demo [--scenario NAME|DIR] [--out DIR] [--db URL] [--brokers LIST] [--keep-broker] [--keep-topics]
+                    [--transform NAME…] [--reset]
 
 Replays the scenario (default customer-moves) into the legacy database and Kafka night by night: to each
 business date's 02:00 cut-off, then the nightly batch job for that date. Then runs the streaming job until it
@@ -26,6 +27,8 @@ report.json, report.md, report.html and junit.xml to --out (default ./dualrun-re
                        first, and created on its server when it does not exist
   --brokers LIST       Kafka cluster (default KAFKA_BROKERS, else a local broker started and stopped here)
   --keep-broker        leave the local broker running afterwards (stop it with dualrun kafka stop)
+  --keep-topics        leave the run's topics (a fresh prefix, dualrun-<id>.*) and its consumer group on the
+                       cluster; by default they are deleted at the end (a broker the demo stops takes them along)
   --transform NAME     only these transformations (repeatable; default the built-in ones and those of dualrun.config.ts)
   --reset              empty the legacy tables of --db first
 
@@ -39,6 +42,7 @@ const options = {
   'keep-broker': { type: 'boolean' },
   transform: { type: 'string', multiple: true },
   reset: { type: 'boolean' },
+  'keep-topics': { type: 'boolean' },
   verbose: { type: 'boolean' },
 } as const;
 
@@ -58,6 +62,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     brokers,
     reset: values.reset ?? false,
     keepBroker: values['keep-broker'] ?? false,
+    keepTopics: values['keep-topics'] ?? false,
     cacheDir: ctx.env.cacheDir,
     kafkaHome: ctx.env.kafkaHome,
     logger: ctx.logger,

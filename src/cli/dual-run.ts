@@ -35,6 +35,8 @@ export interface DualRunOptions {
   /** Empty the legacy tables first (needed for a --db that already holds a replay). */
   reset: boolean;
   keepBroker: boolean;
+  /** Leave the run's topics (and its job's consumer group) on the cluster; by default they are deleted. */
+  keepTopics?: boolean;
   cacheDir: string;
   kafkaHome: string | undefined;
   /** Seconds the streaming job waits with nothing new before it counts as caught up. */
@@ -87,6 +89,8 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
     // The real parts: an existing cluster, or a broker of our own for this run.
     let brokers = options.brokers;
     let keptBroker: DualRunResult['keptBroker'];
+    // A broker this run starts and stops takes its data (the topics) with it.
+    let ownBrokerStops = false;
     if (!brokers) {
       const running = await readRunning(options.cacheDir);
       if (running) {
@@ -103,12 +107,25 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
           keptBroker = { brokers: broker.brokers, pid: broker.pid };
         } else {
           cleanups.push(() => stop());
+          ownBrokerStops = true;
         }
         progress(`kafka: broker up at ${broker.brokers} in ${seconds(started)}`);
       }
     }
     const topicPrefix = options.topicPrefix ?? `dualrun-${Date.now().toString(36)}`;
     progress(`legacy database: ${redactUrl(dbUrl)}; topics: ${topicPrefix}.*`);
+    // Only a prefix made here is this run's own to delete; cleanups run in order, so before the broker stops.
+    if (options.topicPrefix === undefined && !ownBrokerStops) {
+      const cluster = brokers;
+      if (options.keepTopics) progress(`kafka: the topics ${topicPrefix}.* stay on ${cluster.join(',')} (--keep-topics)`);
+      else {
+        cleanups.unshift(async () => {
+          const { deleteRunTopics } = await import('./run-topics.ts');
+          const { topics, warning } = await deleteRunTopics(cluster, topicPrefix, `${topicPrefix}-stream`);
+          progress(warning ?? `kafka: deleted this run's ${topics} topics (${topicPrefix}.*) and its consumer group; --keep-topics keeps them`);
+        });
+      }
+    }
 
     await nightly(db, dbUrl, brokers, topicPrefix, scenario, options);
     await streaming(brokers, topicPrefix, options);

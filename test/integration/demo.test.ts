@@ -11,7 +11,7 @@ import { readEnvConfig } from '../../src/config.ts';
 import { createKnex } from '../../src/db.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { provisionKafka } from '../../streaming/broker/provision.ts';
-import { brokers } from '../support/kafka.ts';
+import { brokers, kafkaClient } from '../support/kafka.ts';
 import { runCli } from '../support/cli.ts';
 import { freshDatabase, type TestDatabase } from '../support/databases.ts';
 
@@ -134,6 +134,18 @@ describe('dualrun demo', () => {
       const result = await runCli(['demo', '--scenario', 'baseline', '--db', url, '--out', join(out, 'created')], { KAFKA_BROKERS: brokers().join(',') }, 240_000);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toContain(`legacy database: created database ${name} on postgres://postgres@127.0.0.1:5432/postgres`);
+      // On a cluster that outlives it, the run deletes the topics it created (and its job's group).
+      const prefix = /topics: (dualrun-[a-z0-9]+)\.\*/.exec(result.stderr)?.[1];
+      expect(prefix, result.stderr).toBeDefined();
+      expect(result.stderr).toContain(`kafka: deleted this run's 17 topics (${prefix}.*) and its consumer group; --keep-topics keeps them`);
+      const cluster = kafkaClient('dualrun-test-demo').admin();
+      await cluster.connect();
+      try {
+        expect((await cluster.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`))).toEqual([]);
+        expect((await cluster.listGroups()).groups.map((group) => group.groupId)).not.toContain(`${prefix}-stream`);
+      } finally {
+        await cluster.disconnect();
+      }
       const [row] = (await admin.raw('SELECT count(*) AS n FROM pg_database WHERE datname = ?', [name])).rows as { n: string }[];
       expect(Number(row!.n)).toBe(1);
     });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokers } from '../support/kafka.ts';
+import { brokers, kafkaClient } from '../support/kafka.ts';
 import { runCli } from '../support/cli.ts';
 import { freshDatabase } from '../support/databases.ts';
 import type { Report } from '../../compare/types.ts';
@@ -138,8 +138,17 @@ describe('dualrun check', () => {
       const refused = await check(dir, '--scenario', 'baseline', '--db', database.url);
       expect(refused.code, refused.stderr).toBe(2);
       expect(refused.stderr).toContain('pass --reset to empty the legacy tables first');
-      const reset = await check(dir, '--scenario', 'baseline', '--db', database.url, '--reset');
+      const reset = await check(dir, '--scenario', 'baseline', '--db', database.url, '--reset', '--keep-topics');
       expect(reset.code, reset.stdout + reset.stderr).toBe(0);
+      // --keep-topics: the run's topics stay (deleted here, as the run would have done).
+      const prefix = /topics: (dualrun-[a-z0-9]+)\.\*/.exec(reset.stderr)?.[1];
+      expect(reset.stderr).toContain(`kafka: the topics ${prefix}.* stay on ${brokers().join(',')} (--keep-topics)`);
+      const admin = kafkaClient('dualrun-test-gate').admin();
+      await admin.connect();
+      const kept = (await admin.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`));
+      expect(kept).toEqual(expect.arrayContaining([`${prefix}.orders`, `${prefix}.out.order_status_current`]));
+      await admin.deleteTopics({ topics: kept });
+      await admin.disconnect();
       expect(reset.stdout).toContain('PASS      order_status_current (shadow, streak 1)');
       const [row] = await database.db('orders').count({ n: '*' });
       expect(Number(row!.n)).toBe(10); // baseline once, not twice
