@@ -1,5 +1,11 @@
-/** `dualrun generate`: writes a synthetic scenario folder (see generate.ts), with progress on stderr. */
+/**
+ * `dualrun generate`: writes a synthetic scenario folder (see generate.ts), with progress on stderr.
+ * The files go to a hidden sibling folder renamed to --out at the end, so an interrupted run leaves
+ * nothing a rerun would refuse: Ctrl-C removes it, and a rerun removes what a kill -9 left.
+ */
 import { existsSync, readdirSync } from 'node:fs';
+import { rename, rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { CommandContext } from '../cli/command.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { progressBar } from '../replay/cli.ts';
@@ -9,7 +15,8 @@ export const help = `dualrun generate — write a synthetic scenario (same forma
 
 Usage: dualrun generate --out DIR --orders N --customers M --seed S [options]
 
-  --out DIR             the scenario folder to write (must be empty or absent)
+  --out DIR             the scenario folder to write (must be empty or absent); written as .DIR.partial beside it
+                        and renamed when complete, so an interrupted run leaves nothing a rerun would refuse
   --orders N            orders to place (each with 1-3 lines; about 0.8 payments, 0.6 shipments each)
   --customers M         customers (each starts in a random region and tier)
   --seed S              any text: the same seed and options give byte-identical files
@@ -58,9 +65,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     throw new UsageError(`--start-date expects a calendar date written YYYY-MM-DD, like 2024-06-03, got ${JSON.stringify(startDate)}`, { hint: 'give a day that exists in the calendar' });
   }
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
-  const started = Date.now();
-  const summary = await generateScenario({
-    out,
+  const options = {
     orders: count('orders', values.orders)!,
     customers: count('customers', values.customers)!,
     seed: values.seed!,
@@ -71,7 +76,30 @@ export async function run(ctx: CommandContext): Promise<number> {
     ...optional('days', count('days', values.days)),
     ...optional('startDate', startDate),
     onProgress: progressBar(ctx, 'orders'),
-  });
+  };
+  const partial = join(dirname(resolve(out)), `.${basename(resolve(out))}.partial`);
+  // Ours by its name: what an interrupted run left is started over.
+  await rm(partial, { recursive: true, force: true });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    ctx.progress(`${signal}: stopped; nothing was written to ${out}. Run the same command again to generate it.`);
+    void rm(partial, { recursive: true, force: true }).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const started = Date.now();
+  let summary: Awaited<ReturnType<typeof generateScenario>>;
+  try {
+    summary = await generateScenario({ ...options, out: partial });
+    // An empty --out folder gives way to the finished one.
+    if (existsSync(out)) await rmdir(out);
+    await rename(partial, out);
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
   const seconds = (Date.now() - started) / 1000;
   ctx.out(values.json ? JSON.stringify({ out, seconds, ...summary }) : `wrote ${out}: ${summary.events} events (${Object.entries(summary.rows).map(([file, rows]) => `${file} ${rows}`).join(', ')} rows) in ${seconds.toFixed(1)} s`);
   return ExitCode.ok;
