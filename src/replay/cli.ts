@@ -76,6 +76,13 @@ export async function run(ctx: CommandContext): Promise<number> {
 
   ctx.progress(`replaying ${scenario.name} (${scenario.events.length} events) into ${[url && redactUrl(url), brokers && `kafka ${brokers.join(',')}`].filter(Boolean).join(' and ')}`);
   const bar = progressBar(ctx);
+  // Stopped part way, the tables and topics hold part of the scenario, which a plain rerun refuses: say how to go on.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    ctx.progress(`${signal}: replay stopped part way; ${howToResume(ctx.argv, after !== undefined)}`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const summary = await replay({
       events: scenario.events,
@@ -92,8 +99,19 @@ export async function run(ctx: CommandContext): Promise<number> {
     ctx.out(values.json ? JSON.stringify({ scenario: scenario.name, ...summary, ...window }) : describeSummary(summary, window));
     return ExitCode.ok;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await db?.destroy();
   }
+}
+
+/** The exact command that starts an interrupted replay over (database transactions and Kafka sends cannot be resumed in step). */
+export function howToResume(argv: readonly string[], continuing: boolean): string {
+  const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+  const again = `dualrun replay ${[...argv.filter((arg) => arg !== '--reset'), '--reset'].map(quote).join(' ')}`;
+  return continuing
+    ? 'the legacy tables and topics hold the earlier steps and part of this one: start over by replaying the first step again with --reset, then the later ones'
+    : `the legacy tables and topics hold part of the scenario: start over with\n  ${again}`;
 }
 
 /** The address of the broker `dualrun kafka start` left running (its state file in the cache folder), if any. */
