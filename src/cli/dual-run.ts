@@ -17,7 +17,7 @@ import { migrateLegacySchema } from '../domain/legacy-schema.ts';
 import { cutoffFor } from '../domain/time.ts';
 import { DualrunError, SinkError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { readRunning, writeState } from '../local-broker-state.ts';
+import { forgetBroker, readDead, readRunning, writeState } from '../local-broker-state.ts';
 import { loadScenario } from '../scenario/load.ts';
 import type { Transform } from '../transforms/contract.ts';
 import type { Report } from '../../compare/types.ts';
@@ -68,10 +68,14 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
   const cleanUp = async (): Promise<void> => {
     for (const cleanup of cleanups.splice(0)) await cleanup().catch((error: unknown) => logger.warn({ error }, 'cleanup failed'));
   };
-  // The local broker runs in its own process group, so Ctrl-C would not reach it: stop it ourselves.
+  // The local broker runs in its own process group, so Ctrl-C would not reach it: stop it ourselves
+  // (one still starting stops itself and removes its data when aborted; that is waited for first).
+  const starting = new AbortController();
+  let brokerStart: Promise<unknown> = Promise.resolve();
   const onSignal = (signal: NodeJS.Signals): void => {
     progress(`${signal}: stopping what this run started…`);
-    void cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    starting.abort();
+    void brokerStart.catch(() => undefined).then(cleanUp).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -100,9 +104,14 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
         const started = Date.now();
         progress('kafka: starting a local broker (KAFKA_BROKERS / --brokers use an existing cluster)…');
         const { startLocalKafka } = await import('../../streaming/broker/local-kafka.ts');
-        const { stop, ...broker } = await startLocalKafka({ cacheDir: options.cacheDir, kafkaHome: options.kafkaHome, logger });
+        const start = startLocalKafka({ cacheDir: options.cacheDir, kafkaHome: options.kafkaHome, logger, signal: starting.signal });
+        brokerStart = start;
+        const { stop, ...broker } = await start;
         brokers = [broker.brokers];
         if (options.keepBroker) {
+          // The record of a broker that died goes, with its data, before this one's is written.
+          const dead = await readDead(options.cacheDir);
+          if (dead) await forgetBroker(options.cacheDir, dead);
           await writeState(options.cacheDir, broker);
           keptBroker = { brokers: broker.brokers, pid: broker.pid };
         } else {
