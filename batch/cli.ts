@@ -109,7 +109,15 @@ async function runCommand(ctx: CommandContext): Promise<number> {
   const { db, engine } = await openDatabase(ctx, values.db);
   try {
     ctx.progress(`batch ${businessDate}: ${chosen.length} transformation(s) on ${engine}`);
-    const outcomes = await runBatch({ db, engine, transforms: chosen, businessDate, logger: ctx.logger, ...(cutoffTime ? { cutoffTime } : {}), onStart: (name) => ctx.progress(`${name.padEnd(24)} ${businessDate} running…`), onProgress: (outcome) => ctx.progress(describeOutcome(outcome)) });
+    // Each outcome is told once: a success on stdout (below), the first problem as the error this command
+    // ends with, any later problem here as it happens.
+    let problemSeen = false;
+    const onProgress = (outcome: RunOutcome): void => {
+      if (!('error' in outcome)) return;
+      if (problemSeen) ctx.progress(describeOutcome(outcome));
+      problemSeen = true;
+    };
+    const outcomes = await runBatch({ db, engine, transforms: chosen, businessDate, logger: ctx.logger, ...(cutoffTime ? { cutoffTime } : {}), onStart: (name) => ctx.progress(`${name.padEnd(24)} ${businessDate} running…`), onProgress });
     if (values.json) ctx.out(JSON.stringify(outcomes.map(outcomeJson)));
     else for (const outcome of outcomes) if (outcome.status === 'succeeded') ctx.out(describeOutcome(outcome));
     const firstProblem = outcomes.find((outcome): outcome is Extract<RunOutcome, { error: unknown }> => 'error' in outcome);
@@ -134,10 +142,12 @@ async function scheduleCommand(ctx: CommandContext): Promise<number> {
   if (!Number.isInteger(catchUpDays) || catchUpDays < 1) throw new UsageError(`--catch-up-days: "${values['catch-up-days']}" is not a whole number of days ≥ 1`);
   const cutoffTime = parseCutoffTime(values['cutoff-time']);
   const { db, engine } = await openDatabase(ctx, values.db);
+  const ticks = cronTicks(values.cron, values.tz);
   const scheduler = new Scheduler({
-    db, engine, transforms: allTransforms(ctx.config), logger: ctx.logger, ticks: cronTicks(values.cron, values.tz), timeZone: BUSINESS_TIME_ZONE, catchUpDays,
+    db, engine, transforms: allTransforms(ctx.config), logger: ctx.logger, ticks, timeZone: BUSINESS_TIME_ZONE, catchUpDays,
     ...(cutoffTime ? { cutoffTime } : {}),
     onOutcome: (outcome) => ctx.progress(describeOutcome(outcome)),
+    onIdle: () => ctx.progress(describeNextRing(ticks.nextRing?.() ?? null, values.tz)),
   });
   const stopped = new Promise<string>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
@@ -145,6 +155,7 @@ async function scheduleCommand(ctx: CommandContext): Promise<number> {
   try {
     await scheduler.start();
     ctx.progress(`batch scheduler on ${engine}: "${values.cron}" in ${values.tz}, keeping the last ${catchUpDays} business date(s) complete; SIGTERM stops it`);
+    ctx.progress(describeNextRing(ticks.nextRing?.() ?? null, values.tz));
     const signal = await stopped;
     ctx.progress(`${signal}: finishing the current run, then exiting`);
     await scheduler.stop();
@@ -152,6 +163,13 @@ async function scheduleCommand(ctx: CommandContext): Promise<number> {
   } finally {
     await db.destroy();
   }
+}
+
+/** "next run at 2026-12-04 02:00 Europe/Stockholm (2026-12-04T01:00:00.000Z)", so a waiting scheduler says when it wakes. */
+function describeNextRing(next: Date | null, timeZone: string): string {
+  if (!next) return 'no next run: the cron expression rings no more';
+  const local = new Intl.DateTimeFormat('sv-SE', { timeZone, dateStyle: 'short', timeStyle: 'short' }).format(next);
+  return `next run at ${local} ${timeZone} (${next.toISOString()}): it runs the dates due and missing then`;
 }
 
 async function historyCommand(ctx: CommandContext): Promise<number> {

@@ -37,6 +37,8 @@ describe('dualrun batch CLI', () => {
     expect(result.code).toBe(ExitCode.ok);
     expect(result.stdout).toMatch(/^daily_revenue_by_region\s+2024-10-27 succeeded: 1 rows/m);
     expect(result.stdout).toMatch(/^orders_enriched\s+2024-10-27 succeeded: 1 rows/m);
+    // On a terminal stdout and stderr show together: each success once.
+    expect(`${result.stdout}${result.stderr}`.match(/succeeded/g)).toHaveLength(2);
     expect(await postgres.db('batch_daily_revenue_by_region').select('region', 'order_count', 'revenue_eur')).toEqual([{ region: 'north', order_count: 1, revenue_eur: '7.50' }]);
     const history = await runCli(['batch', 'history', '--json', '--db', postgres.url]);
     expect(history.code).toBe(ExitCode.ok);
@@ -137,6 +139,8 @@ describe('dualrun batch CLI', () => {
     expect(await exited).toBe(0);
     expect(stderr).toContain('SIGTERM: finishing the current run, then exiting');
     expect(stderr).toContain('keeping the last 2 business date(s) complete');
+    // Waiting, it says when it runs next: the default "0 2 * * *" in Stockholm.
+    expect(stderr).toMatch(/next run at \d{4}-\d\d-\d\d 02:00 Europe\/Stockholm \(\d{4}-\d\d-\d\dT0[01]:00:00\.000Z\): it runs the dates due and missing then/);
     // Whatever had started finished; nothing is left running or failed.
     const scheduled = (await listRuns(postgres.db)).filter((run) => run.businessDate !== '2024-10-27');
     expect(scheduled.length).toBeGreaterThanOrEqual(1);
