@@ -221,7 +221,11 @@ export function joinsNatively(column: ComparedColumn): boolean {
 
 /** A key's text form from the SQL expression `ref`: plain text as it is, others their normalised value as text. */
 export function keyText(column: ComparedColumn, ref: string): string {
-  return column.kind === 'string' && !column.rule.trim && !column.rule.caseInsensitive ? `CAST(${ref} AS VARCHAR)` : `CAST(${normalizedOf(column, ref)} AS VARCHAR)`;
+  if (column.kind === 'string' && !column.rule.trim && !column.rule.caseInsensitive) return `CAST(${ref} AS VARCHAR)`;
+  const text = `CAST(${normalizedOf(column, ref)} AS VARCHAR)`;
+  // A number's normalised text has nine decimals (an INTEGER key against a BIGINT one showed as "2.000000000"):
+  // the trailing zeros go, so it reads as written ("2", "2.5") and still names one number.
+  return column.kind === 'number' ? `regexp_replace(${text}, '\\.?0+$', '')` : text;
 }
 
 /** A value column's raw value from `alias`: as it is when both sides have one type, else as text (never an implicit cast). */

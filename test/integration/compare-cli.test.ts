@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuck } from '../../compare/duck.ts';
 import { compareRelations } from '../../compare/index.ts';
+import type { Report } from '../../compare/types.ts';
 import { runCli } from '../support/cli.ts';
 import { engines, freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { brokers, createTopics, kafkaClient, uniqueTopic } from '../support/kafka.ts';
@@ -138,6 +139,19 @@ describe('dualrun compare: exit codes', () => {
     await writeFile(join(dir, 'na-right.csv'), 'id,amount\n1,N/A\n2,3.004\n');
     const na = await runCli(['compare', '--left', `csv:${join(dir, 'na-left.csv')}`, '--right', `csv:${join(dir, 'na-right.csv')}`, '--key', 'id', '--tolerance', 'amount=abs:0.005', '--out', join(dir, 'rules')]);
     expect(na.code, na.stderr).toBe(0);
+  });
+
+  it('shows number keys of two integer types (INTEGER vs BIGINT in Parquet) as written, not as decimals', async () => {
+    const duck = await openDuck();
+    await duck.run(`COPY (SELECT * FROM (VALUES (1::INTEGER, 'a'), (2::INTEGER, 'b'), (-3::INTEGER, 'c'), (10::INTEGER, 'e')) t(id, v)) TO '${join(dir, 'int.parquet')}' (FORMAT parquet)`);
+    await duck.run(`COPY (SELECT * FROM (VALUES (1::BIGINT, 'a'), (2::BIGINT, 'x'), (40::BIGINT, 'd'), (10::BIGINT, 'e')) t(id, v)) TO '${join(dir, 'bigint.parquet')}' (FORMAT parquet)`);
+    duck.close();
+    const result = await runCli(['compare', '--left', `parquet:${join(dir, 'int.parquet')}`, '--right', `parquet:${join(dir, 'bigint.parquet')}`, '--key', 'id', '--out', join(dir, 'int-keys'), '--json']);
+    expect(result.code, result.stderr).toBe(1);
+    const c = (JSON.parse(result.stdout) as Report).comparisons[0]!;
+    expect(c.counts).toEqual({ match: 2, withinTolerance: 0, mismatch: 1, onlyLeft: 1, onlyRight: 1 });
+    expect(c.samples.map((sample) => sample.key)).toEqual([{ id: '2' }, { id: '-3' }, { id: '40' }]);
+    expect(c.differences.map((difference) => difference.key.id).sort()).toEqual(['-3', '2', '40']);
   });
 
   it('history and status never create the file they were asked to read', async () => {
