@@ -33,7 +33,7 @@ Options:
   --watermark ISO      the run's cut-off: daily windows not closed by then are "not yet comparable" (default: now)
   --events             explain with the input events read from the input topics (PREFIX.customers|products|fx-rates|orders)
   --out DIR            where reports go (default dualrun-report)
-  --format LIST        json,md,html,junit (default all)
+  --format LIST        json,md,html,junit (default all); an earlier run's files of the other formats in --out are removed
   --redact             hide sample values in the reports (keys, counts and event ids stay)
   --history FILE       the DuckDB history file (default DIR/history.duckdb)
   --json               print the JSON report on stdout instead of the summary

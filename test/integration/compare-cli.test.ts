@@ -1,7 +1,7 @@
 // `dualrun compare` as a user runs it: files, database tables on every engine, a compacted Kafka topic;
 // exit 0 parity / 1 violated / 2 bad usage or input with a clear message; reports, --redact, history.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,6 +152,17 @@ describe('dualrun compare: exit codes', () => {
     expect(c.counts).toEqual({ match: 2, withinTolerance: 0, mismatch: 1, onlyLeft: 1, onlyRight: 1 });
     expect(c.samples.map((sample) => sample.key)).toEqual([{ id: '2' }, { id: '-3' }, { id: '40' }]);
     expect(c.differences.map((difference) => difference.key.id).sort()).toEqual(['-3', '2', '40']);
+  });
+
+  it('--out holds this run\'s reports only: --format md removes an earlier run\'s report.json, report.html and junit.xml', async () => {
+    const out = join(dir, 'formats');
+    const args = ['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `csv:${join(dir, 'same.csv')}`, '--key', 'id', '--out', out];
+    expect((await runCli(args)).code).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(['history.duckdb', 'junit.xml', 'report.html', 'report.json', 'report.md']);
+    const md = await runCli([...args, '--format', 'md']);
+    expect(md.code, md.stderr).toBe(0);
+    expect(md.stdout).toContain(`reports: ${join(out, 'report.md')}\n`);
+    expect((await readdir(out)).sort()).toEqual(['history.duckdb', 'report.md']);
   });
 
   it('history and status never create the file they were asked to read', async () => {
