@@ -165,6 +165,17 @@ describe('dualrun compare: exit codes', () => {
     expect((await readdir(out)).sort()).toEqual(['history.duckdb', 'report.md']);
   });
 
+  it('a mismatch names only the columns that differ beyond their rules, not those within tolerance', async () => {
+    await writeFile(join(dir, 'both.csv'), 'id,amount,label\n1,10.004,z\n2,5.50,b\n3,7.25,c\n');
+    const result = await runCli(['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `csv:${join(dir, 'both.csv')}`, '--key', 'id', '--tolerance', 'amount=abs:0.005', '--out', join(dir, 'columns'), '--json']);
+    expect(result.code, result.stderr).toBe(1);
+    const c = (JSON.parse(result.stdout) as Report).comparisons[0]!;
+    expect(c.counts).toEqual({ match: 2, withinTolerance: 0, mismatch: 1, onlyLeft: 0, onlyRight: 0 });
+    expect(c.samples.map(({ category, columns }) => ({ category, columns }))).toEqual([{ category: 'mismatch', columns: ['label'] }]);
+    expect(c.differences.map(({ columns }) => columns)).toEqual([['label']]);
+    expect(c.columns.amount).toMatchObject({ mismatches: 0, withinTolerance: 1 });
+  });
+
   it('history and status never create the file they were asked to read', async () => {
     const typo = join(dir, 'typo.duckdb');
     const history = await runCli(['compare', 'history', '--history', typo]);
