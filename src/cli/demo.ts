@@ -76,7 +76,14 @@ export async function run(ctx: CommandContext): Promise<number> {
   const malformed = comparisons.filter((c) => c.schema.onlyLeft.length + c.schema.onlyRight.length > 0 || c.findings.nullKeys.leftRows + c.findings.nullKeys.rightRows > 0);
 
   ctx.out(`\n${summaryTable(comparisons)}\n`);
-  ctx.out(unexplained === 0 ? 'Every difference is explained by a known batch-vs-streaming semantic (see the report for the proving events).' : `${unexplained} difference(s) are UNEXPLAINED: suspect a bug in one of the two implementations.`);
+  const differing = comparisons.reduce((total, c) => total + c.counts.mismatch + c.counts.onlyLeft + c.counts.onlyRight, 0);
+  ctx.out(
+    differing === 0 && malformed.length === 0
+      ? 'No differences: batch and stream agree on every row compared.'
+      : unexplained === 0
+        ? 'Every difference is explained by a known batch-vs-streaming semantic (see the report for the proving events).'
+        : `${unexplained} difference(s) are UNEXPLAINED: suspect a bug in one of the two implementations.`,
+  );
   ctx.out(`Report: ${written.find((file) => file.endsWith('.html')) ?? written[0]}  (also ${written.filter((file) => !file.endsWith('.html')).map((file) => file.slice(out.length + 1)).join(', ')})`);
   for (const c of malformed) ctx.out(`${c.name}: the outputs differ in shape or have NULL keys (columns only in batch: ${c.schema.onlyLeft.join(', ') || '—'}; only in stream: ${c.schema.onlyRight.join(', ') || '—'}; NULL-key rows: ${c.findings.nullKeys.leftRows + c.findings.nullKeys.rightRows})`);
   if (result.keptBroker) ctx.out(`Kafka broker left running at ${result.keptBroker.brokers} (pid ${result.keptBroker.pid}); stop it with: npx dualrun kafka stop`);

@@ -53,7 +53,14 @@ describe('dualrun demo', () => {
     for (const phase of ['replay to the 2024-06-17 cut-off', 'batch 2024-06-17', 'stream: caught up', 'compare orders_enriched']) expect(result.stderr).toContain(phase);
     expect(result.stdout).toMatch(/orders_enriched\s+differs\s+2\s+2\s+0\s+join_as_of_event_time 2/);
     expect(result.stdout).toContain(`Report: ${join(dir, 'report.html')}`);
+    expect(result.stdout).toContain('Every difference is explained by a known batch-vs-streaming semantic');
     await checkCustomerMovesReport(dir);
+    // Exit 0 because every difference is explained: the reports say so too, not "parity violated".
+    const markdown = await readFile(join(dir, 'report.md'), 'utf8');
+    expect(markdown.split('\n')[0]).toBe('## dualrun parity: ⚠️ differences, every one explained by a known batch-vs-streaming semantic');
+    expect(markdown).toContain('### ⚠️ orders_enriched');
+    expect(markdown).not.toContain('❌');
+    expect(await readFile(join(dir, 'report.html'), 'utf8')).toContain('<h1>dualrun parity report: <span class="warn">differences, every one explained</span></h1>');
   });
 
   describe('on PostgreSQL', () => {
@@ -129,11 +136,15 @@ describe('dualrun demo', () => {
       await admin.destroy();
     });
 
-    it('creates it and says so (the README example names postgres://…/shop)', async () => {
+    it('creates it and says so (the README example names postgres://…/shop); baseline then has no differences to explain, and no topics are left', async () => {
       const url = `postgres://postgres@127.0.0.1:5432/${name}`;
       const result = await runCli(['demo', '--scenario', 'baseline', '--db', url, '--out', join(out, 'created')], { KAFKA_BROKERS: brokers().join(',') }, 240_000);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toContain(`legacy database: created database ${name} on postgres://postgres@127.0.0.1:5432/postgres`);
+      // baseline has no differences at all: nothing to explain.
+      expect(result.stdout).toContain('\nNo differences: batch and stream agree on every row compared.\n');
+      expect(result.stdout).not.toContain('Every difference is explained');
+      expect((await readFile(join(out, 'created', 'report.md'), 'utf8')).split('\n')[0]).toBe('## dualrun parity: ✅ parity');
       // On a cluster that outlives it, the run deletes the topics it created (and its job's group).
       const prefix = /topics: (dualrun-[a-z0-9]+)\.\*/.exec(result.stderr)?.[1];
       expect(prefix, result.stderr).toBeDefined();
