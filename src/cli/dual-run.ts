@@ -69,13 +69,26 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
     for (const cleanup of cleanups.splice(0)) await cleanup().catch((error: unknown) => logger.warn({ error }, 'cleanup failed'));
   };
   // The local broker runs in its own process group, so Ctrl-C would not reach it: stop it ourselves
-  // (one still starting stops itself and removes its data when aborted; that is waited for first).
+  // (one still starting stops itself and removes its data when aborted, and the start then fails).
   const starting = new AbortController();
-  let brokerStart: Promise<unknown> = Promise.resolve();
+  let stopping = false;
+  let closeDb: (() => Promise<void>) | undefined;
+  let stopStreaming: (() => Promise<void>) | undefined;
+  // Interrupted, the run finishes the step under way (a replay step still sending would create the
+  // topics the cleanup deletes again), starts no other, and then cleans up and exits.
+  let halt: () => void = () => undefined;
+  const halted = new Promise<void>((resolve) => (halt = resolve));
   const onSignal = (signal: NodeJS.Signals): void => {
-    progress(`${signal}: stopping what this run started…`);
+    // A fresh embedded database goes with the run; a --db keeps the part of the scenario replayed so far.
+    const again = options.dbUrl ? 'run the same command again with --reset (the --db database holds part of the scenario now)' : 'run the same command again';
+    progress(`${signal}: stopping what this run started once the step under way ends (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again quits at once and leaves it); to start over, ${again}`);
+    stopping = true;
     starting.abort();
-    void brokerStart.catch(() => undefined).then(cleanUp).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    void stopStreaming?.();
+    void halted.then(async () => {
+      await closeDb?.();
+      await cleanUp();
+    }).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -88,7 +101,7 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
       cleanups.push(() => rm(dir, { recursive: true, force: true }));
     }
     const db = await connectOrCreate(dbUrl, progress);
-    cleanups.unshift(() => db.destroy());
+    closeDb = () => db.destroy();
     await migrateLegacySchema(db);
     // The real parts: an existing cluster, or a broker of our own for this run.
     let brokers = options.brokers;
@@ -104,9 +117,7 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
         const started = Date.now();
         progress('kafka: starting a local broker (KAFKA_BROKERS / --brokers use an existing cluster)…');
         const { startLocalKafka } = await import('../../streaming/broker/local-kafka.ts');
-        const start = startLocalKafka({ cacheDir: options.cacheDir, kafkaHome: options.kafkaHome, logger, signal: starting.signal });
-        brokerStart = start;
-        const { stop, ...broker } = await start;
+        const { stop, ...broker } = await startLocalKafka({ cacheDir: options.cacheDir, kafkaHome: options.kafkaHome, logger, signal: starting.signal });
         brokers = [broker.brokers];
         if (options.keepBroker) {
           // The record of a broker that died goes, with its data, before this one's is written.
@@ -136,27 +147,42 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
       }
     }
 
-    await nightly(db, dbUrl, brokers, topicPrefix, scenario, options);
-    await streaming(brokers, topicPrefix, options);
+    // Interrupted: no further step starts; this one waits here for the cleanup and the exit.
+    const unlessStopping = async (): Promise<void> => {
+      if (!stopping) return;
+      halt();
+      await new Promise<never>(() => undefined);
+    };
+    await nightly(db, dbUrl, brokers, topicPrefix, scenario, options, unlessStopping);
+    await unlessStopping();
+    await streaming(brokers, topicPrefix, options, (stop) => (stopStreaming = stop));
+    stopStreaming = undefined;
+    await unlessStopping();
     const report = await comparing(db, brokers, topicPrefix, scenario, options);
     return { report, brokers, dbUrl, topicPrefix, watermark: lastCutoff(scenario), ...(keptBroker ? { keptBroker } : {}) };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await cleanUp();
+    // Interrupted, the signal handler cleans up (this step may have failed for it, or finished).
+    if (stopping) halt();
+    else {
+      await closeDb?.();
+      await cleanUp();
+    }
   }
 }
 
 type Scenario = Awaited<ReturnType<typeof loadScenario>>;
 
 /** Replay to each night's cut-off and run the batch job for that date, then replay the rest. */
-async function nightly(db: Knex, dbUrl: string, brokers: string[], topicPrefix: string, scenario: Scenario, options: DualRunOptions): Promise<void> {
+async function nightly(db: Knex, dbUrl: string, brokers: string[], topicPrefix: string, scenario: Scenario, options: DualRunOptions, unlessStopping: () => Promise<void>): Promise<void> {
   const { replay } = await import('../replay/replay.ts');
   const { runBatch } = await import('../../batch/runner.ts');
   const kafka = { brokers, topicPrefix };
   let after: Date | undefined;
   let first = true;
   const step = async (until: Date | undefined, label: string): Promise<void> => {
+    await unlessStopping();
     const started = Date.now();
     const summary = await replay({ events: scenario.events, db, kafka, reset: first && options.reset, logger: options.logger, ...(after ? { after } : {}), ...(until ? { until } : {}) });
     first = false;
@@ -165,6 +191,7 @@ async function nightly(db: Knex, dbUrl: string, brokers: string[], topicPrefix: 
   for (const date of scenario.businessDates) {
     const cutoff = cutoffFor(date, scenario.cutoffTime);
     await step(cutoff, `to the ${date} cut-off (${cutoff.toISOString()})`);
+    await unlessStopping();
     const started = Date.now();
     const outcomes = await runBatch({ db, engine: engineOf(dbUrl), transforms: options.transforms, businessDate: date, cutoff, logger: options.logger });
     const failed = outcomes.find((outcome) => outcome.status === 'failed' || outcome.status === 'skipped');
@@ -176,8 +203,8 @@ async function nightly(db: Knex, dbUrl: string, brokers: string[], topicPrefix: 
   await step(undefined, 'of the events after the last cut-off');
 }
 
-/** Run the streaming job from the beginning until it has caught up and gone idle. */
-async function streaming(brokers: string[], topicPrefix: string, options: DualRunOptions): Promise<void> {
+/** Run the streaming job from the beginning until it has caught up and gone idle (or `onStop`'s stop is called). */
+async function streaming(brokers: string[], topicPrefix: string, options: DualRunOptions, onStop: (stop: () => Promise<void>) => void): Promise<void> {
   const { StreamRunner } = await import('../../streaming/runtime/runner.ts');
   const started = Date.now();
   const runner = new StreamRunner({
@@ -192,6 +219,8 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
   });
   try {
     await runner.start();
+    // Once started (a stop before that would not hold): an interrupted run stops it at once.
+    onStop(() => runner.stop());
     await runner.done;
   } catch (error) {
     await runner.stop().catch(() => undefined);

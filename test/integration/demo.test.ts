@@ -1,11 +1,13 @@
 // `dualrun demo` end to end, as a newcomer runs it: real broker, the embedded database by default or
 // a real PostgreSQL, every report written, every difference of customer-moves explained.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEnvConfig } from '../../src/config.ts';
 import { createKnex } from '../../src/db.ts';
@@ -160,6 +162,33 @@ describe('dualrun demo', () => {
       const [row] = (await admin.raw('SELECT count(*) AS n FROM pg_database WHERE datname = ?', [name])).rows as { n: string }[];
       expect(Number(row!.n)).toBe(1);
     });
+  });
+
+  it('Ctrl-C stops the run, deletes its topics, and says how to start over', async () => {
+    const database = await freshDatabase('postgres');
+    try {
+      const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
+      const child = spawn(process.execPath, [bin, 'demo', '--db', database.url, '--out', join(out, 'interrupted')], { env: { ...process.env, KAFKA_BROKERS: brokers().join(',') }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 60_000;
+      while (!stderr.includes('batch 2024-06-17') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      child.kill('SIGINT');
+      expect(await exited, stderr).toBe(130);
+      expect(stderr).toContain('SIGINT: stopping what this run started once the step under way ends (Ctrl-C again quits at once and leaves it); to start over, run the same command again with --reset (the --db database holds part of the scenario now)');
+      const prefix = /topics: (dualrun-[a-z0-9]+)\.\*/.exec(stderr)?.[1];
+      expect(prefix, stderr).toBeDefined();
+      const cluster = kafkaClient('dualrun-test-demo').admin();
+      await cluster.connect();
+      try {
+        expect((await cluster.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`))).toEqual([]);
+      } finally {
+        await cluster.disconnect();
+      }
+    } finally {
+      await database.drop();
+    }
   });
 
   it('refuses an unknown scenario with exit 2 and the list of known ones', async () => {
