@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import type { CommandContext } from '../src/cli/command.ts';
 import { connectKnex, engineOf } from '../src/db.ts';
 import { ExitCode, UsageError } from '../src/errors.ts';
+import type { Transform } from '../src/transforms/contract.ts';
 import { getTransform } from '../src/transforms/index.ts';
 import { changesAfter } from '../src/replay/schema.ts';
 import { cutoffFor } from '../src/time.ts';
@@ -21,7 +22,7 @@ or a kill leaves the previous output as it was). Runs are recorded in dualrun_ba
 transformation and date (advisory lock on PostgreSQL, GET_LOCK on MariaDB).
 
 Usage:
-  dualrun batch run --date YYYY-MM-DD [--transform NAME]… [--db URL] [--cutoff-time HH:MM] [--json]
+  dualrun batch run --date YYYY-MM-DD [--transform NAME]… [--db URL] [--cutoff-time HH:MM] [--before-cutoff] [--json]
   dualrun batch schedule [--cron "0 2 * * *"] [--tz Europe/Stockholm] [--catch-up-days N] [--db URL] [--cutoff-time HH:MM]
   dualrun batch history [--transform NAME] [--date YYYY-MM-DD] [--limit N] [--db URL] [--json]
 
@@ -31,6 +32,8 @@ Options:
   --db             the legacy database: postgres://…, mysql://…, pglite:/folder or pglite:memory
                    (default DATABASE_URL, else embedded PGlite in <DUALRUN_CACHE_DIR>/pglite)
   --cutoff-time    the run sees orders that arrived by this local time on the next day (default 02:00)
+  --before-cutoff  run a date whose cut-off has not come yet (refused without it: its outputs would hold what
+                   has arrived so far, and the whole-table ones would replace the last night's state with it)
   --cron           when the alarm rings (default "0 2 * * *"); every ring runs all due dates missing from history.
                    An hourly ring is added as a safety net: node-cron skips 02:00 on the spring DST night
   --tz             the cron's time zone (default Europe/Stockholm)
@@ -71,6 +74,20 @@ function parseCutoffTime(value: string | undefined): string | undefined {
   return value;
 }
 
+/** A date whose cut-off is still ahead is not a night yet: its run would see data no nightly run could. */
+async function refuseFutureCutoff(businessDate: string, cutoffTime: string | undefined, chosen: readonly Transform[], now = new Date()): Promise<void> {
+  for (const transform of chosen) {
+    const { timeZone } = transform.time;
+    const cutoff = cutoffFor(businessDate, cutoffTime ?? '02:00', timeZone);
+    if (cutoff.getTime() <= now.getTime()) continue;
+    const { latestDueDate } = await import('./scheduler.ts');
+    const latest = latestDueDate(now, timeZone, cutoffTime);
+    throw new UsageError(`--date ${businessDate}: its cut-off (${cutoffTime ?? '02:00'} ${timeZone} on the next day, ${cutoff.toISOString()}) has not come yet; the latest date that is due is ${latest}`, {
+      hint: `give a date up to ${latest}, or pass --before-cutoff to run it now anyway (its outputs then hold what has arrived so far)`,
+    });
+  }
+}
+
 function describeOutcome(outcome: RunOutcome): string {
   const head = `${outcome.transform.padEnd(24)} ${outcome.businessDate} ${outcome.status}`;
   if (outcome.status === 'succeeded') return `${head}: ${outcome.rowsWritten} rows in ${outcome.seconds.toFixed(2)}s`;
@@ -83,17 +100,26 @@ function outcomeJson(outcome: RunOutcome): Record<string, unknown> {
 }
 
 async function runCommand(ctx: CommandContext): Promise<number> {
-  const { values } = parseSub(ctx, { ...dbFlags, date: { type: 'string' }, transform: { type: 'string', multiple: true }, 'cutoff-time': { type: 'string' } });
+  const { values } = parseSub(ctx, { ...dbFlags, date: { type: 'string' }, transform: { type: 'string', multiple: true }, 'cutoff-time': { type: 'string' }, 'before-cutoff': { type: 'boolean' } });
   if (!values.date) throw new UsageError('dualrun batch run: --date is required', { hint: 'give the business date, like --date 2024-10-27' });
   const businessDate = parseBusinessDate(values.date);
   const available = ctx.project.transforms;
   const chosen = values.transform ? values.transform.flatMap((list) => list.split(',')).map((name) => getTransform(name.trim(), available)) : available;
   const cutoffTime = parseCutoffTime(values['cutoff-time']);
+  if (!values['before-cutoff']) await refuseFutureCutoff(businessDate, cutoffTime, chosen);
   const { db, engine } = await openDatabase(ctx, values.db);
   try {
     ctx.progress(`batch ${businessDate}: ${chosen.length} transformation(s) on ${engine}`);
+    // Each outcome is told once: a success on stdout (below), the first problem as the error this command
+    // ends with, any later problem here as it happens.
+    let problemSeen = false;
+    const onProgress = (outcome: RunOutcome): void => {
+      if (!('error' in outcome)) return;
+      if (problemSeen) ctx.progress(describeOutcome(outcome));
+      problemSeen = true;
+    };
     await warnOfLaterChanges(ctx, db, businessDate, cutoffTime);
-    const outcomes = await runBatch({ db, engine, transforms: chosen, businessDate, logger: ctx.logger, ...(cutoffTime ? { cutoffTime } : {}), onStart: (name) => ctx.progress(`${name.padEnd(24)} ${businessDate} running…`), onProgress: (outcome) => ctx.progress(describeOutcome(outcome)) });
+    const outcomes = await runBatch({ db, engine, transforms: chosen, businessDate, logger: ctx.logger, ...(cutoffTime ? { cutoffTime } : {}), onStart: (name) => ctx.progress(`${name.padEnd(24)} ${businessDate} running…`), onProgress });
     if (values.json) ctx.out(JSON.stringify(outcomes.map(outcomeJson)));
     else for (const outcome of outcomes) if (outcome.status === 'succeeded') ctx.out(describeOutcome(outcome));
     const firstProblem = outcomes.find((outcome): outcome is Extract<RunOutcome, { error: unknown }> => 'error' in outcome);
@@ -131,10 +157,12 @@ async function scheduleCommand(ctx: CommandContext): Promise<number> {
   if (!Number.isInteger(catchUpDays) || catchUpDays < 1) throw new UsageError(`--catch-up-days: "${values['catch-up-days']}" is not a whole number of days ≥ 1`);
   const cutoffTime = parseCutoffTime(values['cutoff-time']);
   const { db, engine } = await openDatabase(ctx, values.db);
+  const ticks = cronTicks(values.cron, values.tz);
   const scheduler = new Scheduler({
-    db, engine, transforms: ctx.project.transforms, logger: ctx.logger, ticks: cronTicks(values.cron, values.tz), timeZone: ctx.project.domain.timeZone, catchUpDays,
+    db, engine, transforms: ctx.project.transforms, logger: ctx.logger, ticks, timeZone: ctx.project.domain.timeZone, catchUpDays,
     ...(cutoffTime ? { cutoffTime } : {}),
     onOutcome: (outcome) => ctx.progress(describeOutcome(outcome)),
+    onIdle: () => ctx.progress(describeNextRing(ticks.nextRing?.() ?? null, values.tz)),
   });
   const stopped = new Promise<string>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
@@ -142,6 +170,7 @@ async function scheduleCommand(ctx: CommandContext): Promise<number> {
   try {
     await scheduler.start();
     ctx.progress(`batch scheduler on ${engine}: "${values.cron}" in ${values.tz}, keeping the last ${catchUpDays} business date(s) complete; SIGTERM stops it`);
+    ctx.progress(describeNextRing(ticks.nextRing?.() ?? null, values.tz));
     const signal = await stopped;
     ctx.progress(`${signal}: finishing the current run, then exiting`);
     await scheduler.stop();
@@ -149,6 +178,13 @@ async function scheduleCommand(ctx: CommandContext): Promise<number> {
   } finally {
     await db.destroy();
   }
+}
+
+/** "next run at 2026-12-04 02:00 Europe/Stockholm (2026-12-04T01:00:00.000Z)", so a waiting scheduler says when it wakes. */
+function describeNextRing(next: Date | null, timeZone: string): string {
+  if (!next) return 'no next run: the cron expression rings no more';
+  const local = new Intl.DateTimeFormat('sv-SE', { timeZone, dateStyle: 'short', timeStyle: 'short' }).format(next);
+  return `next run at ${local} ${timeZone} (${next.toISOString()}): it runs the dates due and missing then`;
 }
 
 async function historyCommand(ctx: CommandContext): Promise<number> {

@@ -22,6 +22,8 @@ import { runBatch, type RunOutcome } from './runner.ts';
 export interface TickSource {
   start(onTick: () => void): void;
   stop(): void;
+  /** When the alarm (the user's expression, not the safety net) rings next, if known. */
+  nextRing?(): Date | null;
 }
 
 /**
@@ -41,6 +43,7 @@ export function cronTicks(expression: string, timeZone: string, safetyNet: strin
       for (const task of tasks) void task.destroy();
       tasks = [];
     },
+    nextRing: () => tasks[0]?.getNextRun() ?? null,
   };
 }
 
@@ -57,6 +60,8 @@ export interface SchedulerOptions {
   /** How many past business dates (ending with the latest due one) to keep complete. */
   catchUpDays: number;
   onOutcome?: (outcome: RunOutcome) => void;
+  /** After each pass (and the catch-up at start): nothing more is due until the next ring. */
+  onIdle?: () => void;
 }
 
 /** The latest business date whose cut-off has passed at `now`. */
@@ -119,6 +124,7 @@ export class Scheduler {
         this.options.logger.error({ err: error }, 'scheduler pass failed; the next tick retries');
       }
     } while (this.passRequested && !this.abort.signal.aborted);
+    if (!this.abort.signal.aborted) this.options.onIdle?.();
   }
 
   /** Every due date missing a success for some transformation, oldest first. */

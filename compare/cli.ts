@@ -11,7 +11,8 @@ import { ExitCode, UsageError } from '../src/errors.ts';
 import type { ColumnRule } from '../src/transforms/contract.ts';
 import { appendHistory, buildReport, compareRelations, compareTransform, parseSpec, readHistory, writeReports, type ComparisonResult, type ReportFormat } from './index.ts';
 import { openDuck } from './duck.ts';
-import { REPORT_FORMATS } from './report/index.ts';
+import { requireHistoryFile } from './history.ts';
+import { REPORT_FORMATS, redactReport } from './report/index.ts';
 import { getTransform } from '../src/transforms/index.ts';
 
 export const help = `dualrun compare — compare two outputs by key in DuckDB and explain every difference
@@ -33,7 +34,7 @@ Options:
   --watermark ISO      the run's cut-off: daily windows not closed by then are "not yet comparable" (default: now)
   --no-events          with --transform: do not read the input topics (differences are then unexplained)
   --out DIR            where reports go (default dualrun-report)
-  --format LIST        json,md,html,junit (default all)
+  --format LIST        json,md,html,junit (default all); an earlier run's files of the other formats in --out are removed
   --redact             hide sample values in the reports (keys, counts and event ids stay)
   --history FILE       the DuckDB history file (default DIR/history.duckdb)
   --json               print the JSON report on stdout instead of the summary
@@ -100,7 +101,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   const { values, positionals } = ctx.parse(options);
   const out = values.out ?? 'dualrun-report';
   const historyPath = values.history ?? `${out}/history.duckdb`;
-  if (positionals[0] === 'history') return showHistory(ctx, historyPath, values.limit);
+  if (positionals[0] === 'history') {
+    if (values.history !== undefined) requireHistoryFile(values.history);
+    return showHistory(ctx, historyPath, values.limit);
+  }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, { hint: 'see dualrun compare --help' });
 
   const transforms = (values.transform ?? []).flatMap((names) => names.split(',')).map((name) => getTransform(name.trim(), ctx.project.transforms));
@@ -134,6 +138,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     if (needsDb) db = await connectKnex(dbUrl!);
     const shared = {
       rules,
+      rulesFromFlags: true,
       watermark,
       duck,
       progress: ctx.progress,
@@ -153,7 +158,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   const report = buildReport(results);
   const written = await writeReports(report, out, formats, { redact: values.redact === true });
   await appendHistory(historyPath, report);
-  if (values.json) ctx.out(JSON.stringify(report, null, 2));
+  // stdout lands in CI logs: --redact hides the values there as it does in the files.
+  if (values.json) ctx.out(JSON.stringify(values.redact ? redactReport(report) : report, null, 2));
   else {
     for (const c of results) {
       const n = c.counts;

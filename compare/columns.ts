@@ -7,6 +7,7 @@
 import type { Column, ColumnRule } from '../src/transforms/contract.ts';
 import { InputError } from '../src/errors.ts';
 import { ident, type Duck } from './duck.ts';
+import { checkRuleFits, unknownRuleColumn } from './rule-check.ts';
 import type { ColumnKind, SchemaDiff } from './types.ts';
 
 // A plain decimal literal; leading zeros excluded so identifiers like "007" stay text.
@@ -116,6 +117,8 @@ export async function planColumns(
   key: string[],
   declared: readonly Column[] = [],
   overrides: Record<string, ColumnRule> = {},
+  /** The overrides were typed as flags: refuse one that does not fit its column. */
+  overridesFromFlags = false,
 ): Promise<ColumnPlan> {
   const leftTypes = await describeTable(duck, left.table);
   const rightTypes = await describeTable(duck, right.table);
@@ -127,10 +130,8 @@ export async function planColumns(
       });
     }
   }
-  for (const column of Object.keys(overrides)) {
-    if (!leftTypes.has(column) && !rightTypes.has(column)) {
-      throw new InputError(`${left.source} / ${right.source}`, undefined, undefined, `a rule names column ${column}, which neither side has`, { hint: 'check the column name in --tolerance' });
-    }
+  for (const [column, rule] of Object.entries(overrides)) {
+    if (!leftTypes.has(column) && !rightTypes.has(column)) throw unknownRuleColumn(column, rule, [...new Set([...leftTypes.keys(), ...rightTypes.keys()])]);
   }
   const keySet = new Set(key);
   const byName = new Map(declared.map((column) => [column.name, column]));
@@ -156,6 +157,7 @@ export async function planColumns(
     if (!declaredAs && (rule.abs !== undefined || rule.rel !== undefined) && agreed !== undefined) kind = 'number';
     const types = { left: leftTypes.get(name)!, right: rightTypes.get(name)! };
     if (agreed === undefined && !keySet.has(name)) await refuseUncomparable(duck, name, types, { left: { ...left, kind: l }, right: { ...right, kind: r } });
+    if (overridesFromFlags && overrides[name]) await checkRuleFits(duck, name, kind, overrides[name], [left.table, right.table]);
     compared.push({ name, kind, rule, isKey: keySet.has(name), types });
   }
   return {
@@ -219,7 +221,11 @@ export function joinsNatively(column: ComparedColumn): boolean {
 
 /** A key's text form from the SQL expression `ref`: plain text as it is, others their normalised value as text. */
 export function keyText(column: ComparedColumn, ref: string): string {
-  return column.kind === 'string' && !column.rule.trim && !column.rule.caseInsensitive ? `CAST(${ref} AS VARCHAR)` : `CAST(${normalizedOf(column, ref)} AS VARCHAR)`;
+  if (column.kind === 'string' && !column.rule.trim && !column.rule.caseInsensitive) return `CAST(${ref} AS VARCHAR)`;
+  const text = `CAST(${normalizedOf(column, ref)} AS VARCHAR)`;
+  // A number's normalised text has nine decimals (an INTEGER key against a BIGINT one showed as "2.000000000"):
+  // the trailing zeros go, so it reads as written ("2", "2.5") and still names one number.
+  return column.kind === 'number' ? `regexp_replace(${text}, '\\.?0+$', '')` : text;
 }
 
 /** A value column's raw value from `alias`: as it is when both sides have one type, else as text (never an implicit cast). */

@@ -57,7 +57,7 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
     durationsMs[phase] = Date.now() - started;
     started = Date.now();
   };
-  const plan = await planColumns(duck, { table: request.leftTable, source: request.leftSource }, { table: request.rightTable, source: request.rightSource }, request.key, request.columns, request.rules);
+  const plan = await planColumns(duck, { table: request.leftTable, source: request.leftSource }, { table: request.rightTable, source: request.rightSource }, request.key, request.columns, request.rules, request.rulesFromFlags);
   const open = await unsettledDates(duck, request);
   lap('plan');
 
@@ -293,7 +293,8 @@ export function rowToSample(row: Record<string, unknown>, plan: ColumnPlan): Sam
   return {
     category,
     key,
-    columns: category === 'mismatch' || category === 'withinTolerance' ? plan.values.filter((_, i) => Number(row[`s${i}`]) > 0).map((column) => column.name) : [],
+    // A mismatch names the columns that differ beyond their rules (not those within tolerance); a row within tolerance, those within it.
+    columns: category === 'mismatch' || category === 'withinTolerance' ? plan.values.filter((_, i) => Number(row[`s${i}`]) === (category === 'mismatch' ? 2 : 1)).map((column) => column.name) : [],
     left: side('l', row.has_l === true),
     right: side('r', row.has_r === true),
   };

@@ -4,6 +4,7 @@
  * `dualrun status` can draw the migration board. Each row keeps the night the run judged (its cut-off /
  * watermark) and the latest night its streak counts, so a re-run of a night is not counted again.
  */
+import { existsSync } from 'node:fs';
 import { DuckDBTimestampTZValue } from '@duckdb/node-api';
 import type { Duck } from './duck.ts';
 import { openHistory } from './history.ts';
@@ -65,8 +66,9 @@ export async function appendGateVerdicts(path: string, runAt: Date, verdicts: re
   }
 }
 
-/** The last `limit` runs per transformation, oldest first. */
+/** The last `limit` runs per transformation, oldest first; none when the file does not exist (reading never creates it). */
 export async function readGateHistory(path: string, limit = 10): Promise<GateHistoryRow[]> {
+  if (!existsSync(path)) return [];
   const duck = await openHistory(path);
   try {
     await ensureTable(duck);

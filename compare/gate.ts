@@ -13,6 +13,7 @@
  */
 import type { ManifestEntry } from '../src/config-file.ts';
 import type { DifferenceCategory } from '../src/differences.ts';
+import { streakNeeds } from '../src/streak.ts';
 
 export interface GateCounts {
   match: number;
@@ -102,7 +103,7 @@ export function evaluateGate(input: GateInput, entry: ManifestEntry): GateVerdic
   const { streak, streakNight, counted } = nextStreak(parity, input);
   if (entry.stage === 'cutover' && parity && streak < entry.promoteAfter) {
     const again = counted ? '' : ` (the night of ${input.night} already counts: a night is counted once, however often it is checked)`;
-    reasons.push(`cutover needs ${entry.promoteAfter} passing nights in a row; this is ${streak}${again}`);
+    reasons.push(`cutover needs ${entry.promoteAfter} passing nights in a row; this is ${streak}${again}; ${streakNeeds(streakNight)}`);
   }
   return { transform: input.transform, stage: entry.stage, gated, passed: !gated || reasons.length === 0, streak, streakNight, reasons, allowed };
 }

@@ -2,10 +2,11 @@
  * Run history: each comparison run's summary appended to a DuckDB file (table `parity_history`),
  * and read back as a trend per comparison (`dualrun compare history`).
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBTimestampTZValue } from '@duckdb/node-api';
-import { InputError, messageOf } from '../src/errors.ts';
+import { InputError, UsageError, messageOf } from '../src/errors.ts';
 import { openDuck, type Duck } from './duck.ts';
 import type { Report } from './types.ts';
 
@@ -53,8 +54,9 @@ export async function appendHistory(path: string, report: Report): Promise<void>
   }
 }
 
-/** The last `limit` runs per comparison, oldest first. */
+/** The last `limit` runs per comparison, oldest first; none when the file does not exist (reading never creates it). */
 export async function readHistory(path: string, limit = 10): Promise<HistoryRow[]> {
+  if (!existsSync(path)) return [];
   const duck = await openHistory(path);
   try {
     await duck.run(TABLE);
@@ -77,4 +79,10 @@ export async function readHistory(path: string, limit = 10): Promise<HistoryRow[
   } finally {
     duck.close();
   }
+}
+
+/** An explicit --history that names no file is a typo, not an empty history: refuse it rather than report nothing. */
+export function requireHistoryFile(path: string, flag = '--history'): void {
+  if (existsSync(path)) return;
+  throw new UsageError(`${flag} ${path}: no such file`, { hint: `give the history file dualrun check or dualrun compare wrote (by default <out>/history.duckdb), or drop ${flag}` });
 }

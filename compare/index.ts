@@ -33,6 +33,8 @@ export interface CompareRelationsOptions {
   /** Declared columns (a contract's): kinds and rules. */
   columns?: readonly Column[];
   rules?: Record<string, ColumnRule>;
+  /** The rules were typed as --tolerance / --rule: refuse one that does not fit its column. */
+  rulesFromFlags?: boolean;
   window?: SettledWindow;
   /** The transformation whose pipeline explains the differences (a comparison of two relations has none). */
   transform?: PipelineTransform & Partial<TransformContract>;
@@ -92,7 +94,7 @@ export async function compareRelations(options: CompareRelationsOptions): Promis
     const events = options.transform ? await inputEvents(options) : undefined;
     const loadMs = Date.now() - started;
     options.progress?.(`${name}: loaded ${left.rows.toLocaleString('en')} and ${right.rows.toLocaleString('en')} rows; comparing`);
-    const outcome = await diffTables(duck, { name, leftTable: left.table, rightTable: right.table, leftSource: describeSpec(options.left), rightSource: describeSpec(options.right), key: options.key, ...(options.columns ? { columns: options.columns } : {}), ...(options.rules ? { rules: options.rules } : {}), ...(options.window ? { window: options.window } : {}) }, prefix);
+    const outcome = await diffTables(duck, { name, leftTable: left.table, rightTable: right.table, leftSource: describeSpec(options.left), rightSource: describeSpec(options.right), key: options.key, ...(options.columns ? { columns: options.columns } : {}), ...(options.rules ? { rules: options.rules } : {}), ...(options.rulesFromFlags ? { rulesFromFlags: true } : {}), ...(options.window ? { window: options.window } : {}) }, prefix);
     const explainStarted = Date.now();
     const watermark = options.watermark ?? options.window?.watermark;
     const { explained, differences } = await explain(

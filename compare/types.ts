@@ -37,6 +37,8 @@ export interface CompareRequest {
   columns?: readonly Column[];
   /** Per-run rule overrides, merged over the declared ones. */
   rules?: Record<string, ColumnRule>;
+  /** The overrides were typed as --tolerance / --rule: one that does not fit its column is refused. */
+  rulesFromFlags?: boolean;
   window?: SettledWindow;
   /** Differing rows kept per category for the report (default 20). */
   sampleLimit?: number;

@@ -21,7 +21,22 @@ export function engineOf(url: string): Engine {
 
 export { redactUrl };
 
+/**
+ * knex prints its warnings with console.log, on stdout, which results and --json own: they go to stderr,
+ * one line each. A failed connection attempt is left out: connectKnex or the runner reports it, once.
+ */
+function knexLogLine(message: unknown): void {
+  const text = (typeof message === 'string' ? message : String(message)).split('\n')[0]!;
+  if (text.startsWith('Acquire connection error')) return;
+  process.stderr.write(`knex: ${text}\n`);
+}
+const knexLog = { debug: knexLogLine, warn: knexLogLine, error: knexLogLine, deprecate: knexLogLine };
+
 export function knexConfigFor(url: string): Knex.Config {
+  return { ...engineConfigFor(url), log: knexLog };
+}
+
+function engineConfigFor(url: string): Knex.Config {
   const parsed = databaseUrlSchema.safeParse(url);
   if (!parsed.success) {
     throw new ConfigError('database url', `${parsed.error.issues[0]?.message} (got ${JSON.stringify(redactUrl(url))})`);

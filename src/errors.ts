@@ -20,6 +20,8 @@ export const ExitCode = {
   schema: 5,
   /** A bug in dualrun: please report it. */
   internal: 70,
+  /** Stopped by Ctrl-C (SIGINT), as shells report it (128 + 2). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -144,6 +146,19 @@ export class UnavailableError extends DualrunError {
   }
   override get where(): string {
     return this.service;
+  }
+}
+
+/** Stopped by a signal (Ctrl-C) before finishing; the message says what was undone and how to go on. */
+export class InterruptedError extends DualrunError {
+  override readonly exitCode = ExitCode.interrupted;
+  readonly signal: string;
+  constructor(signal: string, message: string, options: DualrunErrorOptions = {}) {
+    super('INTERRUPTED', message, options);
+    this.signal = signal;
+  }
+  override get where(): string {
+    return this.signal;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** What `dualrun kafka start` records about the broker it started. */
 export interface LocalKafkaInfo {
@@ -53,12 +53,25 @@ export function isRecordedBroker(info: LocalKafkaInfo): boolean {
   }
 }
 
-/** The recorded broker if its process still lives; a stale state file is removed. */
+/**
+ * The recorded broker if its process still lives. A record of one that died is left for `kafka stop`
+ * (or the next start) to clear together with its data folder: clearing it here forgot that folder.
+ */
 export async function readRunning(cacheDir: string): Promise<LocalKafkaInfo | undefined> {
   const state = await readState(cacheDir);
-  if (state && isRecordedBroker(state)) return state;
-  if (state) await clearState(cacheDir);
-  return undefined;
+  return state && isRecordedBroker(state) ? state : undefined;
+}
+
+/** The recorded broker if its process is gone (killed, crashed, the machine restarted). */
+export async function readDead(cacheDir: string): Promise<LocalKafkaInfo | undefined> {
+  const state = await readState(cacheDir);
+  return state && !isRecordedBroker(state) ? state : undefined;
+}
+
+/** Clears the record of a broker and, unless kept, its data folder (only one of ours: a dualrun-kafka-* temp folder). */
+export async function forgetBroker(cacheDir: string, info: LocalKafkaInfo, { keepData = false } = {}): Promise<void> {
+  if (!keepData && basename(info.dataDir).startsWith('dualrun-kafka-')) await rm(info.dataDir, { recursive: true, force: true });
+  await clearState(cacheDir);
 }
 
 export async function writeState(cacheDir: string, info: LocalKafkaInfo): Promise<void> {

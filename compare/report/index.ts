@@ -1,5 +1,10 @@
-/** Writes a report in the chosen formats into a folder: report.json, report.md, report.html, junit.xml. */
-import { mkdir, writeFile } from 'node:fs/promises';
+/**
+ * Writes a report in the chosen formats into a folder: report.json, report.md, report.html, junit.xml.
+ * The folder then holds this run's reports only: a format not chosen this time loses its older file
+ * (report.json from yesterday beside today's report.md would be read as today's). Each file is written
+ * under a temporary name and renamed, so an interrupted run never leaves half a report.
+ */
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Report } from '../types.ts';
 import { renderHtml } from './html.ts';
@@ -20,8 +25,10 @@ export async function writeReports(report: Report, dir: string, formats: ReportF
   for (const format of formats) {
     const text = format === 'json' ? `${JSON.stringify(shown, null, 2)}\n` : format === 'md' ? renderMarkdown(shown) : format === 'html' ? renderHtml(shown) : renderJunit(shown);
     const path = join(dir, FILES[format]);
-    await writeFile(path, text);
+    await writeFile(`${path}.partial`, text);
+    await rename(`${path}.partial`, path);
     written.push(path);
   }
+  for (const format of REPORT_FORMATS.filter((other) => !formats.includes(other))) await rm(join(dir, FILES[format]), { force: true });
   return written;
 }

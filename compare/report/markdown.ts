@@ -5,6 +5,26 @@ import type { ComparisonResult, Report } from '../types.ts';
 const cell = (value: unknown): string => (value === null || value === undefined ? '∅' : String(value)).replaceAll('|', '\\|').replaceAll('\n', ' ');
 const keyText = (key: Record<string, unknown>): string => Object.values(key).map(cell).join(' / ');
 
+/**
+ * parity; differences that every one have an explanation (what `dualrun demo` calls success, so its
+ * report must not read "parity violated" beside a console that says all is explained); or violated.
+ */
+export type Verdict = 'parity' | 'explained' | 'violated';
+
+export function verdictOf(c: ComparisonResult): Verdict {
+  if (c.parity) return 'parity';
+  const misshapen = c.schema.onlyLeft.length + c.schema.onlyRight.length > 0 || c.findings.nullKeys.leftRows + c.findings.nullKeys.rightRows > 0;
+  return !misshapen && (c.explained.unexplained ?? 0) === 0 ? 'explained' : 'violated';
+}
+
+export function reportVerdict(report: Report): Verdict {
+  const verdicts = report.comparisons.map(verdictOf);
+  return verdicts.includes('violated') ? 'violated' : verdicts.includes('explained') ? 'explained' : 'parity';
+}
+
+const ICONS: Record<Verdict, string> = { parity: '✅', explained: '⚠️', violated: '❌' };
+const HEADLINES: Record<Verdict, string> = { parity: '✅ parity', explained: '⚠️ differences, every one explained by a known batch-vs-streaming semantic', violated: '❌ parity violated' };
+
 export function parityPercent(comparison: ComparisonResult): string {
   const { counts } = comparison;
   const total = counts.match + counts.withinTolerance + counts.mismatch + counts.onlyLeft + counts.onlyRight;
@@ -12,7 +32,7 @@ export function parityPercent(comparison: ComparisonResult): string {
 }
 
 function section(c: ComparisonResult): string {
-  const lines = [`### ${c.parity ? '✅' : '❌'} ${c.name}`, '', `\`${c.left.source}\` (${c.left.rows} rows) vs \`${c.right.source}\` (${c.right.rows} rows), key ${c.key.join(', ')}`, ''];
+  const lines = [`### ${ICONS[verdictOf(c)]} ${c.name}`, '', `\`${c.left.source}\` (${c.left.rows} rows) vs \`${c.right.source}\` (${c.right.rows} rows), key ${c.key.join(', ')}`, ''];
   const n = c.counts;
   lines.push('| match | within tolerance | mismatch | only left | only right | not yet comparable |', '| ---: | ---: | ---: | ---: | ---: | ---: |');
   lines.push(`| ${n.match} | ${n.withinTolerance} | ${n.mismatch} | ${n.onlyLeft} | ${n.onlyRight} | ${c.notYetComparable.left + c.notYetComparable.right} |`, '');
@@ -41,7 +61,7 @@ function section(c: ComparisonResult): string {
 }
 
 export function renderMarkdown(report: Report): string {
-  const head = [`## dualrun parity: ${report.parity ? '✅ parity' : '❌ parity violated'}`, '', '| comparison | parity | match rate | mismatch | only left | only right | unexplained |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |'];
-  for (const c of report.comparisons) head.push(`| ${c.name} | ${c.parity ? '✅' : '❌'} | ${parityPercent(c)} | ${c.counts.mismatch} | ${c.counts.onlyLeft} | ${c.counts.onlyRight} | ${c.explained.unexplained ?? 0} |`);
+  const head = [`## dualrun parity: ${HEADLINES[reportVerdict(report)]}`, '', '| comparison | parity | match rate | mismatch | only left | only right | unexplained |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |'];
+  for (const c of report.comparisons) head.push(`| ${c.name} | ${ICONS[verdictOf(c)]} | ${parityPercent(c)} | ${c.counts.mismatch} | ${c.counts.onlyLeft} | ${c.counts.onlyRight} | ${c.explained.unexplained ?? 0} |`);
   return [...head, '', ...report.comparisons.map(section), '', `_report schema ${report.schemaVersion}, generated ${report.generatedAt}_`, ''].join('\n');
 }

@@ -19,7 +19,7 @@ import type { ComparisonResult, Report } from '../../compare/types.ts';
 
 export const help = `dualrun check — the migration gate for CI
 
-Usage: dualrun check [--config FILE] [--scenario NAME|DIR] [--db URL] [--brokers LIST] [--topic-prefix P]
+Usage: dualrun check [--config FILE] [--scenario NAME|DIR [--reset] [--keep-topics]] [--db URL] [--brokers LIST] [--topic-prefix P]
                      [--out DIR] [--history FILE] [--watermark ISO]
 
 Reads the migration manifest in dualrun.config.ts (or --config). Each transformation has a stage:
@@ -34,6 +34,8 @@ Without --scenario, compares the outputs already there: table batch_<name> in --
 config's database) against topic <prefix>.out.<name>, explained by the input topics. With --scenario, first runs
 the whole dual run on it, on fresh topics, in a fresh embedded database unless --db names one (never the
 configured database), on a local broker unless --brokers / KAFKA_BROKERS / the config name a cluster.
+--reset empties the legacy tables of that --db first (a database an earlier run filled is refused without it).
+The run's topics (<fresh prefix>.*) and its consumer group are deleted afterwards unless --keep-topics.
 
 Writes to --out (default from the config, else ./dualrun-report): report.json, report.html, report.md,
 gate.md (also appended to $GITHUB_STEP_SUMMARY when set) and junit.xml (one testcase per transformation).
@@ -52,6 +54,8 @@ const options = {
   out: { type: 'string' },
   history: { type: 'string' },
   watermark: { type: 'string' },
+  reset: { type: 'boolean' },
+  'keep-topics': { type: 'boolean' },
   verbose: { type: 'boolean' },
 } as const;
 
@@ -77,6 +81,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   const brokers = values.brokers !== undefined ? parseBrokersFlag(values.brokers) : ctx.env.kafkaBrokers;
   const dbUrl = values.db ?? ctx.env.databaseUrl;
   const topicPrefix = values['topic-prefix'] ?? ctx.env.topicPrefix;
+  if (values['keep-topics'] && values.scenario === undefined) throw new UsageError('--keep-topics keeps the topics a scenario run creates, so it needs --scenario', { hint: 'drop --keep-topics, or add --scenario NAME' });
+  if (values.reset && values.scenario === undefined) throw new UsageError('--reset empties the legacy tables a scenario is replayed into, so it needs --scenario', { hint: 'drop --reset to judge the outputs already there, or add --scenario NAME' });
 
   let report: Report;
   // The night this run judges: the cut-off the outputs saw.
@@ -89,8 +95,9 @@ export async function run(ctx: CommandContext): Promise<number> {
       // A scenario's rows go only where --db says: never into the configured (real) legacy database.
       dbUrl: values.db,
       brokers,
-      reset: false,
+      reset: values.reset ?? false,
       keepBroker: false,
+      keepTopics: values['keep-topics'] ?? false,
       cacheDir: ctx.env.cacheDir,
       kafkaHome: ctx.env.kafkaHome,
       logger: ctx.logger,

@@ -31,9 +31,47 @@ export interface CommandModule {
   run(ctx: CommandContext): Promise<number>;
 }
 
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(command: string, argv: string[], options: T) {
+// A negative number after a flag is its value (so --orders -5 is judged as a number), not another flag.
+const NEGATIVE_NUMBER = /^-\d/;
+
+/** What a flag's value looks like, as its command's help writes it (`--date YYYY-MM-DD`, `--cron "0 2 * * *"`). */
+export function valueShape(help: string, flag: string): string | undefined {
+  const escaped = flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`--${escaped}[ =]("[^"]*"|[A-Z0-9][^\\s\\]…]*)`).exec(help)?.[1];
+}
+
+/**
+ * A value-taking flag followed by nothing or by another flag says which flag wants which value (node's
+ * parseArgs says "argument is ambiguous"); one followed by a negative number gets it as its value.
+ */
+function checkFlagValues(command: string, argv: string[], options: NonNullable<ParseArgsConfig['options']>, help: string): string[] {
+  const args = [...argv];
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    if (arg === '--') break;
+    if (!arg.startsWith('--') || arg.includes('=')) continue;
+    const name = arg.slice(2);
+    if (options[name]?.type !== 'string') continue;
+    const next = args[i + 1];
+    if (next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      args.splice(i, 2, `${arg}=${next}`);
+      continue;
+    }
+    if (next === undefined || next.startsWith('-')) {
+      const shape = valueShape(help, name) ?? 'VALUE';
+      throw new UsageError(`dualrun ${command}: ${arg} needs a value (${shape})${next === undefined ? ', and nothing follows it' : `, but the next argument is the flag ${next}`}`, {
+        hint: `write ${arg} ${shape}; see dualrun ${command} --help`,
+      });
+    }
+    i += 1;
+  }
+  return args;
+}
+
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(command: string, argv: string[], options: T, help = '') {
+  const args = checkFlagValues(command, argv, options, help);
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(`dualrun ${command}: ${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '')}`, {
       hint: `see dualrun ${command} --help`,

@@ -13,7 +13,8 @@ import { summaryTable, unexplainedCount } from './summary.ts';
 
 export const help = `dualrun demo — a full parity run on one machine
 
-Usage: dualrun demo [--scenario NAME|DIR] [--out DIR] [--db URL] [--brokers LIST] [--keep-broker] [--transform NAME…] [--reset]
+Usage: dualrun demo [--scenario NAME|DIR] [--out DIR] [--db URL] [--brokers LIST] [--keep-broker] [--keep-topics]
+                    [--transform NAME…] [--reset]
 
 Replays the scenario (default: the domain's demo scenario, the shop's customer-moves) into the legacy database
 and Kafka night by night: to each business date's cut-off, then the nightly batch job for that date. Then runs
@@ -23,9 +24,12 @@ The domain and its transformations come from dualrun.config.ts (--config; defaul
 
   --scenario NAME|DIR  one of the domain's scenarios (the shop's: baseline, cancellations-and-deletes,
                        customer-moves, dst-boundary, duplicates, late-arrivals), or a scenario folder
-  --db URL             legacy database (default DATABASE_URL, else a fresh embedded PGlite database)
+  --db URL             legacy database (default DATABASE_URL, else a fresh embedded PGlite database); checked
+                       first, and created on its server when it does not exist
   --brokers LIST       Kafka cluster (default KAFKA_BROKERS, else a local broker started and stopped here)
   --keep-broker        leave the local broker running afterwards (stop it with dualrun kafka stop)
+  --keep-topics        leave the run's topics (a fresh prefix, dualrun-<id>.*) and its consumer group on the
+                       cluster; by default they are deleted at the end (a broker the demo stops takes them along)
   --transform NAME     only these transformations (repeatable; default every one of dualrun.config.ts)
   --reset              start over on --db: empty its legacy tables, and the batch outputs and run history
                        of the transformations run
@@ -40,6 +44,7 @@ const options = {
   'keep-broker': { type: 'boolean' },
   transform: { type: 'string', multiple: true },
   reset: { type: 'boolean' },
+  'keep-topics': { type: 'boolean' },
   verbose: { type: 'boolean' },
 } as const;
 
@@ -61,6 +66,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     brokers,
     reset: values.reset ?? false,
     keepBroker: values['keep-broker'] ?? false,
+    keepTopics: values['keep-topics'] ?? false,
     cacheDir: ctx.env.cacheDir,
     kafkaHome: ctx.env.kafkaHome,
     logger: ctx.logger,
@@ -74,7 +80,14 @@ export async function run(ctx: CommandContext): Promise<number> {
   const malformed = comparisons.filter((c) => c.schema.onlyLeft.length + c.schema.onlyRight.length > 0 || c.findings.nullKeys.leftRows + c.findings.nullKeys.rightRows > 0);
 
   ctx.out(`\n${summaryTable(comparisons)}\n`);
-  ctx.out(unexplained === 0 ? 'Every difference is explained by a known batch-vs-streaming semantic (see the report for the proving events).' : `${unexplained} difference(s) are UNEXPLAINED: suspect a bug in one of the two implementations.`);
+  const differing = comparisons.reduce((total, c) => total + c.counts.mismatch + c.counts.onlyLeft + c.counts.onlyRight, 0);
+  ctx.out(
+    differing === 0 && malformed.length === 0
+      ? 'No differences: batch and stream agree on every row compared.'
+      : unexplained === 0
+        ? 'Every difference is explained by a known batch-vs-streaming semantic (see the report for the proving events).'
+        : `${unexplained} difference(s) are UNEXPLAINED: suspect a bug in one of the two implementations.`,
+  );
   ctx.out(`Report: ${written.find((file) => file.endsWith('.html')) ?? written[0]}  (also ${written.filter((file) => !file.endsWith('.html')).map((file) => file.slice(out.length + 1)).join(', ')})`);
   for (const c of malformed) ctx.out(`${c.name}: the outputs differ in shape or have NULL keys (columns only in batch: ${c.schema.onlyLeft.join(', ') || '—'}; only in stream: ${c.schema.onlyRight.join(', ') || '—'}; NULL-key rows: ${c.findings.nullKeys.leftRows + c.findings.nullKeys.rightRows})`);
   if (result.keptBroker) ctx.out(`Kafka broker left running at ${result.keptBroker.brokers} (pid ${result.keptBroker.pid}); stop it with: npx dualrun kafka stop`);

@@ -11,12 +11,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
-import { connectKnex, engineOf, redactUrl } from '../db.ts';
+import { engineOf, redactUrl } from '../db.ts';
+import { connectOrCreate } from '../db-create.ts';
 import { createDomainSchema } from '../replay/schema.ts';
 import { cutoffFor } from '../time.ts';
 import { DualrunError, SinkError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { readRunning, writeState } from '../local-broker-state.ts';
+import { forgetBroker, readDead, readRunning, writeState } from '../local-broker-state.ts';
 import { loadScenario } from '../scenario/load.ts';
 import type { Transform } from '../transforms/contract.ts';
 import type { Report } from '../../compare/types.ts';
@@ -36,6 +37,8 @@ export interface DualRunOptions {
   /** Empty the legacy tables, and the batch outputs and run history of these transformations, first (a --db that already holds a run). */
   reset: boolean;
   keepBroker: boolean;
+  /** Leave the run's topics (and its job's consumer group) on the cluster; by default they are deleted. */
+  keepTopics?: boolean;
   cacheDir: string;
   kafkaHome: string | undefined;
   /** Seconds the streaming job waits with nothing new before it counts as caught up. */
@@ -67,17 +70,46 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
   const cleanUp = async (): Promise<void> => {
     for (const cleanup of cleanups.splice(0)) await cleanup().catch((error: unknown) => logger.warn({ error }, 'cleanup failed'));
   };
-  // The local broker runs in its own process group, so Ctrl-C would not reach it: stop it ourselves.
+  // The local broker runs in its own process group, so Ctrl-C would not reach it: stop it ourselves
+  // (one still starting stops itself and removes its data when aborted, and the start then fails).
+  const starting = new AbortController();
+  let stopping = false;
+  let closeDb: (() => Promise<void>) | undefined;
+  let stopStreaming: (() => Promise<void>) | undefined;
+  // Interrupted, the run finishes the step under way (a replay step still sending would create the
+  // topics the cleanup deletes again), starts no other, and then cleans up and exits.
+  let halt: () => void = () => undefined;
+  const halted = new Promise<void>((resolve) => (halt = resolve));
   const onSignal = (signal: NodeJS.Signals): void => {
-    progress(`${signal}: stopping what this run started…`);
-    void cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    // A fresh embedded database goes with the run; a --db keeps the part of the scenario replayed so far.
+    const again = options.dbUrl ? 'run the same command again with --reset (the --db database holds part of the scenario now)' : 'run the same command again';
+    progress(`${signal}: stopping what this run started once the step under way ends (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again quits at once and leaves it); to start over, ${again}`);
+    stopping = true;
+    starting.abort();
+    void stopStreaming?.();
+    void halted.then(async () => {
+      await closeDb?.();
+      await cleanUp();
+    }).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    // The database first: a wrong URL fails in a second, before a broker start of ten.
+    let dbUrl = options.dbUrl;
+    if (!dbUrl) {
+      const dir = await mkdtemp(join(tmpdir(), 'dualrun-demo-db-'));
+      dbUrl = `pglite:${dir}`;
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    }
+    const db = await connectOrCreate(dbUrl, progress);
+    closeDb = () => db.destroy();
+    await createDomainSchema(db, options.project.domain);
     // The real parts: an existing cluster, or a broker of our own for this run.
     let brokers = options.brokers;
     let keptBroker: DualRunResult['keptBroker'];
+    // A broker this run starts and stops takes its data (the topics) with it.
+    let ownBrokerStops = false;
     if (!brokers) {
       const running = await readRunning(options.cacheDir);
       if (running) {
@@ -87,44 +119,65 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
         const started = Date.now();
         progress('kafka: starting a local broker (KAFKA_BROKERS / --brokers use an existing cluster)…');
         const { startLocalKafka } = await import('../../streaming/broker/local-kafka.ts');
-        const { stop, ...broker } = await startLocalKafka({ cacheDir: options.cacheDir, kafkaHome: options.kafkaHome, logger });
+        const { stop, ...broker } = await startLocalKafka({ cacheDir: options.cacheDir, kafkaHome: options.kafkaHome, logger, signal: starting.signal });
         brokers = [broker.brokers];
         if (options.keepBroker) {
+          // The record of a broker that died goes, with its data, before this one's is written.
+          const dead = await readDead(options.cacheDir);
+          if (dead) await forgetBroker(options.cacheDir, dead);
           await writeState(options.cacheDir, broker);
           keptBroker = { brokers: broker.brokers, pid: broker.pid };
         } else {
           cleanups.push(() => stop());
+          ownBrokerStops = true;
         }
         progress(`kafka: broker up at ${broker.brokers} in ${seconds(started)}`);
       }
     }
-    let dbUrl = options.dbUrl;
-    if (!dbUrl) {
-      const dir = await mkdtemp(join(tmpdir(), 'dualrun-demo-db-'));
-      dbUrl = `pglite:${dir}`;
-      cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    }
     const topicPrefix = options.topicPrefix ?? `dualrun-${Date.now().toString(36)}`;
-    const db = await connectKnex(dbUrl);
-    cleanups.unshift(() => db.destroy());
     progress(`legacy database: ${redactUrl(dbUrl)}; topics: ${topicPrefix}.*`);
-    await createDomainSchema(db, options.project.domain);
+    // Only a prefix made here is this run's own to delete; cleanups run in order, so before the broker stops.
+    if (options.topicPrefix === undefined && !ownBrokerStops) {
+      const cluster = brokers;
+      if (options.keepTopics) progress(`kafka: the topics ${topicPrefix}.* stay on ${cluster.join(',')} (--keep-topics)`);
+      else {
+        cleanups.unshift(async () => {
+          const { deleteRunTopics } = await import('./run-topics.ts');
+          const { topics, warning } = await deleteRunTopics(cluster, topicPrefix, `${topicPrefix}-stream`);
+          progress(warning ?? `kafka: deleted this run's ${topics} topics (${topicPrefix}.*) and its consumer group; --keep-topics keeps them`);
+        });
+      }
+    }
 
-    await nightly(db, dbUrl, brokers, topicPrefix, scenario, options);
-    await streaming(brokers, topicPrefix, options);
+    // Interrupted: no further step starts; this one waits here for the cleanup and the exit.
+    const unlessStopping = async (): Promise<void> => {
+      if (!stopping) return;
+      halt();
+      await new Promise<never>(() => undefined);
+    };
+    await nightly(db, dbUrl, brokers, topicPrefix, scenario, options, unlessStopping);
+    await unlessStopping();
+    await streaming(brokers, topicPrefix, options, (stop) => (stopStreaming = stop));
+    stopStreaming = undefined;
+    await unlessStopping();
     const report = await comparing(db, brokers, topicPrefix, scenario, options);
     return { report, brokers, dbUrl, topicPrefix, watermark: lastCutoff(scenario, options.project.domain.timeZone), ...(keptBroker ? { keptBroker } : {}) };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await cleanUp();
+    // Interrupted, the signal handler cleans up (this step may have failed for it, or finished).
+    if (stopping) halt();
+    else {
+      await closeDb?.();
+      await cleanUp();
+    }
   }
 }
 
 type Scenario = Awaited<ReturnType<typeof loadScenario>>;
 
 /** Replay to each night's cut-off and run the batch job for that date, then replay the rest. */
-async function nightly(db: Knex, dbUrl: string, brokers: string[], topicPrefix: string, scenario: Scenario, options: DualRunOptions): Promise<void> {
+async function nightly(db: Knex, dbUrl: string, brokers: string[], topicPrefix: string, scenario: Scenario, options: DualRunOptions, unlessStopping: () => Promise<void>): Promise<void> {
   const { replay } = await import('../replay/replay.ts');
   const { runBatch } = await import('../../batch/runner.ts');
   if (options.reset) {
@@ -136,6 +189,7 @@ async function nightly(db: Knex, dbUrl: string, brokers: string[], topicPrefix: 
   let after: Date | undefined;
   let first = true;
   const step = async (until: Date | undefined, label: string): Promise<void> => {
+    await unlessStopping();
     const started = Date.now();
     const summary = await replay({ domain: options.project.domain, events: scenario.events, db, kafka, reset: first && options.reset, logger: options.logger, ...(after ? { after } : {}), ...(until ? { until } : {}) });
     first = false;
@@ -144,6 +198,7 @@ async function nightly(db: Knex, dbUrl: string, brokers: string[], topicPrefix: 
   for (const date of scenario.businessDates) {
     const cutoff = cutoffFor(date, scenario.cutoffTime, options.project.domain.timeZone);
     await step(cutoff, `to the ${date} cut-off (${cutoff.toISOString()})`);
+    await unlessStopping();
     const started = Date.now();
     const outcomes = await runBatch({ db, engine: engineOf(dbUrl), transforms: options.transforms, businessDate: date, cutoff, logger: options.logger });
     const failed = outcomes.find((outcome) => outcome.status === 'failed' || outcome.status === 'skipped');
@@ -155,8 +210,8 @@ async function nightly(db: Knex, dbUrl: string, brokers: string[], topicPrefix: 
   await step(undefined, 'of the events after the last cut-off');
 }
 
-/** Run the streaming job from the beginning until it has caught up and gone idle. */
-async function streaming(brokers: string[], topicPrefix: string, options: DualRunOptions): Promise<void> {
+/** Run the streaming job from the beginning until it has caught up and gone idle (or `onStop`'s stop is called). */
+async function streaming(brokers: string[], topicPrefix: string, options: DualRunOptions, onStop: (stop: () => Promise<void>) => void): Promise<void> {
   const { StreamRunner } = await import('../../streaming/runtime/runner.ts');
   const started = Date.now();
   const runner = new StreamRunner({
@@ -172,6 +227,8 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
   });
   try {
     await runner.start();
+    // Once started (a stop before that would not hold): an interrupted run stops it at once.
+    onStop(() => runner.stop());
     await runner.done;
   } catch (error) {
     await runner.stop().catch(() => undefined);

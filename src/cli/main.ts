@@ -48,7 +48,8 @@ Environment:
 
 Exit codes:
   0 success / parity   1 failed / parity violated   2 usage or input error   3 configuration error
-  4 a service (database, Kafka, Java, Maven) is unavailable   5 source schema mismatch   70 internal error`;
+  4 a service (database, Kafka, Java, Maven) is unavailable   5 source schema mismatch   70 internal error
+  130 interrupted (Ctrl-C): the message says what was undone and how to go on`;
 
 /** `--config FILE` is global: every command reads the same dualrun.config.ts. */
 function takeConfigFlag(argv: string[]): { configPath: string | undefined; args: string[] } {
@@ -127,7 +128,7 @@ export async function main(argv: string[], io = { out: (text: string) => console
       progress: (text) => {
         if (!quiet) io.err(text);
       },
-      parse: (options) => parseFlags(name, args, options),
+      parse: (options) => parseFlags(name, args, options, module.help),
     };
     return await module.run(ctx);
   } catch (error) {

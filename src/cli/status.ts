@@ -9,13 +9,14 @@ import type { CommandContext } from './command.ts';
 import { manifestOf } from './check.ts';
 import { formatTable } from './summary.ts';
 import type { GateHistoryRow } from '../../compare/gate-history.ts';
+import { streakNeeds } from '../streak.ts';
 
 export const help = `dualrun status — the migration board
 
 Usage: dualrun status [--config FILE] [--history FILE] [--limit N] [--json]
 
 One line per transformation of the manifest (dualrun.config.ts, or --config): its stage, the last verdict of
-dualrun check, its streak of passing runs, the trend of the last --limit runs (default 10; ✓ pass, ✗ fail,
+dualrun check, its streak of passing nights (checks of later nights), the trend of the last --limit runs (default 10; ✓ pass, ✗ fail,
 oldest first) and the next step (e.g. "ready for cutover" once the streak reaches promoteAfter).
 --history defaults to <report.out>/history.duckdb, where dualrun check records its verdicts.`;
 
@@ -46,10 +47,13 @@ export function nextStep(entry: ManifestEntry, history: readonly GateHistoryRow[
     case 'shadow':
       if (!last) return 'run dualrun check';
       if (!last.parity_passed) return 'fix the differences the last check reported';
-      return streak >= entry.promoteAfter ? 'ready for cutover' : `${entry.promoteAfter - streak} more passing run(s) before cutover`;
+      return streak >= entry.promoteAfter ? 'ready for cutover' : `${entry.promoteAfter - streak} more passing night(s) before cutover; ${streakNeeds(last.streak_night)}`;
     case 'cutover':
       if (!last) return 'run dualrun check';
-      return last.passed ? 'cut over: retire the batch job when ready' : 'FAILING: fix before trusting the stream';
+      if (last.passed) return 'cut over: retire the batch job when ready';
+      // At parity and failing only for the streak: nothing to fix, nights to wait for.
+      if (last.parity_passed && streak < entry.promoteAfter) return `at parity; ${entry.promoteAfter - streak} more passing night(s) before the gate passes; ${streakNeeds(last.streak_night)}`;
+      return 'FAILING: fix before trusting the stream';
   }
 }
 
@@ -62,6 +66,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   const manifest = manifestOf(config, ctx.project.transforms);
   const historyPath = resolve(values.history ?? join(config.report.out, 'history.duckdb'));
   const { readGateHistory } = await import('../../compare/gate-history.ts');
+  if (values.history !== undefined) {
+    const { requireHistoryFile } = await import('../../compare/history.ts');
+    requireHistoryFile(values.history);
+  }
   const history = await readGateHistory(historyPath, limit);
 
   const board: BoardRow[] = manifest.map(([name, entry]) => {

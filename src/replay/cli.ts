@@ -58,6 +58,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   const batchSize = values['batch-size'] === undefined ? undefined : positiveInt('--batch-size', values['batch-size']);
   const after = values.after === undefined ? undefined : instant('--after', values.after);
   const until = values.until === undefined ? undefined : instant('--until', values.until);
+  if (after && until && after.getTime() >= until.getTime()) {
+    throw new UsageError(`--after ${values.after} is not before --until ${values.until}: no event arrives in between`, { hint: '--after continues where an earlier --until stopped: give it that earlier time, before --until' });
+  }
 
   const scenario = await loadScenario(values.scenario, ctx.project);
   let brokers: string[] | undefined;
@@ -76,6 +79,13 @@ export async function run(ctx: CommandContext): Promise<number> {
 
   ctx.progress(`replaying ${scenario.name} (${scenario.events.length} events) into ${[url && redactUrl(url), brokers && `kafka ${brokers.join(',')}`].filter(Boolean).join(' and ')}`);
   const bar = progressBar(ctx);
+  // Stopped part way, the tables and topics hold part of the scenario, which a plain rerun refuses: say how to go on.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    ctx.progress(`${signal}: replay stopped part way; ${howToResume(ctx.argv, after !== undefined)}`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const summary = await replay({
       domain: ctx.project.domain,
@@ -91,11 +101,23 @@ export async function run(ctx: CommandContext): Promise<number> {
       onProgress: bar,
       ...(batchSize ? { batchSize } : {}),
     });
-    ctx.out(values.json ? JSON.stringify({ scenario: scenario.name, ...summary }) : describeSummary(summary));
+    const window = splitOutside(scenario.events, after, until);
+    ctx.out(values.json ? JSON.stringify({ scenario: scenario.name, ...summary, ...window }) : describeSummary(summary, window));
     return ExitCode.ok;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await db?.destroy();
   }
+}
+
+/** The exact command that starts an interrupted replay over (database transactions and Kafka sends cannot be resumed in step). */
+export function howToResume(argv: readonly string[], continuing: boolean): string {
+  const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+  const again = `dualrun replay ${[...argv.filter((arg) => arg !== '--reset'), '--reset'].map(quote).join(' ')}`;
+  return continuing
+    ? 'the legacy tables and topics hold the earlier steps and part of this one: start over by replaying the first step again with --reset, then the later ones'
+    : `the legacy tables and topics hold part of the scenario: start over with\n  ${again}`;
 }
 
 /** The address of the broker `dualrun kafka start` left running (its state file in the cache folder), if any. */
@@ -127,8 +149,21 @@ export function progressBar(ctx: Pick<CommandContext, 'progress'>, label = 'even
   };
 }
 
-export function describeSummary(summary: ReplaySummary): string {
-  const lines = [`replayed ${summary.events} events (${summary.redeliveries} redeliveries) in ${summary.seconds.toFixed(2)} s${summary.outside ? `; ${summary.outside} outside the --after/--until window left for later` : ''}`];
+/** The events outside (after, until]: arrived by --after (an earlier run replayed them) or after --until (left for a later one). */
+export function splitOutside(events: readonly { arrivalTime: string }[], after: Date | undefined, until: Date | undefined): { replayedBefore: number; leftForLater: number } {
+  const [from, to] = [after?.toISOString(), until?.toISOString()];
+  return {
+    replayedBefore: from === undefined ? 0 : events.filter((event) => event.arrivalTime <= from).length,
+    leftForLater: to === undefined ? 0 : events.filter((event) => event.arrivalTime > to && (from === undefined || event.arrivalTime > from)).length,
+  };
+}
+
+export function describeSummary(summary: ReplaySummary, window: { replayedBefore: number; leftForLater: number } = { replayedBefore: 0, leftForLater: summary.outside }): string {
+  const skipped = [
+    window.replayedBefore ? `${window.replayedBefore} that arrived by --after (replayed by the earlier run)` : '',
+    window.leftForLater ? `${window.leftForLater} that arrive after --until, left for later` : '',
+  ].filter(Boolean);
+  const lines = [`replayed ${summary.events} events (${summary.redeliveries} redeliveries) in ${summary.seconds.toFixed(2)} s${skipped.length ? `; not replayed: ${skipped.join(', ')}` : ''}`];
   if (summary.firstArrival) lines.push(`  arrivals ${summary.firstArrival} … ${summary.lastArrival}`);
   if (summary.database) {
     for (const [table, counts] of Object.entries(summary.database)) {

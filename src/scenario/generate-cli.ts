@@ -3,8 +3,12 @@
  * defineDomain; the shop's makes orders, customers, products and FX rates). Its knobs are flags: the
  * generator declares them (counts, shares, dates), this command parses and checks them, with progress
  * on stderr.
+ * The files go to a hidden sibling folder renamed to --out at the end, so an interrupted run leaves
+ * nothing a rerun would refuse: Ctrl-C removes it, and a rerun removes what a kill -9 left.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { rename, rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { CommandContext } from '../cli/command.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import type { GeneratorOption } from '../model/domain.ts';
@@ -15,7 +19,8 @@ export const help = `dualrun generate — write a synthetic scenario of the doma
 
 Usage: dualrun generate --out DIR --seed S [the generator's flags]
 
-  --out DIR      the scenario folder to write (must be empty or absent)
+  --out DIR      the scenario folder to write (must be empty or absent); written as .DIR.partial beside it
+                 and renamed when complete, so an interrupted run leaves nothing a rerun would refuse
   --seed S       any text: the same seed and flags give byte-identical files
   --json         print the summary as JSON
 
@@ -61,8 +66,29 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   const out = values.out as string;
   if (existsSync(out) && readdirSync(out).length > 0) throw new UsageError(`--out ${out} is not empty`, { hint: 'choose a new folder, or remove this one first' });
+  const partial = join(dirname(resolve(out)), `.${basename(resolve(out))}.partial`);
+  // Ours by its name: what an interrupted run left is started over.
+  await rm(partial, { recursive: true, force: true });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    ctx.progress(`${signal}: stopped; nothing was written to ${out}. Run the same command again to generate it.`);
+    void rm(partial, { recursive: true, force: true }).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const started = Date.now();
-  const summary = await generator.run({ out, seed: values.seed as string, values: parsed, onProgress: progressBar(ctx, 'rows') });
+  let summary: Awaited<ReturnType<typeof generator.run>>;
+  try {
+    summary = await generator.run({ out: partial, seed: values.seed as string, values: parsed, onProgress: progressBar(ctx, 'rows') });
+    // An empty --out folder gives way to the finished one.
+    if (existsSync(out)) await rmdir(out);
+    await rename(partial, out);
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
   const seconds = (Date.now() - started) / 1000;
   ctx.out(values.json ? JSON.stringify({ out, seconds, ...summary }) : `wrote ${out}: ${summary.events} events (${Object.entries(summary.rows).map(([file, rows]) => `${file} ${rows}`).join(', ')} rows) in ${seconds.toFixed(1)} s`);
   return ExitCode.ok;

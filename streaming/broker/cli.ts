@@ -4,11 +4,11 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError } from '../../src/errors.ts';
+import { InterruptedError, UsageError } from '../../src/errors.ts';
 import type { CommandContext } from '../../src/cli/command.ts';
 import { KAFKA_VERSION, provisionKafka } from './provision.ts';
 import { startLocalKafka, stopProcess } from './local-kafka.ts';
-import { clearState, isRecordedBroker, readRunning, readState, withStartLock, writeState } from '../../src/local-broker-state.ts';
+import { forgetBroker, isRecordedBroker, readDead, readRunning, readState, withStartLock, writeState, type LocalKafkaInfo } from '../../src/local-broker-state.ts';
 
 export const help = `dualrun kafka — a local single-node Apache Kafka ${KAFKA_VERSION} broker (KRaft) on 127.0.0.1
 
@@ -65,9 +65,14 @@ export async function run(ctx: CommandContext): Promise<number> {
           print({ ...running, alreadyRunning: true }, `a local broker already runs at ${running.brokers} (pid ${running.pid}); not starting a second one`);
           return 0;
         }
+        const dead = await readDead(cacheDir);
+        if (dead) {
+          await forgetBroker(cacheDir, dead);
+          ctx.progress(`the local broker started ${dead.startedAt} (pid ${dead.pid}) had died; removed its data (${dead.dataDir})`);
+        }
         ctx.progress(`starting a local Apache Kafka ${KAFKA_VERSION} broker…`);
         const started = Date.now();
-        const broker = await startLocalKafka({ cacheDir: ctx.env.cacheDir, kafkaHome: ctx.env.kafkaHome, logger: ctx.logger, ...(values.heap ? { heap: values.heap } : {}) });
+        const broker = await startInterruptibly(ctx, { cacheDir: ctx.env.cacheDir, kafkaHome: ctx.env.kafkaHome, logger: ctx.logger, ...(values.heap ? { heap: values.heap } : {}) });
         const { stop: _stop, ...info } = broker;
         await writeState(cacheDir, info);
         print(info, `broker up at ${info.brokers} (pid ${info.pid}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n  export KAFKA_BROKERS=${info.brokers}\n  log: ${info.logPath}`);
@@ -80,18 +85,49 @@ export async function run(ctx: CommandContext): Promise<number> {
         return 0;
       }
       // Only the process we recorded: after a reboot its pid may be anyone's.
-      if (isRecordedBroker(state)) await stopProcess(state.pid);
-      if (!values['keep-data']) await rm(state.dataDir, { recursive: true, force: true });
-      await clearState(cacheDir);
-      print({ stopped: true, pid: state.pid, keptData: Boolean(values['keep-data']) }, `stopped the local broker (pid ${state.pid})${values['keep-data'] ? `; data kept in ${state.dataDir}` : ''}`);
+      const alive = isRecordedBroker(state);
+      if (alive) await stopProcess(state.pid);
+      const keepData = Boolean(values['keep-data']);
+      await forgetBroker(cacheDir, state, { keepData });
+      const what = alive ? `stopped the local broker (pid ${state.pid})` : `the local broker (pid ${state.pid}) had already stopped (killed or crashed)`;
+      print({ stopped: true, pid: state.pid, keptData: keepData, ...(alive ? {} : { alreadyDead: true }) }, `${what}; ${keepData ? `data kept in ${state.dataDir}` : `removed its data (${state.dataDir})`}`);
       return 0;
     }
     case 'status': {
       const running = await readRunning(cacheDir);
-      print(running ? { running: true, ...running } : { running: false }, running ? `running at ${running.brokers} (pid ${running.pid}, since ${running.startedAt})\n  data: ${running.dataDir}\n  log: ${running.logPath}` : 'no local broker is running');
+      if (running) {
+        print({ running: true, ...running }, `running at ${running.brokers} (pid ${running.pid}, since ${running.startedAt})\n  data: ${running.dataDir}\n  log: ${running.logPath}`);
+        return 0;
+      }
+      const dead = await readDead(cacheDir);
+      print(dead ? { running: false, died: dead } : { running: false }, dead ? describeDead(dead) : 'no local broker is running');
       return 0;
     }
     default:
       throw new UsageError(action ? `unknown kafka action "${action}"` : 'missing kafka action', { hint: 'use dualrun kafka fetch, start, stop or status (see dualrun kafka --help)' });
+  }
+}
+
+function describeDead(dead: LocalKafkaInfo): string {
+  return `no local broker is running: the one started ${dead.startedAt} (pid ${dead.pid}) has died\n  log: ${dead.logPath}\n  dualrun kafka stop removes its data (${dead.dataDir}); dualrun kafka start starts a fresh one`;
+}
+
+/** Starts the broker; Ctrl-C while it starts stops it and removes its data folder (else both were left behind). */
+async function startInterruptibly(ctx: CommandContext, options: Parameters<typeof startLocalKafka>[0]): Promise<Awaited<ReturnType<typeof startLocalKafka>>> {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    ctx.progress(`${signal}: stopping the broker being started and removing its data…`);
+    controller.abort(new InterruptedError(signal, 'the broker was stopped while starting; nothing is left running and its data folder is removed', { hint: 'run dualrun kafka start again' }));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await startLocalKafka({ ...options, signal: controller.signal });
+  } catch (error) {
+    // The error of whatever was cut short (a format run killed, a probe) is the interruption's.
+    throw controller.signal.aborted ? controller.signal.reason : error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

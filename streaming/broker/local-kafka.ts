@@ -31,6 +31,8 @@ export interface LocalKafkaOptions {
   logger?: Logger;
   /** Also open a SASL/PLAIN listener with these users (name → password), as a secured cluster would. */
   saslUsers?: Record<string, string>;
+  /** Aborted (Ctrl-C) while starting: the broker is stopped and its data folder removed, then the start rejects. */
+  signal?: AbortSignal;
 }
 
 export interface LocalKafka extends LocalKafkaInfo {
@@ -51,9 +53,10 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   try {
     const propertiesPath = join(dataDir, 'server.properties');
     await writeFile(propertiesPath, serverProperties({ dataDir, brokerPort: brokerPort!, controllerPort: controllerPort!, sasl }));
-    await formatStorage(java, jars, propertiesPath, join(dataDir, 'format.log'));
+    await formatStorage(java, jars, propertiesPath, join(dataDir, 'format.log'), options.signal);
+    options.signal?.throwIfAborted();
     child = spawnBroker(java, jars, propertiesPath, logPath, options.heap ?? '768m');
-    await waitUntilReady(brokers, child, logPath, options.startTimeoutMs ?? 90_000);
+    await waitUntilReady(brokers, child, logPath, options.startTimeoutMs ?? 90_000, options.signal);
   } catch (error) {
     // The error already carries the log's last lines: leave no process and no data folder behind.
     if (child?.pid) await stopProcess(child.pid, child);
@@ -111,11 +114,11 @@ function clusterId(): string {
   }
 }
 
-async function formatStorage(java: string, jars: KafkaJars, propertiesPath: string, logPath: string): Promise<void> {
+async function formatStorage(java: string, jars: KafkaJars, propertiesPath: string, logPath: string, signal: AbortSignal | undefined): Promise<void> {
   const args = ['-Xmx256m', `-Dlog4j2.configurationFile=${log4jConfig}`, '-cp', jars.classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propertiesPath];
   const fd = openSync(logPath, 'w');
   const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(java, args, { stdio: ['ignore', fd, fd] });
+    const child = spawn(java, args, { stdio: ['ignore', fd, fd], ...(signal ? { signal } : {}) });
     child.on('error', reject);
     child.on('exit', (exitCode) => resolve(exitCode ?? 1));
   }).finally(() => closeSync(fd));
@@ -147,13 +150,14 @@ function spawnBroker(java: string, jars: KafkaJars, propertiesPath: string, logP
   return child;
 }
 
-async function waitUntilReady(brokers: string, child: ChildProcess, logPath: string, timeoutMs: number): Promise<void> {
+async function waitUntilReady(brokers: string, child: ChildProcess, logPath: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
   const admin = new Kafka({ clientId: 'dualrun-broker-probe', brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 }).admin();
   try {
     while (Date.now() < deadline) {
+      signal?.throwIfAborted();
       if (exited !== undefined) {
         throw new UnavailableError('kafka', `the broker exited with code ${exited} while starting; last lines of its log (${logPath}, removed):\n${await lastLines(logPath, 25)}`, {
           hint: 'a port clash or too little memory are the usual causes; set KAFKA_BROKERS to use an existing cluster instead',

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRuns } from '../../batch/history.ts';
 import { lockName, tryLock } from '../../batch/lock.ts';
+import { ensureHistoryTable } from '../../batch/tables.ts';
 import { migrateLegacySchema } from '../../src/domain/index.ts';
 import { ExitCode } from '../../src/errors.ts';
 import { runCli } from '../support/cli.ts';
@@ -36,6 +37,8 @@ describe('dualrun batch CLI', () => {
     expect(result.code).toBe(ExitCode.ok);
     expect(result.stdout).toMatch(/^daily_revenue_by_region\s+2024-10-27 succeeded: 1 rows/m);
     expect(result.stdout).toMatch(/^orders_enriched\s+2024-10-27 succeeded: 1 rows/m);
+    // On a terminal stdout and stderr show together: each success once.
+    expect(`${result.stdout}${result.stderr}`.match(/succeeded/g)).toHaveLength(2);
     expect(await postgres.db('batch_daily_revenue_by_region').select('region', 'order_count', 'revenue_eur')).toEqual([{ region: 'north', order_count: 1, revenue_eur: '7.50' }]);
     const history = await runCli(['batch', 'history', '--json', '--db', postgres.url]);
     expect(history.code).toBe(ExitCode.ok);
@@ -50,6 +53,32 @@ describe('dualrun batch CLI', () => {
     const invalid = await runCli(['batch', 'run', '--date', '2024-02-30', '--db', postgres.url]);
     expect(invalid.code).toBe(ExitCode.usage);
     expect(invalid.stderr).toContain('--date: "2024-02-30" is not a date written YYYY-MM-DD');
+    // A flag without its value names the flag and the value it wants (not node's "argument is ambiguous").
+    const followed = await runCli(['batch', 'run', '--date', '--db', postgres.url]);
+    expect(followed.code).toBe(ExitCode.usage);
+    expect(followed.stderr).toBe('error: dualrun batch: --date needs a value (YYYY-MM-DD), but the next argument is the flag --db\n  fix: write --date YYYY-MM-DD; see dualrun batch --help\n');
+    const last = await runCli(['batch', 'history', '--db', postgres.url, '--limit']);
+    expect(last.code).toBe(ExitCode.usage);
+    expect(last.stderr).toContain('error: dualrun batch: --limit needs a value (N), and nothing follows it');
+  });
+
+  it('refuses a date whose cut-off has not come yet, unless --before-cutoff', async () => {
+    // A database of its own: the scheduler test below counts every run in the shared one.
+    const database = await freshDatabase('postgres');
+    try {
+      await migrateLegacySchema(database.db);
+      await ensureHistoryTable(database.db);
+      const future = await runCli(['batch', 'run', '--date', '2099-01-01', '--transform', 'order_status_current', '--db', database.url]);
+      expect(future.code).toBe(ExitCode.usage);
+      expect(future.stderr).toContain('error: --date 2099-01-01: its cut-off (02:00 Europe/Stockholm on the next day, 2099-01-02T01:00:00.000Z) has not come yet; the latest date that is due is ');
+      expect(future.stderr).toContain('pass --before-cutoff to run it now anyway');
+      expect(await listRuns(database.db)).toEqual([]);
+      const forced = await runCli(['batch', 'run', '--date', '2099-01-01', '--transform', 'order_status_current', '--before-cutoff', '--db', database.url]);
+      expect(forced.code, forced.stderr).toBe(ExitCode.ok);
+      expect((await listRuns(database.db)).map((run) => [run.businessDate, run.status])).toEqual([['2099-01-01', 'succeeded']]);
+    } finally {
+      await database.drop();
+    }
   });
 
   it('refuses a stray argument instead of ignoring it', async () => {
@@ -74,6 +103,13 @@ describe('dualrun batch CLI', () => {
     const result = await runCli(['batch', 'run', '--date', '2024-10-27', '--db', 'postgres://postgres@127.0.0.1:1/shop']);
     expect(result.code).toBe(ExitCode.unavailable);
     expect(result.stderr).toContain('cannot connect');
+    // stdout is for results: --json output stays JSON (or nothing), the driver's complaint is not on it.
+    for (const url of ['postgres://postgres@127.0.0.1:1/x', 'mysql://root@127.0.0.1:1/x']) {
+      const history = await runCli(['batch', 'history', '--json', '--db', url]);
+      expect(history.code).toBe(ExitCode.unavailable);
+      expect(history.stdout).toBe('');
+      expect(history.stderr).toMatch(/^error: database .*: cannot connect: connect ECONNREFUSED 127\.0\.0\.1:1\n {2}fix: /);
+    }
   });
 
   it('exits 5 naming the table when a source table is missing (PGlite, empty database)', async () => {
@@ -103,6 +139,8 @@ describe('dualrun batch CLI', () => {
     expect(await exited).toBe(0);
     expect(stderr).toContain('SIGTERM: finishing the current run, then exiting');
     expect(stderr).toContain('keeping the last 2 business date(s) complete');
+    // Waiting, it says when it runs next: the default "0 2 * * *" in Stockholm.
+    expect(stderr).toMatch(/next run at \d{4}-\d\d-\d\d 02:00 Europe\/Stockholm \(\d{4}-\d\d-\d\dT0[01]:00:00\.000Z\): it runs the dates due and missing then/);
     // Whatever had started finished; nothing is left running or failed.
     const scheduled = (await listRuns(postgres.db)).filter((run) => run.businessDate !== '2024-10-27');
     expect(scheduled.length).toBeGreaterThanOrEqual(1);

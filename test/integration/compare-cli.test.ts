@@ -1,11 +1,13 @@
 // `dualrun compare` as a user runs it: files, database tables on every engine, a compacted Kafka topic;
 // exit 0 parity / 1 violated / 2 bad usage or input with a clear message; reports, --redact, history.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuck } from '../../compare/duck.ts';
 import { compareRelations } from '../../compare/index.ts';
+import type { Report } from '../../compare/types.ts';
 import { runCli } from '../support/cli.ts';
 import { engines, freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { brokers, createTopics, kafkaClient, uniqueTopic } from '../support/kafka.ts';
@@ -57,6 +59,20 @@ describe('dualrun compare: exit codes', () => {
     expect(await readFile(join(out, 'junit.xml'), 'utf8')).toMatch(/<failure message="parity violated/);
   });
 
+  it('--json --redact hides the sample values on stdout too (CI logs keep stdout)', async () => {
+    const result = await runCli(['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `csv:${join(dir, 'diff.csv')}`, '--key', 'id', '--out', join(dir, 'redact-json'), '--json', '--redact']);
+    expect(result.code, result.stderr).toBe(1);
+    const printed = JSON.parse(result.stdout) as { comparisons: { samples: { category: string; left: unknown; right: unknown }[] }[] };
+    const hidden = { amount: '‹redacted›', label: '‹redacted›' };
+    expect(printed.comparisons[0]!.samples.map(({ category, left, right }) => ({ category, left, right }))).toEqual([
+      { category: 'mismatch', left: { id: '1', ...hidden }, right: { id: '1', ...hidden } },
+      { category: 'mismatch', left: { id: '2', ...hidden }, right: { id: '2', ...hidden } },
+      { category: 'onlyLeft', left: { id: '3', ...hidden }, right: null },
+      { category: 'onlyRight', left: null, right: { id: '4', ...hidden } },
+    ]);
+    for (const value of ['10.004', '5.60', '7.25']) expect(result.stdout).not.toContain(value);
+  });
+
   it('2 with a clear message for a bad spec, a missing key column, an unreadable file, a missing --db', async () => {
     const left = `csv:${join(dir, 'left.csv')}`;
     const bad = await runCli(['compare', '--left', 'excel:x.xlsx', '--right', left, '--key', 'id']);
@@ -101,6 +117,83 @@ describe('dualrun compare: exit codes', () => {
     // Text whose every value is of the typed side's kind is compared as that kind.
     const ok = await runCli(['compare', '--left', `parquet:${typed}`, '--right', `csv:${join(dir, 'text-ok.csv')}`, '--key', 'id', '--out', out]);
     expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it('2 for a run rule that does not fit its column, naming the flag as typed', async () => {
+    const args = ['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `csv:${join(dir, 'diff.csv')}`, '--key', 'id', '--out', join(dir, 'rules')];
+    const text = await runCli([...args, '--tolerance', 'label=abs:0.01']);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toContain('error: --tolerance label=abs:0.01: column label holds text and no number ("a", …); a tolerance applies to numbers\n  fix: drop --tolerance label=abs:0.01, or name a number column');
+    const precision = await runCli([...args, '--rule', 'amount=precision:ms']);
+    expect(precision.code).toBe(2);
+    expect(precision.stderr).toContain('error: --rule amount=precision:ms: column amount is compared as numbers; this rule applies to instants');
+    const trim = await runCli([...args, '--rule', 'amount=trim']);
+    expect(trim.code).toBe(2);
+    expect(trim.stderr).toContain('error: --rule amount=trim: column amount is compared as numbers; this rule applies to text');
+    const unknown = await runCli([...args, '--rule', 'nope=trim']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('error: --rule nope=trim: neither side has a column nope (they have id, amount, label)\n  fix: name a column of both sides in --rule\n');
+    // The rules that fit still work, a tolerance on numbers with a few that are not too ("N/A" equals only itself).
+    expect((await runCli([...args, '--tolerance', 'amount=abs:0.005', '--rule', 'label=nocase'])).code).toBe(1);
+    await writeFile(join(dir, 'na-left.csv'), 'id,amount\n1,N/A\n2,3.00\n');
+    await writeFile(join(dir, 'na-right.csv'), 'id,amount\n1,N/A\n2,3.004\n');
+    const na = await runCli(['compare', '--left', `csv:${join(dir, 'na-left.csv')}`, '--right', `csv:${join(dir, 'na-right.csv')}`, '--key', 'id', '--tolerance', 'amount=abs:0.005', '--out', join(dir, 'rules')]);
+    expect(na.code, na.stderr).toBe(0);
+  });
+
+  it('shows number keys of two integer types (INTEGER vs BIGINT in Parquet) as written, not as decimals', async () => {
+    const duck = await openDuck();
+    await duck.run(`COPY (SELECT * FROM (VALUES (1::INTEGER, 'a'), (2::INTEGER, 'b'), (-3::INTEGER, 'c'), (10::INTEGER, 'e')) t(id, v)) TO '${join(dir, 'int.parquet')}' (FORMAT parquet)`);
+    await duck.run(`COPY (SELECT * FROM (VALUES (1::BIGINT, 'a'), (2::BIGINT, 'x'), (40::BIGINT, 'd'), (10::BIGINT, 'e')) t(id, v)) TO '${join(dir, 'bigint.parquet')}' (FORMAT parquet)`);
+    duck.close();
+    const result = await runCli(['compare', '--left', `parquet:${join(dir, 'int.parquet')}`, '--right', `parquet:${join(dir, 'bigint.parquet')}`, '--key', 'id', '--out', join(dir, 'int-keys'), '--json']);
+    expect(result.code, result.stderr).toBe(1);
+    const c = (JSON.parse(result.stdout) as Report).comparisons[0]!;
+    expect(c.counts).toEqual({ match: 2, withinTolerance: 0, mismatch: 1, onlyLeft: 1, onlyRight: 1 });
+    expect(c.samples.map((sample) => sample.key)).toEqual([{ id: '2' }, { id: '-3' }, { id: '40' }]);
+    expect(c.differences.map((difference) => difference.key.id).sort()).toEqual(['-3', '2', '40']);
+  });
+
+  it('--out holds this run\'s reports only: --format md removes an earlier run\'s report.json, report.html and junit.xml', async () => {
+    const out = join(dir, 'formats');
+    const args = ['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `csv:${join(dir, 'same.csv')}`, '--key', 'id', '--out', out];
+    expect((await runCli(args)).code).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(['history.duckdb', 'junit.xml', 'report.html', 'report.json', 'report.md']);
+    const md = await runCli([...args, '--format', 'md']);
+    expect(md.code, md.stderr).toBe(0);
+    expect(md.stdout).toContain(`reports: ${join(out, 'report.md')}\n`);
+    expect((await readdir(out)).sort()).toEqual(['history.duckdb', 'report.md']);
+  });
+
+  it('a mismatch names only the columns that differ beyond their rules, not those within tolerance', async () => {
+    await writeFile(join(dir, 'both.csv'), 'id,amount,label\n1,10.004,z\n2,5.50,b\n3,7.25,c\n');
+    const result = await runCli(['compare', '--left', `csv:${join(dir, 'left.csv')}`, '--right', `csv:${join(dir, 'both.csv')}`, '--key', 'id', '--tolerance', 'amount=abs:0.005', '--out', join(dir, 'columns'), '--json']);
+    expect(result.code, result.stderr).toBe(1);
+    const c = (JSON.parse(result.stdout) as Report).comparisons[0]!;
+    expect(c.counts).toEqual({ match: 2, withinTolerance: 0, mismatch: 1, onlyLeft: 0, onlyRight: 0 });
+    expect(c.samples.map(({ category, columns }) => ({ category, columns }))).toEqual([{ category: 'mismatch', columns: ['label'] }]);
+    expect(c.differences.map(({ columns }) => columns)).toEqual([['label']]);
+    expect(c.columns.amount).toMatchObject({ mismatches: 0, withinTolerance: 1 });
+  });
+
+  it('history and status never create the file they were asked to read', async () => {
+    const typo = join(dir, 'typo.duckdb');
+    const history = await runCli(['compare', 'history', '--history', typo]);
+    expect(history.code).toBe(2);
+    expect(history.stderr).toContain(`error: --history ${typo}: no such file`);
+    const status = await runCli(['status', '--history', typo]);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain(`error: --history ${typo}: no such file`);
+    expect(existsSync(typo)).toBe(false);
+    // Where nothing has run yet (the default paths): an empty answer, and still no file.
+    const fresh = join(dir, 'fresh-project');
+    await mkdir(fresh);
+    const none = await runCli(['compare', 'history'], {}, 60_000, fresh);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toBe('no runs recorded in dualrun-report/history.duckdb yet\n');
+    const board = await runCli(['status'], {}, 60_000, fresh);
+    expect(board.code, board.stderr).toBe(0);
+    expect(existsSync(join(fresh, 'dualrun-report'))).toBe(false);
   });
 
   it('history: every run appended, shown per comparison', async () => {

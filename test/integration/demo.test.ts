@@ -1,15 +1,19 @@
 // `dualrun demo` end to end, as a newcomer runs it: real broker, the embedded database by default or
 // a real PostgreSQL, every report written, every difference of customer-moves explained.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEnvConfig } from '../../src/config.ts';
+import { createKnex } from '../../src/db.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { provisionKafka } from '../../streaming/broker/provision.ts';
-import { brokers } from '../support/kafka.ts';
+import { brokers, kafkaClient } from '../support/kafka.ts';
 import { runCli } from '../support/cli.ts';
 import { freshDatabase, type TestDatabase } from '../support/databases.ts';
 
@@ -51,7 +55,14 @@ describe('dualrun demo', () => {
     for (const phase of ['replay to the 2024-06-17 cut-off', 'batch 2024-06-17', 'stream: caught up', 'compare orders_enriched']) expect(result.stderr).toContain(phase);
     expect(result.stdout).toMatch(/orders_enriched\s+differs\s+2\s+2\s+0\s+join_as_of_event_time 2/);
     expect(result.stdout).toContain(`Report: ${join(dir, 'report.html')}`);
+    expect(result.stdout).toContain('Every difference is explained by a known batch-vs-streaming semantic');
     await checkCustomerMovesReport(dir);
+    // Exit 0 because every difference is explained: the reports say so too, not "parity violated".
+    const markdown = await readFile(join(dir, 'report.md'), 'utf8');
+    expect(markdown.split('\n')[0]).toBe('## dualrun parity: ⚠️ differences, every one explained by a known batch-vs-streaming semantic');
+    expect(markdown).toContain('### ⚠️ orders_enriched');
+    expect(markdown).not.toContain('❌');
+    expect(await readFile(join(dir, 'report.html'), 'utf8')).toContain('<h1>dualrun parity report: <span class="warn">differences, every one explained</span></h1>');
   });
 
   describe('on PostgreSQL', () => {
@@ -99,6 +110,84 @@ describe('dualrun demo', () => {
       expect(existsSync(join(cacheDir, 'local-kafka', 'state.json'))).toBe(false);
     } finally {
       await rm(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it('checks the database before it starts a broker: an unreachable --db exits 4 at once, no broker left behind', async () => {
+    const env = readEnvConfig();
+    const jars = await provisionKafka({ cacheDir: env.cacheDir, kafkaHome: env.kafkaHome, logger: silentLogger });
+    const cacheDir = await mkdtemp(join(tmpdir(), 'dualrun-demo-cache-'));
+    const childEnv = { KAFKA_BROKERS: '', DATABASE_URL: '', DUALRUN_CACHE_DIR: cacheDir, KAFKA_HOME: join(jars.libs, '..') };
+    try {
+      const result = await runCli(['demo', '--scenario', 'baseline', '--db', 'postgres://postgres@127.0.0.1:1/shop', '--keep-broker', '--out', join(out, 'no-db')], childEnv, 240_000);
+      expect(result.code, result.stderr).toBe(4);
+      expect(result.stderr).toContain('error: database postgres://postgres@127.0.0.1:1/shop: cannot connect');
+      expect(result.stderr).not.toContain('kafka: starting a local broker');
+      expect(existsSync(join(cacheDir, 'local-kafka', 'state.json'))).toBe(false);
+    } finally {
+      await runCli(['kafka', 'stop'], childEnv); // were a broker started (and kept) after all
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  describe('on a PostgreSQL database that does not exist yet', () => {
+    const name = `dualrun_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    const admin = createKnex('postgres://postgres@127.0.0.1:5432/postgres');
+    afterAll(async () => {
+      await admin.raw('DROP DATABASE IF EXISTS ??', [name]);
+      await admin.destroy();
+    });
+
+    it('creates it and says so (the README example names postgres://…/shop); baseline then has no differences to explain, and no topics are left', async () => {
+      const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+      const result = await runCli(['demo', '--scenario', 'baseline', '--db', url, '--out', join(out, 'created')], { KAFKA_BROKERS: brokers().join(',') }, 240_000);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`legacy database: created database ${name} on postgres://postgres@127.0.0.1:5432/postgres`);
+      // baseline has no differences at all: nothing to explain.
+      expect(result.stdout).toContain('\nNo differences: batch and stream agree on every row compared.\n');
+      expect(result.stdout).not.toContain('Every difference is explained');
+      expect((await readFile(join(out, 'created', 'report.md'), 'utf8')).split('\n')[0]).toBe('## dualrun parity: ✅ parity');
+      // On a cluster that outlives it, the run deletes the topics it created (and its job's group).
+      const prefix = /topics: (dualrun-[a-z0-9]+)\.\*/.exec(result.stderr)?.[1];
+      expect(prefix, result.stderr).toBeDefined();
+      expect(result.stderr).toContain(`kafka: deleted this run's 17 topics (${prefix}.*) and its consumer group; --keep-topics keeps them`);
+      const cluster = kafkaClient('dualrun-test-demo').admin();
+      await cluster.connect();
+      try {
+        expect((await cluster.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`))).toEqual([]);
+        expect((await cluster.listGroups()).groups.map((group) => group.groupId)).not.toContain(`${prefix}-stream`);
+      } finally {
+        await cluster.disconnect();
+      }
+      const [row] = (await admin.raw('SELECT count(*) AS n FROM pg_database WHERE datname = ?', [name])).rows as { n: string }[];
+      expect(Number(row!.n)).toBe(1);
+    });
+  });
+
+  it('Ctrl-C stops the run, deletes its topics, and says how to start over', async () => {
+    const database = await freshDatabase('postgres');
+    try {
+      const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
+      const child = spawn(process.execPath, [bin, 'demo', '--db', database.url, '--out', join(out, 'interrupted')], { env: { ...process.env, KAFKA_BROKERS: brokers().join(',') }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 60_000;
+      while (!stderr.includes('batch 2024-06-17') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      child.kill('SIGINT');
+      expect(await exited, stderr).toBe(130);
+      expect(stderr).toContain('SIGINT: stopping what this run started once the step under way ends (Ctrl-C again quits at once and leaves it); to start over, run the same command again with --reset (the --db database holds part of the scenario now)');
+      const prefix = /topics: (dualrun-[a-z0-9]+)\.\*/.exec(stderr)?.[1];
+      expect(prefix, stderr).toBeDefined();
+      const cluster = kafkaClient('dualrun-test-demo').admin();
+      await cluster.connect();
+      try {
+        expect((await cluster.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`))).toEqual([]);
+      } finally {
+        await cluster.disconnect();
+      }
+    } finally {
+      await database.drop();
     }
   });
 

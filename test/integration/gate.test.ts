@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokers } from '../support/kafka.ts';
+import { brokers, kafkaClient } from '../support/kafka.ts';
 import { runCli } from '../support/cli.ts';
+import { freshDatabase } from '../support/databases.ts';
 import type { Report } from '../../compare/types.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -103,7 +104,12 @@ describe('dualrun check', () => {
     // baseline's last night is 2024-06-05: its cut-off is 02:00 Stockholm on the 6th.
     const first = await check(dir, '--scenario', 'baseline');
     expect(first.code).toBe(1);
-    expect(first.stdout).toContain('FAIL      order_status_current (cutover, streak 1): cutover needs 2 passing nights in a row; this is 1\n');
+    const needs = (night: string) => `each passing check of a later night than ${night} adds one: run dualrun check after each nightly batch run (it judges the last 02:00 cut-off), or check a scenario whose last night is later`;
+    expect(first.stdout).toContain(`FAIL      order_status_current (cutover, streak 1): cutover needs 2 passing nights in a row; this is 1; ${needs('2024-06-06T00:00:00.000Z')}\n`);
+    // At parity, only short of nights: the board says what it waits for, not that something is broken.
+    const waiting = await runCli(['status', '--json'], {}, 60_000, dir);
+    const waitingRows = (JSON.parse(waiting.stdout) as { board: { transform: string; next: string }[] }).board;
+    expect(waitingRows.find((row) => row.transform === 'order_status_current')?.next).toBe(`at parity; 1 more passing night(s) before the gate passes; ${needs('2024-06-06T00:00:00.000Z')}`);
     const again = await check(dir, '--scenario', 'baseline');
     expect(again.code, again.stdout + again.stderr).toBe(1);
     expect(again.stdout).toContain('FAIL      order_status_current (cutover, streak 1): cutover needs 2 passing nights in a row; this is 1 (the night of 2024-06-06T00:00:00.000Z already counts');
@@ -118,10 +124,56 @@ describe('dualrun check', () => {
     const rows = (JSON.parse(board.stdout) as { board: { transform: string; streak: number; trend: string; next: string }[] }).board;
     expect(rows).toEqual([
       expect.objectContaining({ transform: 'order_status_current', streak: 2, trend: '✗✗✓', next: 'cut over: retire the batch job when ready' }),
-      expect.objectContaining({ transform: 'customer_lifetime_value', streak: 2, trend: '✓✓✓', next: '3 more passing run(s) before cutover' }),
+      expect.objectContaining({ transform: 'customer_lifetime_value', streak: 2, trend: '✓✓✓', next: `3 more passing night(s) before cutover; ${needs('2024-06-26T00:00:00.000Z')}` }),
       expect.objectContaining({ transform: 'product_sales_daily', streak: 0, trend: '', next: 'run the streaming job beside the batch job, then move to shadow' }),
     ]);
   }, 480_000); // three dual runs
+
+  it('on a --db an earlier replay filled, refuses without --reset and says so; --reset empties it and runs', async () => {
+    const dir = await project('reset', `export default defineConfig({ migration: { order_status_current: { stage: 'shadow' } } });`);
+    const database = await freshDatabase('postgres');
+    try {
+      const filled = await runCli(['replay', '--scenario', 'baseline', '--db', database.url, '--no-kafka'], {}, 60_000, dir);
+      expect(filled.code, filled.stderr).toBe(0);
+      const refused = await check(dir, '--scenario', 'baseline', '--db', database.url);
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr).toContain('pass --reset to empty the legacy tables first');
+      const reset = await check(dir, '--scenario', 'baseline', '--db', database.url, '--reset', '--keep-topics');
+      expect(reset.code, reset.stdout + reset.stderr).toBe(0);
+      // --keep-topics: the run's topics stay (deleted here, as the run would have done).
+      const prefix = /topics: (dualrun-[a-z0-9]+)\.\*/.exec(reset.stderr)?.[1];
+      expect(reset.stderr).toContain(`kafka: the topics ${prefix}.* stay on ${brokers().join(',')} (--keep-topics)`);
+      const admin = kafkaClient('dualrun-test-gate').admin();
+      await admin.connect();
+      const kept = (await admin.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`));
+      expect(kept).toEqual(expect.arrayContaining([`${prefix}.orders`, `${prefix}.out.order_status_current`]));
+      await admin.deleteTopics({ topics: kept });
+      await admin.disconnect();
+      expect(reset.stdout).toContain('PASS      order_status_current (shadow, streak 1)');
+      const [row] = await database.db('orders').count({ n: '*' });
+      expect(Number(row!.n)).toBe(10); // baseline once, not twice
+    } finally {
+      await database.drop();
+    }
+    const alone = await check(dir, '--reset', '--db', 'pglite:memory');
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--reset empties the legacy tables a scenario is replayed into, so it needs --scenario');
+  });
+
+  it('the commands examples/shop-extension documents pass, and the board says what the streaks need', async () => {
+    const exampleDir = join(repo, 'examples/shop-extension');
+    const out = join(root, 'example-report');
+    const result = await runCli(['check', '--scenario', 'dst-boundary', '--out', out], { KAFKA_BROKERS: brokers().join(','), DATABASE_URL: '' }, 240_000, exampleDir);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('PASS      order_status_current (shadow, streak 1)');
+    const board = await runCli(['status', '--json', '--history', join(out, 'history.duckdb')], {}, 60_000, exampleDir);
+    expect(board.code, board.stderr).toBe(0);
+    const rows = (JSON.parse(board.stdout) as { board: { transform: string; next: string }[] }).board;
+    // dst-boundary's last night is 2024-10-27: its cut-off is 02:00 Stockholm (01:00 UTC) on the 28th.
+    expect(rows.find((row) => row.transform === 'order_status_current')?.next).toBe(
+      '2 more passing night(s) before cutover; each passing check of a later night than 2024-10-28T01:00:00.000Z adds one: run dualrun check after each nightly batch run (it judges the last 02:00 cut-off), or check a scenario whose last night is later',
+    );
+  });
 
   it('names a bad manifest with exit 3', async () => {
     const dir = await project('bad', `export default defineConfig({ migration: { orders_enriched: { stage: 'live' } } } as never);`);

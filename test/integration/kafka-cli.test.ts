@@ -1,9 +1,11 @@
 // `dualrun kafka start | status | stop` as a user runs them, against a real broker process.
 // Uses KAFKA_HOME pointed at the jar cache the run already filled, so no second download happens.
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { readEnvConfig } from '../../src/config.ts';
@@ -12,8 +14,21 @@ import { provisionKafka } from '../../streaming/broker/provision.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { runCli } from '../support/cli.ts';
 
+const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
 let cacheDir: string;
 let kafkaHome: string;
+
+/** Pids of the broker processes whose command line names `dir` (their data folder is in it). */
+function brokerProcesses(dir: string): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((pid) => {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return cmdline.includes('kafka.Kafka') && cmdline.includes(dir) ? [Number(pid)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
 
 beforeAll(async () => {
   const env = readEnvConfig();
@@ -57,6 +72,52 @@ describe('dualrun kafka', () => {
     expect(isAlive(info.pid)).toBe(false);
     const after = await runCli(['kafka', 'status', '--json'], env);
     expect(JSON.parse(after.stdout)).toEqual({ running: false });
+  });
+
+  it('after the broker is killed with SIGKILL, status says so and stop removes its data folder', async () => {
+    const env = { DUALRUN_CACHE_DIR: cacheDir, KAFKA_HOME: kafkaHome };
+    const start = await runCli(['kafka', 'start', '--json'], env);
+    expect(start.code, start.stderr).toBe(0);
+    const info = JSON.parse(start.stdout) as { pid: number; dataDir: string };
+    process.kill(info.pid, 'SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (isAlive(info.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    // Asking first (as any command that looks for the local broker does) no longer forgets the folder.
+    const status = await runCli(['kafka', 'status', '--json'], env);
+    expect(JSON.parse(status.stdout)).toMatchObject({ running: false, died: { pid: info.pid, dataDir: info.dataDir } });
+    const text = await runCli(['kafka', 'status'], env);
+    expect(text.stdout).toContain(`has died\n  log: ${info.dataDir}/broker.log\n  dualrun kafka stop removes its data (${info.dataDir})`);
+    const stop = await runCli(['kafka', 'stop'], env);
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toBe(`the local broker (pid ${info.pid}) had already stopped (killed or crashed); removed its data (${info.dataDir})\n`);
+    expect(existsSync(info.dataDir)).toBe(false);
+    expect(JSON.parse((await runCli(['kafka', 'status', '--json'], env)).stdout)).toEqual({ running: false });
+  });
+
+  it('Ctrl-C while the broker starts stops it and removes its data folder', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'dualrun-tmp-'));
+    const ownCache = await mkdtemp(join(tmpdir(), 'dualrun-cache-'));
+    try {
+      const child = spawn(process.execPath, [bin, 'kafka', 'start'], { env: { ...process.env, DUALRUN_CACHE_DIR: ownCache, KAFKA_HOME: kafkaHome, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // Interrupted once the broker process runs (it writes its log in the data folder).
+      const deadline = Date.now() + 60_000;
+      const brokerLog = async () => (await readdir(tmp)).some((name) => name.startsWith('dualrun-kafka-') && existsSync(join(tmp, name, 'broker.log')));
+      while (!(await brokerLog()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      child.kill('SIGINT');
+      expect(await exited, stderr).toBe(130);
+      expect(stderr).toContain('error: SIGINT: the broker was stopped while starting; nothing is left running and its data folder is removed\n  fix: run dualrun kafka start again');
+      // (tsx keeps its cache in TMPDIR too.)
+      expect((await readdir(tmp)).filter((name) => name.startsWith('dualrun-'))).toEqual([]);
+      expect(brokerProcesses(tmp)).toEqual([]);
+      expect(JSON.parse((await runCli(['kafka', 'status', '--json'], { DUALRUN_CACHE_DIR: ownCache })).stdout)).toEqual({ running: false });
+    } finally {
+      for (const pid of brokerProcesses(tmp)) process.kill(pid, 'SIGKILL');
+      await rm(tmp, { recursive: true, force: true });
+      await rm(ownCache, { recursive: true, force: true });
+    }
   });
 
   it('without Java 17+, exits 4 and says how to install it or use KAFKA_BROKERS', async () => {

@@ -31,4 +31,16 @@ describe('cronTicks on DST nights (fake timers)', () => {
     expect(ticks).toHaveLength(1);
     expect(['2024-10-27T00:00:00.000Z', '2024-10-27T01:00:00.000Z']).toContain(ticks[0]);
   });
+
+  it('says when the user\'s expression rings next, not the hourly safety net', () => {
+    vi.useFakeTimers({ now: new Date('2024-06-10T12:34:00Z') });
+    const source = cronTicks('0 2 * * *', 'Europe/Stockholm');
+    source.start(() => undefined);
+    try {
+      // 02:00 CEST on the 11th.
+      expect(source.nextRing?.()?.toISOString()).toBe('2024-06-11T00:00:00.000Z');
+    } finally {
+      source.stop();
+    }
+  });
 });

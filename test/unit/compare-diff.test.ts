@@ -253,7 +253,8 @@ describe('compare: how the big pass runs does not change the answer', () => {
     await typed(async (duck) => {
       const native = await diffTables(duck, request('b', ['id']), 'n');
       expect(native.counts).toEqual(expected);
-      expect(native.samples.map((sample) => sample.key)).toEqual([{ id: '3.000000000' }, { id: '0.000000000' }, { id: '10.000000000' }]);
+      // Number keys read as written, not with the nine decimals they are normalised to.
+      expect(native.samples.map((sample) => sample.key)).toEqual([{ id: '3' }, { id: '0' }, { id: '10' }]);
       const mixed = await diffTables(duck, request('c', ['id']), 'm');
       expect(mixed.counts).toEqual(expected);
       expect(mixed.samples.map((sample) => sample.key)).toEqual([{ id: '3' }, { id: '0' }, { id: '10' }]);

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateGate, nextStreak, type GateInput } from '../../compare/gate.ts';
 import type { ManifestEntry } from '../../src/config-file.ts';
+import { nextStep } from '../../src/cli/status.ts';
+import type { GateHistoryRow } from '../../compare/gate-history.ts';
 
 const entry = (overrides: Partial<ManifestEntry> = {}): ManifestEntry => ({
   stage: 'shadow',
@@ -68,7 +70,8 @@ describe('migration gate', () => {
     const clean = { counts: { match: 10, withinTolerance: 0, mismatch: 0, onlyLeft: 0, onlyRight: 0 }, categories: {} };
     const early = evaluateGate(input({ ...clean, previousStreak: 1 }), entry({ stage: 'cutover' }));
     expect(early.passed).toBe(false);
-    expect(early.reasons).toEqual(['cutover needs 3 passing nights in a row; this is 2']);
+    // Without a night (none given), any later one.
+    expect(early.reasons).toEqual(['cutover needs 3 passing nights in a row; this is 2; each passing check of a later night adds one: run dualrun check after each nightly batch run (it judges the last 02:00 cut-off), or check a scenario whose last night is later']);
     expect(evaluateGate(input({ ...clean, previousStreak: 2 }), entry({ stage: 'cutover' })).passed).toBe(true);
   });
 });
@@ -112,7 +115,7 @@ describe('migration gate: the streak counts nights, not runs', () => {
   it('a re-run of a night the streak counts passes but does not lengthen it, and says why', () => {
     const again = evaluateGate(input({ ...clean, previousStreak: 2, previousNight: tuesday, night: tuesday }), entry({ stage: 'cutover' }));
     expect(again).toMatchObject({ passed: false, streak: 2, streakNight: tuesday });
-    expect(again.reasons).toEqual([`cutover needs 3 passing nights in a row; this is 2 (the night of ${tuesday} already counts: a night is counted once, however often it is checked)`]);
+    expect(again.reasons).toEqual([`cutover needs 3 passing nights in a row; this is 2 (the night of ${tuesday} already counts: a night is counted once, however often it is checked); each passing check of a later night than ${tuesday} adds one: run dualrun check after each nightly batch run (it judges the last 02:00 cut-off), or check a scenario whose last night is later`]);
     expect(evaluateGate(input({ ...clean, previousStreak: 2, previousNight: tuesday, night: tuesday }), entry())).toMatchObject({ passed: true, streak: 2 });
   });
 
@@ -130,5 +133,22 @@ describe('migration gate: the streak counts nights, not runs', () => {
   it('runs without a night, or after history without nights, each count once', () => {
     expect(nextStreak(true, { previousStreak: 1 })).toEqual({ streak: 2, streakNight: null, counted: true });
     expect(nextStreak(true, { previousStreak: 1, previousNight: null, night: tuesday })).toEqual({ streak: 2, streakNight: tuesday, counted: true });
+  });
+});
+
+describe('migration board: the next step says what a streak needs', () => {
+  const night = '2024-10-28T01:00:00.000Z';
+  const row = (overrides: Partial<GateHistoryRow>): GateHistoryRow => ({ run_at: '2026-01-01T00:00:00Z', transform: 't', stage: 'cutover', passed: true, parity_passed: true, streak: 1, reasons: '', night, streak_night: night, ...overrides });
+  const needs = `each passing check of a later night than ${night} adds one: run dualrun check after each nightly batch run (it judges the last 02:00 cut-off), or check a scenario whose last night is later`;
+
+  it('a cutover at parity that only lacks nights is waiting, not FAILING', () => {
+    expect(nextStep(entry({ stage: 'cutover' }), [row({ passed: false })])).toBe(`at parity; 2 more passing night(s) before the gate passes; ${needs}`);
+    expect(nextStep(entry({ stage: 'cutover' }), [row({ passed: false, parity_passed: false, streak: 0, streak_night: null })])).toBe('FAILING: fix before trusting the stream');
+    expect(nextStep(entry({ stage: 'cutover' }), [row({ streak: 3 })])).toBe('cut over: retire the batch job when ready');
+  });
+
+  it('a shadow transformation short of promoteAfter needs later nights', () => {
+    expect(nextStep(entry(), [row({ stage: 'shadow' })])).toBe(`2 more passing night(s) before cutover; ${needs}`);
+    expect(nextStep(entry(), [row({ stage: 'shadow', streak: 3 })])).toBe('ready for cutover');
   });
 });
