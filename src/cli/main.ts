@@ -1,12 +1,12 @@
 /**
  * The `dualrun` entry point: finds the command, loads its module lazily (so `dualrun compare` never
  * loads kafkajs and `dualrun batch` never loads DuckDB), runs it, and turns errors into one clear
- * message and a documented exit code.
+ * message and a documented exit code. `--help` loads no more than it prints (config, zod and pino
+ * come when a command runs), to start fast.
  */
-import { readEnvConfig, type EnvConfig } from '../config.ts';
-import { describeConfig, loadConfigFile, type DualrunConfig } from '../config-file.ts';
+import type { EnvConfig } from '../config.ts';
+import type { DualrunConfig } from '../config-file.ts';
 import { DualrunError, ExitCode, UsageError } from '../errors.ts';
-import { createLogger } from '../logger.ts';
 import { parseFlags, type CommandContext, type CommandModule } from './command.ts';
 
 interface CommandEntry {
@@ -72,6 +72,7 @@ function takeConfigFlag(argv: string[]): { configPath: string | undefined; args:
  */
 async function loadConfig(path: string | undefined, env: EnvConfig): Promise<DualrunConfig> {
   const { transformNames } = await import('../transforms/index.ts');
+  const { loadConfigFile } = await import('../config-file.ts');
   const config = await loadConfigFile(path, transformNames());
   env.databaseUrl ??= config.database?.url;
   const kafka = config.kafka;
@@ -97,8 +98,8 @@ export async function main(argv: string[], io = { out: (text: string) => console
       return name ? ExitCode.ok : ExitCode.usage;
     }
     if (name === '--version') {
-      const { default: pkg } = await import('../../package.json', { with: { type: 'json' } });
-      io.out(pkg.version);
+      const { dualrunVersion } = await import('../version.ts');
+      io.out(dualrunVersion());
       return ExitCode.ok;
     }
     const entry = commands[name];
@@ -109,6 +110,7 @@ export async function main(argv: string[], io = { out: (text: string) => console
       return ExitCode.ok;
     }
     const { configPath, args } = takeConfigFlag(rest);
+    const [{ readEnvConfig }, { describeConfig }, { createLogger }] = await Promise.all([import('../config.ts'), import('../config-file.ts'), import('../logger.ts')]);
     const env = readEnvConfig();
     const config = await loadConfig(configPath ?? env.configPath, env);
     const quiet = args.includes('--json');
