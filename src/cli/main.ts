@@ -40,7 +40,7 @@ ${Object.entries(commands)
 Environment:
   KAFKA_BROKERS       an existing Kafka cluster (host:port,…); unset: dualrun starts a local broker
   DATABASE_URL        the legacy database (postgres://…, mysql://…, pglite:memory); unset: embedded PGlite
-  DUALRUN_CONFIG      the config file (default ./dualrun.config.ts; also --config FILE on any command)
+  DUALRUN_CONFIG      the config file (default ./dualrun.config.ts, .mts, .cts, .js, .mjs or .cjs; also --config FILE)
   KAFKA_SSL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD   a secured cluster
   DUALRUN_CACHE_DIR   where Kafka jars and local state are kept (default ~/.cache/dualrun)
   DUALRUN_LOG_LEVEL   debug | info | warn (default) | error | silent — JSON logs on stderr
