@@ -11,7 +11,7 @@ const forbid = (dirs, { allowTypeImports = false } = {}) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dualrun-report/**', 'coverage/**', '.cache/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'dualrun-report/**', 'coverage/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
