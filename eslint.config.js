@@ -22,7 +22,7 @@ const publicApiOnly = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dualrun-report/**', 'coverage/**', '.cache/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'dualrun-report/**', 'coverage/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

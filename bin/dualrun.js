@@ -1,9 +1,16 @@
 #!/usr/bin/env node
-// The `dualrun` command. Runs the TypeScript sources through tsx, so `npx dualrun` works right after `npm ci`.
-import { register } from 'tsx/esm/api';
+// The `dualrun` command. Installed from npm, it runs the compiled JavaScript in dist/ (`npm run build`,
+// done by prepack), with no TypeScript loader at start-up. In a checkout of the repository (src/ is
+// there: the package ships only dist/) it runs the TypeScript sources through tsx, so `npx dualrun`
+// and `npm run demo` work right after `npm ci`, with no build.
+import { existsSync } from 'node:fs';
 
-register();
+const fromSources = existsSync(new URL('../src/cli/main.ts', import.meta.url));
+if (fromSources) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
 // Before anything loads kafkajs: its read_committed filter leaks aborted transactions (see the module).
-await import('../src/kafkajs-fixes.ts');
-const { main } = await import('../src/cli/main.ts');
+await import(fromSources ? '../src/kafkajs-fixes.ts' : '../dist/src/kafkajs-fixes.js');
+const { main } = await import(fromSources ? '../src/cli/main.ts' : '../dist/src/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));

@@ -5,15 +5,14 @@
  */
 import type { Knex } from 'knex';
 import type { CommandContext } from '../src/cli/command.ts';
-import { connectKnex } from '../src/db.ts';
-import { resolveBrokers } from '../src/cli/brokers.ts';
 import { ExitCode, UsageError } from '../src/errors.ts';
 import type { ColumnRule } from '../src/transforms/contract.ts';
-import { appendHistory, buildReport, compareRelations, compareTransform, parseSpec, readHistory, writeReports, type ComparisonResult, type ReportFormat } from './index.ts';
-import { openDuck } from './duck.ts';
-import { requireHistoryFile } from './history.ts';
-import { REPORT_FORMATS, redactReport } from './report/index.ts';
+import type { ComparisonResult, ReportFormat } from './index.ts';
+import { REPORT_FORMATS } from './report/index.ts';
 import { getTransform } from '../src/transforms/index.ts';
+
+// DuckDB, knex and the comparator load when the command runs, not for `dualrun compare --help`.
+const comparator = () => import('./index.ts');
 
 export const help = `dualrun compare — compare two outputs by key in DuckDB and explain every difference
 
@@ -99,6 +98,8 @@ function parseWatermark(text: string | undefined): Date {
 
 export async function run(ctx: CommandContext): Promise<number> {
   const { values, positionals } = ctx.parse(options);
+  const { appendHistory, buildReport, compareRelations, compareTransform, parseSpec, writeReports } = await comparator();
+  const [{ requireHistoryFile }, { redactReport }] = await Promise.all([import('./history.ts'), import('./report/index.ts')]);
   const out = values.out ?? 'dualrun-report';
   const historyPath = values.history ?? `${out}/history.duckdb`;
   if (positionals[0] === 'history') {
@@ -127,10 +128,12 @@ export async function run(ctx: CommandContext): Promise<number> {
   const withEvents = transforms.length > 0 && values['no-events'] !== true;
   const dbUrl = values.db ?? ctx.env.databaseUrl;
   if (needsDb && !dbUrl) throw new UsageError('a db: source needs a database', { hint: 'give --db URL (postgres://…, mysql://…, pglite:DIR) or set DATABASE_URL' });
+  const { resolveBrokers } = await import('../src/cli/brokers.ts');
   const brokers = needsKafka ? await resolveBrokers(values.brokers, ctx.env) : undefined;
   if (needsKafka && !brokers) throw new UsageError('a kafka: source needs brokers', { hint: 'give --brokers HOST:PORT, set KAFKA_BROKERS, or start a local broker with dualrun kafka start' });
   const topicPrefix = values['topic-prefix'] ?? ctx.env.topicPrefix ?? ctx.project.domain.name;
 
+  const [{ openDuck }, { connectKnex }] = await Promise.all([import('./duck.ts'), import('../src/db.ts')]);
   let db: Knex | undefined;
   const duck = await openDuck();
   const results: ComparisonResult[] = [];
@@ -173,6 +176,7 @@ export async function run(ctx: CommandContext): Promise<number> {
 async function showHistory(ctx: CommandContext, path: string, limitText: string | undefined): Promise<number> {
   const limit = limitText === undefined ? 10 : Number(limitText);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${JSON.stringify(limitText)} is not a positive whole number`);
+  const { readHistory } = await comparator();
   const rows = await readHistory(path, limit);
   if (rows.length === 0) {
     ctx.out(`no runs recorded in ${path} yet`);

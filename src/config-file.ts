@@ -3,10 +3,15 @@
  * manifest, written with `defineConfig` and validated once here. Every rule has a message naming the
  * key, what was expected and the fix. Secrets never live in the file: a SASL password is named by the
  * environment variable holding it, and `describeConfig` prints the config with every secret hidden.
+ *
+ * The file may be TypeScript or JavaScript, ES module or CommonJS (`dualrun.config.ts`, .mts, .cts,
+ * .js, .mjs, .cjs), in a project of either kind, importing the user's transformations from other
+ * TypeScript files: jiti compiles them as it loads them, so the project needs no build step and no
+ * `"type"`. Its `import … from 'dualrun'` gets this very copy of dualrun, the one running the command
+ * (whether installed, linked or run from the sources), never a second one.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { brokersSchema, databaseUrlSchema } from './config.ts';
 import { redactUrl } from './db.ts';
@@ -150,21 +155,58 @@ export function validateConfig(input: unknown, knownTransforms: readonly string[
   return config;
 }
 
-/** Loads and validates `dualrun.config.ts` (or the given path); no file means the defaults. */
+/** The names a config file may have, in the order they are looked for. */
+export const CONFIG_FILE_NAMES = ['dualrun.config.ts', 'dualrun.config.mts', 'dualrun.config.cts', 'dualrun.config.js', 'dualrun.config.mjs', 'dualrun.config.cjs'] as const;
+
+/** The config file in `dir`, if there is one; two of them are an error rather than a silent choice. */
+export function findConfigFile(dir: string): string | undefined {
+  const found = CONFIG_FILE_NAMES.map((name) => join(dir, name)).filter((file) => existsSync(file));
+  if (found.length > 1) {
+    throw new ConfigError(found[0]!, `${found.map((file) => basename(file)).join(' and ')} are both in ${dir}`, { hint: 'keep one config file, or choose one with --config FILE' });
+  }
+  return found[0];
+}
+
+/** Runs the config file and returns what it exports as its config (the default export; `module.exports` for CommonJS). */
+async function importConfigModule(file: string): Promise<unknown> {
+  const [{ createJiti }, api, shop] = await Promise.all([import('jiti'), import('./index.ts'), import('./domains/shop/index.ts')]);
+  const jiti = createJiti(file, {
+    // 'dualrun' and 'dualrun/shop' are this very copy: one set of classes and one shop domain.
+    virtualModules: { dualrun: api, 'dualrun/shop': shop },
+    // The module itself, not jiti's blend of its default export and its named ones.
+    interopDefault: false,
+    // Read afresh on every load (compiled sources stay cached on disk, keyed by their content).
+    moduleCache: false,
+  });
+  const module = await jiti.import<Record<string, unknown> | null>(file);
+  if (module === null || typeof module !== 'object') return module ?? undefined;
+  // An ES module (compiled to CommonJS by jiti, marked __esModule) exports its config as default;
+  // a CommonJS file assigns it to module.exports.
+  return '__esModule' in module || 'default' in module ? module.default : module;
+}
+
+/** Loads and validates the config file (the given path, or the one in the working directory); no file means the defaults. */
 export async function loadConfigFile(path: string | undefined, knownTransforms: readonly string[] = []): Promise<DualrunConfig> {
-  const file = resolve(path ?? 'dualrun.config.ts');
-  if (!existsSync(file)) {
-    if (path !== undefined) throw new ConfigError('--config', `${file} does not exist`, { hint: 'pass the path of your dualrun.config.ts, or leave --config out' });
-    return validateConfig({}, knownTransforms);
-  }
-  let module: { default?: unknown };
+  const file = path === undefined ? findConfigFile(process.cwd()) : resolve(path);
+  if (file === undefined) return validateConfig({}, knownTransforms);
+  if (!existsSync(file)) throw new ConfigError('--config', `${file} does not exist`, { hint: 'pass the path of your dualrun.config.ts, or leave --config out' });
+  let exported: unknown;
   try {
-    module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    exported = await importConfigModule(file);
   } catch (error) {
-    throw new ConfigError(file, `cannot load: ${messageOf(error)}`, { cause: error, hint: 'fix the error in the file; it must `export default defineConfig({ … })`' });
+    throw new ConfigError(file, `cannot load: ${loadFailure(error)}`, { cause: error, hint: 'fix the error in the file; it must `export default defineConfig({ … })`' });
   }
-  if (module.default === undefined) throw new ConfigError(file, 'has no default export', { hint: 'end it with `export default defineConfig({ … })`' });
-  return validateConfig(module.default, knownTransforms, file);
+  if (exported === undefined) throw new ConfigError(file, 'has no default export', { hint: 'end it with `export default defineConfig({ … })` (or, in CommonJS, `module.exports = defineConfig({ … })`)' });
+  return validateConfig(exported, knownTransforms, file);
+}
+
+/** The loader's message on one line, keeping the place it names: `file:line:column`, or the file that imported a missing one. */
+function loadFailure(error: unknown): string {
+  return messageOf(error)
+    .replace(/\s*\nRequire stack:\n- ([^\n]+)[\s\S]*$/, ' (imported by $1)')
+    .replace(/\s*\n\s*(\S+:\d+:\d+)\s*$/, ' at $1')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 }
 
 /** The config as safe to print: database passwords and SASL secrets hidden. */

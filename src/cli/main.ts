@@ -1,14 +1,14 @@
 /**
  * The `dualrun` entry point: finds the command, loads its module lazily (so `dualrun compare` never
  * loads kafkajs and `dualrun batch` never loads DuckDB), runs it, and turns errors into one clear
- * message and a documented exit code.
+ * message and a documented exit code. `--help` loads no more than it prints (config, zod and pino
+ * come when a command runs), to start fast.
  */
-import { readEnvConfig, type EnvConfig } from '../config.ts';
-import { describeConfig, loadConfigFile, type DualrunConfig } from '../config-file.ts';
+import type { EnvConfig } from '../config.ts';
+import type { DualrunConfig } from '../config-file.ts';
 import { DualrunError, ExitCode, UsageError } from '../errors.ts';
-import { createLogger } from '../logger.ts';
 import { parseFlags, type CommandContext, type CommandModule } from './command.ts';
-import { resolveProject, type Project } from './project.ts';
+import type { Project } from './project.ts';
 
 interface CommandEntry {
   summary: string;
@@ -41,7 +41,7 @@ ${Object.entries(commands)
 Environment:
   KAFKA_BROKERS       an existing Kafka cluster (host:port,…); unset: dualrun starts a local broker
   DATABASE_URL        the legacy database (postgres://…, mysql://…, pglite:memory); unset: embedded PGlite
-  DUALRUN_CONFIG      the config file (default ./dualrun.config.ts; also --config FILE on any command)
+  DUALRUN_CONFIG      the config file (default ./dualrun.config.ts, .mts, .cts, .js, .mjs or .cjs; also --config FILE)
   KAFKA_SSL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD   a secured cluster
   DUALRUN_CACHE_DIR   where Kafka jars and local state are kept (default ~/.cache/dualrun)
   DUALRUN_LOG_LEVEL   debug | info | warn (default) | error | silent — JSON logs on stderr
@@ -73,6 +73,8 @@ function takeConfigFlag(argv: string[]): { configPath: string | undefined; args:
  * goes to every Kafka client.
  */
 async function loadConfig(path: string | undefined, env: EnvConfig): Promise<{ config: DualrunConfig; project: Project }> {
+  const { loadConfigFile } = await import('../config-file.ts');
+  const { resolveProject } = await import('./project.ts');
   const config = await loadConfigFile(path);
   const project = await resolveProject(config, path ?? 'dualrun.config.ts');
   env.databaseUrl ??= config.database?.url;
@@ -99,8 +101,8 @@ export async function main(argv: string[], io = { out: (text: string) => console
       return name ? ExitCode.ok : ExitCode.usage;
     }
     if (name === '--version') {
-      const { default: pkg } = await import('../../package.json', { with: { type: 'json' } });
-      io.out(pkg.version);
+      const { dualrunVersion } = await import('../version.ts');
+      io.out(dualrunVersion());
       return ExitCode.ok;
     }
     const entry = commands[name];
@@ -111,6 +113,7 @@ export async function main(argv: string[], io = { out: (text: string) => console
       return ExitCode.ok;
     }
     const { configPath, args } = takeConfigFlag(rest);
+    const [{ readEnvConfig }, { describeConfig }, { createLogger }] = await Promise.all([import('../config.ts'), import('../config-file.ts'), import('../logger.ts')]);
     const env = readEnvConfig();
     const { config, project } = await loadConfig(configPath ?? env.configPath, env);
     const quiet = args.includes('--json');

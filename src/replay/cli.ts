@@ -95,8 +95,8 @@ export async function run(ctx: CommandContext): Promise<number> {
       ...(after ? { after } : {}),
       ...(until ? { until } : {}),
       reset: values.reset ?? false,
-      // dualrun's own embedded database is nobody's legacy schema: its tables are made as needed.
-      createSchema: values['create-schema'] ?? (values.db === undefined && ctx.env.databaseUrl === undefined),
+      // dualrun's own embedded database, or a PGlite one in memory, is nobody's legacy schema: its tables are made as needed.
+      createSchema: values['create-schema'] ?? (url !== undefined && (url === `pglite:${join(ctx.env.cacheDir, 'pglite')}` || /^pglite:(memory)?$/.test(url))),
       logger: ctx.logger,
       onProgress: bar,
       ...(batchSize ? { batchSize } : {}),

@@ -1,10 +1,11 @@
 // One test per rule of dualrun.config.ts: the key it names, the message, the fix.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { describeConfig, loadConfigFile, validateConfig } from '../../src/config-file.ts';
+import { CONFIG_FILE_NAMES, describeConfig, findConfigFile, loadConfigFile, validateConfig } from '../../src/config-file.ts';
 import { ConfigError, ExitCode } from '../../src/errors.ts';
+import * as api from '../../src/index.ts';
 
 const userTransform = {
   name: 'my_orders',
@@ -190,10 +191,96 @@ describe('loading dualrun.config.ts', () => {
     await expect(loadConfigFile(file)).rejects.toMatchObject({ message: 'has no default export' });
   });
 
-  it('reports a file that does not load', async () => {
+  it('reports a file that does not load, at its line and column, with the fix', async () => {
     const dir = await tempDir();
     const file = join(dir, 'dualrun.config.ts');
     await writeFile(file, 'export default {{{;\n');
-    await expect(loadConfigFile(file)).rejects.toMatchObject({ message: expect.stringMatching(/^cannot load/) });
+    const error = await loadConfigFile(file).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).exitCode).toBe(ExitCode.config);
+    expect((error as ConfigError).describe()).toMatch(new RegExp(`^config ${file}: cannot load: .* at ${file}:1:\\d+\n  fix: fix the error in the file`));
+  });
+
+  it('names the file that imports a missing one', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'dualrun.config.ts'), "import { transform } from './transform.ts';\nexport default { transforms: [transform] };\n");
+    await writeFile(join(dir, 'transform.ts'), "export { transform } from './missing.ts';\n");
+    await expect(loadConfigFile(join(dir, 'dualrun.config.ts'))).rejects.toMatchObject({ message: `cannot load: Cannot find module './missing.ts' (imported by ${join(dir, 'transform.ts')})` });
+  });
+
+  it('a CommonJS config without module.exports has no config to give', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'dualrun.config.cjs');
+    await writeFile(file, 'const unused = 1;\n');
+    // module.exports stays {}: a config of defaults, as an empty object would be.
+    expect((await loadConfigFile(file)).migration).toEqual({});
+  });
+});
+
+/**
+ * The six kinds of config file, in a CommonJS project and in an ES-module one, each importing the
+ * user's transformation from a second TypeScript file; both import `dualrun`, and must get the copy
+ * that loads them (here the sources), not another one.
+ */
+describe('config files of every kind, in either kind of project', () => {
+  const transformFile = `import { defineConfig, defineTransform } from 'dualrun';
+const name: string = 'my_orders';
+export const myOrders = defineTransform({
+  name, description: 'orders', key: ['order_id'], dateColumn: 'business_date',
+  columns: [{ name: 'order_id', type: 'string' }, { name: 'business_date', type: 'date' }],
+  time: { eventTimeField: 'placedAt', window: 'none', graceMs: 0, timeZone: 'UTC' },
+  batch: ({ knex }) => knex.select('order_id').from('orders'),
+  stream: undefined as never,
+  sameDefineConfig: defineConfig,
+});
+`;
+  const esm = "import { defineConfig } from 'dualrun';\nimport { myOrders } from './transform.ts';\nexport default defineConfig({ transforms: [myOrders], migration: { my_orders: { stage: 'shadow' } } });\n";
+  const cjs = "const { defineConfig } = require('dualrun');\nconst { myOrders } = require('./transform.ts');\nmodule.exports = defineConfig({ transforms: [myOrders], migration: { my_orders: { stage: 'shadow' } } });\n";
+  const typed = esm.replace('export default', "const stage: 'shadow' = 'shadow';\nvoid stage;\nexport default");
+  const sources: Record<string, { cjs: string; esm: string }> = {
+    ts: { cjs: typed, esm: typed },
+    mts: { cjs: typed, esm: typed },
+    cts: { cjs: typed, esm: typed },
+    js: { cjs, esm },
+    mjs: { cjs: esm, esm },
+    cjs: { cjs, esm: cjs },
+  };
+
+  for (const kind of ['cjs', 'esm'] as const) {
+    for (const [extension, source] of Object.entries(sources)) {
+      it(`dualrun.config.${extension} in a ${kind === 'esm' ? '"type": "module"' : 'CommonJS'} project`, async () => {
+        const dir = await tempDir();
+        await writeFile(join(dir, 'package.json'), kind === 'esm' ? '{ "type": "module" }\n' : '{}\n');
+        await writeFile(join(dir, 'transform.ts'), transformFile);
+        const file = join(dir, `dualrun.config.${extension}`);
+        await writeFile(file, source[kind]);
+        const config = await loadConfigFile(file, ['orders_enriched']);
+        expect(config.transforms.map((transform) => transform.name)).toEqual(['my_orders']);
+        expect(config.migration.my_orders?.stage).toBe('shadow');
+        expect(config.transforms[0]?.sameDefineConfig).toBe(api.defineConfig);
+      });
+    }
+  }
+
+  it('each name is found in the working directory, and two of them are refused', async () => {
+    for (const name of CONFIG_FILE_NAMES) {
+      const dir = await tempDir();
+      await writeFile(join(dir, name), 'export default {};\n');
+      expect(findConfigFile(dir)).toBe(join(dir, name));
+    }
+    const dir = await tempDir();
+    await mkdir(join(dir, 'sub'));
+    expect(findConfigFile(join(dir, 'sub'))).toBeUndefined();
+    await writeFile(join(dir, 'dualrun.config.ts'), 'export default {};\n');
+    await writeFile(join(dir, 'dualrun.config.mjs'), 'export default {};\n');
+    const error = (() => {
+      try {
+        findConfigFile(dir);
+      } catch (caught) {
+        return caught as ConfigError;
+      }
+      throw new Error('expected two config files to be refused');
+    })();
+    expect(error.describe()).toBe(`config ${join(dir, 'dualrun.config.ts')}: dualrun.config.ts and dualrun.config.mjs are both in ${dir}\n  fix: keep one config file, or choose one with --config FILE`);
   });
 });
