@@ -191,7 +191,9 @@ export class Predictor {
       const facts = this.factsFor(instance, late.get(instance.key) ?? [], reapplied.get(instance.key) ?? []);
       this.facts.set(instance.key, facts);
       const redelivered = instance.deliveries.some((delivery) => delivery.redelivery);
-      if (redelivered || facts.afterB.length > 0 || facts.late.length > 0 || facts.joinEvents.length > 0 || facts.pinAtB !== facts.pin) this.sensitive.add(instance.key);
+      // A row of a date the batch never ran is in no batch view: it is never the stream run's alone.
+      const unrun = this.batchInstant(instance, 'business') === undefined;
+      if (unrun || redelivered || facts.afterB.length > 0 || facts.late.length > 0 || facts.joinEvents.length > 0 || facts.pinAtB !== facts.pin) this.sensitive.add(instance.key);
     }
   }
 
