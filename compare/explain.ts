@@ -17,7 +17,7 @@ import { outputKey, type PipelineTransform } from '../src/pipeline/processor.ts'
 import type { ComparedColumn } from './columns.ts';
 import type { Duck } from './duck.ts';
 import { keyOrder, keyValue, rowToSample, type DiffOutcome } from './diff.ts';
-import { CHAIN, Predictor, type KeyView, type ViewName } from './predict.ts';
+import { CHAIN, Predictor, type KeyView, type Misdated, type ViewName } from './predict.ts';
 import type { ExplainedDifference, Timeline } from './types.ts';
 
 export interface ExplainOptions {
@@ -28,6 +28,8 @@ export interface ExplainOptions {
   /** Dated batch output: business date D is computed once, at D's cut-off, and kept. */
   dated: boolean;
   eventTimeField: string | undefined;
+  /** The date column of a contract that windows by day (each row dated by its event time's business day). */
+  dayColumn?: string | undefined;
   /** Local time of the nightly cut-off on the day after D (default "02:00"). */
   cutoffTime: string;
   /** The last run's cut-off / watermark: what an output swapped by every run last saw. */
@@ -97,11 +99,12 @@ export async function explain(duck: Duck, outcome: DiffOutcome, options: Explain
     const predictor = new Predictor(options.transform!.stream.domain, options.transform!, options.events!, {
       dated: options.dated,
       eventTimeField: options.eventTimeField,
+      dayColumn: options.dayColumn,
       cutoffTime: options.cutoffTime,
       watermark: options.watermark,
       ...(options.batchDates ? { batchDates: options.batchDates } : {}),
     });
-    const judge = new Judge(predictor, plan.values, options.transform!);
+    const judge = new Judge(predictor, plan.values, options.transform!, options);
     const pending = rows.filter((row) => row.raw.cat !== 'withinTolerance');
     judge.predict(pending.map((row) => row.key));
     for (const row of pending) results.set(row.id, judge.judge(row));
@@ -257,6 +260,7 @@ class Judge {
     private readonly predictor: Predictor,
     private readonly values: readonly ComparedColumn[],
     private readonly transform: PipelineTransform,
+    private readonly options: Pick<ExplainOptions, 'dayColumn' | 'eventTimeField'>,
   ) {
     const pipeline = transform.stream;
     // The columns the pipeline writes: an aggregate's aggregated ones; a per-key map's are found from its rows.
@@ -283,6 +287,8 @@ class Judge {
       tail: `checked: ${(row.left && row.right ? checked : ['presence', ...checked]).join(', ')}${notChecked.length > 0 ? `; not checked (the pipeline does not produce them): ${notChecked.join(', ')}` : ''}`,
     };
     // The left hypotheses' categories come out of steps(): their view is the chain's first.
+    const misdated = this.predictor.misdatedAt(row.key);
+    if (misdated.length > 0) return this.misdated(row, views, misdated, judged);
     const lefts: ViewName[] = ['batch', ...LEFT_HYPOTHESES.map(([view]) => view)];
     const rights: [ViewName, DifferenceCategory | 'stream_utc' | 'stream_arrival' | undefined][] = [['stream', undefined], ...RIGHT_HYPOTHESES];
     for (const leftView of lefts) {
@@ -410,6 +416,32 @@ class Judge {
       events: [],
       also: [],
       checked,
+    };
+  }
+
+  /**
+   * The pipeline itself dates source rows of this key against the contract: neither side's prediction
+   * can be trusted (the batch's is the same pipeline run as the batch would run it), and the cause is
+   * known — the streaming job, whatever the batch holds. Named after the calendar the dates fit.
+   */
+  private misdated(row: DiffRow, views: Partial<Record<ViewName, KeyView>>, misdated: Misdated[], { checked, tail }: Judged): RowResult {
+    const { dayColumn, eventTimeField } = this.options;
+    const zone = this.predictor.domain.timeZone;
+    const rows = misdated.map((m) => `${m.pin ?? m.source} (${eventTimeField ?? 'event time'} ${m.instant}: ${zone} day ${m.day}, put on ${m.putOn.join(', ')})`);
+    const fits = (day: 'utc' | 'arrival') => misdated.every((m) => m.putOn.every((date) => date === m[day]));
+    const each = misdated.length === 1 ? 'it is' : 'each is';
+    const cause = fits('utc')
+      ? `${each} put on its UTC date: the streaming job is cutting the business day at UTC midnight, not at midnight in ${zone} as the contract says — a bug in the streaming job, not the documented day-boundary difference`
+      : fits('arrival')
+        ? `${each} put on the day it arrived: the streaming job windows by arrival (processing) time, not by event time as the contract says — a bug in the streaming job`
+        : `the contract dates each row by the ${zone} day of its ${eventTimeField ?? 'event time'} — a bug in the streaming job`;
+    return {
+      category: 'unexplained',
+      reason: `unexplained: the streaming pipeline puts ${this.entity(misdated.length)} on another ${dayColumn} than the contract's: ${list(rows)}; ${cause} (the batch holds ${this.show(row.left)}, the stream ${this.show(row.right)}; the events predict the stream ${this.show(views.stream!.row)}; ${tail})`,
+      events: unique(misdated.map((m) => m.pin ?? m.source)),
+      also: [],
+      checked,
+      moved: misdated.map((m) => m.source),
     };
   }
 

@@ -105,6 +105,7 @@ export async function compareRelations(options: CompareRelationsOptions): Promis
         events,
         dated: options.dated ?? false,
         eventTimeField: options.transform?.time?.eventTimeField,
+        dayColumn: options.transform ? dayColumnOf(options.transform) : undefined,
         cutoffTime: options.cutoffTime ?? '02:00',
         watermark,
         ...(options.batchDates ? { batchDates: options.batchDates } : {}),
@@ -208,4 +209,10 @@ export async function compareTransforms(
 
 export function buildReport(comparisons: ComparisonResult[], generatedAt = new Date()): Report {
   return { schemaVersion: REPORT_SCHEMA_VERSION, tool: 'dualrun', generatedAt: generatedAt.toISOString(), parity: comparisons.every((comparison) => comparison.parity), comparisons };
+}
+
+/** The date column of a contract that windows by day: each row's date is its event time's business day. */
+function dayColumnOf(transform: Partial<Pick<TransformContract, 'columns' | 'dateColumn' | 'time'>>): string | undefined {
+  const column = transform.columns?.find((candidate) => candidate.name === transform.dateColumn);
+  return transform.time?.window === 'day' && column?.type === 'date' ? column.name : undefined;
 }

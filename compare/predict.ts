@@ -26,7 +26,7 @@ import type { Delivery, DomainEvent } from '../src/model/events.ts';
 import { applyEvent, viewOf, type EntityState } from '../src/model/fold.ts';
 import { KeyAggregate, combinePartials } from '../src/pipeline/aggregate.ts';
 import type { AggregatePipeline, OutputRow, PerKeyPipeline, PipelineContext } from '../src/pipeline/dsl.ts';
-import { SourceProcessor, aggregateId, outputKey, type AppliedView, type PipelineTransform, type ProcessorEnv } from '../src/pipeline/processor.ts';
+import { SourceProcessor, aggregateId, outputKey, splitAggregateId, type AppliedView, type PipelineTransform, type ProcessorEnv } from '../src/pipeline/processor.ts';
 import { EntityTables, Watermarks, dayOfInstant, eventTimeOfView, joinedEntities, lookupsFor } from '../src/pipeline/tables.ts';
 import { BusinessCalendar } from '../src/pipeline/windows.ts';
 import { businessDay, cutoffFor } from '../src/time.ts';
@@ -34,8 +34,10 @@ import { businessDay, cutoffFor } from '../src/time.ts';
 export interface PredictOptions {
   /** The business date of a dated output: each is computed once, at its cut-off. */
   dated: boolean;
-  /** The output's date column and the contract's event-time field, for dated outputs. */
+  /** The contract's event-time field, for dated outputs. */
   eventTimeField: string | undefined;
+  /** The date column of a contract that windows by day: each row's date is its event time's business day. */
+  dayColumn?: string | undefined;
   cutoffTime: string;
   /** The last run's cut-off: what an output swapped by every run last saw (none: everything). */
   watermark: Date | undefined;
@@ -77,6 +79,19 @@ export interface SourceFacts {
   /** Joined rows that changed between its upsert and B: the events, and whether one was deleted. */
   joinEvents: string[];
   joinDeleted: boolean;
+}
+
+/** A source row the pipeline puts on another date than the contract's day for it. */
+export interface Misdated {
+  source: string;
+  /** Its upsert's event id, the instant the contract dates it by, and the days that instant falls on. */
+  pin: string | undefined;
+  instant: string;
+  day: string;
+  utc: string;
+  arrival: string;
+  /** The dates the stream run puts it on instead. */
+  putOn: string[];
 }
 
 export class Predictor {
@@ -164,6 +179,58 @@ export class Predictor {
     return { cutoff, window: { id, end: new Date(endMs).toISOString(), graceEnd: new Date(endMs + pipeline.window.graceMs).toISOString(), closedAt: Number.isFinite(closedAt) ? new Date(closedAt).toISOString() : undefined } };
   }
 
+  /**
+   * The source rows the stream run puts into, or takes out of, output key `key` against the contract:
+   * a contract that windows by day dates each row by its event time's business day, so a source row
+   * the pipeline puts on another date is a bug in the pipeline, whatever the two sides hold.
+   */
+  misdatedAt(key: string): Misdated[] {
+    this.misdated ??= this.findMisdated();
+    return this.misdated.get(key) ?? [];
+  }
+
+  private misdated: Map<string, Misdated[]> | undefined;
+
+  private findMisdated(): Map<string, Misdated[]> {
+    const byKey = new Map<string, Misdated[]>();
+    const column = this.options.dayColumn;
+    const index = column === undefined ? -1 : this.transform.key.indexOf(column);
+    if (index < 0) return byKey;
+    // Output key → the dates the stream run gives its source rows, per source row.
+    const placed = new Map<string, { key: string; date: string }[]>();
+    const place = (source: string, key: string, date: unknown) => {
+      if (typeof date !== 'string') return;
+      let list = placed.get(source);
+      if (!list) placed.set(source, (list = []));
+      list.push({ key, date: date.slice(0, 10) });
+    };
+    for (const [key, { source }] of this.stream.perKey) place(source, key, (JSON.parse(key) as unknown[])[index]);
+    for (const [id, aggregate] of this.stream.aggregates) {
+      const [, key] = splitAggregateId(id);
+      const date = (JSON.parse(key) as unknown[])[index];
+      for (const source of aggregate.entries.keys()) place(source, key, date);
+    }
+    for (const [source, places] of placed) {
+      const instance = this.instances.get(source);
+      if (!instance) continue;
+      const day = this.batchDate(instance, 'business');
+      const wrong = places.filter((place) => place.date !== day);
+      if (day === undefined || wrong.length === 0) continue;
+      const misdated: Misdated = { source, pin: this.facts.get(source)?.pin, instant: this.instantOf(instance) ?? '', day, utc: this.batchDate(instance, 'utc')!, arrival: this.batchDate(instance, 'arrival')!, putOn: [...new Set(wrong.map((place) => place.date))] };
+      // Where it is, and where the contract puts it: the same key on its business day.
+      for (const place of wrong) {
+        const values = JSON.parse(place.key) as unknown[];
+        values[index] = day;
+        for (const key of [place.key, JSON.stringify(values)]) {
+          let list = byKey.get(key);
+          if (!list) byKey.set(key, (list = []));
+          if (!list.includes(misdated)) list.push(misdated);
+        }
+      }
+    }
+    return byKey;
+  }
+
   /** The event ids a calendar hypothesis moves: its source rows' upserts. */
   pinOf(sourceKey: string): string | undefined {
     return this.facts.get(sourceKey)?.pin;
@@ -212,10 +279,18 @@ export class Predictor {
     const last = upserts[upserts.length - 1];
     if (!last) return undefined;
     if (day === 'arrival') return businessDay(last.arrivalTime, this.domain.timeZone);
+    const instant = this.instantOf(instance)!;
+    return day === 'utc' ? new Date(Date.parse(instant)).toISOString().slice(0, 10) : this.calendar.dayOf(Date.parse(instant));
+  }
+
+  /** The instant a dated batch dates the row by: its last upsert's event-time field (or event time). */
+  private instantOf(instance: Instance): string | undefined {
+    const upserts = instance.deliveries.filter((delivery) => !delivery.redelivery && delivery.eventType.kind.kind !== 'delete' && delivery.eventType.kind.kind !== 'patch');
+    const last = upserts[upserts.length - 1];
+    if (!last) return undefined;
     const field = this.options.eventTimeField;
     const value = field !== undefined ? last.event.payload[field] : undefined;
-    const instant = typeof value === 'string' ? value : last.event.eventTime;
-    return day === 'utc' ? instant.slice(0, 10) : this.calendar.dayOf(Date.parse(instant));
+    return typeof value === 'string' ? value : last.event.eventTime;
   }
 
   private factsFor(instance: Instance, late: string[], reapplied: string[]): SourceFacts {

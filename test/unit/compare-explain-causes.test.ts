@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { compareRelations, contractOptions, type ComparisonResult } from '../../compare/index.ts';
 import { openDuck, type Duck } from '../../compare/duck.ts';
 import type { Transform } from '../../src/transforms/contract.ts';
-import { dailyOrdersByTier } from '../../examples/shop-extension/daily-orders-by-tier.ts';
+import { dailyOrdersByTier, dailyOrdersByTierWith } from '../../examples/shop-extension/daily-orders-by-tier.ts';
 import { fixtures, loadShopScenario as loadScenario, shopCutoff as cutoffFor, shopTransforms } from '../support/shop.ts';
 
 const contract = (name: string) => shopTransforms.find((c) => c.name === name)!;
@@ -59,6 +59,27 @@ describe('day boundaries: who cuts the day at UTC midnight decides', () => {
       '2024-10-27 gold': 'late_arrival ord-T8',
     });
     for (const d of result.differences.filter((d) => d.explanation === 'unexplained')) expect(d.reason).toMatch(/cutting the business day at UTC midnight.*bug in the streaming job/);
+  });
+
+  it('a pipeline that itself cuts at UTC midnight is diagnosed from the contract, though it predicts both sides alike', async () => {
+    // What `dualrun check` has: the configured transformation is the broken one, so re-running it predicts
+    // the batch wrong too; the contract (day windows by placedAt in Stockholm) still says where T2 and T3 belong.
+    const broken = dailyOrdersByTierWith((placedAt) => placedAt.slice(0, 10));
+    const result = await run('dst-boundary', broken, stockholm.batch, [...utc, ['2024-10-27', 'gold', '2']]);
+    expect(result.explained).toEqual({ unexplained: 4, late_arrival: 1 });
+    expect(summary(result)).toEqual({
+      '2024-10-26 silver': 'unexplained ord-T2',
+      '2024-10-26 standard': 'unexplained ord-T3',
+      '2024-10-27 silver': 'unexplained ord-T2',
+      '2024-10-27 standard': 'unexplained ord-T3',
+      '2024-10-27 gold': 'late_arrival ord-T8',
+    });
+    const t2 = result.differences.find((d) => Object.values(d.key).join(' ') === '2024-10-27 silver')!;
+    expect(t2.reason).toMatch(/puts 1 orders row on another business_date than the contract's: ord-T2 \(placedAt 2024-10-26T22:30:00(\.000)?Z: Europe\/Stockholm day 2024-10-27, put on 2024-10-26\)/);
+    for (const d of result.differences.filter((d) => d.explanation === 'unexplained')) expect(d.reason).toMatch(/cutting the business day at UTC midnight.*bug in the streaming job/);
+    // The correct pipeline on the same rows dates nothing wrongly: the diagnosis comes from the pipeline, not the rows.
+    const correct = await run('dst-boundary', dailyOrdersByTier, stockholm.batch, [...utc, ['2024-10-27', 'gold', '2']]);
+    expect(correct.differences.some((d) => d.reason.includes("than the contract's"))).toBe(false);
   });
 
   it('a batch cutting at UTC midnight is the documented day-boundary difference', async () => {
