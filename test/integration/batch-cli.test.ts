@@ -5,11 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRuns } from '../../batch/history.ts';
 import { lockName, tryLock } from '../../batch/lock.ts';
-import { migrateLegacySchema } from '../../src/domain/index.ts';
 import { ExitCode } from '../../src/errors.ts';
+import { createDomainSchema } from '../../src/replay/schema.ts';
 import { runCli } from '../support/cli.ts';
 import { freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { insertCustomers, insertOrders } from '../support/legacy-rows.ts';
+import { shop } from '../support/shop.ts';
 
 const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
 
@@ -20,7 +21,7 @@ describe('dualrun batch CLI', () => {
   beforeAll(async () => {
     [postgres, mysql, pglite] = await Promise.all([freshDatabase('postgres'), freshDatabase('mysql'), freshDatabase('pglite')]);
     for (const database of [postgres, mysql]) {
-      await migrateLegacySchema(database.db);
+      await createDomainSchema(database.db, shop);
       await insertCustomers(database.db, [['c1', 'north', 'gold']]);
       await insertOrders(database.db, [{ id: 'o1', customer: 'c1', currency: 'EUR', status: 'placed', placedAt: '2024-10-27T10:00:00.000Z', lines: [['p1', 3, '2.50', '0.00']] }]);
     }
