@@ -64,6 +64,11 @@ describe('dualrun check', () => {
     expect(junit).toContain('<failure message=');
     // The rows the UTC cut moves are unexplained (T2 and T3, on both days): a bug, not the documented day
     // boundary, and not the late arrival (T8) or the status change on the same days. T8's row stays explained.
+    // NOTE (itests branch): fails against the domain-generic engine. The rows are still unexplained and the
+    // gate still fails, but without the diagnosis and the proving events: compare/predict.ts predicts the
+    // batch by re-running the configured (here buggy) pipeline, so batch and stream are predicted alike and
+    // the stream_utc hypothesis (a UTC calendar as ctx.dayOf) changes nothing for a pipeline that cuts the
+    // day itself. See the branch report; not weakened on purpose.
     expect(result.stdout).toContain('4 unexplained difference(s), more than the 0 allowed');
     expect(gate).toContain('- 4 unexplained difference(s), more than the 0 allowed: suspect a bug in one implementation');
     expect(gate).toContain('late_arrival 1 (16.67 % ≤ 25.00 %)');
