@@ -13,9 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { outputStatements, runBatch } from '../batch/runner.ts';
 import { connectKnex } from '../src/db.ts';
-import { cutoffFor, dayBounds, migrateLegacySchema } from '../src/domain/index.ts';
+import { shop, shopTransforms as transforms } from '../src/domains/shop/index.ts';
 import { silentLogger } from '../src/logger.ts';
-import { transforms } from '../src/transforms/index.ts';
+import { createDomainSchema } from '../src/replay/schema.ts';
+import { cutoffFor, dayBounds } from '../src/time.ts';
 import { printFigure, timeIt } from './report.ts';
 
 const orders = Number(process.env.BENCH_ORDERS ?? 1_000_000);
@@ -30,17 +31,17 @@ await admin.raw(`CREATE DATABASE ${name}`);
 const db = await connectKnex(url);
 const scratch = await mkdtemp(join(tmpdir(), 'dualrun-bench-'));
 try {
-  await migrateLegacySchema(db);
+  await createDomainSchema(db, shop);
   const generated = await timeIt(async () => {
-    await db.raw(`INSERT INTO customers SELECT 'c' || i, 'Customer ' || i, (ARRAY['north','south','east','west'])[1 + i % 4], (ARRAY['standard','silver','gold'])[1 + i % 3], '2024-01-01Z', '2024-01-01Z' FROM generate_series(1, 10000) i`);
-    await db.raw(`INSERT INTO products SELECT 'p' || i, 'Product ' || i, 'category' || (i % 20), 1.99 + i % 50, 'EUR', '2024-01-01Z' FROM generate_series(1, 1000) i`);
-    await db.raw(`INSERT INTO fx_rates SELECT c, d::date, CASE c WHEN 'SEK' THEN 0.087 ELSE 0.92 END + (EXTRACT(doy FROM d)::int % 7) * 0.0001, '2024-01-01Z' FROM unnest(ARRAY['SEK','USD']) c, generate_series(DATE '2024-09-30', DATE '2024-11-01', INTERVAL '1 day') d`);
+    await db.raw(`INSERT INTO customers (customer_id, name, region, tier, created_at, updated_at) SELECT 'c' || i, 'Customer ' || i, (ARRAY['north','south','east','west'])[1 + i % 4], (ARRAY['standard','silver','gold'])[1 + i % 3], '2024-01-01Z', '2024-01-01Z' FROM generate_series(1, 10000) i`);
+    await db.raw(`INSERT INTO products (product_id, name, category, price, currency, updated_at) SELECT 'p' || i, 'Product ' || i, 'category' || (i % 20), 1.99 + i % 50, 'EUR', '2024-01-01Z' FROM generate_series(1, 1000) i`);
+    await db.raw(`INSERT INTO fx_rates (currency, rate_date, rate_to_eur, updated_at) SELECT c, d::date, CASE c WHEN 'SEK' THEN 0.087 ELSE 0.92 END + (EXTRACT(doy FROM d)::int % 7) * 0.0001, '2024-01-01Z' FROM unnest(ARRAY['SEK','USD']) c, generate_series(DATE '2024-09-30', DATE '2024-11-01', INTERVAL '1 day') d`);
     // 30 days of orders, evenly spread; every tenth cancelled; arrival five minutes after placing.
-    await db.raw(`INSERT INTO orders SELECT 'o' || i, 'c' || (1 + (i::bigint * 7919) % 10000), (ARRAY['EUR','SEK','USD'])[1 + i % 3],
+    await db.raw(`INSERT INTO orders (order_id, customer_id, currency, status, placed_at, created_at, updated_at) SELECT 'o' || i, 'c' || (1 + (i::bigint * 7919) % 10000), (ARRAY['EUR','SEK','USD'])[1 + i % 3],
         CASE WHEN i % 10 = 0 THEN 'cancelled' WHEN i % 3 = 0 THEN 'shipped' WHEN i % 3 = 1 THEN 'paid' ELSE 'placed' END,
         p.placed, p.placed + INTERVAL '5 minutes', p.placed + INTERVAL '5 minutes'
       FROM generate_series(1, ?::int) i, LATERAL (SELECT TIMESTAMPTZ '2024-10-01 00:00Z' + (i::float8 / ?) * INTERVAL '30 days' AS placed) p`, [orders, orders]);
-    await db.raw(`INSERT INTO order_lines SELECT 'o' || i, l, 'p' || (1 + (i * 31 + l * 17) % 1000), 1 + (i + l) % 5, 0.49 + (1 + (i * l) % 200), ((i + l) % 4) * 5
+    await db.raw(`INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_price, discount_pct) SELECT 'o' || i, l, 'p' || (1 + (i * 31 + l * 17) % 1000), 1 + (i + l) % 5, 0.49 + (1 + (i * l) % 200), ((i + l) % 4) * 5
       FROM generate_series(1, ?::int) i, generate_series(1, 1 + i % 3) l`, [orders]);
     await db.raw('ANALYZE');
   });
@@ -48,8 +49,8 @@ try {
   console.log(`generated ${orders.toLocaleString('en')} orders, ${lines.toLocaleString('en')} lines inside PostgreSQL in ${generated.seconds.toFixed(1)}s; business date ${businessDate}`);
 
   // The psql script: the same statements the runner executes, each output in its own transaction.
-  const { start, end } = dayBounds(businessDate);
-  const ctx = { knex: db, engine: 'postgres' as const, businessDate, dayStart: start, dayEnd: end, cutoff: cutoffFor(businessDate) };
+  const { start, end } = dayBounds(businessDate, shop.timeZone);
+  const ctx = { knex: db, engine: 'postgres' as const, businessDate, dayStart: start, dayEnd: end, cutoff: cutoffFor(businessDate, '02:00', shop.timeZone) };
   const script = transforms
     .map((transform) => {
       const { remove, insert } = outputStatements(db, transform, { ...ctx });

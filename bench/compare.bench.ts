@@ -12,7 +12,6 @@ import { diffTables } from '../compare/diff.ts';
 import { explain } from '../compare/explain.ts';
 import { loadDatabase } from '../compare/load.ts';
 import { connectKnex } from '../src/db.ts';
-import { dailyRevenueByRegionContract } from '../src/transforms/daily-revenue-by-region.ts';
 import type { Column } from '../src/transforms/contract.ts';
 import { printFigure, timeIt } from './report.ts';
 
@@ -35,7 +34,7 @@ const generated = (filter: string, amount: string) => `SELECT 'o' || i AS order_
 
 async function compareOnce(duck: Awaited<ReturnType<typeof openDuck>>) {
   const outcome = await diffTables(duck, { name: 'bench', leftTable: 'l', rightTable: 'r', leftSource: 'l', rightSource: 'r', key: ['order_id'], columns }, 'bench');
-  const explained = await explain(duck, outcome, { haveEvents: false, timeZone: dailyRevenueByRegionContract.time.timeZone, windowed: false, graceMs: 0, dated: false, cutoffTime: '02:00', watermark: undefined, limit: 500 }, 'bench');
+  const explained = await explain(duck, outcome, { transform: undefined, events: undefined, dated: false, eventTimeField: undefined, cutoffTime: '02:00', watermark: undefined, limit: 500 }, 'bench');
   return { outcome, explained };
 }
 

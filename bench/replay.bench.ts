@@ -15,13 +15,14 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { readEnvConfig } from '../src/config.ts';
 import { connectKnex } from '../src/db.ts';
-import { migrateLegacySchema } from '../src/domain/legacy-schema.ts';
+import { shop, shopTransforms } from '../src/domains/shop/index.ts';
+import { generateScenario } from '../src/domains/shop/generate.ts';
 import { silentLogger } from '../src/logger.ts';
-import { foldLegacyState, type LegacyState } from '../src/replay/fold.ts';
-import { toMessage } from '../src/replay/kafka.ts';
+import { toMessage } from '../src/model/codec.ts';
 import { replay } from '../src/replay/replay.ts';
-import { generateScenario } from '../src/scenario/generate.ts';
+import { createDomainSchema } from '../src/replay/schema.ts';
 import { loadScenario } from '../src/scenario/load.ts';
+import { foldLegacyState, type LegacyState } from '../test/support/shop-legacy-fold.ts';
 import { findJava, provisionKafka } from '../streaming/broker/provision.ts';
 import { printFigure, timeIt } from './report.ts';
 
@@ -35,7 +36,7 @@ const work = await mkdtemp(join(tmpdir(), 'dualrun-bench-replay-'));
 const scenarioDir = join(work, 'scenario');
 console.error(`generating ~${target} events…`);
 await generateScenario({ out: scenarioDir, orders: Math.round(target / 2.5), customers: Math.max(10, Math.round(target / 50)), seed: 'bench' });
-const { seconds: loadSeconds, result: scenario } = await timeIt(() => loadScenario(scenarioDir));
+const { seconds: loadSeconds, result: scenario } = await timeIt(() => loadScenario(scenarioDir, { domain: shop, transforms: shopTransforms }));
 const events = scenario.events;
 console.log(`${events.length} events (${events.filter((event) => event.redelivery).length} redeliveries) loaded and validated in ${loadSeconds.toFixed(1)} s`);
 
@@ -50,10 +51,10 @@ try {
 
   // PostgreSQL: replay vs COPY of the rows the events leave behind.
   const ours = await connectKnex(urlOf(databases[0]!));
-  const replayed = await timeIt(() => replay({ events, db: ours, logger: silentLogger }));
+  const replayed = await timeIt(() => replay({ domain: shop, events, db: ours, createSchema: true, logger: silentLogger }));
   await ours.destroy();
   const copyDb = await connectKnex(urlOf(databases[1]!));
-  await migrateLegacySchema(copyDb);
+  await createDomainSchema(copyDb, shop);
   await copyDb.destroy();
   const state = foldLegacyState(events);
   const script = await writeCopyScript(state, work);
@@ -63,11 +64,11 @@ try {
   printFigure({ name: 'replay → PostgreSQL', ours: events.length / replayed.seconds, reference: events.length / copied.seconds, referenceName: 'psql \\copy of the same rows', unit: 'events/s', kind: 'rate' });
 
   // Kafka: replay vs ProducerPerformance with the same record count and average value size.
-  const kafkaRun = await timeIt(() => replay({ events, kafka: { brokers, topicPrefix: prefix, partitions }, logger: silentLogger }));
+  const kafkaRun = await timeIt(() => replay({ domain: shop, events, kafka: { brokers, topicPrefix: prefix, partitions }, logger: silentLogger }));
   let bytes = 0;
   let values = 0;
   for (const event of events) {
-    const value = toMessage(event).value;
+    const value = toMessage(shop, event).message.value;
     if (typeof value === 'string') {
       bytes += Buffer.byteLength(value);
       values += 1;

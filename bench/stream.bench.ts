@@ -9,7 +9,7 @@
  *  2. p50/p99 event-to-output latency at each steady rate in BENCH_RATES (default 5000) events/s for
  *     BENCH_LATENCY_SECONDS (default 20): send time of an order → arrival of its orders_enriched row
  *     (read committed), beside the bare produce → consume latency of the same input;
- *  3. resident memory of the job process with its state (orders, event ids, aggregates) at the end of 1.
+ *  3. resident memory of the job process with its state (source keys, event ids, aggregates) at the end of 1.
  * Needs KAFKA_BROKERS (or a broker from `dualrun kafka start`) and the Kafka jars (provisionKafka).
  */
 import '../src/kafkajs-fixes.ts';
@@ -18,8 +18,9 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Kafka, Partitioners, logLevel, type Batch, type ConsumerConfig } from 'kafkajs';
 import { readEnvConfig } from '../src/config.ts';
-import { topicName } from '../src/domain/events.ts';
+import { shop } from '../src/domains/shop/index.ts';
 import { silentLogger } from '../src/logger.ts';
+import { topicOf } from '../src/model/codec.ts';
 import { provisionKafka } from '../streaming/broker/provision.ts';
 import type { RunMetrics } from '../streaming/runtime/runner.ts';
 import { generateShop } from '../test/support/generate.ts';
@@ -33,7 +34,8 @@ const rates = (process.env.BENCH_RATES ?? '5000').split(',').map(Number);
 const latencySeconds = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
 const kafka = new Kafka({ clientId: 'dualrun-bench', brokers, logLevel: logLevel.NOTHING });
 const bin = fileURLToPath(new URL('../bin/dualrun.js', import.meta.url));
-const ENTITIES = ['customers', 'products', 'fxRates', 'orders'] as const;
+const ENTITIES = shop.entities.map((entity) => entity.name);
+const topicName = (entity: string, prefix: string): string => topicOf(shop.entity(entity)!, prefix);
 
 async function createInputs(prefix: string): Promise<void> {
   const admin = kafka.admin();
@@ -74,7 +76,7 @@ function runJob(prefix: string, untilIdle: number): { done: Promise<RunMetrics>;
 
 async function consumerPerformance(prefix: string, total: number): Promise<number> {
   const jars = await provisionKafka({ cacheDir: env.cacheDir, kafkaHome: env.kafkaHome, logger: silentLogger });
-  const args = ['-cp', jars.classpath, 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', brokers.join(','), '--include', `${prefix.replace(/[.-]/g, '\\$&')}\\.(customers|products|fx-rates|orders)`, '--num-records', String(total), '--group', `${prefix}-perf`, '--timeout', '120000'];
+  const args = ['-cp', jars.classpath, 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', brokers.join(','), '--include', `${prefix.replace(/[.-]/g, '\\$&')}\\.(${shop.entities.map((entity) => entity.topic.replace(/[.-]/g, '\\$&')).join('|')})`, '--num-records', String(total), '--group', `${prefix}-perf`, '--timeout', '120000'];
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
@@ -235,8 +237,8 @@ printFigure({ name: 'stream end-to-end vs bare kafkajs eachBatch loop', ours, re
 const recordsPerEvent = metrics.recordsSent / metrics.processed;
 const floor = await bareReadProcessWrite(prefix, messages.length, recordsPerEvent, Math.round(metrics.bytesSent / Math.max(1, metrics.recordsSent)));
 printFigure({ name: `stream end-to-end vs the same Kafka I/O done bare (${recordsPerEvent.toFixed(2)} records written per event, transactional)`, ours, reference: floor, referenceName: 'bare kafkajs read → transactional write', unit: 'events/s', kind: 'rate' });
-const keys = metrics.state.orders! + metrics.state.aggregateKeys!;
-console.log(`resident memory of the job at the end: ${(metrics.rssBytes / 2 ** 20).toFixed(0)} MiB with state ${JSON.stringify(metrics.state)} → ${(metrics.rssBytes / keys).toFixed(0)} bytes per key (orders + aggregate keys = ${keys})`);
+const keys = metrics.state.keys! + metrics.state.aggregateKeys!;
+console.log(`resident memory of the job at the end: ${(metrics.rssBytes / 2 ** 20).toFixed(0)} MiB with state ${JSON.stringify(metrics.state)} → ${(metrics.rssBytes / keys).toFixed(0)} bytes per key (source keys + aggregate keys = ${keys})`);
 console.log(`BENCH ${JSON.stringify({ name: 'stream resident memory', rssBytes: metrics.rssBytes, keys, state: metrics.state })}`);
 
 for (const rate of rates) {

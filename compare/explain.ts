@@ -119,7 +119,7 @@ export async function explain(duck: Duck, outcome: DiffOutcome, options: Explain
     const result: RowResult =
       sample.category === 'withinTolerance'
         ? { category: 'rounding', reason: 'equal within the declared tolerance', events: [], also: [], checked: [] }
-        : (results.get(row.id) ?? fallback(row, plan.values, why ?? 'it was not judged'));
+        : (results.get(row.id) ?? fallback(why ?? 'it was not judged'));
     explained[result.category] = (explained[result.category] ?? 0) + 1;
     if (differences.length < options.limit) {
       differences.push({
@@ -226,17 +226,12 @@ function compareRow(columns: readonly ComparedColumn[], observed: OutputRow | nu
   return result;
 }
 
-/** Nothing could be predicted: rounding if the numbers say so, else unexplained, saying why. */
-function fallback(row: DiffRow, values: readonly ComparedColumn[], why: string): RowResult {
-  const onlyNumbersClose =
-    row.left !== null &&
-    row.right !== null &&
-    values.every((column) => {
-      const [a, b] = [row.left![column.name], row.right![column.name]];
-      if (column.kind !== 'number') return compareValue({ ...column, rule: {} }, a, b ?? null) === 'equal';
-      return a === b || (a !== null && b !== null && Math.abs(Number(a) - Number(b)) <= 0.01 + 1e-9);
-    });
-  if (onlyNumbersClose) return { category: 'rounding', reason: 'only numbers differ, by at most 0.01', events: [], also: [], checked: [] };
+/**
+ * Nothing could be predicted (two relations compared, or no input events): unexplained, saying why.
+ * Not rounding either, however close the numbers: without the events nothing shows that the sides
+ * computed the same thing, and only a declared tolerance says a difference is acceptable.
+ */
+function fallback(why: string): RowResult {
   return { category: 'unexplained', reason: `unexplained: ${why}; suspect a bug`, events: [], also: [], checked: [] };
 }
 

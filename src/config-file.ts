@@ -131,9 +131,11 @@ const fixes: [RegExp, string][] = [
 
 /**
  * Validates a config object; `knownTransforms` are the default domain's transformations, which the
- * manifest may also refer to when the config names no domain of its own.
+ * manifest may also refer to when the config names no domain of its own. Without them (the CLI, which
+ * loads the default domain only once it knows it is needed) the manifest's names of a config without a
+ * domain are left to the project's resolution (src/cli/project.ts), which knows every transformation.
  */
-export function validateConfig(input: unknown, knownTransforms: readonly string[] = [], source = 'dualrun.config.ts'): DualrunConfig {
+export function validateConfig(input: unknown, knownTransforms?: readonly string[], source = 'dualrun.config.ts'): DualrunConfig {
   const result = configSchema.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -142,8 +144,9 @@ export function validateConfig(input: unknown, knownTransforms: readonly string[
     throw new ConfigError(key, `${issue.message} (in ${source})`, fix === undefined ? {} : { hint: fix });
   }
   const config = result.data;
-  const names = new Set([...(config.domain ? [] : knownTransforms), ...config.transforms.map((transform) => transform.name)]);
-  for (const name of Object.keys(config.migration)) {
+  const names = new Set([...(config.domain ? [] : (knownTransforms ?? [])), ...config.transforms.map((transform) => transform.name)]);
+  const checkNames = config.domain !== undefined || knownTransforms !== undefined;
+  for (const name of checkNames ? Object.keys(config.migration) : []) {
     if (!names.has(name)) {
       throw new ConfigError(`migration.${name}`, `no transformation is called "${name}" (in ${source})`, { hint: `use one of ${[...names].join(', ')}, or add it under transforms` });
     }
@@ -186,7 +189,7 @@ async function importConfigModule(file: string): Promise<unknown> {
 }
 
 /** Loads and validates the config file (the given path, or the one in the working directory); no file means the defaults. */
-export async function loadConfigFile(path: string | undefined, knownTransforms: readonly string[] = []): Promise<DualrunConfig> {
+export async function loadConfigFile(path: string | undefined, knownTransforms?: readonly string[]): Promise<DualrunConfig> {
   const file = path === undefined ? findConfigFile(process.cwd()) : resolve(path);
   if (file === undefined) return validateConfig({}, knownTransforms);
   if (!existsSync(file)) throw new ConfigError('--config', `${file} does not exist`, { hint: 'pass the path of your dualrun.config.ts, or leave --config out' });

@@ -1,7 +1,7 @@
 // The two stages together, without a broker: the hand-worked example through SharedState, the
 // orders' source task and the aggregate task must give exactly the hand-computed outputs (test/support).
 import { describe, expect, it } from 'vitest';
-import { shop, shopTransforms } from '../../src/domains/shop/index.ts';
+import { shop, shopTransforms } from '../../test/support/shop.ts';
 import { arrivalOf, decode } from '../../src/model/codec.ts';
 import { handWorkedExample, messageOf, event, type TestMessage } from '../../test/support/events.ts';
 import { expectedHandWorked, expectedHandWorkedDuplicates, expectedHandWorkedLate } from '../../test/support/expected-hand-worked.ts';

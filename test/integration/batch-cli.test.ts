@@ -6,11 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRuns } from '../../batch/history.ts';
 import { lockName, tryLock } from '../../batch/lock.ts';
 import { ensureHistoryTable } from '../../batch/tables.ts';
-import { migrateLegacySchema } from '../../src/domain/index.ts';
 import { ExitCode } from '../../src/errors.ts';
+import { createDomainSchema } from '../../src/replay/schema.ts';
 import { runCli } from '../support/cli.ts';
 import { freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { insertCustomers, insertOrders } from '../support/legacy-rows.ts';
+import { shop } from '../support/shop.ts';
 
 const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
 
@@ -21,7 +22,7 @@ describe('dualrun batch CLI', () => {
   beforeAll(async () => {
     [postgres, mysql, pglite] = await Promise.all([freshDatabase('postgres'), freshDatabase('mysql'), freshDatabase('pglite')]);
     for (const database of [postgres, mysql]) {
-      await migrateLegacySchema(database.db);
+      await createDomainSchema(database.db, shop);
       await insertCustomers(database.db, [['c1', 'north', 'gold']]);
       await insertOrders(database.db, [{ id: 'o1', customer: 'c1', currency: 'EUR', status: 'placed', placedAt: '2024-10-27T10:00:00.000Z', lines: [['p1', 3, '2.50', '0.00']] }]);
     }
@@ -66,7 +67,7 @@ describe('dualrun batch CLI', () => {
     // A database of its own: the scheduler test below counts every run in the shared one.
     const database = await freshDatabase('postgres');
     try {
-      await migrateLegacySchema(database.db);
+      await createDomainSchema(database.db, shop);
       await ensureHistoryTable(database.db);
       const future = await runCli(['batch', 'run', '--date', '2099-01-01', '--transform', 'order_status_current', '--db', database.url]);
       expect(future.code).toBe(ExitCode.usage);

@@ -6,11 +6,12 @@ import { runBatch } from '../../batch/runner.ts';
 import { readBatchOutput } from '../../batch/output.ts';
 import { listRuns } from '../../batch/history.ts';
 import { SchemaError } from '../../src/errors.ts';
-import { migrateLegacySchema } from '../../src/domain/index.ts';
+import { customerLifetimeValue, dailyRevenueByRegion, orderStatusCurrent, ordersEnriched, productSalesDaily } from '../../src/domains/shop/index.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { customerLifetimeValue, dailyRevenueByRegion, orderStatusCurrent, ordersEnriched, productSalesDaily, transforms } from '../../src/transforms/index.ts';
+import { createDomainSchema } from '../../src/replay/schema.ts';
 import { engines, freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { insertCustomers, insertOrders, insertProducts, insertRates } from '../support/legacy-rows.ts';
+import { shop, shopTransforms as transforms } from '../support/shop.ts';
 
 // 2024-10-27 is the autumn DST day in Stockholm: 25 hours, from 2024-10-26T22:00Z to 2024-10-27T23:00Z.
 // Its nightly cut-off is 2024-10-28 02:00 CET = 2024-10-28T01:00Z.
@@ -18,7 +19,7 @@ const D = '2024-10-27';
 
 async function seed(database: TestDatabase): Promise<void> {
   const { db } = database;
-  await migrateLegacySchema(db);
+  await createDomainSchema(db, shop);
   await insertCustomers(db, [['c1', 'north', 'gold'], ['c2', 'south', 'silver'], ['c4', 'west', 'standard']]); // c3 was deleted
   await insertProducts(db, [['p1', 'books'], ['p2', 'games']]); // p3 is missing
   await insertRates(db, [['SEK', '2024-10-26', '0.09000000'], ['SEK', '2024-10-27', '0.08712345'], ['SEK', '2024-07-01', '0.08800000']]); // no USD rate

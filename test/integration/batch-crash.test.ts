@@ -7,12 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRuns } from '../../batch/history.ts';
 import { readBatchOutput } from '../../batch/output.ts';
 import { runBatch } from '../../batch/runner.ts';
-import { migrateLegacySchema } from '../../src/domain/index.ts';
+import { ordersEnriched } from '../../src/domains/shop/index.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { ordersEnriched } from '../../src/transforms/index.ts';
+import { createDomainSchema } from '../../src/replay/schema.ts';
 import { runCli } from '../support/cli.ts';
 import { freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { insertCustomers, insertOrders } from '../support/legacy-rows.ts';
+import { shop } from '../support/shop.ts';
 
 const script = fileURLToPath(new URL('../support/slow-batch-run.ts', import.meta.url));
 const D = '2024-03-31'; // spring DST day: 23 hours, 2024-03-30T23:00Z to 2024-03-31T22:00Z
@@ -39,7 +40,7 @@ describe.each(['postgres', 'mysql'] as const)('kill -9 of a batch run on %s', (e
   let database: TestDatabase;
   beforeAll(async () => {
     database = await freshDatabase(engine);
-    await migrateLegacySchema(database.db);
+    await createDomainSchema(database.db, shop);
     await insertCustomers(database.db, [['c1', 'north', 'gold']]);
     await insertOrders(database.db, [{ id: 'o1', customer: 'c1', currency: 'EUR', status: 'placed', placedAt: '2024-03-31T10:00:00.000Z', lines: [['p1', 2, '1.50', '0.00']] }]);
   });

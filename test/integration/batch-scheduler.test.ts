@@ -7,11 +7,11 @@ import { listRuns } from '../../batch/history.ts';
 import { Scheduler, latestDueDate, type TickSource } from '../../batch/scheduler.ts';
 import { HISTORY_TABLE } from '../../batch/tables.ts';
 import { createKnex } from '../../src/db.ts';
-import { migrateLegacySchema } from '../../src/domain/index.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { transforms } from '../../src/transforms/index.ts';
+import { createDomainSchema } from '../../src/replay/schema.ts';
 import { freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { insertCustomers, insertOrders } from '../support/legacy-rows.ts';
+import { shop, shopTransforms as transforms } from '../support/shop.ts';
 
 class ManualTicks implements TickSource {
   private onTick: (() => void) | undefined;
@@ -46,7 +46,7 @@ describe('batch scheduler (postgres, injected clock)', () => {
 
   beforeAll(async () => {
     database = await freshDatabase('postgres');
-    await migrateLegacySchema(database.db);
+    await createDomainSchema(database.db, shop);
     await insertCustomers(database.db, [['c1', 'north', 'gold']]);
     await insertOrders(database.db, [{ id: 'o1', customer: 'c1', currency: 'EUR', status: 'placed', placedAt: '2024-10-27T10:00:00.000Z', lines: [['p1', 1, '1.00', '0.00']] }]);
   });

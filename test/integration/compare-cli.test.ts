@@ -11,7 +11,9 @@ import type { Report } from '../../compare/types.ts';
 import { runCli } from '../support/cli.ts';
 import { engines, freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { brokers, createTopics, kafkaClient, uniqueTopic } from '../support/kafka.ts';
-import { HEADERS, topicName } from '../../src/domain/events.ts';
+import { topicOf } from '../../src/model/codec.ts';
+import { HEADERS } from '../../src/model/events.ts';
+import { shop } from '../support/shop.ts';
 
 let dir: string;
 const LEFT = 'id,amount,label\n1,10.00,a\n2,5.50,b\n3,7.25,c\n';
@@ -314,9 +316,9 @@ describe('dualrun compare --transform', () => {
       { order_id: 'o2', customer_id: 'c1', status: 'paid' },
     ]);
     const out = `${prefix}.out.order_status_current`;
-    const orders = topicName('orders', prefix);
+    const orders = topicOf(shop.entity('orders')!, prefix);
     // Input events carry past event times as timestamps: kept forever, or retention deletes them mid-test.
-    await createTopics([out, orders, topicName('customers', prefix), topicName('products', prefix), topicName('fxRates', prefix)], 1, [{ name: 'retention.ms', value: '-1' }]);
+    await createTopics([out, ...shop.entities.map((entity) => topicOf(entity, prefix))], 1, [{ name: 'retention.ms', value: '-1' }]);
     const producer = kafkaClient().producer();
     await producer.connect();
     await producer.send({
@@ -349,7 +351,8 @@ describe('dualrun compare --transform', () => {
     const c = report.comparisons[0];
     expect(c.name).toBe('order_status_current');
     expect(c.counts).toEqual({ match: 1, withinTolerance: 0, mismatch: 1, onlyLeft: 0, onlyRight: 0 });
-    expect(c.differences).toEqual([{ key: { order_id: 'o1' }, category: 'mismatch', columns: ['status'], explanation: 'update_delete_semantics', events: ['ord-o1-shipped'], reason: expect.any(String), checked: ['status'] }]);
+    // Every column the pipeline produces is checked against what the events predict, customer_id too.
+    expect(c.differences).toEqual([{ key: { order_id: 'o1' }, category: 'mismatch', columns: ['status'], explanation: 'update_delete_semantics', events: ['ord-o1-shipped'], reason: expect.any(String), checked: ['customer_id', 'status'] }]);
     const junit = await readFile(join(dir2, 'junit.xml'), 'utf8');
     expect(junit).toMatch(/<testcase classname="dualrun.parity" name="order_status_current"/);
   });

@@ -8,23 +8,19 @@ import { describe, expect, it } from 'vitest';
 import { runBatch } from '../../batch/runner.ts';
 import { openDuck } from '../../compare/duck.ts';
 import { compareTransform } from '../../compare/index.ts';
-import { cutoffFor } from '../../src/domain/time.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { replay } from '../../src/replay/index.ts';
-import { loadScenario } from '../../src/scenario/load.ts';
-import { transforms } from '../../src/transforms/index.ts';
 import { StreamRunner } from '../../streaming/runtime/runner.ts';
-import { streamTransforms } from '../../streaming/transforms.ts';
 import { engines, freshDatabase } from '../support/databases.ts';
 import { brokers, uniqueTopic } from '../support/kafka.ts';
+import { fixtures, loadShopScenario, shop, shopCutoff, shopTransforms as transforms } from '../support/shop.ts';
 
-const fixtures = join(import.meta.dirname, '../../fixtures');
 const scenarios = readdirSync(fixtures).filter((name) => statSync(join(fixtures, name)).isDirectory());
 
 describe.each(engines)('comparator on every scenario, end to end, on %s', (engine) => {
   for (const name of scenarios) {
     it(`${name}: exactly the expected differences, categories and proving events`, async () => {
-      const scenario = await loadScenario(join(fixtures, name));
+      const scenario = await loadShopScenario(name);
       const database = await freshDatabase(engine);
       const db = database.db;
       const topicPrefix = uniqueTopic('e2e');
@@ -33,17 +29,17 @@ describe.each(engines)('comparator on every scenario, end to end, on %s', (engin
       try {
         let after: Date | undefined;
         for (const [i, date] of scenario.businessDates.entries()) {
-          const until = cutoffFor(date, scenario.cutoffTime);
-          await replay({ events: scenario.events, db, kafka, until, ...(after ? { after } : {}), reset: i === 0, logger: silentLogger });
+          const until = shopCutoff(date, scenario.cutoffTime);
+          await replay({ domain: shop, createSchema: true, events: scenario.events, db, kafka, until, ...(after ? { after } : {}), reset: i === 0, logger: silentLogger });
           const outcomes = await runBatch({ db, engine, transforms, businessDate: date, cutoff: until, logger: silentLogger });
           expect(outcomes.map((outcome) => outcome.status)).toEqual(transforms.map(() => 'succeeded'));
           after = until;
         }
-        await replay({ events: scenario.events, db, kafka, after: after!, logger: silentLogger });
-        const runner = new StreamRunner({ brokers: brokers(), group: `${topicPrefix}-g`, topicPrefix, transforms: streamTransforms, fromBeginning: true, untilIdleMs: 2000, logger: silentLogger });
+        await replay({ domain: shop, events: scenario.events, db, kafka, after: after!, logger: silentLogger });
+        const runner = new StreamRunner({ domain: shop, brokers: brokers(), group: `${topicPrefix}-g`, topicPrefix, transforms, fromBeginning: true, untilIdleMs: 2000, logger: silentLogger });
         await runner.start();
         await runner.done;
-        const watermark = cutoffFor(scenario.businessDates.at(-1)!, scenario.cutoffTime);
+        const watermark = shopCutoff(scenario.businessDates.at(-1)!, scenario.cutoffTime);
         for (const transform of transforms) {
           const result = await compareTransform({ transform, db, brokers: brokers(), topicPrefix, watermark, events: { brokers: brokers(), topicPrefix }, cutoffTime: scenario.cutoffTime, duck });
           const found = result.differences.map((d) => ({ key: d.key, category: d.explanation, columns: d.columns, events: [...d.events].sort() }));

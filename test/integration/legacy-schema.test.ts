@@ -1,6 +1,8 @@
-// The legacy schema migrates unchanged on every engine, and keeps UTC instants and exact decimals.
+// The shop's legacy schema, created from its declaration (createDomainSchema), is made unchanged on
+// every engine, and keeps UTC instants and exact decimals.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LEGACY_TABLES, migrateLegacySchema } from '../../src/domain/index.ts';
+import { createDomainSchema, domainTables } from '../../src/replay/schema.ts';
+import { shop } from '../support/shop.ts';
 import { engines, freshDatabase, type TestDatabase } from '../support/databases.ts';
 
 describe.each(engines)('legacy schema on %s', (engine) => {
@@ -13,9 +15,11 @@ describe.each(engines)('legacy schema on %s', (engine) => {
   });
 
   it('creates every table, twice without harm, and stores UTC instants', async () => {
-    await migrateLegacySchema(database.db);
-    await migrateLegacySchema(database.db);
-    for (const table of LEGACY_TABLES) expect(await database.db.schema.hasTable(table)).toBe(true);
+    const tables = domainTables(shop).map((table) => table.name);
+    expect(tables).toEqual(['customers', 'products', 'fx_rates', 'orders', 'order_lines']);
+    expect(await createDomainSchema(database.db, shop)).toEqual(tables);
+    expect(await createDomainSchema(database.db, shop)).toEqual([]);
+    for (const table of tables) expect(await database.db.schema.hasTable(table)).toBe(true);
     const placedAt = new Date('2024-10-27T00:30:00.123Z');
     await database.db('orders').insert({ order_id: 'o1', customer_id: 'c1', currency: 'SEK', status: 'placed', placed_at: placedAt, created_at: placedAt, updated_at: placedAt });
     const row = await database.db('orders').first('placed_at');

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.ts';
-import { FIXTURES_DIR } from '../../src/scenario/load.ts';
 import { runCli } from '../support/cli.ts';
 import { freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { brokers, kafkaClient, uniqueTopic } from '../support/kafka.ts';
+import { fixtures } from '../support/shop.ts';
 
 const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
 let database: TestDatabase;
@@ -32,7 +32,8 @@ afterAll(async () => {
 
 describe('dualrun replay', () => {
   it('replays a fixture into the database with progress and a summary, then refuses a second time', async () => {
-    const first = await runCli(['replay', '--scenario', 'baseline', '--no-kafka', '--db', database.url]);
+    // A fresh database: the shop's tables are created from its declaration.
+    const first = await runCli(['replay', '--scenario', 'baseline', '--no-kafka', '--db', database.url, '--create-schema']);
     expect(first.stderr).toContain('replaying baseline (30 events)');
     expect(first.stderr).toMatch(/\[#{30}\] 30\/30 events/);
     expect(first.stdout).toMatch(/^replayed 30 events \(0 redeliveries\)/);
@@ -47,7 +48,7 @@ describe('dualrun replay', () => {
 
   it('rejects a scenario with a bad row before writing anything', async () => {
     const dir = join(work, 'bad');
-    await cp(join(FIXTURES_DIR, 'baseline'), dir, { recursive: true });
+    await cp(join(fixtures, 'baseline'), dir, { recursive: true });
     await writeFile(join(dir, 'order_lines.csv'), 'order_id,line_no,product_id,quantity,unit_price,discount_pct\nO1,1,P1,two,20.00,0\n');
     const result = await runCli(['replay', '--scenario', dir, '--no-kafka', '--db', database.url, '--reset']);
     expect(result.code).toBe(ExitCode.usage);
@@ -61,7 +62,8 @@ describe('dualrun replay', () => {
     const out = join(work, 'generated');
     const generated = await runCli(['generate', '--out', out, '--orders', '200', '--customers', '10', '--seed', 'cli', '--days', '2']);
     expect(generated.code).toBe(ExitCode.ok);
-    expect(generated.stderr).toMatch(/200\/200 orders/);
+    // The shop's generator reports its progress in orders; the generic progress bar calls them rows.
+    expect(generated.stderr).toMatch(/200\/200 rows/);
     const result = await runCli(['replay', '--scenario', out, '--no-db', '--brokers', brokers().join(','), '--topic-prefix', prefix, '--partitions', '2', '--json']);
     expect(result.code).toBe(ExitCode.ok);
     const summary = JSON.parse(result.stdout) as { events: number; database?: unknown; kafka: Record<string, { messages: number }> };
@@ -122,7 +124,12 @@ describe('dualrun replay', () => {
     const result = await runCli(['replay', '--scenario', 'baseline', '--until', 'tomorrow', '--no-kafka']);
     expect(result.code).toBe(ExitCode.usage);
     expect(result.stderr).toContain('--until expects an ISO-8601 time with a zone');
-    const missing = await runCli(['generate', '--out', join(work, 'x'), '--orders', '10']);
+    const noSeed = await runCli(['generate', '--out', join(work, 'x'), '--orders', '10']);
+    expect(noSeed.code).toBe(ExitCode.usage);
+    expect(noSeed.stderr).toContain('dualrun generate needs --seed');
+    // A flag the shop's generator declares without a default is required too.
+    const missing = await runCli(['generate', '--out', join(work, 'x'), '--orders', '10', '--seed', 's']);
+    expect(missing.code).toBe(ExitCode.usage);
     expect(missing.stderr).toContain('dualrun generate needs --customers');
   });
 });

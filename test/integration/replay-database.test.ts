@@ -5,14 +5,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cutoffFor } from '../../src/domain/time.ts';
+import { generateScenario } from '../../src/domains/shop/generate.ts';
 import { UsageError } from '../../src/errors.ts';
-import { foldLegacyState } from '../../src/replay/fold.ts';
 import { replay } from '../../src/replay/replay.ts';
-import { generateScenario } from '../../src/scenario/generate.ts';
-import { loadScenario, type Scenario } from '../../src/scenario/load.ts';
+import type { Scenario } from '../../src/scenario/load.ts';
 import { engines, freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { readLegacyState } from '../support/legacy-state.ts';
+import { foldLegacyState } from '../support/shop-legacy-fold.ts';
+import { loadShopScenario, shop, shopCutoff } from '../support/shop.ts';
 
 let generated: Scenario;
 let generatedDir: string;
@@ -20,7 +20,7 @@ beforeAll(async () => {
   generatedDir = await mkdtemp(join(tmpdir(), 'dualrun-replay-'));
   // Many changes per key so that small batches fold deletes, re-deliveries and status changes across boundaries.
   await generateScenario({ out: generatedDir, orders: 400, customers: 15, seed: 'replay-db', moveRate: 0.2, cancelRate: 0.3, duplicateRate: 0.1, lateRate: 0.1, days: 2 });
-  generated = await loadScenario(generatedDir);
+  generated = await loadShopScenario(generatedDir);
 });
 afterAll(async () => {
   await rm(generatedDir, { recursive: true, force: true });
@@ -36,8 +36,8 @@ describe.each(engines)('replay into %s', (engine) => {
   });
 
   it('applies cancellations-and-deletes in place: updates, hard deletes, updated_at = arrival', async () => {
-    const scenario = await loadScenario('cancellations-and-deletes');
-    const summary = await replay({ events: scenario.events, db: database.db, batchSize: 4 });
+    const scenario = await loadShopScenario('cancellations-and-deletes');
+    const summary = await replay({ domain: shop, events: scenario.events, db: database.db, createSchema: true, batchSize: 4 });
     expect(summary.events).toBe(scenario.events.length);
     const state = await readLegacyState(database.db);
     // Worked out from the fixture: X4 and X5 hard-deleted, C3 deleted, X2 last changed by its cancellation.
@@ -50,10 +50,10 @@ describe.each(engines)('replay into %s', (engine) => {
   });
 
   it('refuses a database that holds data, and starts over with reset', async () => {
-    const scenario = await loadScenario('duplicates');
-    await expect(replay({ events: scenario.events, db: database.db })).rejects.toThrow(UsageError);
-    await expect(replay({ events: scenario.events, db: database.db })).rejects.toThrow(/table customers is not empty.*/);
-    await replay({ events: scenario.events, db: database.db, reset: true });
+    const scenario = await loadShopScenario('duplicates');
+    await expect(replay({ domain: shop, events: scenario.events, db: database.db })).rejects.toThrow(UsageError);
+    await expect(replay({ domain: shop, events: scenario.events, db: database.db })).rejects.toThrow(/table customers is not empty.*/);
+    await replay({ domain: shop, events: scenario.events, db: database.db, reset: true });
     const state = await readLegacyState(database.db);
     // The redelivered "paid" arrived after "shipped": applied once, U2 stays shipped.
     expect(state.orders.map((order) => `${order.order_id}:${order.status}`)).toEqual(['U1:placed', 'U2:shipped', 'U3:placed', 'U4:shipped']);
@@ -64,24 +64,24 @@ describe.each(engines)('replay into %s', (engine) => {
     const expected = foldLegacyState(generated.events);
     expect(expected.orders.length).toBeGreaterThan(250);
     for (const batchSize of [37, 5000]) {
-      await replay({ events: generated.events, db: database.db, reset: true, batchSize });
+      await replay({ domain: shop, events: generated.events, db: database.db, reset: true, batchSize });
       expect(await readLegacyState(database.db)).toEqual(expected);
     }
   });
 
   it('stepping night by night with --until/--after ends where one run ends', async () => {
-    const cutoffs = generated.businessDates.map((date) => cutoffFor(date));
+    const cutoffs = generated.businessDates.map((date) => shopCutoff(date));
     let after: Date | undefined;
     let replayed = 0;
     for (const [index, until] of cutoffs.entries()) {
-      const summary = await replay({ events: generated.events, db: database.db, reset: index === 0, until, ...(after ? { after } : {}), batchSize: 250 });
+      const summary = await replay({ domain: shop, events: generated.events, db: database.db, reset: index === 0, until, ...(after ? { after } : {}), batchSize: 250 });
       // Each step sees exactly the events that arrived by its cut-off (the night's batch would run here).
       const arrivedBy = generated.events.filter((event) => event.arrivalTime <= until.toISOString());
       expect(await readLegacyState(database.db)).toEqual(foldLegacyState(arrivedBy));
       replayed += summary.events;
       after = until;
     }
-    const rest = await replay({ events: generated.events, db: database.db, ...(after ? { after } : {}) });
+    const rest = await replay({ domain: shop, events: generated.events, db: database.db, ...(after ? { after } : {}) });
     expect(replayed + rest.events).toBe(generated.events.length);
     expect(await readLegacyState(database.db)).toEqual(foldLegacyState(generated.events));
   });

@@ -6,21 +6,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENTITY_TOPICS, HEADERS, entityOf, keyOf, type Entity } from '../../src/domain/events.ts';
+import { generateScenario } from '../../src/domains/shop/generate.ts';
 import { UsageError } from '../../src/errors.ts';
+import { topicOf } from '../../src/model/codec.ts';
+import { encodeKey } from '../../src/model/domain.ts';
+import { HEADERS } from '../../src/model/events.ts';
 import { replay } from '../../src/replay/replay.ts';
-import { generateScenario } from '../../src/scenario/generate.ts';
-import { loadScenario, type Scenario } from '../../src/scenario/load.ts';
+import type { Scenario, ScenarioEvent } from '../../src/scenario/load.ts';
 import { brokers, kafkaClient, readMessages, uniqueTopic } from '../support/kafka.ts';
+import { loadShopScenario, shop } from '../support/shop.ts';
 
 type Read = KafkaMessage & { partition: number };
 const header = (message: Read, name: string): string | undefined => message.headers?.[name]?.toString();
 
+type Entity = 'customers' | 'products' | 'fxRates' | 'orders';
+const entityOf = ({ event }: ScenarioEvent): Entity => shop.eventType(event.type)!.entity.name as Entity;
+
 async function readAll(prefix: string, scenario: Scenario): Promise<Record<Entity, Read[]>> {
   const out = {} as Record<Entity, Read[]>;
-  for (const entity of Object.keys(ENTITY_TOPICS) as Entity[]) {
-    const count = scenario.events.filter((event) => entityOf(event.event.type) === entity).length;
-    out[entity] = count === 0 ? [] : await readMessages(`${prefix}.${ENTITY_TOPICS[entity]}`, { count });
+  for (const entity of shop.entities) {
+    const count = scenario.events.filter((event) => entityOf(event) === entity.name).length;
+    out[entity.name as Entity] = count === 0 ? [] : await readMessages(topicOf(entity, prefix), { count });
   }
   return out;
 }
@@ -56,16 +62,16 @@ describe('replay into Kafka', () => {
   beforeAll(async () => {
     generatedDir = await mkdtemp(join(tmpdir(), 'dualrun-replay-kafka-'));
     await generateScenario({ out: generatedDir, orders: 500, customers: 20, seed: 'replay-kafka', duplicateRate: 0.1, cancelRate: 0.3, moveRate: 0.1, days: 2 });
-    generated = await loadScenario(generatedDir);
+    generated = await loadShopScenario(generatedDir);
   });
   afterAll(async () => {
     await rm(generatedDir, { recursive: true, force: true });
   });
 
   it('publishes each event keyed by entity id, with event-time timestamp, headers, and tombstones for deletes', async () => {
-    const scenario = await loadScenario('cancellations-and-deletes');
+    const scenario = await loadShopScenario('cancellations-and-deletes');
     const prefix = prefixForTest();
-    const summary = await replay({ events: scenario.events, kafka: { brokers: brokers(), topicPrefix: prefix, partitions: 3 } });
+    const summary = await replay({ domain: shop, events: scenario.events, kafka: { brokers: brokers(), topicPrefix: prefix, partitions: 3 } });
     expect(summary.kafka?.[`${prefix}.orders`]).toEqual({ messages: 14, tombstones: 2 });
     const read = await readAll(prefix, scenario);
     // By hand from the fixture: 5 customer events (one delete), 4 products, 4 rates, 14 order events (two deletes).
@@ -94,18 +100,21 @@ describe('replay into Kafka', () => {
     });
     expect(x3.timestamp).toBe(String(Date.parse('2024-07-01T10:00:00Z')));
     const fxKeys = read.fxRates.map((message) => message.key?.toString()).sort();
-    expect(fxKeys).toEqual(['SEK:2024-07-01', 'SEK:2024-07-02', 'USD:2024-07-01', 'USD:2024-07-02']);
+    // A composite key is the JSON array of its key values.
+    expect(fxKeys).toEqual(['["SEK","2024-07-01"]', '["SEK","2024-07-02"]', '["USD","2024-07-01"]', '["USD","2024-07-02"]']);
   });
 
   it('delivers every event, redeliveries included, in arrival order per key', async () => {
     const prefix = prefixForTest();
-    await replay({ events: generated.events, kafka: { brokers: brokers(), topicPrefix: prefix, partitions: 3 }, batchSize: 97 });
+    await replay({ domain: shop, events: generated.events, kafka: { brokers: brokers(), topicPrefix: prefix, partitions: 3 }, batchSize: 97 });
     const read = await readAll(prefix, generated);
     expect(generated.events.filter((event) => event.redelivery).length).toBeGreaterThan(50);
-    for (const entity of Object.keys(ENTITY_TOPICS) as Entity[]) {
+    for (const model of shop.entities) {
+      const entity = model.name as Entity;
       const expected = new Map<string, string[]>();
-      for (const { event } of generated.events.filter((scenarioEvent) => entityOf(scenarioEvent.event.type) === entity)) {
-        expected.set(keyOf(event), [...(expected.get(keyOf(event)) ?? []), event.eventId]);
+      for (const { event } of generated.events.filter((scenarioEvent) => entityOf(scenarioEvent) === entity)) {
+        const key = encodeKey(model, event.payload);
+        expected.set(key, [...(expected.get(key) ?? []), event.eventId]);
       }
       const actual = new Map<string, string[]>();
       const partitionOf = new Map<string, Set<number>>();
@@ -123,11 +132,11 @@ describe('replay into Kafka', () => {
     const dir = await mkdtemp(join(tmpdir(), 'dualrun-replay-kafka-big-'));
     try {
       await generateScenario({ out: dir, orders: 2400, customers: 50, seed: 'big-batch', days: 1 });
-      const big = await loadScenario(dir);
+      const big = await loadShopScenario(dir);
       const prefix = prefixForTest();
       // 5000 messages in one request would be ~2 MB, twice the broker's default message.max.bytes.
-      await replay({ events: big.events, kafka: { brokers: brokers(), topicPrefix: prefix, partitions: 1 }, batchSize: 5000 });
-      const orders = big.events.filter((event) => entityOf(event.event.type) === 'orders').length;
+      await replay({ domain: shop, events: big.events, kafka: { brokers: brokers(), topicPrefix: prefix, partitions: 1 }, batchSize: 5000 });
+      const orders = big.events.filter((event) => entityOf(event) === 'orders').length;
       expect(orders).toBeGreaterThan(5000);
       expect(await messagesHeld(`${prefix}.orders`)).toBe(orders);
     } finally {
@@ -136,17 +145,17 @@ describe('replay into Kafka', () => {
   });
 
   it('refuses topics that hold messages, and recreates them with reset', async () => {
-    const scenario = await loadScenario('duplicates');
+    const scenario = await loadShopScenario('duplicates');
     const prefix = prefixForTest();
     const kafka = { brokers: brokers(), topicPrefix: prefix };
-    await replay({ events: scenario.events, kafka });
-    const orders = scenario.events.filter((event) => entityOf(event.event.type) === 'orders').length;
+    await replay({ domain: shop, events: scenario.events, kafka });
+    const orders = scenario.events.filter((event) => entityOf(event) === 'orders').length;
     expect(await messagesHeld(`${prefix}.orders`)).toBe(orders);
-    const refused = await replay({ events: scenario.events, kafka }).catch((error: unknown) => error);
+    const refused = await replay({ domain: shop, events: scenario.events, kafka }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(UsageError);
     expect((refused as UsageError).message).toMatch(new RegExp(`topic ${prefix}\\.(customers|products|fx-rates|orders) already holds \\d+ messages`));
-    await expect(replay({ events: scenario.events, kafka: { ...kafka, partitions: 2 }, after: new Date(0) })).rejects.toThrow(/has 3 partitions, 2 were asked for/);
-    await replay({ events: scenario.events, kafka: { ...kafka, partitions: 2 }, reset: true });
+    await expect(replay({ domain: shop, events: scenario.events, kafka: { ...kafka, partitions: 2 }, after: new Date(0) })).rejects.toThrow(/has 3 partitions, 2 were asked for/);
+    await replay({ domain: shop, events: scenario.events, kafka: { ...kafka, partitions: 2 }, reset: true });
     expect(await messagesHeld(`${prefix}.orders`)).toBe(orders);
     const admin = kafkaClient('dualrun-test-meta').admin();
     await admin.connect();

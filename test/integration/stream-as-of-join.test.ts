@@ -6,8 +6,8 @@
 // the mode (or apply one pipeline's mode to every table) and only the operator unit test would know.
 import '../../src/kafkajs-fixes.ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { aggregateBy, count, defineTransform, fromOrders, rateToEur, upsertPerOrder, BUSINESS_TIME_ZONE, type BatchContext, type OrderView, type TableLookup } from 'dualrun';
-import type { LookupMode } from '../../src/transforms/stream-dsl.ts';
+import { aggregateBy, count, defineTransform, upsertPerKey, type BatchContext, type LookupMode } from 'dualrun';
+import { BUSINESS_TIME_ZONE, rateToEur, shop } from 'dualrun/shop';
 import { silentLogger } from '../../src/logger.ts';
 import { StreamRunner } from '../../streaming/runtime/runner.ts';
 import { event, messageOf, type TestMessage } from '../support/events.ts';
@@ -22,11 +22,6 @@ const batchPerOrder = ({ knex }: BatchContext) =>
   knex.select('o.order_id', 'o.status', 'c.region', 'c.tier', knex.raw('NULL AS rate_to_eur')).from('orders as o').leftJoin('customers as c', 'c.customer_id', 'o.customer_id');
 const batchByRegion = ({ knex }: BatchContext) =>
   knex.select(knex.raw("COALESCE(c.region, 'unknown') AS region"), knex.raw('COUNT(*) AS order_count')).from('orders as o').leftJoin('customers as c', 'c.customer_id', 'o.customer_id').groupByRaw("COALESCE(c.region, 'unknown')");
-
-const enrich = (view: OrderView, tables: TableLookup) => {
-  const customer = tables.get('customers', view.order.customerId);
-  return { order_id: view.order.orderId, status: view.status, region: customer?.region ?? null, tier: customer?.tier ?? null, rate_to_eur: rateToEur(view, tables) ?? null };
-};
 
 /** One order per row with its customer and FX rate, looked up in the given modes. */
 function perOrder(name: string, customers: LookupMode, fxRates: LookupMode) {
@@ -43,7 +38,10 @@ function perOrder(name: string, customers: LookupMode, fxRates: LookupMode) {
     ],
     time,
     batch: batchPerOrder,
-    stream: upsertPerOrder(fromOrders({ joins: { customers, fxRates } }), enrich),
+    stream: upsertPerKey(shop.from('orders', { joins: { customers, fxRates } }), (order, ctx) => {
+      const customer = ctx.tables.get('customers', order.customerId);
+      return { order_id: order.orderId, status: order.status, region: customer?.region ?? null, tier: customer?.tier ?? null, rate_to_eur: rateToEur(order, ctx) ?? null };
+    }),
   });
 }
 
@@ -59,8 +57,8 @@ function byRegion(name: string, customers: LookupMode) {
     ],
     time,
     batch: batchByRegion,
-    stream: aggregateBy(fromOrders({ joins: { customers } }), {
-      flatMap: (view, tables) => [{ key: { region: tables.get('customers', view.order.customerId)?.region ?? 'unknown' }, values: {} }],
+    stream: aggregateBy(shop.from('orders', { joins: { customers } }), {
+      flatMap: (order, ctx) => [{ key: { region: ctx.tables.get('customers', order.customerId)?.region ?? 'unknown' }, values: {} }],
       aggregations: { order_count: count() },
     }),
   });
@@ -142,7 +140,7 @@ describe('join as of event time vs latest, on the real broker', () => {
   it('each twin gives the rows of its declared lookup mode', async () => {
     await createInputTopics(prefix, 3);
     await publish(prefix, input());
-    const runner = new StreamRunner({ brokers: brokers(), group: `${prefix}-g`, topicPrefix: prefix, transforms: [asOf, latest, mixed, regionAsOf, regionLatest], fromBeginning: true, untilIdleMs: 2000, logger: silentLogger });
+    const runner = new StreamRunner({ domain: shop, brokers: brokers(), group: `${prefix}-g`, topicPrefix: prefix, transforms: [asOf, latest, mixed, regionAsOf, regionLatest], fromBeginning: true, untilIdleMs: 2000, logger: silentLogger });
     runners.push(runner);
     await runner.start();
     await runner.done;

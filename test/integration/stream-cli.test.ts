@@ -8,12 +8,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { normalizeValue } from '../../batch/output.ts';
 import { fetchTopicOffsets } from '../../src/kafka-client.ts';
 import { dateText } from '../../batch/history.ts';
-import { transforms } from '../../src/transforms/index.ts';
+import { topicOf } from '../../src/model/codec.ts';
 import { runCli } from '../support/cli.ts';
 import { freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { handWorkedExample } from '../support/events.ts';
 import { expectedHandWorked } from '../support/expected-hand-worked.ts';
 import { brokers, uniqueTopic } from '../support/kafka.ts';
+import { shop, shopTransforms as transforms } from '../support/shop.ts';
 import { createInputTopics, finalValues, kafka, publish } from '../support/stream.ts';
 
 const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
@@ -27,8 +28,8 @@ async function committedLag(group: string, prefix: string): Promise<number> {
   await admin.connect();
   try {
     let lag = 0;
-    for (const suffix of ['customers', 'products', 'fx-rates', 'orders']) {
-      const topic = `${prefix}.${suffix}`;
+    for (const entity of shop.entities) {
+      const topic = topicOf(entity, prefix);
       const ends = new Map((await fetchTopicOffsets(admin, topic)).map(({ partition, offset }) => [partition, Number(offset)]));
       const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
       for (const { partition, offset } of committed!.partitions) lag += (ends.get(partition) ?? 0) - Math.max(0, Number(offset));

@@ -10,10 +10,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.ts';
+import { topicOf } from '../../src/model/codec.ts';
 import { StreamRunner } from '../../streaming/runtime/runner.ts';
-import { streamTransforms } from '../../streaming/transforms.ts';
 import { generateShop } from '../support/generate.ts';
 import { brokers, uniqueTopic } from '../support/kafka.ts';
+import { shop, shopTransforms as streamTransforms } from '../support/shop.ts';
 import { allMessages, createInputTopics, finalValues, kafka, publish } from '../support/stream.ts';
 
 const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
@@ -51,7 +52,7 @@ async function committedInput(group: string, prefix: string): Promise<number> {
   const admin = kafka().admin();
   await admin.connect();
   try {
-    const topics = ['customers', 'products', 'fx-rates', 'orders'].map((suffix) => `${prefix}.${suffix}`);
+    const topics = shop.entities.map((entity) => topicOf(entity, prefix));
     const offsets = await admin.fetchOffsets({ groupId: group, topics });
     return offsets.flatMap(({ partitions }) => partitions).reduce((sum, { offset }) => sum + Math.max(0, Number(offset)), 0);
   } finally {
@@ -67,7 +68,7 @@ describe('exactly-once in effect', { timeout: 900_000 }, () => {
     const prefix = uniqueTopic('eos-ref');
     await createInputTopics(prefix, 4);
     await publish(prefix, messages);
-    const runner = new StreamRunner({ brokers: brokers(), group: `${prefix}-g`, topicPrefix: prefix, transforms: streamTransforms, fromBeginning: true, untilIdleMs: 3000, logger: silentLogger });
+    const runner = new StreamRunner({ domain: shop, brokers: brokers(), group: `${prefix}-g`, topicPrefix: prefix, transforms: streamTransforms, fromBeginning: true, untilIdleMs: 3000, logger: silentLogger });
     await runner.start();
     await runner.done;
     reference = await outputsOf(prefix);

@@ -6,14 +6,12 @@ import '../../src/kafkajs-fixes.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readBatchOutput, type OutputRow } from '../../batch/output.ts';
 import { runBatch } from '../../batch/runner.ts';
-import { cutoffFor } from '../../src/domain/time.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { replay } from '../../src/replay/index.ts';
-import { loadScenario } from '../../src/scenario/load.ts';
-import { transforms } from '../../src/transforms/index.ts';
 import { StreamRunner } from '../../streaming/runtime/runner.ts';
 import { freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { brokers, uniqueTopic } from '../support/kafka.ts';
+import { loadShopScenario, shop, shopCutoff, shopTransforms as transforms } from '../support/shop.ts';
 import { createInputTopics, finalValues } from '../support/stream.ts';
 
 const databases: TestDatabase[] = [];
@@ -23,20 +21,20 @@ afterAll(async () => {
 
 /** Both sides of one scenario: batch rows and stream rows per transformation, keyed by the output key. */
 async function bothSides(name: string) {
-  const scenario = await loadScenario(name);
+  const scenario = await loadShopScenario(name);
   const database = await freshDatabase('postgres');
   databases.push(database);
   const prefix = uniqueTopic(`parity-${name}`);
   await createInputTopics(prefix, 3);
   let after: Date | undefined;
   for (const businessDate of scenario.businessDates) {
-    const cutoff = cutoffFor(businessDate, scenario.cutoffTime);
-    await replay({ events: scenario.events, db: database.db, kafka: { brokers: brokers(), topicPrefix: prefix }, until: cutoff, ...(after ? { after } : {}), logger: silentLogger });
+    const cutoff = shopCutoff(businessDate, scenario.cutoffTime);
+    await replay({ domain: shop, events: scenario.events, db: database.db, kafka: { brokers: brokers(), topicPrefix: prefix }, until: cutoff, ...(after ? { after } : { createSchema: true }), logger: silentLogger });
     after = cutoff;
     const outcomes = await runBatch({ db: database.db, engine: 'postgres', transforms, businessDate, cutoffTime: scenario.cutoffTime, logger: silentLogger });
     expect(outcomes.map((outcome) => outcome.status)).toEqual(transforms.map(() => 'succeeded'));
   }
-  const runner = new StreamRunner({ brokers: brokers(), group: `${prefix}-g`, topicPrefix: prefix, transforms, fromBeginning: true, untilIdleMs: 2000, logger: silentLogger });
+  const runner = new StreamRunner({ domain: shop, brokers: brokers(), group: `${prefix}-g`, topicPrefix: prefix, transforms, fromBeginning: true, untilIdleMs: 2000, logger: silentLogger });
   await runner.start();
   await runner.done;
   const sides: Record<string, { batch: Record<string, OutputRow>; stream: Record<string, OutputRow> }> = {};

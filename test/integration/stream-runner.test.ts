@@ -7,10 +7,10 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.ts';
 import { StreamRunner } from '../../streaming/runtime/runner.ts';
-import { streamTransforms } from '../../streaming/transforms.ts';
 import { event, handWorkedExample, messageOf } from '../support/events.ts';
 import { expectedHandWorked } from '../support/expected-hand-worked.ts';
 import { brokers, createTopics, uniqueTopic } from '../support/kafka.ts';
+import { shop, shopTransforms } from '../support/shop.ts';
 import { allMessages, createInputTopics, finalValues, publish } from '../support/stream.ts';
 
 const prefix = uniqueTopic('srun');
@@ -44,7 +44,7 @@ describe('stream runner on the real broker', () => {
   it('produces the hand-worked outputs, late records and dead letters', async () => {
     await createInputTopics(prefix, 3);
     await publish(prefix, inputWithBadEvents());
-    const runner = new StreamRunner({ brokers: brokers(), group: `${prefix}-g`, topicPrefix: prefix, transforms: streamTransforms, fromBeginning: true, untilIdleMs: 2000, logger: silentLogger });
+    const runner = new StreamRunner({ domain: shop, brokers: brokers(), group: `${prefix}-g`, topicPrefix: prefix, transforms: shopTransforms, fromBeginning: true, untilIdleMs: 2000, logger: silentLogger });
     runners.push(runner);
     await runner.start();
     await runner.done;
@@ -74,7 +74,7 @@ describe('stream runner on the real broker', () => {
     await publish(again, inputWithBadEvents());
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
-    const runner = new StreamRunner({ brokers: brokers(), group: `${again}-g`, topicPrefix: again, transforms: streamTransforms, fromBeginning: true, logger });
+    const runner = new StreamRunner({ domain: shop, brokers: brokers(), group: `${again}-g`, topicPrefix: again, transforms: shopTransforms, fromBeginning: true, logger });
     runners.push(runner);
     await runner.start();
     const total = inputWithBadEvents().length;
@@ -95,7 +95,7 @@ describe('stream runner on the real broker', () => {
     const old = uniqueTopic('srun-old');
     await createInputTopics(old, 1);
     await createTopics([`${old}.stream-${old}-g.repartition`], 1);
-    const runner = new StreamRunner({ brokers: brokers(), group: `${old}-g`, topicPrefix: old, transforms: streamTransforms, fromBeginning: true, logger: silentLogger });
+    const runner = new StreamRunner({ domain: shop, brokers: brokers(), group: `${old}-g`, topicPrefix: old, transforms: shopTransforms, fromBeginning: true, logger: silentLogger });
     const error = await runner.start().then(() => undefined, (thrown: unknown) => thrown as Error & { hint?: string; exitCode?: number });
     await runner.stop();
     expect(error?.message).toMatch(/was run by dualrun 0\.1, whose topic .*\.repartition holds a contribution per order/);

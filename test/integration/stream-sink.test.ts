@@ -16,8 +16,7 @@ import { normalizeValue } from '../../batch/output.ts';
 import { createKnex } from '../../src/db.ts';
 import { SinkError } from '../../src/errors.ts';
 import type { Column } from '../../src/transforms/contract.ts';
-import { fromOrders, upsertPerOrder } from '../../src/transforms/stream-dsl.ts';
-import { transforms } from '../../src/transforms/index.ts';
+import { upsertPerKey } from '../../src/pipeline/dsl.ts';
 import { createSink } from '../../streaming/runtime/knex-sink.ts';
 import type { OutRecord, StreamTransform } from '../../streaming/tasks/model.ts';
 import { runCli } from '../support/cli.ts';
@@ -25,6 +24,7 @@ import { engines, freshDatabase, type TestDatabase } from '../support/databases.
 import { event, handWorkedExample, messageOf } from '../support/events.ts';
 import { expectedHandWorked } from '../support/expected-hand-worked.ts';
 import { brokers, uniqueTopic } from '../support/kafka.ts';
+import { shop, shopTransforms as transforms } from '../support/shop.ts';
 import { createInputTopics, finalValues, publish } from '../support/stream.ts';
 
 type Rows = Record<string, Record<string, unknown>>;
@@ -118,7 +118,7 @@ const edgeValues: StreamTransform = {
   name: 'sink_edge_values',
   key: ['id', 'day'],
   columns: edgeColumns,
-  stream: upsertPerOrder(fromOrders(), () => null), // never run: only the sink sees this contract
+  stream: upsertPerKey(shop.from('orders'), () => null), // never run: only the sink sees this contract
 };
 const counters: StreamTransform = {
   name: 'sink_concurrent',
@@ -127,7 +127,7 @@ const counters: StreamTransform = {
     { name: 'id', type: 'string' },
     { name: 'round', type: 'integer' },
   ] as Column[],
-  stream: upsertPerOrder(fromOrders(), () => null),
+  stream: upsertPerKey(shop.from('orders'), () => null),
 };
 const edge = (id: string, day: string, at: string | null, amount: string, count: number) => ({ id, day, at, amount, count });
 const record = (row: ReturnType<typeof edge>, value: string | null = JSON.stringify(row)): OutRecord => ({ topic: `edge.out.${edgeValues.name}`, key: JSON.stringify([row.id, row.day]), value });

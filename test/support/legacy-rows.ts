@@ -1,4 +1,4 @@
-/** Writes rows straight into the legacy tables (after migrateLegacySchema), for batch tests that need no scenario. */
+/** Writes rows straight into the legacy tables (after createDomainSchema), for batch tests that need no scenario. */
 import type { Knex } from 'knex';
 
 export interface OrderRow {

@@ -181,6 +181,16 @@ describe('what cannot be checked is not explained', () => {
     expect(result.differences[0]).toMatchObject({ explanation: 'unexplained', reason: expect.stringMatching(/no transformation pipeline to recompute the sides from/) });
   });
 
+  it('without the events or a pipeline, a difference of less than a cent is not called rounding either', async () => {
+    // revenue_eur 45.50 vs 45.504, no tolerance declared beyond the contract's: only a tolerance or the events could excuse it.
+    const { stream: _stream, ...contractOnly } = contract('daily_revenue_by_region');
+    const rows = (revenue: string) => [['2024-06-10', 'north', '2', revenue]];
+    const noPipeline = await run('late-arrivals', { ...contractOnly, columns: contractOnly.columns.map((column) => ({ ...column, rule: {} })) } as unknown as Transform, rows('45.50'), rows('45.504'));
+    expect(noPipeline.differences[0]).toMatchObject({ explanation: 'unexplained', reason: expect.stringMatching(/no transformation pipeline/) });
+    const noEvents = await run('late-arrivals', { ...contract('daily_revenue_by_region'), columns: contract('daily_revenue_by_region').columns.map((column) => ({ ...column, rule: {} })) } as Transform, rows('45.50'), rows('45.504'), { events: false });
+    expect(noEvents.differences[0]).toMatchObject({ explanation: 'unexplained', reason: expect.stringMatching(/no input events were loaded/) });
+  });
+
   it("a user's numeric column no rule derives is reported as not checked; the count still has to add up", async () => {
     const withTotal: Transform = { ...dailyOrdersByTier, columns: [...dailyOrdersByTier.columns, { name: 'basket_score', type: 'decimal' }] };
     const batch = [['2024-10-27', 'gold', '3', '7.5']];

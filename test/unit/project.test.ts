@@ -125,6 +125,14 @@ describe('the project of a config', () => {
     await expect((async () => resolveProject(validateConfig({ domain: meters, transforms: [twice], migration: { orders_enriched: { stage: 'shadow' } } })))()).rejects.toMatchObject({ key: 'migration.orders_enriched' });
   });
 
+  it("with the default domain, a manifest may name the shop's transformations; one naming nothing is refused", async () => {
+    // As the CLI loads it: validated without the shop's names (the shop is loaded only once the project knows it needs it).
+    const own = { ...shopTransforms[1]!, name: 'revenue_again' };
+    const project = await resolveProject(validateConfig({ transforms: [own], migration: { orders_enriched: { stage: 'shadow' }, revenue_again: { stage: 'legacy' } } }));
+    expect(project.transforms.map((t) => t.name)).toContain('orders_enriched');
+    await expect(resolveProject(validateConfig({ transforms: [own], migration: { order_enriched: { stage: 'shadow' } } }))).rejects.toMatchObject({ key: 'migration.order_enriched', hint: expect.stringContaining('orders_enriched') });
+  });
+
   it('refuses a domain that is not one', () => {
     expect(() => validateConfig({ domain: { name: 'x' } })).toThrow(/must be a domain made with defineDomain/);
   });
