@@ -133,7 +133,7 @@ describe('dualrun check', () => {
     const dir = await project('reset', `export default defineConfig({ migration: { order_status_current: { stage: 'shadow' } } });`);
     const database = await freshDatabase('postgres');
     try {
-      const filled = await runCli(['replay', '--scenario', 'baseline', '--db', database.url, '--no-kafka'], {}, 60_000, dir);
+      const filled = await runCli(['replay', '--scenario', 'baseline', '--db', database.url, '--no-kafka', '--create-schema'], {}, 60_000, dir);
       expect(filled.code, filled.stderr).toBe(0);
       const refused = await check(dir, '--scenario', 'baseline', '--db', database.url);
       expect(refused.code, refused.stderr).toBe(2);
