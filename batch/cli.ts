@@ -3,7 +3,7 @@
  * the run history. Only the CLI wiring lives here; the work is in runner.ts and scheduler.ts.
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { legacyDatabaseUrl } from '../src/config.ts';
 import type { Knex } from 'knex';
 import type { CommandContext } from '../src/cli/command.ts';
 import { connectKnex, engineOf } from '../src/db.ts';
@@ -56,12 +56,8 @@ function parseSub<T extends Parameters<CommandContext['parse']>[0]>(ctx: Command
   return parsed;
 }
 
-function databaseUrl(ctx: CommandContext, flag: string | undefined): string {
-  return flag ?? ctx.env.databaseUrl ?? `pglite:${join(ctx.env.cacheDir, 'pglite')}`;
-}
-
 async function openDatabase(ctx: CommandContext, flag: string | undefined): Promise<{ db: Knex; engine: ReturnType<typeof engineOf> }> {
-  const url = databaseUrl(ctx, flag);
+  const url = legacyDatabaseUrl(ctx.env, flag);
   const engine = engineOf(url);
   if (engine === 'pglite' && !/^pglite:(memory)?$/.test(url)) await mkdir(url.slice('pglite:'.length), { recursive: true });
   return { db: await connectKnex(url), engine };

@@ -3,9 +3,11 @@
  * compared in DuckDB; reports written to --out; the summary appended to the history file.
  * Exit 0 parity, 1 parity violated, 2 bad usage or input. `dualrun compare history` shows the trend.
  */
+import { existsSync } from 'node:fs';
 import type { Knex } from 'knex';
 import type { CommandContext } from '../src/cli/command.ts';
 import { ExitCode, UsageError } from '../src/errors.ts';
+import { legacyDatabaseUrl, ownDatabaseUrl } from '../src/config.ts';
 import type { ColumnRule } from '../src/transforms/contract.ts';
 import type { ComparisonResult, ReportFormat } from './index.ts';
 import { REPORT_FORMATS } from './report/index.ts';
@@ -25,7 +27,9 @@ SPEC is csv:PATH (with a header line), parquet:PATH, db:TABLE (with --db URL) or
 output topic: JSON-array key, JSON-object value, tombstones delete; with --brokers).
 --transform compares db:batch_NAME against kafka:PREFIX.out.NAME with the contract's key and rules, and
 explains the differences by the input events read from the domain's input topics (the transformations
-are dualrun.config.ts's: the shop's five by default).
+are dualrun.config.ts's: the shop's five by default). Rows of a dated output on dates the batch never
+ran (none in dualrun_batch_runs) are "not run by batch": counted, not compared. --db defaults to
+DATABASE_URL, else dualrun's own embedded database (the one replay and batch run use).
 
 Options:
   --tolerance COL=abs:X|rel:Y   equal when |a−b| ≤ X, or ≤ Y × max(|a|,|b|) (inclusive; repeatable)
@@ -126,8 +130,11 @@ export async function run(ctx: CommandContext): Promise<number> {
   const needsKafka = transforms.length > 0 || left?.kind === 'kafka' || right?.kind === 'kafka';
   // Explanations need the input events: read from the input topics whenever a transformation is compared.
   const withEvents = transforms.length > 0 && values['no-events'] !== true;
-  const dbUrl = values.db ?? ctx.env.databaseUrl;
-  if (needsDb && !dbUrl) throw new UsageError('a db: source needs a database', { hint: 'give --db URL (postgres://…, mysql://…, pglite:DIR) or set DATABASE_URL' });
+  // The same legacy database replay and batch run use by default: dualrun's own embedded one.
+  const dbUrl = legacyDatabaseUrl(ctx.env, values.db);
+  if (needsDb && dbUrl === ownDatabaseUrl(ctx.env) && !existsSync(dbUrl.slice('pglite:'.length))) {
+    throw new UsageError(`a db: source needs a database, and dualrun's own embedded one (${dbUrl}) holds nothing yet`, { hint: 'give --db URL (postgres://…, mysql://…, pglite:DIR) or set DATABASE_URL; or fill the embedded one first with dualrun replay and dualrun batch run' });
+  }
   const { resolveBrokers } = await import('../src/cli/brokers.ts');
   const brokers = needsKafka ? await resolveBrokers(values.brokers, ctx.env) : undefined;
   if (needsKafka && !brokers) throw new UsageError('a kafka: source needs brokers', { hint: 'give --brokers HOST:PORT, set KAFKA_BROKERS, or start a local broker with dualrun kafka start' });
@@ -138,7 +145,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const duck = await openDuck();
   const results: ComparisonResult[] = [];
   try {
-    if (needsDb) db = await connectKnex(dbUrl!);
+    if (needsDb) db = await connectKnex(dbUrl);
     const shared = {
       rules,
       rulesFromFlags: true,
@@ -150,7 +157,12 @@ export async function run(ctx: CommandContext): Promise<number> {
       ...(withEvents && brokers ? { events: { brokers, topicPrefix }, eventCache: {} } : {}),
     };
     if (transforms.length > 0) {
-      for (const transform of transforms) results.push(await compareTransform({ ...shared, transform, topicPrefix }));
+      const { batchRunDates } = await import('../src/cli/batch-runs.ts');
+      for (const transform of transforms) {
+        // A dated output's dates the batch never ran are "not run by batch", not differences.
+        const batchDates = transform.dateColumn && db ? await batchRunDates(db, transform.name) : undefined;
+        results.push(await compareTransform({ ...shared, transform, topicPrefix, ...(batchDates ? { batchDates } : {}) }));
+      }
     } else {
       results.push(await compareRelations({ ...shared, left: left!, right: right!, key }));
     }
@@ -166,7 +178,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   else {
     for (const c of results) {
       const n = c.counts;
-      ctx.out(`${c.parity ? 'PARITY  ' : 'VIOLATED'} ${c.name}: match ${n.match}, within tolerance ${n.withinTolerance}, mismatch ${n.mismatch}, only left ${n.onlyLeft}, only right ${n.onlyRight}; unexplained ${c.explained.unexplained ?? 0}`);
+      const notRun = c.notRunByBatch.left + c.notRunByBatch.right;
+      const skipped = notRun > 0 ? `; not run by batch ${notRun} row(s) of ${c.notRunByBatch.dates.length} date(s), not compared (dualrun batch run --date D runs one)` : '';
+      ctx.out(`${c.parity ? 'PARITY  ' : 'VIOLATED'} ${c.name}: match ${n.match}, within tolerance ${n.withinTolerance}, mismatch ${n.mismatch}, only left ${n.onlyLeft}, only right ${n.onlyRight}; unexplained ${c.explained.unexplained ?? 0}${skipped}`);
     }
     ctx.out(`reports: ${written.join(', ')}`);
   }

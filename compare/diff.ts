@@ -23,6 +23,7 @@ export interface DiffOutcome {
   rightRows: number;
   counts: Counts;
   notYetComparable: { left: number; right: number; dates: string[] };
+  notRunByBatch: { left: number; right: number; dates: string[] };
   findings: { duplicateKeys: KeyFinding; nullKeys: KeyFinding };
   schema: SchemaDiff;
   columns: Record<string, ColumnStats>;
@@ -47,6 +48,21 @@ async function unsettledDates(duck: Duck, request: CompareRequest): Promise<stri
     .sort();
 }
 
+/** The dates (of a dated output's date column) in either table that the batch never ran, apart from open ones. */
+async function unrunDates(duck: Duck, request: CompareRequest, open: readonly string[]): Promise<string[]> {
+  const ran = request.ranDates;
+  if (!ran) return [];
+  const c = ident(ran.dateColumn);
+  const rows = await duck.rows<{ d: string | null }>(
+    `SELECT DISTINCT CAST(TRY_CAST(${c} AS DATE) AS VARCHAR) AS d FROM (SELECT ${c} FROM ${ident(request.leftTable)} UNION ALL SELECT ${c} FROM ${ident(request.rightTable)})`,
+  );
+  const known = new Set(ran.dates);
+  return rows
+    .map((row) => row.d)
+    .filter((date): date is string => date !== null && !known.has(date) && !open.includes(date))
+    .sort();
+}
+
 /** How many candidates the big pass keeps in memory; more take a second pass that writes them to a table. */
 export const PAIR_CAP = 500_000;
 
@@ -59,6 +75,7 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   };
   const plan = await planColumns(duck, { table: request.leftTable, source: request.leftSource }, { table: request.rightTable, source: request.rightSource }, request.key, request.columns, request.rules, request.rulesFromFlags);
   const open = await unsettledDates(duck, request);
+  const unrun = await unrunDates(duck, request, open);
   lap('plan');
 
   // A native key is NULL only when it is NULL; others when their normalised value is.
@@ -66,7 +83,10 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   const unsettled = open.length > 0 && request.window
     ? `TRY_CAST(t.${ident(request.window.dateColumn)} AS DATE) IN (${open.map((date) => `DATE ${literal(date)}`).join(', ')})`
     : 'false';
-  const eligible = `NOT (${keyNull}) AND NOT (${unsettled})`;
+  const notRun = unrun.length > 0 && request.ranDates
+    ? `TRY_CAST(t.${ident(request.ranDates.dateColumn)} AS DATE) IN (${unrun.map((date) => `DATE ${literal(date)}`).join(', ')})`
+    : 'false';
+  const eligible = `NOT (${keyNull}) AND NOT (${unsettled}) AND NOT (${notRun})`;
   // Keys as text (reports, the exact grouping): plain text keys as they are, others on their normalised value.
   const keyExprs = plan.key.map((column) => keyText(column, `t.${ident(column.name)}`));
   const keyList = plan.key.map((_, i) => `k${i}`).join(', ');
@@ -78,15 +98,15 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
   const differs = (l: (i: number) => string, r: (i: number) => string) =>
     [...plan.values.map((_, i) => `${l(i)} IS DISTINCT FROM ${r(i)}`), ...plan.values.flatMap((column, i) => (column.rule.nullEqualsNull === false ? [`(${l(i)} IS NULL AND ${r(i)} IS NULL)`] : []))].join(' OR ') || 'false';
 
-  // Rows with a NULL key (findings) and rows of unsettled windows ("not yet comparable") never pair: they
-  // are counted here (separate counts, so DuckDB answers from its statistics when a key has no NULLs and
+  // Rows with a NULL key (findings), rows of unsettled windows ("not yet comparable") and of dates the batch
+  // never ran ("not run by batch") never pair: they are counted here (separate counts, so DuckDB answers from its statistics when a key has no NULLs and
   // no window is open) and the join below leaves them out.
   const sideCounts = async (table: string, side: 'left' | 'right') => {
     const from = `FROM ${ident(table)} t`;
     const [row] = await duck.rows<Record<string, string | number>>(
-      `SELECT (SELECT count(*) ${from}) AS total, (SELECT count(*) ${from} WHERE ${keyNull}) AS nulls, (SELECT count(*) ${from} WHERE NOT (${keyNull}) AND ${unsettled}) AS unsettled`,
+      `SELECT (SELECT count(*) ${from}) AS total, (SELECT count(*) ${from} WHERE ${keyNull}) AS nulls, (SELECT count(*) ${from} WHERE NOT (${keyNull}) AND ${unsettled}) AS unsettled, (SELECT count(*) ${from} WHERE NOT (${keyNull}) AND ${notRun}) AS unrun`,
     );
-    const [total, nullRows, unsettledRows] = [Number(row?.total ?? 0), Number(row?.nulls ?? 0), Number(row?.unsettled ?? 0)];
+    const [total, nullRows, unsettledRows, unrunRows] = [Number(row?.total ?? 0), Number(row?.nulls ?? 0), Number(row?.unsettled ?? 0), Number(row?.unrun ?? 0)];
     let nullKeys = 0;
     let nullExamples: KeyFinding['examples'] = [];
     if (nullRows > 0) {
@@ -94,7 +114,7 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
       nullKeys = groups.length;
       nullExamples = groups.slice(0, EXAMPLES).map((group) => ({ side, key: keyObject(plan, group), rows: Number(group.n) }));
     }
-    return { total, nullRows, unsettledRows, eligibleRows: total - nullRows - unsettledRows, nullKeys, nullExamples };
+    return { total, nullRows, unsettledRows, unrunRows, eligibleRows: total - nullRows - unsettledRows - unrunRows, nullKeys, nullExamples };
   };
   const left = await sideCounts(request.leftTable, 'left');
   const right = await sideCounts(request.rightTable, 'right');
@@ -163,6 +183,7 @@ export async function diffTables(duck: Duck, request: CompareRequest, prefix: st
     rightRows: right.total,
     counts,
     notYetComparable: { left: left.unsettledRows, right: right.unsettledRows, dates: open },
+    notRunByBatch: { left: left.unrunRows, right: right.unrunRows, dates: unrun },
     findings: {
       duplicateKeys,
       nullKeys: { left: left.nullKeys, right: right.nullKeys, leftRows: left.nullRows, rightRows: right.nullRows, examples: [...left.nullExamples, ...right.nullExamples] },

@@ -46,7 +46,7 @@ export interface CompareRelationsOptions {
   dated?: boolean;
   /** Local time of the nightly cut-off (default "02:00"). */
   cutoffTime?: string;
-  /** The dates the batch ran for (explanations: a dated output has no rows for the others). */
+  /** The dates the batch ran for: a dated output's rows of other dates are "not run by batch", not compared. */
   batchDates?: readonly string[];
   db?: Knex;
   brokers?: string[];
@@ -93,8 +93,10 @@ export async function compareRelations(options: CompareRelationsOptions): Promis
     const right = await load(duck, `${prefix}_right`, options.right, options);
     const events = options.transform ? await inputEvents(options) : undefined;
     const loadMs = Date.now() - started;
+    const dateColumn = options.dated ? options.transform?.dateColumn : undefined;
+    const ranDates = dateColumn && options.batchDates ? { dateColumn, dates: options.batchDates } : undefined;
     options.progress?.(`${name}: loaded ${left.rows.toLocaleString('en')} and ${right.rows.toLocaleString('en')} rows; comparing`);
-    const outcome = await diffTables(duck, { name, leftTable: left.table, rightTable: right.table, leftSource: describeSpec(options.left), rightSource: describeSpec(options.right), key: options.key, ...(options.columns ? { columns: options.columns } : {}), ...(options.rules ? { rules: options.rules } : {}), ...(options.rulesFromFlags ? { rulesFromFlags: true } : {}), ...(options.window ? { window: options.window } : {}) }, prefix);
+    const outcome = await diffTables(duck, { name, leftTable: left.table, rightTable: right.table, leftSource: describeSpec(options.left), rightSource: describeSpec(options.right), key: options.key, ...(options.columns ? { columns: options.columns } : {}), ...(options.rules ? { rules: options.rules } : {}), ...(options.rulesFromFlags ? { rulesFromFlags: true } : {}), ...(options.window ? { window: options.window } : {}), ...(ranDates ? { ranDates } : {}) }, prefix);
     const explainStarted = Date.now();
     const watermark = options.watermark ?? options.window?.watermark;
     const { explained, differences } = await explain(
@@ -121,6 +123,7 @@ export async function compareRelations(options: CompareRelationsOptions): Promis
       key: options.key,
       counts,
       notYetComparable: { ...outcome.notYetComparable, watermark: options.window?.watermark.toISOString() ?? null },
+      notRunByBatch: outcome.notRunByBatch,
       findings: outcome.findings,
       schema,
       columns: outcome.columns,

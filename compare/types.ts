@@ -40,6 +40,8 @@ export interface CompareRequest {
   /** The overrides were typed as --tolerance / --rule: one that does not fit its column is refused. */
   rulesFromFlags?: boolean;
   window?: SettledWindow;
+  /** A dated output's dates the batch ran: rows of other dates are "not run by batch", not compared. */
+  ranDates?: { dateColumn: string; dates: readonly string[] };
   /** Differing rows kept per category for the report (default 20). */
   sampleLimit?: number;
   /** Explained differences listed in full in the report (counts always cover all; default 500). */
@@ -117,6 +119,8 @@ export interface ComparisonResult {
   counts: Counts;
   /** Rows of windows not yet closed at the watermark: not compared. */
   notYetComparable: { left: number; right: number; watermark: string | null; dates: string[] };
+  /** Rows of dates the batch never ran (a dated output whose runs are known): not compared. */
+  notRunByBatch: { left: number; right: number; dates: string[] };
   findings: { duplicateKeys: KeyFinding; nullKeys: KeyFinding };
   schema: SchemaDiff;
   columns: Record<string, ColumnStats>;

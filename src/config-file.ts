@@ -55,7 +55,8 @@ const manifestEntrySchema = z.object({
 
 const kafkaSchema = z
   .object({
-    brokers: z.union([z.array(z.string()).transform((list) => list.join(',')), z.string()]).pipe(brokersSchema),
+    /** Default: KAFKA_BROKERS, else the local broker (`dualrun kafka start`). */
+    brokers: z.union([z.array(z.string()).transform((list) => list.join(',')), z.string()]).pipe(brokersSchema).optional(),
     /** Default: the domain's name. */
     topicPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must use only letters, digits, ".", "_" and "-" (Kafka topic characters)').optional(),
     partitions: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(3),

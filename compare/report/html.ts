@@ -4,7 +4,7 @@
  */
 import { DIFFERENCE_CATEGORIES, type DifferenceCategory } from '../../src/differences.ts';
 import type { ComparisonResult, Report } from '../types.ts';
-import { parityPercent, reportVerdict, verdictOf, type Verdict } from './markdown.ts';
+import { dateList, parityPercent, reportVerdict, verdictOf, type Verdict } from './markdown.ts';
 
 const esc = (value: unknown): string =>
   (value === null || value === undefined ? '∅' : typeof value === 'object' ? JSON.stringify(value) : String(value)).replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[ch]!);
@@ -44,6 +44,7 @@ function comparisonSection(c: ComparisonResult, index: number): string {
 <p><code>${esc(c.left.source)}</code> (${c.left.rows} rows) vs <code>${esc(c.right.source)}</code> (${c.right.rows} rows); key ${esc(c.key.join(', '))}</p>
 <table><tr><th>match</th><th>within tolerance</th><th>mismatch</th><th>only left</th><th>only right</th><th>not yet comparable</th><th>duplicate keys</th><th>NULL keys</th></tr>
 <tr><td class="n">${n.match}</td><td class="n">${n.withinTolerance}</td><td class="n">${n.mismatch}</td><td class="n">${n.onlyLeft}</td><td class="n">${n.onlyRight}</td><td class="n">${c.notYetComparable.left + c.notYetComparable.right}</td><td class="n">${c.findings.duplicateKeys.left + c.findings.duplicateKeys.right}</td><td class="n">${c.findings.nullKeys.leftRows + c.findings.nullKeys.rightRows}</td></tr></table>
+${c.notRunByBatch.left + c.notRunByBatch.right > 0 ? `<p class="muted">Not run by batch (not compared): ${c.notRunByBatch.left} left, ${c.notRunByBatch.right} right rows of ${c.notRunByBatch.dates.length} date(s) the batch never ran (${esc(dateList(c.notRunByBatch.dates))}).</p>` : ''}
 ${c.schema.onlyLeft.length + c.schema.onlyRight.length + c.schema.typeChanges.length > 0 ? `<p class="bad">Schema: only left ${esc(c.schema.onlyLeft.join(', ') || '—')}; only right ${esc(c.schema.onlyRight.join(', ') || '—')}; type changes ${esc(c.schema.typeChanges.map((t) => `${t.column}: ${t.left} → ${t.right}`).join('; ') || '—')}</p>` : ''}
 <h3>Columns</h3><table class="columns"><tr><th>column</th><th>kind</th><th>mismatches (+ within tolerance)</th><th>max abs diff</th><th>max rel diff</th></tr>
 ${columns.map(([name, s]) => `<tr><td>${esc(name)}</td><td>${esc(s.kind)}</td><td>${bar(s.mismatches + s.withinTolerance, maxColumn)}</td><td class="n">${esc(s.maxAbsDiff ?? '—')}</td><td class="n">${esc(s.maxRelDiff ?? '—')}</td></tr>`).join('\n')}</table>

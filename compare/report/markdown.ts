@@ -39,6 +39,8 @@ function section(c: ComparisonResult): string {
   const findings = c.findings;
   if (findings.duplicateKeys.left + findings.duplicateKeys.right > 0) lines.push(`- duplicate keys: ${findings.duplicateKeys.left} left, ${findings.duplicateKeys.right} right (matched by multiplicity)`);
   if (findings.nullKeys.leftRows + findings.nullKeys.rightRows > 0) lines.push(`- rows with a NULL key: ${findings.nullKeys.leftRows} left, ${findings.nullKeys.rightRows} right (not compared)`);
+  const notRun = c.notRunByBatch;
+  if (notRun.left + notRun.right > 0) lines.push(`- not run by batch: ${notRun.left} left, ${notRun.right} right rows of ${notRun.dates.length} date(s) the batch never ran (${dateList(notRun.dates)}; not compared)`);
   if (c.schema.onlyLeft.length > 0) lines.push(`- columns only left: ${c.schema.onlyLeft.join(', ')}`);
   if (c.schema.onlyRight.length > 0) lines.push(`- columns only right: ${c.schema.onlyRight.join(', ')}`);
   for (const change of c.schema.typeChanges) lines.push(`- type change: ${change.column} ${change.left} → ${change.right}`);
@@ -64,4 +66,9 @@ export function renderMarkdown(report: Report): string {
   const head = [`## dualrun parity: ${HEADLINES[reportVerdict(report)]}`, '', '| comparison | parity | match rate | mismatch | only left | only right | unexplained |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |'];
   for (const c of report.comparisons) head.push(`| ${c.name} | ${ICONS[verdictOf(c)]} | ${parityPercent(c)} | ${c.counts.mismatch} | ${c.counts.onlyLeft} | ${c.counts.onlyRight} | ${c.explained.unexplained ?? 0} |`);
   return [...head, '', ...report.comparisons.map(section), '', `_report schema ${report.schemaVersion}, generated ${report.generatedAt}_`, ''].join('\n');
+}
+
+/** Dates for a line of text: all of a few, else the first and last and how many. */
+export function dateList(dates: readonly string[]): string {
+  return dates.length <= 4 ? dates.join(', ') : `${dates[0]} … ${dates.at(-1)}, ${dates.length} dates`;
 }

@@ -82,7 +82,7 @@ async function loadConfig(path: string | undefined, env: EnvConfig): Promise<{ c
   env.topicPrefix ??= kafka?.topicPrefix ?? project.domain.name;
   env.partitions ??= kafka?.partitions;
   // The file's TLS/SASL settings belong to the file's cluster: not sent to one named by KAFKA_BROKERS.
-  if (kafka && !env.kafkaBrokers) {
+  if (kafka?.brokers && !env.kafkaBrokers) {
     env.kafkaBrokers = kafka.brokers;
     if (kafka.ssl || kafka.sasl) {
       const { useKafkaSecurity } = await import('../kafka-client.ts');

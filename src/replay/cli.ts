@@ -3,7 +3,7 @@
  * and the Kafka input topics, with a progress line on stderr and a summary of rows and messages written.
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { legacyDatabaseUrl, ownDatabaseUrl } from '../config.ts';
 import { resolveBrokers } from '../cli/brokers.ts';
 import type { CommandContext } from '../cli/command.ts';
 import { connectKnex, engineOf, redactUrl } from '../db.ts';
@@ -73,7 +73,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
   }
   const topicPrefix = values['topic-prefix'] ?? ctx.env.topicPrefix;
-  const url = values['no-db'] ? undefined : (values.db ?? ctx.env.databaseUrl ?? `pglite:${join(ctx.env.cacheDir, 'pglite')}`);
+  const url = values['no-db'] ? undefined : legacyDatabaseUrl(ctx.env, values.db);
   if (url && engineOf(url) === 'pglite' && !/^pglite:(memory)?$/.test(url)) await mkdir(url.slice('pglite:'.length), { recursive: true });
   const db = url ? await connectKnex(url) : undefined;
 
@@ -96,7 +96,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       ...(until ? { until } : {}),
       reset: values.reset ?? false,
       // dualrun's own embedded database, or a PGlite one in memory, is nobody's legacy schema: its tables are made as needed.
-      createSchema: values['create-schema'] ?? (url !== undefined && (url === `pglite:${join(ctx.env.cacheDir, 'pglite')}` || /^pglite:(memory)?$/.test(url))),
+      createSchema: values['create-schema'] ?? (url !== undefined && (url === ownDatabaseUrl(ctx.env) || /^pglite:(memory)?$/.test(url))),
       logger: ctx.logger,
       onProgress: bar,
       ...(batchSize ? { batchSize } : {}),

@@ -38,10 +38,10 @@ function parseValue(flag: string, option: GeneratorOption, raw: string): number 
       if (!/^[1-9]\d*$/.test(raw)) throw new UsageError(`--${flag} expects a whole number of at least 1, got ${JSON.stringify(raw)}`, { hint: `${option.description}; for example --${flag} 1000` });
       return Number(raw);
     case 'rate':
-      if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(raw)) throw new UsageError(`--${flag} expects a share from 0 to 1, like 0.05, got ${JSON.stringify(raw)}`, { hint: option.description });
+      if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(raw)) throw new UsageError(`--${flag} expects a share from 0 to 1, like 0.05, got ${JSON.stringify(raw)}`, { hint: `${option.description}; for example --${flag} 0.05` });
       return Number(raw);
     case 'date':
-      if (!isDate(raw)) throw new UsageError(`--${flag} expects a calendar date like 2024-06-03, got ${JSON.stringify(raw)}`, { hint: option.description });
+      if (!isDate(raw)) throw new UsageError(`--${flag} expects a calendar date written YYYY-MM-DD, like 2024-06-03, got ${JSON.stringify(raw)}`, { hint: `${option.description}; for example --${flag} 2024-06-03` });
       return raw;
   }
 }

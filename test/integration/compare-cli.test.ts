@@ -89,9 +89,10 @@ describe('dualrun compare: exit codes', () => {
     const broken = await runCli(['compare', '--left', `csv:${join(dir, 'broken.csv')}`, '--right', left, '--key', 'id']);
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/broken\.csv: not a readable CSV file/);
-    const noDb = await runCli(['compare', '--left', 'db:batch_x', '--right', left, '--key', 'id'], { DATABASE_URL: '' });
+    // No --db, no DATABASE_URL, and dualrun's own embedded database not made yet (a fresh cache folder).
+    const noDb = await runCli(['compare', '--left', 'db:batch_x', '--right', left, '--key', 'id'], { DATABASE_URL: '', DUALRUN_CACHE_DIR: join(dir, 'fresh-cache') });
     expect(noDb.code).toBe(2);
-    expect(noDb.stderr).toMatch(/needs a database/);
+    expect(noDb.stderr).toMatch(/needs a database, and dualrun's own embedded one \(pglite:.*fresh-cache\/pglite\) holds nothing yet\n  fix: give --db URL/);
     const tolerance = await runCli(['compare', '--left', left, '--right', left, '--key', 'id', '--tolerance', 'amount=0.1']);
     expect(tolerance.code).toBe(2);
     expect(tolerance.stderr).toMatch(/--tolerance "amount=0.1": expected COL=abs:X/);
@@ -352,7 +353,9 @@ describe('dualrun compare --transform', () => {
     expect(c.name).toBe('order_status_current');
     expect(c.counts).toEqual({ match: 1, withinTolerance: 0, mismatch: 1, onlyLeft: 0, onlyRight: 0 });
     // Every column the pipeline produces is checked against what the events predict, customer_id too.
-    expect(c.differences).toEqual([{ key: { order_id: 'o1' }, category: 'mismatch', columns: ['status'], explanation: 'update_delete_semantics', events: ['ord-o1-shipped'], reason: expect.any(String), checked: ['customer_id', 'status'] }]);
+    // Its timeline: the shipping event arriving at 09:00, after the batch's 08:30 watermark.
+    const timeline = { cutoff: '2024-06-03T08:30:00.000Z', events: [{ id: 'ord-o1-shipped', type: 'OrderStatusChanged', entity: 'orders', eventTime: '2024-06-03T09:00:00.000Z', arrivalTime: '2024-06-03T09:00:00.000Z', redelivery: false }] };
+    expect(c.differences).toEqual([{ key: { order_id: 'o1' }, category: 'mismatch', columns: ['status'], explanation: 'update_delete_semantics', events: ['ord-o1-shipped'], reason: expect.any(String), checked: ['customer_id', 'status'], timeline }]);
     const junit = await readFile(join(dir2, 'junit.xml'), 'utf8');
     expect(junit).toMatch(/<testcase classname="dualrun.parity" name="order_status_current"/);
   });

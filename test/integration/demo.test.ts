@@ -85,6 +85,36 @@ describe('dualrun demo', () => {
     });
   });
 
+  describe('a team that brings its own domain (examples/metering, through its dualrun.config.ts) on MariaDB', () => {
+    let database: TestDatabase;
+    beforeAll(async () => {
+      database = await freshDatabase('mysql');
+    });
+    afterAll(async () => {
+      await database?.drop();
+    });
+
+    it("runs its demo scenario (tariff-change) and explains exactly the scenario's differences", async () => {
+      const dir = join(out, 'metering');
+      const config = fileURLToPath(new URL('../../examples/metering/dualrun.config.ts', import.meta.url));
+      const result = await runCli(['demo', '--config', config, '--db', database.url, '--out', dir], { KAFKA_BROKERS: brokers().join(',') }, 240_000);
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+      expect(result.stderr).toContain('compare tariff_cost_daily');
+      const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportJson;
+      const byName = new Map(report.comparisons.map((comparison) => [comparison.name, comparison]));
+      expect([...byName.keys()].sort()).toEqual(['meter_current', 'meter_total_kwh', 'site_hourly_kwh', 'tariff_cost_daily']);
+      // examples/metering/scenarios/tariff-change/expected-differences.json, worked out by hand.
+      const found = (name: string) => byName.get(name)!.differences.map((d) => `${Object.values(d.key).join(' ')} ${d.explanation} ${[...d.events].sort().join(',')}`);
+      expect(found('meter_current')).toEqual(['M3 update_delete_semantics reg-M3']);
+      expect(found('tariff_cost_daily').sort()).toEqual(['2024-06-10 T1 join_as_of_event_time meter-M2-to-T2,rd-1,rd-2,rd-4,tariff-T1-v2', '2024-06-10 T2 join_as_of_event_time meter-M2-to-T2,rd-2']);
+      expect(found('site_hourly_kwh')).toEqual([]);
+      expect(found('meter_total_kwh')).toEqual([]);
+      // The legacy tables are the team's own, in their database.
+      const [row] = await database.db('readings').count({ n: '*' });
+      expect(Number(row!.n)).toBeGreaterThan(0);
+    });
+  });
+
   it('without KAFKA_BROKERS starts its own broker and stops it afterwards', async () => {
     // A fresh cache folder, with KAFKA_HOME on the jars this run already has: no download, no shared state.
     const env = readEnvConfig();

@@ -38,7 +38,7 @@ describe('dualrun generate CLI', () => {
     const out = join(root, 'negative');
     const result = await runCli(['generate', '--out', out, '--orders', '-5', '--customers', '3', '--seed', 's']);
     expect(result.code).toBe(ExitCode.usage);
-    expect(result.stderr).toBe('error: --orders expects a whole number of at least 1, got "-5"\n');
+    expect(result.stderr).toBe('error: --orders expects a whole number of at least 1, got "-5"\n  fix: orders to place; for example --orders 1000\n');
     const missing = await runCli(['generate', '--out', out, '--orders', '--customers', '3', '--seed', 's']);
     expect(missing.stderr).toContain('error: dualrun generate: --orders needs a value (N), but the next argument is the flag --customers');
     expect(existsSync(out)).toBe(false);

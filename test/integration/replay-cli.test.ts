@@ -75,7 +75,7 @@ describe('dualrun replay', () => {
   it('continues with --after, counting what the earlier run replayed apart from what is left for later', async () => {
     const fresh = await freshDatabase('postgres');
     try {
-      const first = await runCli(['replay', '--scenario', 'baseline', '--no-kafka', '--db', fresh.url, '--until', '2024-06-04T00:00:00Z', '--json']);
+      const first = await runCli(['replay', '--scenario', 'baseline', '--no-kafka', '--db', fresh.url, '--create-schema', '--until', '2024-06-04T00:00:00Z', '--json']);
       expect(first.code, first.stderr).toBe(ExitCode.ok);
       const upTo = JSON.parse(first.stdout) as { events: number; replayedBefore: number; leftForLater: number };
       expect(upTo.replayedBefore).toBe(0);
@@ -100,7 +100,7 @@ describe('dualrun replay', () => {
     expect((await runCli(['generate', '--out', scenario, '--orders', '20000', '--customers', '500', '--seed', 'sigint'])).code).toBe(ExitCode.ok);
     const fresh = await freshDatabase('postgres');
     try {
-      const args = ['replay', '--scenario', scenario, '--no-kafka', '--db', fresh.url, '--batch-size', '50'];
+      const args = ['replay', '--scenario', scenario, '--no-kafka', '--db', fresh.url, '--create-schema', '--batch-size', '50'];
       const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -109,7 +109,7 @@ describe('dualrun replay', () => {
       while (!/\] [1-9]\d*\/\d+ events/.test(stderr) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       child.kill('SIGINT');
       expect(await exited, stderr).toBe(130);
-      const resume = `dualrun replay --scenario ${scenario} --no-kafka --db ${fresh.url} --batch-size 50 --reset`;
+      const resume = `dualrun replay --scenario ${scenario} --no-kafka --db ${fresh.url} --create-schema --batch-size 50 --reset`;
       expect(stderr).toContain(`SIGINT: replay stopped part way; the legacy tables and topics hold part of the scenario: start over with\n  ${resume}\n`);
       // The plain rerun is refused (part of the scenario is there); the command given is not.
       expect((await runCli(args)).stderr).toContain('fix: pass --reset');

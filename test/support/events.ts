@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { shop } from '../../src/domains/shop/index.ts';
 import { toMessage } from '../../src/model/codec.ts';
-import { SCHEMA_VERSION, type DomainEvent } from '../../src/model/events.ts';
+import type { DomainModel } from '../../src/model/domain.ts';
+import { SCHEMA_VERSION, type Delivery, type DomainEvent } from '../../src/model/events.ts';
 
 /** The shop's event types and their payloads, for building test events without typos. */
 export interface ShopPayloads {
@@ -37,7 +38,12 @@ export interface TestMessage {
 }
 
 export function messageOf(shopEvent: ShopEvent, arrivalTime: string): TestMessage {
-  const { entity, message } = toMessage(shop, { event: shopEvent, arrivalTime: new Date(arrivalTime).toISOString() });
+  return deliveryMessage(shop, { event: shopEvent, arrivalTime: new Date(arrivalTime).toISOString() });
+}
+
+/** Any domain's delivery (a scenario's event as it arrives) as the test message replay would publish. */
+export function deliveryMessage(domain: DomainModel, delivery: Delivery): TestMessage {
+  const { entity, message } = toMessage(domain, delivery);
   return { entity: entity.name, key: Buffer.from(message.key), value: message.value === null ? null : Buffer.from(message.value), timestamp: message.timestamp, headers: message.headers };
 }
 

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { createTopicsAndWait, fetchTopicOffsets } from '../../src/kafka-client.ts';
 import { topicOf } from '../../src/model/codec.ts';
+import type { DomainModel } from '../../src/model/domain.ts';
 import { shop } from '../../src/domains/shop/index.ts';
 import { readToEnd } from '../../streaming/runtime/reader.ts';
 import { brokers } from './kafka.ts';
@@ -17,29 +18,27 @@ export function kafka(): Kafka {
   return new Kafka({ clientId: `dualrun-test-${randomUUID().slice(0, 6)}`, brokers: brokers(), logLevel: logLevel.NOTHING });
 }
 
-const topicName = (entity: string, prefix: string): string => topicOf(shop.entity(entity)!, prefix);
-
-/** Creates the shop's four input topics with `partitions` partitions. */
-export async function createInputTopics(prefix: string, partitions: number): Promise<void> {
+/** Creates the domain's input topics (default: the shop's four) with `partitions` partitions. */
+export async function createInputTopics(prefix: string, partitions: number, domain: DomainModel = shop): Promise<void> {
   const admin = kafka().admin();
   await admin.connect();
   try {
     // Waits until every partition has a leader the broker answers for, so the first produce finds them.
-    await createTopicsAndWait(admin, shop.entities.map((entity) => ({ topic: topicOf(entity, prefix), numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] })));
+    await createTopicsAndWait(admin, domain.entities.map((entity) => ({ topic: topicOf(entity, prefix), numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] })));
   } finally {
     await admin.disconnect();
   }
 }
 
-/** Publishes in the given (arrival) order, `chunk` messages per produce request. */
-export async function publish(prefix: string, messages: TestMessage[], chunk = 5000): Promise<void> {
+/** Publishes in the given (arrival) order, `chunk` messages per produce request, to the domain's topics (default: the shop's). */
+export async function publish(prefix: string, messages: TestMessage[], chunk = 5000, domain: DomainModel = shop): Promise<void> {
   const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     for (let start = 0; start < messages.length; start += chunk) {
       const topicMessages = new Map<string, { key: Buffer; value: Buffer | null; timestamp: string; headers: Record<string, string> }[]>();
       for (const { entity, ...message } of messages.slice(start, start + chunk)) {
-        const topic = topicName(entity, prefix);
+        const topic = topicOf(domain.entity(entity)!, prefix);
         if (!topicMessages.has(topic)) topicMessages.set(topic, []);
         topicMessages.get(topic)!.push(message);
       }
@@ -69,16 +68,17 @@ export async function finalValues(topic: string): Promise<Record<string, unknown
   return result;
 }
 
-export async function allMessages(topic: string): Promise<{ key: string | null; value: string | null; headers: Record<string, string> }[]> {
+/** Every message of a topic (read committed), with where it is. */
+export async function allMessages(topic: string): Promise<{ key: string | null; value: string | null; headers: Record<string, string>; partition: number; offset: string }[]> {
   const client = kafka();
   const admin = client.admin();
   await admin.connect();
-  const result: { key: string | null; value: string | null; headers: Record<string, string> }[] = [];
+  const result: { key: string | null; value: string | null; headers: Record<string, string>; partition: number; offset: string }[] = [];
   try {
     const partitions = (await fetchTopicOffsets(admin, topic)).map(({ partition }) => partition);
-    await readToEnd(client, admin, topic, new Set(partitions), (_partition, message) => {
+    await readToEnd(client, admin, topic, new Set(partitions), (partition, message) => {
       const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]));
-      result.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers });
+      result.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers, partition, offset: message.offset });
     }, 'dualrun-test');
   } finally {
     await admin.disconnect();

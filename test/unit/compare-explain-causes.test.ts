@@ -16,7 +16,7 @@ type Rows = (string | null)[][];
 
 // The outputs are worked out by hand; the transformation given is the correct one (its pipeline predicts
 // both sides), whatever the rows' author did wrong.
-async function run(scenario: string, transform: Transform, left: Rows, right: Rows, options: { watermark?: Date; events?: boolean } = {}): Promise<ComparisonResult> {
+async function run(scenario: string, transform: Transform, left: Rows, right: Rows, options: { watermark?: Date; events?: boolean; batchDates?: string[] } = {}): Promise<ComparisonResult> {
   const loaded = await loadScenario(join(fixtures, scenario));
   const watermark = options.watermark ?? cutoffFor(loaded.businessDates.at(-1)!, loaded.cutoffTime);
   const duck: Duck = await openDuck();
@@ -26,7 +26,7 @@ async function run(scenario: string, transform: Transform, left: Rows, right: Ro
       ...contractOptions(transform, watermark),
       transform,
       ...(options.events === false ? {} : { events: loaded.events }),
-      batchDates: loaded.businessDates,
+      batchDates: options.batchDates ?? loaded.businessDates,
       watermark,
       cutoffTime: loaded.cutoffTime,
       left: { kind: 'rows', name: 'batch', columns, rows: left },
@@ -80,6 +80,17 @@ describe('day boundaries: who cuts the day at UTC midnight decides', () => {
     // The correct pipeline on the same rows dates nothing wrongly: the diagnosis comes from the pipeline, not the rows.
     const correct = await run('dst-boundary', dailyOrdersByTier, stockholm.batch, [...utc, ['2024-10-27', 'gold', '2']]);
     expect(correct.differences.some((d) => d.reason.includes("than the contract's"))).toBe(false);
+  });
+
+  it('rows of a date the batch never ran are "not run by batch": counted, not compared, whatever they hold', async () => {
+    // The batch ran 2024-10-26 only; its table holds that night's row, the stream both days'.
+    const result = await run('dst-boundary', dailyOrdersByTier, [stockholm.batch[0]!], [...utc, ['2024-10-27', 'gold', '2']], { batchDates: ['2024-10-26'] });
+    expect(result.notRunByBatch).toEqual({ left: 0, right: 3, dates: ['2024-10-27'] });
+    // 26 Oct: gold matches; silver and standard are T2 and T3 cut at UTC midnight, diagnosed as before.
+    expect(result.counts).toEqual({ match: 1, withinTolerance: 0, mismatch: 0, onlyLeft: 0, onlyRight: 2 });
+    expect(summary(result)).toEqual({ '2024-10-26 silver': 'unexplained ord-T2', '2024-10-26 standard': 'unexplained ord-T3' });
+    // Every date run: nothing is left out.
+    expect((await run('dst-boundary', dailyOrdersByTier, stockholm.batch, stockholm.stream)).notRunByBatch).toEqual({ left: 0, right: 0, dates: [] });
   });
 
   it('a batch cutting at UTC midnight is the documented day-boundary difference', async () => {
