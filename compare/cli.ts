@@ -151,7 +151,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     await db?.destroy();
   }
   const report = buildReport(results);
-  const written = await writeReports(report, out, formats, { redact: values.redact === true });
+  const written = await writeReports(report, out, formats, { redact: values.redact === true, history: historyPath });
   await appendHistory(historyPath, report);
   if (values.json) ctx.out(JSON.stringify(report, null, 2));
   else {
