@@ -50,7 +50,7 @@ function timelinesSection(c: ComparisonResult, index: number, drawn: readonly { 
   const figures = drawn.map(({ d, i }) => {
     const title = `${keyText(d)}: ${d.category} explained by ${d.explanation}`;
     const svg = timelineSvg(d.timeline!, { title });
-    return `<figure class="timeline" id="c${index}-d${i}"><figcaption><b>${esc(keyText(d))}</b> — ${esc(d.category)}${d.columns.length ? ` in ${esc(d.columns.join(', '))}` : ''} · <b>${esc(d.explanation)}</b>${d.also?.length ? ` (also ${esc(d.also.join(', '))})` : ''}<span class="reason">${esc(d.reason)}</span></figcaption>${svg || '<p class="muted">No delivery of its proving events to draw.</p>'}</figure>`;
+    return `<figure class="timeline" id="c${index}-d${i}" data-key="${esc(JSON.stringify(d.key))}"><figcaption><b>${esc(keyText(d))}</b> — ${esc(d.category)}${d.columns.length ? ` in ${esc(d.columns.join(', '))}` : ''} · <b>${esc(d.explanation)}</b>${d.also?.length ? ` (also ${esc(d.also.join(', '))})` : ''}<span class="reason">${esc(d.reason)}</span></figcaption>${svg || '<p class="muted">No delivery of its proving events to draw.</p>'}</figure>`;
   });
   const withTimeline = c.differences.filter(hasTimeline).length;
   const more = withTimeline > drawn.length ? `<p class="muted">${withTimeline - drawn.length} more difference(s) with a timeline are not drawn (the first ${PICTURE_LIMIT} are); report.json holds every timeline.</p>` : '';

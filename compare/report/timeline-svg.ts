@@ -5,8 +5,8 @@
  * are set side by side); vertical rules for the
  * window's end (dashed), end + grace (dotted, the grace shaded), when the window closed (dash-dot) and
  * the batch cut-off (solid, heavy), each named in text with its time. Shape, dash and words carry the
- * meaning; colour only helps. Marks carry classes (`mark event-time`, `mark arrival`, `rule <kind>`) so a
- * test can count them.
+ * meaning; colour only helps. Marks carry classes (`mark event-time`, `mark arrival`, `rule <kind>`) and
+ * lanes and rules their instants (`data-event-time`, `data-arrival`, `data-at`), so a test can check them.
  */
 import type { Timeline } from '../types.ts';
 import { FONT, esc, fit, label, n, stackLabels, textWidth } from './svg.ts';
@@ -20,6 +20,7 @@ const LANE = 30;
 const ROW = 14;
 const SIZE = 11;
 
+const iso = (ms: number): string => new Date(ms).toISOString();
 const INK = '#1b1f24';
 const MUTED = '#57606a';
 const EVENT = '#0969da';
@@ -73,7 +74,7 @@ export function timelineSvg(timeline: Timeline, options: TimelineSvgOptions = {}
     const style = RULE_STYLE[rule.kind];
     const x = axis.x(rule.at);
     parts.push(
-      `<g class="rule ${rule.kind}" data-at="${new Date(rule.at).toISOString()}"><line x1="${n(x)}" y1="${n(labelY(placed.row) + 3)}" x2="${n(x)}" y2="${n(axisY)}" stroke="${style.color}" stroke-width="${style.width}"${style.dash ? ` stroke-dasharray="${style.dash}"` : ''}/>` +
+      `<g class="rule ${rule.kind}" data-at="${iso(rule.at)}"><line x1="${n(x)}" y1="${n(labelY(placed.row) + 3)}" x2="${n(x)}" y2="${n(axisY)}" stroke="${style.color}" stroke-width="${style.width}"${style.dash ? ` stroke-dasharray="${style.dash}"` : ''}/>` +
         `${label(placed.anchor === 'start' ? x + 3 : x - 3, labelY(placed.row), placed.text, { 'text-anchor': placed.anchor, ...(rule.kind === 'cutoff' ? { 'font-weight': 'bold' } : {}) })}</g>`,
     );
   });
@@ -89,10 +90,13 @@ export function timelineSvg(timeline: Timeline, options: TimelineSvgOptions = {}
 
 function laneSvg(lane: TimelineLane, y: number, axis: TimeAxis, model: TimelineModel): string {
   const ex = axis.x(lane.eventTime);
-  // Marks closer than their size are drawn side by side, in time order; the delay label says how close.
+  // Marks closer than their size are drawn side by side, in time order (the delay label says how close),
+  // but never moved across a rule: an arrival before the cut-off stays before it.
   const apart = lane.arrivalTime > lane.eventTime ? 1 : lane.arrivalTime < lane.eventTime ? -1 : 0;
   const exact = axis.x(lane.arrivalTime);
-  const ax = apart === 0 ? exact : apart > 0 ? Math.max(exact, ex + 9) : Math.min(exact, ex - 9);
+  let ax = exact;
+  if (apart > 0) ax = Math.max(exact, Math.min(ex + 9, ...model.rules.filter((rule) => rule.at > lane.arrivalTime).map((rule) => axis.x(rule.at) - 2)));
+  if (apart < 0) ax = Math.min(exact, Math.max(ex - 9, ...model.rules.filter((rule) => rule.at < lane.arrivalTime).map((rule) => axis.x(rule.at) + 2)));
   const at = (ms: number): string => formatInstant(ms, model.precision);
   const color = lane.late ? LATE : INK;
   const second = `${lane.type}${lane.entity ? ` · ${lane.entity}` : ''}`;
@@ -109,7 +113,7 @@ function laneSvg(lane: TimelineLane, y: number, axis: TimeAxis, model: TimelineM
   const delayAt =
     right - left >= width + 16 ? { x: (left + right) / 2, y: y - 6, anchor: 'middle' } : right + 9 + width <= RIGHT + 12 ? { x: right + 9, y: y + 4, anchor: 'start' } : { x: left - 9, y: y + 4, anchor: 'end' };
   return [
-    `<g class="lane${lane.redelivery ? ' redelivery' : ''}" data-event="${esc(lane.id)}" data-delivery="${lane.delivery}">`,
+    `<g class="lane${lane.redelivery ? ' redelivery' : ''}" data-event="${esc(lane.id)}" data-delivery="${lane.delivery}" data-event-time="${iso(lane.eventTime)}" data-arrival="${iso(lane.arrivalTime)}">`,
     `<title>${esc(`${laneTitle(lane)}${lane.redelivery ? `, delivery ${lane.delivery}` : ''}: event time ${at(lane.eventTime)}, arrival ${at(lane.arrivalTime)} (${delayText(lane)}${lane.verdicts.length ? `; ${lane.verdicts.join(', ')}` : ''})`)}</title>`,
     `<text x="8" y="${n(y - 2)}" font-weight="bold">${esc(first)}</text>`,
     `<text x="8" y="${n(y + 10)}" font-size="10" fill="${MUTED}">${esc(fit(second, GUTTER - 14, 10))}</text>`,

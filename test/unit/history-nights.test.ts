@@ -2,7 +2,7 @@
 // per judged cut-off (the latest run wins), a run without one at its run time, files from before the
 // categories were recorded still read (and still take appends, from either version), and reading changes nothing.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { appendGateVerdicts } from '../../compare/gate-history.ts';
 import type { GateVerdict } from '../../compare/gate.ts';
 import { appendHistory, readHistory } from '../../compare/history.ts';
 import { nightOf, readNights, withCurrent } from '../../compare/nights.ts';
+import { writeReports } from '../../compare/report/index.ts';
 import type { ComparisonResult, Counts, Report } from '../../compare/types.ts';
 
 let dir: string;
@@ -119,6 +120,27 @@ describe('history nights', () => {
       ['2024-06-12T01:00:00.000Z', null],
     ]);
     expect((await readHistory(path)).map((row) => row.run_at)).toEqual(['2024-06-10T01:00:00Z', '2024-06-11T01:00:00Z', '2024-06-12T01:00:00Z']);
+  });
+
+  it('the HTML report draws the nights of the history beside it, and this run in its place', async () => {
+    const out = join(dir, 'report');
+    await check(join(out, 'history.duckdb'), '2024-06-11T01:00:00.000Z', '2024-06-11T00:00:00.000Z', [comparison('orders', { mismatch: 2 }, { late_arrival: 2 })]);
+    await check(join(out, 'history.duckdb'), '2024-06-12T01:00:00.000Z', '2024-06-12T00:00:00.000Z', [comparison('orders', {}, {})]);
+    const run = report('2024-06-13T01:00:00.000Z', [comparison('orders', { onlyLeft: 1 }, { update_delete_semantics: 1 })]);
+    const [file] = await writeReports(run, out, ['html'], { night: '2024-06-13T00:00:00.000Z' });
+    const html = await readFile(file!, 'utf8');
+    expect(html.match(/<g class="point /g)).toHaveLength(3);
+    expect([...html.matchAll(/<g class="category" data-category="([a-z_]+)"/g)].map((match) => match[1])).toEqual(['late_arrival', 'update_delete_semantics']);
+    expect(html).toContain('this run');
+    // Its night checked again: the earlier run of that night gives way to this one.
+    const again = await readFile((await writeReports(run, out, ['html'], { night: '2024-06-12T00:00:00.000Z' }))[0]!, 'utf8');
+    expect(again.match(/<g class="point /g)).toHaveLength(2);
+    // A history that cannot be read is said in the report, which is written all the same.
+    const notDuckdb = join(dir, 'not-a-history.duckdb');
+    await writeFile(notDuckdb, 'this is not a DuckDB file\n');
+    const unreadable = await readFile((await writeReports(run, join(dir, 'bad'), ['html'], { history: notDuckdb }))[0]!, 'utf8');
+    expect(unreadable).toContain('The history could not be read');
+    expect(unreadable).not.toContain('<svg class="history"');
   });
 
   it('never creates or changes a file by reading it', async () => {

@@ -260,3 +260,19 @@ describe('the reports carry the pictures', () => {
     expect(md).not.toContain('region: west** —');
   });
 });
+
+describe('marks set side by side', () => {
+  it('never cross a rule: an arrival just before the window closed stays before it', () => {
+    const svg = timelineSvg({
+      events: [{ id: 'rd-1', type: 'ReadingTaken', entity: 'readings', eventTime: '2024-06-10T22:40:00.000Z', arrivalTime: '2024-06-10T22:40:30.000Z', redelivery: false }],
+      window: { id: '2024-06-10', end: '2024-06-10T20:00:00.000Z', graceEnd: '2024-06-10T20:30:00.000Z', closedAt: '2024-06-10T22:41:00.000Z' },
+      cutoff: '2024-06-11T08:00:00.000Z',
+    });
+    const closed = Number(/<g class="rule window-closed"[^>]*><line x1="([\d.]+)"/.exec(svg)![1]);
+    const event = attributeOf(svg, 'mark event-time', 'cx')[0]!;
+    const tip = Number(/class="mark arrival" d="M[\d.]+ [\d.]+L([\d.]+) /.exec(svg)![1]);
+    const centre = tip - 4.5;
+    expect(centre).toBeGreaterThanOrEqual(event);
+    expect(centre).toBeLessThan(closed);
+  });
+});
