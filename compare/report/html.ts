@@ -19,6 +19,8 @@ export interface HtmlContext {
   history?: ReadonlyMap<string, readonly Night[]>;
   /** Why the history could not be read, said in its place. */
   historyProblem?: string;
+  /** --redact: the explanations' reasons (which quote predicted and observed values) are left out. */
+  redacted?: boolean;
 }
 
 export const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#1b1f24}h1{font-size:1.5rem}h2{margin-top:2.5rem;border-bottom:1px solid #ddd}
@@ -45,12 +47,12 @@ function drawnOf(c: ComparisonResult): { d: ExplainedDifference; i: number }[] {
     .slice(0, PICTURE_LIMIT);
 }
 
-function timelinesSection(c: ComparisonResult, index: number, drawn: readonly { d: ExplainedDifference; i: number }[]): string {
+function timelinesSection(c: ComparisonResult, index: number, drawn: readonly { d: ExplainedDifference; i: number }[], redacted: boolean): string {
   if (drawn.length === 0) return '';
   const figures = drawn.map(({ d, i }) => {
     const title = `${keyText(d)}: ${d.category} explained by ${d.explanation}`;
     const svg = timelineSvg(d.timeline!, { title });
-    return `<figure class="timeline" id="c${index}-d${i}" data-key="${esc(JSON.stringify(d.key))}"><figcaption><b>${esc(keyText(d))}</b> — ${esc(d.category)}${d.columns.length ? ` in ${esc(d.columns.join(', '))}` : ''} · <b>${esc(d.explanation)}</b>${d.also?.length ? ` (also ${esc(d.also.join(', '))})` : ''}<span class="reason">${esc(d.reason)}</span></figcaption>${svg || '<p class="muted">No delivery of its proving events to draw.</p>'}</figure>`;
+    return `<figure class="timeline" id="c${index}-d${i}" data-key="${esc(JSON.stringify(d.key))}"><figcaption><b>${esc(keyText(d))}</b> — ${esc(d.category)}${d.columns.length ? ` in ${esc(d.columns.join(', '))}` : ''} · <b>${esc(d.explanation)}</b>${d.also?.length ? ` (also ${esc(d.also.join(', '))})` : ''}${redacted ? '' : `<span class="reason">${esc(d.reason)}</span>`}</figcaption>${svg || '<p class="muted">No delivery of its proving events to draw.</p>'}</figure>`;
   });
   const withTimeline = c.differences.filter(hasTimeline).length;
   const more = withTimeline > drawn.length ? `<p class="muted">${withTimeline - drawn.length} more difference(s) with a timeline are not drawn (the first ${PICTURE_LIMIT} are); report.json holds every timeline.</p>` : '';
@@ -96,7 +98,7 @@ ${explained.map(([category, count]) => `<tr><td>${esc(category)}</td><td>${bar(c
 ${historySection(c, context)}
 ${c.differences.length > 0 ? `<h3>Differences</h3><table class="differences"><tr><th>key</th><th>difference</th><th>columns</th><th>explanation</th><th>proving events</th></tr>
 ${c.differences.slice(0, 200).map((d, i) => `<tr><td>${drawnIndex.has(i) ? `<a href="#c${index}-d${i}">${esc(keyText(d))}</a>` : esc(keyText(d))}</td><td>${esc(d.category)}</td><td>${esc(d.columns.join(', '))}</td><td>${esc(d.explanation)}</td><td>${esc(d.events.join(', '))}</td></tr>`).join('\n')}</table>` : ''}
-${timelinesSection(c, index, drawn)}
+${timelinesSection(c, index, drawn, context.redacted === true)}
 ${samples ? `<h3>Samples (left above, <span class="muted">right below</span>)</h3><table class="samples"><tr><th>difference</th>${valueColumns.map((column) => `<th>${esc(column)}</th>`).join('')}</tr>\n${samples}</table>` : ''}
 </section>`;
 }

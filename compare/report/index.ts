@@ -1,4 +1,5 @@
 /** Writes a report in the chosen formats into a folder: report.json, report.md, report.html, junit.xml. */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { messageOf } from '../../src/errors.ts';
@@ -28,7 +29,8 @@ export interface WriteReportsOptions {
 export async function writeReports(report: Report, dir: string, formats: ReportFormat[] = REPORT_FORMATS, options: WriteReportsOptions = {}): Promise<string[]> {
   const shown = options.redact ? redactReport(report) : report;
   await mkdir(dir, { recursive: true });
-  const context = formats.includes('html') && options.history !== false ? await historyContext(report, options.history || join(dir, 'history.duckdb'), options.night) : {};
+  const history = formats.includes('html') && options.history !== false ? await historyContext(report, options.history || join(dir, 'history.duckdb'), options.night) : {};
+  const context: HtmlContext = { ...history, ...(options.redact ? { redacted: true } : {}) };
   const written: string[] = [];
   for (const format of formats) {
     const text = format === 'json' ? `${JSON.stringify(shown, null, 2)}\n` : format === 'md' ? renderMarkdown(shown) : format === 'html' ? renderHtml(shown, context) : renderJunit(shown);
@@ -39,8 +41,12 @@ export async function writeReports(report: Report, dir: string, formats: ReportF
   return written;
 }
 
-/** The nights of each comparison, this run last; a history that cannot be read is said in the report, never fatal. */
+/**
+ * The nights of each comparison, this run in its place; none without a history file (a demo keeps none);
+ * a history that cannot be read is said in the report, never fatal.
+ */
 async function historyContext(report: Report, path: string, night: string | undefined): Promise<HtmlContext> {
+  if (!existsSync(path)) return {};
   try {
     const nights = await readNights(path, NIGHTS);
     const history = new Map(report.comparisons.map((c) => [c.name, withCurrent(nights.get(c.name) ?? [], nightOf(c, report.generatedAt, night), NIGHTS)]));

@@ -276,3 +276,15 @@ describe('marks set side by side', () => {
     expect(centre).toBeLessThan(closed);
   });
 });
+
+describe('--redact', () => {
+  it('leaves the reasons, which quote values, out of the pictures’ captions', () => {
+    const difference = { key: { order_id: 'L5' }, category: 'onlyRight' as const, columns: [], explanation: 'late_arrival' as const, events: ['ord-L5'], reason: 'the events predict the stream net_amount 8.50', timeline: lateWithRedelivery };
+    const comparison = { name: 'orders_enriched', left: { source: 'b', rows: 0 }, right: { source: 's', rows: 1 }, key: ['order_id'], counts: { match: 0, withinTolerance: 0, mismatch: 0, onlyLeft: 0, onlyRight: 1 }, notYetComparable: { left: 0, right: 0, watermark: null, dates: [] }, findings: { duplicateKeys: { left: 0, right: 0, leftRows: 0, rightRows: 0, examples: [] }, nullKeys: { left: 0, right: 0, leftRows: 0, rightRows: 0, examples: [] } }, schema: { onlyLeft: [], onlyRight: [], typeChanges: [] }, columns: {}, samples: [], explained: { late_arrival: 1 }, differences: [difference], parity: false, durationsMs: {} } satisfies ComparisonResult;
+    const report: Report = { schemaVersion: 1, tool: 'dualrun', generatedAt: '2024-06-11T01:00:00.000Z', parity: false, comparisons: [comparison] };
+    expect(renderHtml(report)).toContain('net_amount 8.50');
+    const redacted = renderHtml(report, { redacted: true });
+    expect(redacted).not.toContain('net_amount 8.50');
+    expect(count(redacted, /class="mark event-time"/)).toBe(3);
+  });
+});
