@@ -171,7 +171,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     await db?.destroy();
   }
   const report = buildReport(results);
-  const written = await writeReports(report, out, formats, { redact: values.redact === true });
+  const written = await writeReports(report, out, formats, { redact: values.redact === true, history: historyPath });
   await appendHistory(historyPath, report);
   // stdout lands in CI logs: --redact hides the values there as it does in the files.
   if (values.json) ctx.out(JSON.stringify(values.redact ? redactReport(report) : report, null, 2));

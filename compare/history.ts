@@ -1,11 +1,14 @@
 /**
  * Run history: each comparison run's summary appended to a DuckDB file (table `parity_history`),
- * and read back as a trend per comparison (`dualrun compare history`).
+ * and read back as a trend per comparison (`dualrun compare history`). Its differences per category go
+ * to a table of their own (`parity_categories`, one row per category, zeros too, so "none" differs from
+ * "not recorded"): files written before it read as before, and an older dualrun can still append to a newer file.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBTimestampTZValue } from '@duckdb/node-api';
+import { DIFFERENCE_CATEGORIES, type DifferenceCategory } from '../src/differences.ts';
 import { InputError, UsageError, messageOf } from '../src/errors.ts';
 import { openDuck, type Duck } from './duck.ts';
 import type { Report } from './types.ts';
@@ -24,6 +27,7 @@ export interface HistoryRow {
 
 const TABLE = `CREATE TABLE IF NOT EXISTS parity_history (run_at TIMESTAMPTZ, name VARCHAR, parity BOOLEAN, match BIGINT, within_tolerance BIGINT,
   mismatch BIGINT, only_left BIGINT, only_right BIGINT, unexplained BIGINT)`;
+const CATEGORIES_TABLE = 'CREATE TABLE IF NOT EXISTS parity_categories (run_at TIMESTAMPTZ, name VARCHAR, category VARCHAR, count BIGINT)';
 
 export async function openHistory(path: string): Promise<Duck> {
   try {
@@ -38,6 +42,9 @@ export async function appendHistory(path: string, report: Report): Promise<void>
   const duck = await openHistory(path);
   try {
     await duck.run(TABLE);
+    await duck.run(CATEGORIES_TABLE);
+    // Both tables or neither: a run never reads as one whose categories were not recorded.
+    await duck.run('BEGIN TRANSACTION');
     const appender = await duck.connection.createAppender('parity_history');
     const runAt = new DuckDBTimestampTZValue(BigInt(Date.parse(report.generatedAt)) * 1000n);
     for (const c of report.comparisons) {
@@ -49,6 +56,19 @@ export async function appendHistory(path: string, report: Report): Promise<void>
     }
     appender.flushSync();
     appender.closeSync();
+    const categories = await duck.connection.createAppender('parity_categories');
+    for (const c of report.comparisons) {
+      for (const category of Object.keys(DIFFERENCE_CATEGORIES) as DifferenceCategory[]) {
+        categories.appendTimestampTZ(runAt);
+        categories.appendVarchar(c.name);
+        categories.appendVarchar(category);
+        categories.appendBigInt(BigInt(c.explained[category] ?? 0));
+        categories.endRow();
+      }
+    }
+    categories.flushSync();
+    categories.closeSync();
+    await duck.run('COMMIT');
   } finally {
     duck.close();
   }

@@ -1,6 +1,10 @@
-/** The Markdown report, short enough for a CI job summary: verdict per comparison, then what differs and why. */
+/**
+ * The Markdown report, short enough for a CI job summary: verdict per comparison, then what differs and
+ * why, and (folded away) the listed differences' timelines in text, one line per instant.
+ */
 import { DIFFERENCE_CATEGORIES, type DifferenceCategory } from '../../src/differences.ts';
 import type { ComparisonResult, Report } from '../types.ts';
+import { timelineText } from './timeline.ts';
 
 const cell = (value: unknown): string => (value === null || value === undefined ? '∅' : String(value)).replaceAll('|', '\\|').replaceAll('\n', ' ');
 const keyText = (key: Record<string, unknown>): string => Object.values(key).map(cell).join(' / ');
@@ -58,6 +62,13 @@ function section(c: ComparisonResult): string {
   if (listed.length > 0) {
     lines.push('', '| key | difference | columns | explanation | events |', '| --- | --- | --- | --- | --- |');
     for (const d of listed) lines.push(`| ${keyText(d.key)} | ${d.category} | ${d.columns.join(', ')} | ${d.explanation} | ${d.events.slice(0, 5).join(', ')} |`);
+    const told = listed.map((d) => ({ d, text: d.timeline ? timelineText(d.timeline) : [] })).filter(({ text }) => text.length > 0);
+    if (told.length > 0) {
+      lines.push('', `<details><summary>In time: ${told.length === 1 ? 'the difference' : `the ${told.length} differences`} above, one line per instant (UTC)</summary>`);
+      for (const { d, text } of told) lines.push('', `**${keyText(d.key)}** — ${d.explanation}`, '', '```text', ...text, '```');
+      // A blank line after the block, or Markdown would read the next heading as part of it.
+      lines.push('', '</details>', '');
+    }
   }
   return lines.join('\n');
 }

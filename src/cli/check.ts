@@ -135,7 +135,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
   });
 
-  const written = await writeOutputs(report, verdicts, out);
+  const written = await writeOutputs(report, verdicts, out, { history: historyPath, night: night.toISOString() });
   await appendHistory(historyPath, report);
   // Only gated verdicts make history: a legacy or retired transformation has no streak to keep.
   await appendGateVerdicts(historyPath, new Date(report.generatedAt), verdicts.filter((verdict) => verdict.gated), night.toISOString());
@@ -159,11 +159,12 @@ async function compareExisting(chosen: readonly Transform[], dbUrl: string, brok
   }
 }
 
-async function writeOutputs(report: Report, verdicts: readonly GateVerdict[], out: string): Promise<string[]> {
+async function writeOutputs(report: Report, verdicts: readonly GateVerdict[], out: string, history: { history: string; night: string }): Promise<string[]> {
   const { writeReports } = await import('../../compare/report/index.ts');
   const { renderGateJunit, renderGateMarkdown } = await import('../../compare/report/gate.ts');
   const { writeFile } = await import('node:fs/promises');
-  const written = await writeReports(report, out, ['json', 'html', 'md']);
+  // The HTML report draws the nights already in the history, and this one.
+  const written = await writeReports(report, out, ['json', 'html', 'md'], history);
   const gateMarkdown = renderGateMarkdown(verdicts);
   await writeFile(join(out, 'gate.md'), gateMarkdown);
   await writeFile(join(out, 'junit.xml'), renderGateJunit(verdicts, report.generatedAt));

@@ -1,8 +1,10 @@
 /**
  * `dualrun status`: the migration board — every transformation's stage, its last gate verdict, its
- * streak of passing runs, the trend, and the next step — from the manifest and the gate history.
+ * streak of passing runs, the trend, and the next step — from the manifest and the gate history;
+ * with --html, also a page with each transformation's nights drawn (match rate, differences per category).
  */
-import { join, resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { ManifestEntry } from '../config-file.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import type { CommandContext } from './command.ts';
@@ -13,17 +15,20 @@ import { streakNeeds } from '../streak.ts';
 
 export const help = `dualrun status — the migration board
 
-Usage: dualrun status [--config FILE] [--history FILE] [--limit N] [--json]
+Usage: dualrun status [--config FILE] [--history FILE] [--limit N] [--json] [--html FILE]
 
 One line per transformation of the manifest (dualrun.config.ts, or --config): its stage, the last verdict of
 dualrun check, its streak of passing nights (checks of later nights), the trend of the last --limit runs (default 10; ✓ pass, ✗ fail,
 oldest first) and the next step (e.g. "ready for cutover" once the streak reaches promoteAfter).
---history defaults to <report.out>/history.duckdb, where dualrun check records its verdicts.`;
+--history defaults to <report.out>/history.duckdb, where dualrun check records its verdicts.
+--html FILE also writes the board as a self-contained page, with a chart per transformation of its last
+--limit nights: the match rate, and the differences per category.`;
 
 const options = {
   history: { type: 'string' },
   limit: { type: 'string' },
   json: { type: 'boolean' },
+  html: { type: 'string' },
 } as const;
 
 export interface BoardRow {
@@ -85,13 +90,22 @@ export async function run(ctx: CommandContext): Promise<number> {
       next: nextStep(entry, runs),
     };
   });
+  const page = values.html === undefined ? undefined : resolve(values.html);
+  if (page !== undefined) {
+    const { readNights } = await import('../../compare/nights.ts');
+    const { renderStatusHtml } = await import('../../compare/report/status-html.ts');
+    const nights = await readNights(historyPath, limit);
+    await mkdir(dirname(page), { recursive: true });
+    await writeFile(page, renderStatusHtml({ board, nights, history: historyPath, generatedAt: new Date().toISOString() }));
+  }
   if (values.json) {
-    ctx.out(JSON.stringify({ history: historyPath, board }, null, 2));
+    ctx.out(JSON.stringify({ history: historyPath, board, ...(page ? { html: page } : {}) }, null, 2));
     return ExitCode.ok;
   }
   const header = ['transformation', 'stage', 'last run', 'verdict', 'streak', 'trend', 'next step'];
   const rows = board.map((row) => [row.transform, row.stage, row.lastRun ?? 'never', row.lastVerdict ?? '—', String(row.streak), row.trend || '—', row.next]);
   ctx.out(formatTable(header, rows));
   ctx.out(`\nhistory: ${historyPath}`);
+  if (page) ctx.out(`board: ${page}`);
   return ExitCode.ok;
 }

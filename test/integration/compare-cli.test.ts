@@ -92,7 +92,7 @@ describe('dualrun compare: exit codes', () => {
     // No --db, no DATABASE_URL, and dualrun's own embedded database not made yet (a fresh cache folder).
     const noDb = await runCli(['compare', '--left', 'db:batch_x', '--right', left, '--key', 'id'], { DATABASE_URL: '', DUALRUN_CACHE_DIR: join(dir, 'fresh-cache') });
     expect(noDb.code).toBe(2);
-    expect(noDb.stderr).toMatch(/needs a database, and dualrun's own embedded one \(pglite:.*fresh-cache\/pglite\) holds nothing yet\n  fix: give --db URL/);
+    expect(noDb.stderr).toMatch(/needs a database, and dualrun's own embedded one \(pglite:.*fresh-cache\/pglite\) holds nothing yet\n {2}fix: give --db URL/);
     const tolerance = await runCli(['compare', '--left', left, '--right', left, '--key', 'id', '--tolerance', 'amount=0.1']);
     expect(tolerance.code).toBe(2);
     expect(tolerance.stderr).toMatch(/--tolerance "amount=0.1": expected COL=abs:X/);
