@@ -120,7 +120,7 @@ function progressLine(ctx: CommandContext, number: number, quiet: boolean): { st
   let current = 'starting';
   let frame = 0;
   const draw = (): void => {
-    const line = `${SPINNER[frame++ % SPINNER.length]} chapter ${number} · ${title} · ${current} (${((Date.now() - started) / 1000).toFixed(1)} s)`;
+    const line = `${SPINNER[frame++ % SPINNER.length]} chapter ${number} · ${title} · ${((Date.now() - started) / 1000).toFixed(1)} s · ${current}`;
     process.stderr.write(`\r\u001b[2K${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
   };
   const timer = setInterval(draw, 100);
