@@ -2,10 +2,11 @@
 // measured figure is checked against what it must show, each chapter leaves no database or topic behind,
 // the HTML page of the five opens in headless Chromium with one chart per chapter, and the command run
 // as a user would writes a plain report, Markdown and HTML.
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../../src/cli/main.ts';
@@ -228,5 +229,32 @@ describe('dualrun teach coupling, as a user runs it', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('dualrun teach coupling, interrupted', () => {
+  it('SIGTERM while the streaming job runs: exit 143, and the chapter database and topics are removed', async () => {
+    const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'teach', 'coupling', '--chapter', '4', '--db', postgresUrl, '--brokers', brokers().join(',')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the streaming job never started: ${stderr}`)), 60_000);
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('the streaming job consumes the topics')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    // Long enough for the job to have created its topics and joined its group.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    const [, database, prefix] = /its database (dualrun_teach_4_[0-9a-f]{8}) and topics (teach4-[0-9a-f]{8})\.\*/.exec(stderr) ?? [];
+    expect(prefix, 'the progress names the topic prefix').toBeDefined();
+    expect(database, 'the progress names the database').toBeDefined();
+    await expectCleanedUp({ ran: { engine: 'postgres', database: database!, topicPrefix: prefix! } } as ChapterResult, postgresUrl);
   });
 });

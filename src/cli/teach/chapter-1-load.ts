@@ -81,7 +81,10 @@ export async function chapterLoad(ws: Workspace, step: (text: string) => void): 
     lesson: holds
       ? `Every night the batch job goes back to the source: ${count(b.rowsRead)} rows read by ${count(b.queries)} queries, on the same database the shop's application is writing to, whether one row changed since yesterday or all of them — and the bigger the shop, the bigger the bill, all of it due at 02:00. The streaming job computed the same outputs and the source did not notice: 0 rows, 0 queries, 0 connections. It read ${count(s.eventsRead)} events from the log, which the application wrote once when each change happened; reading the log again costs the database nothing.`
       : `This run does not show the usual picture: the batch job read ${count(b.rowsRead)} rows and the streaming job ${count(s.rowsRead)} rows (${count(s.queries)} queries) on the source. Something else touched the chapter's database while the streaming job ran, or the statistics were not complete (${b.source}).`,
-    notes: [`Rows read come from ${b.source}; queries from knex's query events of each job's own connections.`],
+    notes: [
+      `Rows read come from ${b.source}; queries from knex's query events of each job's own connections.`,
+      ...(s.otherSessions !== undefined ? [`These counters are per connection, so the database's process list was also watched while the streaming job ran (every 100 ms): ${plural(s.otherSessions, 'other session')} on the chapter's database.`] : []),
+    ],
     claim: { text: 'the batch job reads rows on the source (> 0); the streaming job reads none (= 0) and sends no query', holds },
     measured,
   };

@@ -59,6 +59,7 @@ export async function chapterFreshness(ws: Workspace, step: (text: string) => vo
   try {
     await job.waitProcessed(first.events);
     const watcher = await watchOutputs(ws, transforms.map((t) => t.name), orderId);
+    const untrack = ws.track(() => watcher.stop());
     try {
       step(`${clock(placed, timeZone)}: order ${orderId} is placed; waiting for it in the streaming outputs`);
       const handed = Date.now();
@@ -66,6 +67,7 @@ export async function chapterFreshness(ws: Workspace, step: (text: string) => vo
       const seen = await watcher.all(30_000);
       for (const [name, at] of Object.entries(seen)) stream[name] = at - handed;
     } finally {
+      untrack();
       await watcher.stop();
     }
   } finally {

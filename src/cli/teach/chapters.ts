@@ -28,10 +28,19 @@ export async function runChapter(number: number, env: TeachEnvironment, step: (t
   const started = Date.now();
   step('preparing its own database and topics');
   const ws = await Workspace.open(number, env);
+  step(`its database ${ws.databaseName} and topics ${ws.prefix}.*`);
+  // Interrupted, the chapter still removes its database and topics before the process ends.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    void ws.close().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const result = await run(ws, step);
     return { ...result, seconds: (Date.now() - started) / 1000, ran: { engine: ws.engine, database: ws.databaseName, topicPrefix: ws.prefix } };
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     step('cleaning up its database and topics');
     await ws.close();
   }

@@ -249,8 +249,10 @@ export class SourceMeter {
           load.rowsRead = rows;
           load.otherSessions = await watch!.stop();
         }
+        const threads = this.engine === 'mysql' ? connections.map(({ connection }) => (connection as RawMysqlConnection).threadId) : [];
         await db.destroy();
         if (this.engine === 'postgres') await this.waitForExit(name);
+        else await this.waitForThreads(threads);
         return load;
       },
     };
@@ -263,6 +265,18 @@ export class SourceMeter {
       const result = (await this.statsDb().raw('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = ?', [applicationName])) as { rows: { n: unknown }[] };
       if (Number(result.rows[0]?.n) === 0) return;
       if (Date.now() > deadline) throw new Error(`the job's database sessions (${applicationName}) did not end within 10 s; their statistics would be incomplete`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** MariaDB: until the server has let go of the job's connections, so the next job's watch does not see them. */
+  private async waitForThreads(threads: number[]): Promise<void> {
+    if (threads.length === 0) return;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const [rows] = (await this.statsDb().raw(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID IN (${threads.map(() => '?').join(', ')})`, threads)) as unknown as [{ n: unknown }[]];
+      if (Number(rows[0]?.n) === 0) return;
+      if (Date.now() > deadline) throw new Error(`the job's database sessions (${threads.join(', ')}) did not end within 10 s`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

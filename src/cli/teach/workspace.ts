@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { connectKnex, engineOf, redactUrl, type Engine } from '../../db.ts';
-import { UnavailableError, messageOf } from '../../errors.ts';
+import { DualrunError, UnavailableError, messageOf } from '../../errors.ts';
 import { createKafka, fetchTopicOffsets } from '../../kafka-client.ts';
 import type { Logger } from '../../logger.ts';
 import { decode, topicOf } from '../../model/codec.ts';
@@ -38,6 +38,8 @@ const PARTITIONS = 1;
 export class Workspace {
   private readonly cleanups: (() => Promise<void>)[] = [];
   private readonly groups = new Set<string>();
+  /** What runs against the topics now (stream jobs, consumers, replays): stopped or awaited before they are deleted, or a client would create them again. */
+  private readonly running = new Set<() => Promise<unknown>>();
   private constructor(
     readonly chapter: number,
     readonly env: TeachEnvironment,
@@ -87,7 +89,12 @@ export class Workspace {
     });
     const workspace = new Workspace(chapter, env, url, engine, engine === 'pglite' ? url.slice('pglite:'.length) : name, `teach${chapter}-${suffix}`, meter);
     workspace.cleanups.push(...cleanups);
-    await meter.use((db) => createDomainSchema(db, env.shop.domain));
+    try {
+      await meter.use((db) => createDomainSchema(db, env.shop.domain));
+    } catch (error) {
+      await workspace.close();
+      throw error;
+    }
     return workspace;
   }
 
@@ -100,8 +107,14 @@ export class Workspace {
     return topicOf(this.domain.entity(entity)!, this.prefix);
   }
 
+  /** Once the chapter is closing (it ended, or was interrupted), nothing new starts on its topics. */
+  private ensureOpen(): void {
+    if (this.closing) throw new DualrunError('INTERRUPTED', `chapter ${this.chapter} was stopped`, { hint: 'its database and topics are being removed; run it again' });
+  }
+
   /** Replays events into the chapter's database and/or topics (after/until as `dualrun replay` takes them). */
   async replay(events: ScenarioEvent[], options: { db?: boolean; kafka?: boolean; after?: Date; until?: Date } = {}): Promise<ReplaySummary> {
+    this.ensureOpen();
     const into = { db: options.db ?? true, kafka: options.kafka ?? true };
     const run = (db: Parameters<typeof replay>[0]['db']) =>
       replay({
@@ -113,7 +126,24 @@ export class Workspace {
         ...(options.until ? { until: options.until } : {}),
         logger: this.env.logger,
       });
-    return into.db ? this.meter.use((db) => run(db)) : run(undefined);
+    const replaying = into.db ? this.meter.use((db) => run(db)) : run(undefined);
+    return this.whileRunning(() => replaying.catch(() => undefined), replaying);
+  }
+
+  /** Keeps `stop` to be called on close while `work` runs. */
+  async whileRunning<T>(stop: () => Promise<unknown>, work: Promise<T>): Promise<T> {
+    this.running.add(stop);
+    try {
+      return await work;
+    } finally {
+      this.running.delete(stop);
+    }
+  }
+
+  /** Keeps `stop` to be called on close until the returned function is called. */
+  track(stop: () => Promise<unknown>): () => void {
+    this.running.add(stop);
+    return () => this.running.delete(stop);
   }
 
   /** ANALYZE the source tables, so the batch's plans do not change between two measured runs. */
@@ -127,7 +157,9 @@ export class Workspace {
 
   /** Starts a streaming job of `transforms` in consumer group `group`, reading the chapter's topics from the beginning. */
   async stream(group: string, transforms: readonly Transform[], options: { untilIdleMs?: number } = {}): Promise<StreamJob> {
+    this.ensureOpen();
     const { StreamRunner } = await import('../../../streaming/runtime/runner.ts');
+    this.ensureOpen();
     const full = `${this.prefix}-${group}`;
     this.groups.add(full);
     const runner = new StreamRunner({
@@ -148,11 +180,15 @@ export class Workspace {
       await runner.stop().catch(() => undefined);
       throw error;
     }
-    return new StreamJob(runner, full);
+    const job = new StreamJob(runner, full);
+    const untrack = this.track(() => runner.stop());
+    void runner.done.then(untrack);
+    return job;
   }
 
   /** Messages on the chapter's input topics now (what the producers have written). */
   async inputOffsets(): Promise<number> {
+    this.ensureOpen();
     return this.withAdmin(async (admin) => {
       let total = 0;
       for (const entity of this.domain.entities) for (const { high, low } of await fetchTopicOffsets(admin, topicOf(entity, this.prefix))) total += Number(high) - Number(low);
@@ -183,6 +219,7 @@ export class Workspace {
   }
 
   private async readTopic(topic: string) {
+    this.ensureOpen();
     const { readToEnd } = await import('../../../streaming/runtime/reader.ts');
     const kafka = createKafka({ clientId: 'dualrun-teach-reader', brokers: this.env.brokers });
     return this.withAdmin(async (admin) => {
@@ -203,14 +240,29 @@ export class Workspace {
     }
   }
 
-  /** Deletes the chapter's topics and consumer groups and drops its database. */
-  async close(): Promise<void> {
+  private closing: Promise<void> | undefined;
+
+  /** Deletes the chapter's topics and consumer groups and drops its database; a second call waits for the first. */
+  close(): Promise<void> {
+    this.closing ??= this.removeAll();
+    return this.closing;
+  }
+
+  private async removeAll(): Promise<void> {
     const problems: unknown[] = [];
+    // Interrupted, something may still run: stopped first, or it would create the deleted topics again.
+    for (const stop of [...this.running]) await stop().catch((error: unknown) => problems.push(error));
+    this.running.clear();
     await this.meter.close().catch((error: unknown) => problems.push(error));
     await this.withAdmin(async (admin) => {
-      const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${this.prefix}.`));
-      if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
-      const groups = (await admin.listGroups()).groups.map((group) => group.groupId).filter((id) => this.groups.has(id) || id.startsWith(`${this.prefix}-`));
+      // A client that was mid-request when it stopped may still create a topic: look again until none is left.
+      for (let pass = 0; pass < 5; pass += 1) {
+        const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${this.prefix}.`));
+        if (topics.length === 0) break;
+        await admin.deleteTopics({ topics, timeout: 30_000 }).catch((error: unknown) => this.env.logger.info({ error: messageOf(error) }, 'teach: deleting topics'));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      const groups = (await admin.listGroups()).groups.map((group) => group.groupId).filter((id) => this.groups.has(id) || id.includes(this.prefix));
       if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
     }).catch((error: unknown) => problems.push(error));
     for (const cleanup of this.cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => problems.push(error));
