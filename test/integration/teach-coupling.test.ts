@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Knex } from 'knex';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../../src/cli/main.ts';
@@ -17,12 +18,14 @@ import type { FanOutMeasured } from '../../src/cli/teach/chapter-4-fanout.ts';
 import type { PollingMeasured } from '../../src/cli/teach/chapter-5-polling.ts';
 import { runChapter } from '../../src/cli/teach/chapters.ts';
 import { renderHtml } from '../../src/cli/teach/render-html.ts';
+import { SourceMeter } from '../../src/cli/teach/source-load.ts';
 import { loadShop, type Shop } from '../../src/cli/teach/shop-day.ts';
 import type { ChapterResult } from '../../src/cli/teach/types.ts';
 import { connectKnex } from '../../src/db.ts';
 import { ExitCode } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { runCli } from '../support/cli.ts';
+import { freshDatabase } from '../support/databases.ts';
 import { brokers, kafkaClient } from '../support/kafka.ts';
 
 const postgresUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -61,6 +64,43 @@ async function expectCleanedUp(result: ChapterResult, dbUrl: string): Promise<vo
     await db.destroy();
   }
 }
+
+describe('the source-load meter', () => {
+  // A job that reads a 3-row table twice: once returning its rows, once inside INSERT … SELECT.
+  const job = async (db: Knex) => {
+    await db('t').select('*');
+    await db.raw('INSERT INTO u SELECT * FROM t');
+  };
+  async function measured(dbUrl: string, statistics: 'database' | 'knex') {
+    const database = await freshDatabase(dbUrl.startsWith('mysql') ? 'mysql' : 'postgres');
+    try {
+      for (const table of ['t', 'u']) await database.db.schema.createTable(table, (builder) => builder.integer('id'));
+      await database.db('t').insert([{ id: 1 }, { id: 2 }, { id: 3 }]);
+      const meter = await SourceMeter.open(database.url, database.engine as 'postgres' | 'mysql', ['t', 'u'], { statistics });
+      try {
+        return (await meter.measure(job)).load;
+      } finally {
+        await meter.close();
+      }
+    } finally {
+      await database.drop();
+    }
+  }
+
+  it('PostgreSQL statistics count the rows read inside the database; knex events only the rows returned', async () => {
+    expect(await measured(postgresUrl, 'database')).toMatchObject({ queries: 2, rowsRead: 6, scans: 2, perTable: { t: 6, u: 0 }, rowsReturned: 3, sessions: 1 });
+    const fallback = await measured(postgresUrl, 'knex');
+    expect(fallback).toMatchObject({ queries: 2, rowsRead: 3, rowsReturned: 3, sessions: 1 });
+    expect(fallback.source).toMatch(/^knex query events: rows the job's queries returned/);
+  });
+
+  it("MariaDB's session counters count at least the rows read by both statements", async () => {
+    const load = await measured(mysqlUrl, 'database');
+    // The one other session on the database is the test's own, which made the tables and is still open.
+    expect(load).toMatchObject({ queries: 2, rowsReturned: 3, sessions: 1, otherSessions: 1 });
+    expect(load.rowsRead).toBeGreaterThanOrEqual(6);
+  });
+});
 
 describe('chapter 1: load on the source', () => {
   it('PostgreSQL: the batch job reads rows of the source tables, the streaming job none', async () => {

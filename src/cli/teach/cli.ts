@@ -21,7 +21,7 @@ export const help = `dualrun teach — lessons measured on the real broker and d
 Usage: dualrun teach coupling [--chapter N] [--db URL] [--brokers LIST] [--markdown FILE] [--html FILE] [--json]
 
 Why teams move from a nightly batch job on update-in-place tables to events, in short chapters on the
-example shop. Each chapter makes a database and topics of its own, runs the real batch and streaming jobs,
+example shop (whatever domain dualrun.config.ts declares: the story is told in the shop's tables). Each chapter makes a database and topics of its own, runs the real batch and streaming jobs,
 ends with a figure it measured in this run and a lesson drawn from it, and cleans up after itself:
 
 ${CHAPTERS.map((chapter) => `  ${chapter.number}  ${chapter.title}`).join('\n')}

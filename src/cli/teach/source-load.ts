@@ -12,13 +12,15 @@
  *   = 0), the server's session status counters (`Handler_read_*`: rows the storage engine read) of every
  *   connection the job opened, read on each connection before and after, plus a watch on the process list
  *   for any other session on the database while the job runs.
- * - Anywhere the statistics cannot be read: knex's query events (rows the queries returned).
+ * - Where the statistics cannot be read (no access to them, say): knex's query events, rows the job's
+ *   queries returned — a lower bound, since rows read inside INSERT … SELECT never reach the client.
  *
  * Queries are counted from knex's query events of the job's own knex in every case. Every reading says
  * which source its rows-read figure came from.
  */
 import knexFactory, { type Knex } from 'knex';
 import { knexConfigFor, type Engine } from '../../db.ts';
+import { messageOf } from '../../errors.ts';
 
 export interface SourceLoad {
   /** Statements the job sent to the source database. */
@@ -78,6 +80,8 @@ export class SourceMeter {
   private shared: Knex | undefined;
   private stats: Knex | undefined;
   private mysqlMode: 'performance_schema' | 'session' | undefined;
+  /** Why the database's statistics are not used, when they are not: rows read are then the rows knex saw returned. */
+  private unreadable: string | undefined;
   private sequence = 0;
   /** Set while the meter queries the shared PGlite knex itself, so its own queries are not counted. */
   private metering = false;
@@ -91,17 +95,30 @@ export class SourceMeter {
   ) {}
 
   /** A meter on the database at `url`, measuring reads of `tables` (the domain's source tables). */
-  static async open(url: string, engine: Engine, tables: readonly string[]): Promise<SourceMeter> {
+  static async open(url: string, engine: Engine, tables: readonly string[], options: { statistics?: 'database' | 'knex' } = {}): Promise<SourceMeter> {
     const meter = new SourceMeter(url, engine, tables);
-    if (engine === 'mysql') {
-      const [rows] = (await meter.statsDb().raw('SELECT @@performance_schema AS on_')) as unknown as [{ on_: unknown }[]];
-      meter.mysqlMode = Number(rows[0]?.on_) === 1 ? 'performance_schema' : 'session';
+    if (options.statistics === 'knex') {
+      meter.unreadable = "the database's statistics were not asked for";
+      return meter;
+    }
+    try {
+      if (engine === 'mysql') {
+        const [rows] = (await meter.statsDb().raw('SELECT @@performance_schema AS on_')) as unknown as [{ on_: unknown }[]];
+        meter.mysqlMode = Number(rows[0]?.on_) === 1 ? 'performance_schema' : 'session';
+        if (meter.mysqlMode === 'session') await meter.statsDb().raw("SHOW SESSION STATUS LIKE 'Handler_read%'");
+      }
+      await meter.tableCounters();
+    } catch (error) {
+      // A user without access to the statistics, or a database without them: say so, and count what knex sees.
+      meter.unreadable = `its statistics could not be read: ${messageOf(error)}`;
+      meter.mysqlMode = undefined;
     }
     return meter;
   }
 
   /** Where this meter's rows-read figures come from, in words. */
   get source(): string {
+    if (this.unreadable !== undefined) return `knex query events: rows the job's queries returned, not rows the database read (${this.unreadable})`;
     if (this.engine === 'postgres') return 'PostgreSQL pg_stat_user_tables (seq_tup_read + idx_tup_fetch of the source tables)';
     if (this.engine === 'pglite') return 'PGlite pg_stat_user_tables (seq_tup_read + idx_tup_fetch of the source tables)';
     return this.mysqlMode === 'performance_schema'
@@ -177,6 +194,7 @@ export class SourceMeter {
 
   /** Per-table counters of the source tables, database-wide; undefined when they are per session (MariaDB without performance_schema). */
   private async tableCounters(): Promise<TableCounters | undefined> {
+    if (this.unreadable !== undefined) return undefined;
     const db = this.statsDb();
     this.metering = true;
     try {
