@@ -26,6 +26,7 @@ export const commands: Record<string, CommandEntry> = {
   status: { summary: 'the migration board: stage, last verdict, streak and next step per transformation', load: () => import('./status.ts') },
   generate: { summary: 'write a synthetic scenario of any size, deterministic by seed', load: () => import('../scenario/generate-cli.ts') },
   kafka: { summary: 'start, stop or inspect the local Apache Kafka broker', load: () => import('../../streaming/broker/cli.ts') },
+  teach: { summary: 'lessons measured on the real broker and database: why events decouple what a nightly batch couples', load: () => import('./teach/cli.ts') },
 };
 
 export const overview = (): string => `dualrun — run a legacy nightly batch job and its Kafka streaming replacement side by side,
