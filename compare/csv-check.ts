@@ -348,6 +348,10 @@ export async function readCsvHeader(file: string): Promise<CsvHeader> {
     fail(scan.openQuote ?? first, message, 'close the quote; a " inside a quoted field is written ""');
   }
   if (ended < 0) scan.finish();
+  if (scan.badClose && (scan.badClose.found === ';' || scan.badClose.found === '\t')) {
+    const { at, found } = scan.badClose;
+    fail(at, `expected the column names separated by commas, found ${found === ';' ? '";"' : 'a tab'} after a quoted name: the file looks ${separatorName(found)}-separated`, `save it as comma-separated CSV (${CSV_RULES})`);
+  }
   if (scan.badClose) fail(scan.badClose.at, `expected , or the end of the line after the closing " of a header field, found ${JSON.stringify(scan.badClose.found)}`, 'wrap the whole name in quotes and double each " inside it');
   if (scan.badLineEnd) fail(scan.badLineEnd.at, `expected the header line to end with LF (\\n) or CRLF (\\r\\n), found ${LINE_END_NAME[scan.badLineEnd.found]}`, 'save the file with LF or CRLF line ends');
   if (!scan.end) fail(scan.openQuote!, 'expected a closing " for the header field that opens here, found the end of the file', 'close the quote; a " inside a quoted field is written ""');
