@@ -5,10 +5,11 @@
  *   UTF-8 there, a `;`- or tab-separated header, an empty or duplicate column name — each an InputError
  *   at file:line:column. Its names go to DuckDB explicitly, so DuckDB never sniffs a header or a dialect;
  * - after DuckDB failed (never otherwise: a good 10M-row file is read once, by DuckDB), `locateCsvProblem`
- *   finds the first bad byte or record: a UTF-8 pass over the bytes, then csv-parse over the file with
+ *   finds the first bad byte or record: a UTF-8 pass over the bytes (native), then csv-parse with
  *   DuckDB's strict rules (as many fields as the header, quotes closed and followed by `,` or the line
- *   end, every line ending as line 1 does), and a small scanner that turns the record's place into a
- *   line and column.
+ *   end, every line ending as line 1 does) — over the one record DuckDB's rejects table names when it
+ *   names one and that record is bad, else over the whole file (csv-parse reads ~10-20 MB/s: a whole
+ *   pass is the slow case) — and a small scanner that turns the record's place into line and column.
  * Lines and columns are 1-based as editors show them (a UTF-8 BOM not counted, a column in UTF-16 units).
  */
 import { isUtf8 } from 'node:buffer';
@@ -18,6 +19,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { InputError } from '../src/errors.ts';
+import { literal, type Duck } from './duck.ts';
 
 export interface Position {
   line: number;
@@ -428,33 +430,39 @@ interface BadRecord {
   error?: { code: string; message: string };
 }
 
+/** A record longer than this is one DuckDB refuses anyway (its max_line_size is 2 MB); csv-parse stops there instead of holding the rest of the file. */
+const MAX_RECORD = 4 * 1024 * 1024;
+
 /**
- * csv-parse over the file, record by record, with DuckDB's rules: the first data record whose field
- * count differs from the header's, that has text after a closing quote or another line end than line 1,
- * or where csv-parse stops (an unterminated quote). Quotes inside an unquoted field are text, as DuckDB
- * reads them. A record is scanned again only when a field of it looks suspect (starts with a quote, holds a CR or a line end).
+ * csv-parse over the file from byte `from` (0: the header first), record by record, with DuckDB's rules:
+ * the first data record whose field count differs from the header's, that has text after a closing quote
+ * or another line end than line 1, or where csv-parse stops (an unterminated quote, a record too long).
+ * Quotes inside an unquoted field are text, as DuckDB reads them. A record is scanned again only when a
+ * field of it looks suspect (starts with a quote, holds a CR, or a line break in a CRLF file). `records`:
+ * how many data records to look at.
  */
-async function firstBadRecord(path: string, header: CsvHeader): Promise<BadRecord | undefined> {
+async function firstBadRecord(path: string, header: CsvHeader, from = 0, records = Infinity): Promise<BadRecord | undefined> {
   const { newline } = header;
   const columns = header.names.length;
-  const parser = parse({ bom: true, relax_quotes: true, relax_column_count: true, skip_empty_lines: true, record_delimiter: newline, info: true, raw: true });
+  // `info` for each record's end offset; no `raw` (it costs a third more): a suspect record is read again from the file.
+  const parser = parse({ bom: from === 0, relax_quotes: true, relax_column_count: true, skip_empty_lines: true, record_delimiter: newline, info: true, max_record_size: MAX_RECORD });
   const suspect = (field: string): boolean => field.charCodeAt(0) === 34 || field.includes('\r') || (newline === '\r\n' && field.includes('\n'));
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  const stream = createReadStream(path, { start: from, highWaterMark: 1 << 20 });
   stream.pipe(parser);
-  let start = 0;
-  let index = 0;
+  let start = from;
+  let seen = from === 0 ? -1 : 0;
   try {
-    for await (const { record, info, raw } of parser as AsyncIterable<{ record: string[]; info: { bytes: number }; raw: string }>) {
-      const first = index === 0;
-      index += 1;
-      if (!first) {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { bytes: number } }>) {
+      if (seen >= 0) {
         if (record.length !== columns) return { start };
         if (record.some(suspect)) {
-          const scan = scanRecord(raw.replace(/^[\r\n]+/, ''), newline);
+          const scan = await scanAt(path, start, { line: 1, column: 1 }, newline);
           if (scan.badClose || scan.badLineEnd) return { start };
         }
       }
-      start = info.bytes;
+      start = from + info.bytes;
+      seen += 1;
+      if (seen >= records) break;
     }
     return undefined;
   } catch (error) {
@@ -466,19 +474,61 @@ async function firstBadRecord(path: string, header: CsvHeader): Promise<BadRecor
   }
 }
 
+/** The read_csv options of a file with this header: every column text, nothing guessed, strict RFC 4180. */
+export function readCsvOptions(header: CsvHeader): string {
+  const columns = `{${header.names.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ')}}`;
+  return `header = true, columns = ${columns}, auto_detect = false, strict_mode = true, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, null_padding = false`;
+}
+
+const REJECTS_LIMIT = 100_000;
+
+/**
+ * DuckDB's own account of where it failed: the file read again with its rejects table (bad rows are
+ * recorded, not fatal), the byte offset where the first rejected record starts. DuckDB's
+ * line_byte_position lands on the record's start or one byte into it (LF files, DuckDB 1.5), so the
+ * record starts after the last line end at most 2 bytes before it; farther, the hint is not used.
+ * Undefined when DuckDB cannot say (it failed again, recorded nothing, or so many that the first may be missing).
+ */
+export async function duckFirstReject(duck: Duck, path: string, header: CsvHeader): Promise<number | undefined> {
+  let at: number;
+  try {
+    await duck.run(`SELECT count(*) FROM read_csv(${literal(path)}, ${readCsvOptions(header)}, store_rejects = true, rejects_table = 'dualrun_csv_rejects', rejects_scan = 'dualrun_csv_rejects_scan', rejects_limit = ${REJECTS_LIMIT})`);
+    const [row] = await duck.rows<{ n: number | string; at: number | string | null }>('SELECT count(*) AS n, min(line_byte_position) AS at FROM dualrun_csv_rejects');
+    if (!row || row.at === null || Number(row.n) >= REJECTS_LIMIT) return undefined;
+    at = Number(row.at);
+  } catch {
+    return undefined;
+  } finally {
+    await duck.run('DROP TABLE IF EXISTS dualrun_csv_rejects; DROP TABLE IF EXISTS dualrun_csv_rejects_scan').catch(() => undefined);
+  }
+  const handle = await open(path, 'r');
+  try {
+    const before = Buffer.alloc(Math.min(at, 3));
+    await handle.read(before, 0, before.length, at - before.length);
+    const newline = before.lastIndexOf(10);
+    return newline < 0 ? undefined : at - before.length + newline + 1;
+  } finally {
+    await handle.close();
+  }
+}
+
 /** A column name as a message shows it: as it is, or quoted when it holds a comma, a quote or a control character. */
 const shownName = (name: string): string => ([...name].some((c) => c < ' ' || c === ',' || c === '"') ? JSON.stringify(name) : name);
 
 /**
  * After DuckDB refused the file: the first problem in it, at its exact place, or undefined when none of
- * the problems looked for is there (the caller then reports DuckDB's own reason). `cause`: DuckDB's error.
+ * the problems looked for is there (the caller then reports DuckDB's own reason). Given the DuckDB
+ * database, DuckDB is asked first which record it refused, and csv-parse checks that record; otherwise
+ * (or if that record looks fine) csv-parse reads the file from its start. `cause`: DuckDB's error.
  */
-export async function locateCsvProblem(file: string, header: CsvHeader, cause?: unknown): Promise<InputError | undefined> {
+export async function locateCsvProblem(file: string, header: CsvHeader, options: { duck?: Duck; cause?: unknown } = {}): Promise<InputError | undefined> {
+  const { duck, cause } = options;
   const columns = header.names;
   const problem = (at: Position, message: string, hint: string): InputError => new InputError(file, at.line, at.column, message, { cause, hint });
   const utf8 = await firstBadUtf8(file);
   if (utf8) return notUtf8(file, await positionOf(file, utf8.offset), utf8.bytes, cause);
-  const bad = await firstBadRecord(file, header);
+  const rejected = duck ? await duckFirstReject(duck, file, header) : undefined;
+  const bad = (rejected === undefined ? undefined : await firstBadRecord(file, header, rejected, 1)) ?? (await firstBadRecord(file, header));
   if (!bad) return undefined;
   const scan = await scanAt(file, bad.start, await positionOf(file, bad.start), header.newline);
   if (scan.badLineEnd) {

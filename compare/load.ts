@@ -8,7 +8,7 @@ import { access, constants } from 'node:fs/promises';
 import type { Knex } from 'knex';
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { InputError, SchemaError, messageOf } from '../src/errors.ts';
-import { locateCsvProblem, readCsvHeader } from './csv-check.ts';
+import { locateCsvProblem, readCsvHeader, readCsvOptions } from './csv-check.ts';
 import { ident, literal, type Duck } from './duck.ts';
 import { copyPostgresToDuck } from './pg-copy.ts';
 
@@ -41,14 +41,10 @@ async function countRows(duck: Duck, table: string): Promise<number> {
 export async function loadCsv(duck: Duck, table: string, path: string): Promise<Loaded> {
   await readable(path);
   const header = await readCsvHeader(path);
-  const columns = `{${header.names.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ')}}`;
   try {
-    await duck.run(
-      `CREATE OR REPLACE TABLE ${ident(table)} AS SELECT * FROM read_csv(${literal(path)}, header = true, columns = ${columns}, auto_detect = false, strict_mode = true, ` +
-        `delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, null_padding = false)`,
-    );
+    await duck.run(`CREATE OR REPLACE TABLE ${ident(table)} AS SELECT * FROM read_csv(${literal(path)}, ${readCsvOptions(header)})`);
   } catch (error) {
-    const located = await locateCsvProblem(path, header, error);
+    const located = await locateCsvProblem(path, header, { duck, cause: error });
     if (located) throw located;
     throw new InputError(path, undefined, undefined, `expected a CSV file DuckDB can read, found: ${duckCsvReason(messageOf(error))}`, {
       cause: error,

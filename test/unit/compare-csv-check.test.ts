@@ -5,7 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordScan, locateCsvProblem, readCsvHeader, scanRecord, utf8Problem, type CsvHeader } from '../../compare/csv-check.ts';
+import { RecordScan, duckFirstReject, locateCsvProblem, readCsvHeader, readCsvOptions, scanRecord, utf8Problem, type CsvHeader } from '../../compare/csv-check.ts';
+import { literal, openDuck } from '../../compare/duck.ts';
 import type { InputError } from '../../src/errors.ts';
 
 let dir: string;
@@ -176,5 +177,28 @@ describe('locateCsvProblem (after DuckDB refused the file)', () => {
     // 400,000 three-byte characters (1.2 MB) on line 2, so reads cut characters in two; the bad byte follows them.
     const content = Buffer.concat([Buffer.from(`id,amount,label\n1,2,${'€'.repeat(400_000)}`), Buffer.from([0xe9, 0x0a])]);
     expect(await locate(content)).toBe('2:400005: expected UTF-8 text, found the byte 0xE9, which is not UTF-8 here (in Windows-1252 it would be "é")');
+  });
+
+  it('asks DuckDB which record it refused, checks that one, and leaves no table behind', async () => {
+    const duck = await openDuck();
+    try {
+      const rows = Array.from({ length: 3000 }, (_, i) => `${i + 1},"a,""${i}""\nb",c\n`).join('');
+      for (const [content, found] of [
+        [`id,amount,label\n${rows}3001,x\n`, '6002:7: expected 3 fields (id,amount,label), found 2: the row ends before column label'],
+        [`id,amount,label\n${rows}3001,"5" x",y\n`, '6002:9: expected , or the end of the line after a closing ", found " "'],
+        // DuckDB fails again here without saying where: csv-parse reads the file from the start.
+        [`id,amount,label\n${rows}3001,x,y\r\n`, '6002:9: expected the line to end as line 1 does, with LF (\\n), found CRLF (\\r\\n)'],
+      ]) {
+        const path = await file(content!);
+        const refused = await duck.run(`SELECT * FROM read_csv(${literal(path)}, ${readCsvOptions(LF)})`).then(() => false, () => true);
+        expect(refused).toBe(true);
+        expect(where(await locateCsvProblem(path, LF, { duck }))).toBe(found);
+        // DuckDB's word: where the refused record starts (the byte after row 3000's line end), or none.
+        expect(await duckFirstReject(duck, path, LF)).toBe(found!.includes('CRLF') ? undefined : Buffer.byteLength(`id,amount,label\n${rows}`));
+      }
+      expect(await duck.rows("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'dualrun_csv%'")).toEqual([]);
+    } finally {
+      duck.close();
+    }
   });
 });
