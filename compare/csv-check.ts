@@ -8,8 +8,8 @@
  *   finds the first bad byte or record: a UTF-8 pass over the bytes (native), then csv-parse with
  *   DuckDB's strict rules (as many fields as the header, quotes closed and followed by `,` or the line
  *   end, every line ending as line 1 does) — over the one record DuckDB's rejects table names when it
- *   names one and that record is bad, else over the whole file (csv-parse reads ~10-20 MB/s: a whole
- *   pass is the slow case) — and a small scanner that turns the record's place into line and column.
+ *   names one and that record is bad, else over the whole file (many times slower than DuckDB: the slow
+ *   case) — and a small scanner that turns the record's place into line and column.
  * Lines and columns are 1-based as editors show them (a UTF-8 BOM not counted, a column in UTF-16 units).
  */
 import { isUtf8 } from 'node:buffer';
@@ -535,7 +535,13 @@ export async function locateCsvProblem(file: string, header: CsvHeader, options:
     return problem(scan.badLineEnd.at, `expected the line to end as line 1 does, with ${lineEndName(header.newline)}, found ${LINE_END_NAME[scan.badLineEnd.found]}`, 'give every line the same line end (an editor can convert them all to LF); a line break inside a value needs the value in quotes');
   }
   if (scan.badClose) {
-    return problem(scan.badClose.at, `expected , or the end of the line after a closing ", found ${JSON.stringify(scan.badClose.found)}`, 'wrap the whole field in quotes and double each " inside it ("5"" screen" for 5" screen)');
+    const { at, found } = scan.badClose;
+    const opened = scan.openQuote!;
+    // A quoted field that ran over lines usually means a " on its first line was never closed.
+    if (opened.line !== at.line) {
+      return problem(at, `expected , or the end of the line after a closing ", found ${JSON.stringify(found)}; this quoted field opened at ${opened.line}:${opened.column}`, `close the quote where that field ends on line ${opened.line}; a " inside a quoted field is written ""`);
+    }
+    return problem(at, `expected , or the end of the line after a closing ", found ${JSON.stringify(found)}`, 'wrap the whole field in quotes and double each " inside it ("5"" screen" for 5" screen)');
   }
   if (!scan.end && scan.openQuote) {
     return problem(scan.openQuote, 'expected a closing " for the quoted field that opens here, found the end of the file', 'close the quote; a " inside a quoted field is written ""');

@@ -173,6 +173,12 @@ describe('locateCsvProblem (after DuckDB refused the file)', () => {
     expect(await locate('id,amount,label\n1,"a\nb","c\n2,3,4\n')).toBe('3:4: expected a closing " for the quoted field that opens here, found the end of the file');
   });
 
+  it('names where a quoted field opened when its closing quote turns up on a later line', async () => {
+    const error = await locateCsvProblem(await file('id,amount,label\n1,"10.00,a\n2,5.50,"b"\n'), LF);
+    expect(where(error)).toBe('3:9: expected , or the end of the line after a closing ", found "b"; this quoted field opened at 2:3');
+    expect(error?.hint).toBe('close the quote where that field ends on line 2; a " inside a quoted field is written ""');
+  });
+
   it('finds a byte that is not UTF-8 beyond the first megabyte, characters cut by the reads counted right', async () => {
     // 400,000 three-byte characters (1.2 MB) on line 2, so reads cut characters in two; the bad byte follows them.
     const content = Buffer.concat([Buffer.from(`id,amount,label\n1,2,${'€'.repeat(400_000)}`), Buffer.from([0xe9, 0x0a])]);
