@@ -4,7 +4,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it, type ExpectStatic } from 'vitest';
 import { runCli } from '../support/cli.ts';
 
 let dir: string;
@@ -26,8 +26,8 @@ async function compareLeft(name: string, content: string | Buffer) {
   return { ...result, file };
 }
 
-/** Exit 2 and exactly one message: `error: FILE:WHERE: MESSAGE` and its fix. */
-async function expectError(name: string, content: string | Buffer, where: string, message: string, fix: string): Promise<void> {
+/** Exit 2 and exactly one message: `error: FILE:WHERE: MESSAGE` and its fix. (`expect`: the test's own, the tests run concurrently.) */
+async function expectError(expect: ExpectStatic, name: string, content: string | Buffer, where: string, message: string, fix: string): Promise<void> {
   const result = await compareLeft(name, content);
   expect(result.stderr).toBe(`error: ${result.file}:${where}: ${message}\n  fix: ${fix}\n`);
   expect(result.code).toBe(2);
@@ -36,55 +36,56 @@ async function expectError(name: string, content: string | Buffer, where: string
 // 5,000 good rows: the problem after them lies beyond what is read before DuckDB, so DuckDB meets it first.
 const MANY = Array.from({ length: 5000 }, (_, i) => `${i + 1},1.00,row ${i + 1}\n`).join('');
 
-describe('dualrun compare: a malformed csv: source is exit 2 with one message at file:line:column', () => {
-  it('not valid UTF-8, on the first lines (before DuckDB reads) and far into the file (after DuckDB refused it)', async () => {
+// Each case runs the binary (~1 s): concurrently, the file takes a third of the time.
+describe.concurrent('dualrun compare: a malformed csv: source is exit 2 with one message at file:line:column', () => {
+  it('not valid UTF-8, on the first lines (before DuckDB reads) and far into the file (after DuckDB refused it)', async ({ expect }) => {
     const fix = 'save the file as UTF-8 (or convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8 in.csv > out.csv, naming the encoding it really has)';
     const found = 'expected UTF-8 text, found the byte 0xE9, which is not UTF-8 here (in Windows-1252 it would be "é")';
-    await expectError('latin1.csv', Buffer.from('id,amount,label\n1,10.00,café\n', 'latin1'), '2:12', found, fix);
-    await expectError('latin1-far.csv', Buffer.concat([Buffer.from(`id,amount,label\n${MANY}`), Buffer.from('5001,1.00,café\n', 'latin1')]), '5002:14', found, fix);
+    await expectError(expect, 'latin1.csv', Buffer.from('id,amount,label\n1,10.00,café\n', 'latin1'), '2:12', found, fix);
+    await expectError(expect, 'latin1-far.csv', Buffer.concat([Buffer.from(`id,amount,label\n${MANY}`), Buffer.from('5001,1.00,café\n', 'latin1')]), '5002:14', found, fix);
   });
 
-  it('an unterminated quote: at the quote that opens the field', async () => {
-    await expectError('unterminated.csv', 'id,amount,label\n1,10.00,"café\n2,5.50,b\n', '2:9', 'expected a closing " for the quoted field that opens here, found the end of the file', 'close the quote; a " inside a quoted field is written ""');
+  it('an unterminated quote: at the quote that opens the field', async ({ expect }) => {
+    await expectError(expect, 'unterminated.csv', 'id,amount,label\n1,10.00,"café\n2,5.50,b\n', '2:9', 'expected a closing " for the quoted field that opens here, found the end of the file', 'close the quote; a " inside a quoted field is written ""');
   });
 
-  it('a row with more fields than the header: at the first field too many (the header stays the header)', async () => {
-    await expectError('extra.csv', 'id,amount,label\n1,10.00,a,extra\n2,5.50,b\n', '2:11', 'expected 3 fields (id,amount,label), found 4: this field is one too many', 'remove the extra field, or wrap a value that contains a comma in quotes ("a, b")');
+  it('a row with more fields than the header: at the first field too many (the header stays the header)', async ({ expect }) => {
+    await expectError(expect, 'extra.csv', 'id,amount,label\n1,10.00,a,extra\n2,5.50,b\n', '2:11', 'expected 3 fields (id,amount,label), found 4: this field is one too many', 'remove the extra field, or wrap a value that contains a comma in quotes ("a, b")');
   });
 
-  it('a row with fewer fields than the header: where the missing field should start, far into the file too', async () => {
+  it('a row with fewer fields than the header: where the missing field should start, far into the file too', async ({ expect }) => {
     const fix = 'give the row a field for every column (an empty value is nothing between two commas)';
-    await expectError('short.csv', 'id,amount,label\n1,10.00,a\n2,5.50\n', '3:7', 'expected 3 fields (id,amount,label), found 2: the row ends before column label', fix);
-    await expectError('short-far.csv', `id,amount,label\n${MANY}5001,1.00\n`, '5002:10', 'expected 3 fields (id,amount,label), found 2: the row ends before column label', fix);
+    await expectError(expect, 'short.csv', 'id,amount,label\n1,10.00,a\n2,5.50\n', '3:7', 'expected 3 fields (id,amount,label), found 2: the row ends before column label', fix);
+    await expectError(expect, 'short-far.csv', `id,amount,label\n${MANY}5001,1.00\n`, '5002:10', 'expected 3 fields (id,amount,label), found 2: the row ends before column label', fix);
   });
 
-  it('a duplicate column name, also one differing only in case (DuckDB would rename it and compare)', async () => {
+  it('a duplicate column name, also one differing only in case (DuckDB would rename it and compare)', async ({ expect }) => {
     const fix = 'rename one of the two columns (dualrun compares columns by name and never renames them)';
-    await expectError('duplicate.csv', 'id,amount,amount\n1,10.00,a\n', '1:11', 'expected each column name once, found "amount" again (column 2 is "amount" too)', fix);
-    await expectError('duplicate-case.csv', 'id,amount,Amount\n1,10.00,a\n', '1:11', 'expected each column name once, found "Amount", which DuckDB takes for "amount" (column 2): names differing only in case are the same column', fix);
+    await expectError(expect, 'duplicate.csv', 'id,amount,amount\n1,10.00,a\n', '1:11', 'expected each column name once, found "amount" again (column 2 is "amount" too)', fix);
+    await expectError(expect, 'duplicate-case.csv', 'id,amount,Amount\n1,10.00,a\n', '1:11', 'expected each column name once, found "Amount", which DuckDB takes for "amount" (column 2): names differing only in case are the same column', fix);
   });
 
-  it('an empty column name, also a trailing comma on the header line', async () => {
-    await expectError('empty-name.csv', 'id,,label\n1,10.00,a\n', '1:4', 'expected a name for column 2, found an empty field', 'name every column in the header line');
-    await expectError('trailing-comma.csv', 'id,amount,label,\n1,10.00,a,\n', '1:17', 'expected a name for column 4, found an empty field', 'name the column, or remove the comma at the end of the header line');
+  it('an empty column name, also a trailing comma on the header line', async ({ expect }) => {
+    await expectError(expect, 'empty-name.csv', 'id,,label\n1,10.00,a\n', '1:4', 'expected a name for column 2, found an empty field', 'name every column in the header line');
+    await expectError(expect, 'trailing-comma.csv', 'id,amount,label,\n1,10.00,a,\n', '1:17', 'expected a name for column 4, found an empty field', 'name the column, or remove the comma at the end of the header line');
   });
 
-  it('an empty file', async () => {
-    await expectError('empty.csv', '', '1:1', 'expected a header line naming the columns, found an empty file', 'write the column names on the first line, separated by commas (id,amount,…)');
+  it('an empty file', async ({ expect }) => {
+    await expectError(expect, 'empty.csv', '', '1:1', 'expected a header line naming the columns, found an empty file', 'write the column names on the first line, separated by commas (id,amount,…)');
   });
 
-  it('a ;-separated file and a tab-separated file', async () => {
+  it('a ;-separated file and a tab-separated file', async ({ expect }) => {
     const fix = 'save it as comma-separated CSV (fields separated by commas; a field with a comma, a " or a line break wrapped in "…", each " inside it doubled)';
-    await expectError('semicolon.csv', 'id;amount;label\n1;10,00;a\n', '1:3', 'expected the column names separated by commas, found 2 ";" and no comma: the file looks ;-separated', fix);
-    await expectError('tab.csv', 'id\tamount\tlabel\n1\t10.00\ta\n', '1:3', 'expected the column names separated by commas, found 2 tabs and no comma: the file looks tab-separated', fix);
+    await expectError(expect, 'semicolon.csv', 'id;amount;label\n1;10,00;a\n', '1:3', 'expected the column names separated by commas, found 2 ";" and no comma: the file looks ;-separated', fix);
+    await expectError(expect, 'tab.csv', 'id\tamount\tlabel\n1\t10.00\ta\n', '1:3', 'expected the column names separated by commas, found 2 tabs and no comma: the file looks tab-separated', fix);
   });
 
-  it('text after a closing quote, and a line end unlike line 1 (DuckDB refuses both)', async () => {
-    await expectError('bad-close.csv', 'id,amount,label\n1,10.00,"5" screen"\n', '2:12', 'expected , or the end of the line after a closing ", found " "', 'wrap the whole field in quotes and double each " inside it ("5"" screen" for 5" screen)');
-    await expectError('mixed-ends.csv', 'id,amount,label\r\n1,10.00,a\r\n2,5.50,b\n3,7.25,c\r\n', '3:9', 'expected the line to end as line 1 does, with CRLF (\\r\\n), found LF (\\n)', 'give every line the same line end (an editor can convert them all to LF); a line break inside a value needs the value in quotes');
+  it('text after a closing quote, and a line end unlike line 1 (DuckDB refuses both)', async ({ expect }) => {
+    await expectError(expect, 'bad-close.csv', 'id,amount,label\n1,10.00,"5" screen"\n', '2:12', 'expected , or the end of the line after a closing ", found " "', 'wrap the whole field in quotes and double each " inside it ("5"" screen" for 5" screen)');
+    await expectError(expect, 'mixed-ends.csv', 'id,amount,label\r\n1,10.00,a\r\n2,5.50,b\n3,7.25,c\r\n', '3:9', 'expected the line to end as line 1 does, with CRLF (\\r\\n), found LF (\\n)', 'give every line the same line end (an editor can convert them all to LF); a line break inside a value needs the value in quotes');
   });
 
-  it('a good file with a BOM, CRLF, a quoted line break and comma, "", #, and x"y loads as the same text; "" stays apart from NULL', async () => {
+  it('a good file with a BOM, CRLF, a quoted line break and comma, "", #, and x"y loads as the same text; "" stays apart from NULL', async ({ expect }) => {
     const tricky = '\uFEFFid,amount,label\r\n1,10.00,"a, ""b""\nc"\r\n2,"",\r\n#3,x"y,z\r\n';
     // The same values, every one quoted (the empty label of row 2 unquoted: NULL).
     await writeFile(join(dir, 'quoted.csv'), 'id,amount,label\n"1","10.00","a, ""b""\nc"\n"2","",\n"#3","x""y","z"\n');
