@@ -8,6 +8,7 @@ import { access, constants } from 'node:fs/promises';
 import type { Knex } from 'knex';
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { InputError, SchemaError, messageOf } from '../src/errors.ts';
+import { locateCsvProblem, readCsvHeader, readCsvOptions } from './csv-check.ts';
 import { ident, literal, type Duck } from './duck.ts';
 import { copyPostgresToDuck } from './pg-copy.ts';
 
@@ -31,19 +32,36 @@ async function countRows(duck: Duck, table: string): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** A CSV file with a header line; every column read as text (so "007" stays "007"). */
+/**
+ * A CSV file with a header line; every column read as text (so "007" stays "007"; an empty field is
+ * NULL, a quoted "" the empty string). The header is read and checked first (csv-check.ts) and given to
+ * DuckDB with strict parsing, so DuckDB never guesses a header, a delimiter or a type. When DuckDB refuses
+ * the file, the file is searched for the exact place (only then: a good file is read once, by DuckDB).
+ */
 export async function loadCsv(duck: Duck, table: string, path: string): Promise<Loaded> {
   await readable(path);
+  const header = await readCsvHeader(path);
   try {
-    await duck.run(`CREATE OR REPLACE TABLE ${ident(table)} AS SELECT * FROM read_csv(${literal(path)}, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false)`);
+    await duck.run(`CREATE OR REPLACE TABLE ${ident(table)} AS SELECT * FROM read_csv(${literal(path)}, ${readCsvOptions(header)})`);
   } catch (error) {
-    // DuckDB's CSV errors name the line; keep its words.
-    throw new InputError(path, undefined, undefined, `not a readable CSV file with a header line: ${messageOf(error).replace(/^DuckDB failed: /, '').split('\n')[0]}`, {
+    const located = await locateCsvProblem(path, header, { duck, cause: error });
+    if (located) throw located;
+    throw new InputError(path, undefined, undefined, `expected a CSV file DuckDB can read, found: ${duckCsvReason(messageOf(error))}`, {
       cause: error,
-      hint: 'give a comma-separated file whose first line names the columns',
+      hint: 'give a comma-separated UTF-8 file whose first line names the columns',
     });
   }
   return { table, rows: await countRows(duck, table) };
+}
+
+/** DuckDB's reason without its advice (its "possible fixes" are options dualrun does not let one set). */
+function duckCsvReason(message: string): string {
+  const lines = message.replace(/^DuckDB failed: /, '').split('\n').map((line) => line.trim());
+  const record = /CSV Error on Line: (\d+)/.exec(lines[0] ?? '')?.[1];
+  const end = lines.findIndex((line) => /^Possible (fixes|Solution)/.test(line));
+  const reason = lines.slice(1, end < 0 ? 2 : end).filter((line) => line !== '' && !line.startsWith('Original Line:')).join(' ');
+  if (record) return `${reason || lines[0]} (in DuckDB's record ${record}, counting the header as 1)`;
+  return lines[0]!.replace(/ \(in: .*$/, '');
 }
 
 export async function loadParquet(duck: Duck, table: string, path: string): Promise<Loaded> {

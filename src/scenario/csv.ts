@@ -5,6 +5,7 @@
  * quoted newline on its own line) saying what was expected and what was found. Problems are collected,
  * never thrown one by one, so a caller can report all of them and apply nothing.
  * Handles a UTF-8 BOM, CRLF or LF line ends, quoted commas/quotes/newlines, empty files and blank lines.
+ * Text that was not UTF-8 (U+FFFD once decoded) and a ;- or tab-separated header are one problem each.
  */
 import { parse, type CsvError } from 'csv-parse/sync';
 import { InputError } from '../errors.ts';
@@ -73,6 +74,8 @@ export function readCsv<C extends Columns>(file: string, text: string, columns: 
   const names = Object.keys(columns);
   const parsers = names.map((name) => columns[name]!);
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const notUtf8 = replacedChar(file, body);
+  if (notUtf8) return { records: [], problems: [notUtf8], rejected: [], complete: false };
   const structural: InputError[] = [];
   const problems: InputError[] = [];
   const records: CsvRecord<C>[] = [];
@@ -81,6 +84,7 @@ export function readCsv<C extends Columns>(file: string, text: string, columns: 
   const position = (record: number, field: number): Position => fieldPosition(body, located.offsets[record] ?? 0, located.lines[record] ?? 1, field);
   let index = 0;
   let headerOk = false;
+  let separatedHeader: InputError | undefined;
   const locate = (record: number, column: string): Position => position(record, Math.max(names.indexOf(column), 0));
 
   const onRecord = (fields: string[]): void => {
@@ -116,9 +120,16 @@ export function readCsv<C extends Columns>(file: string, text: string, columns: 
     }
   };
   const checkHeader = (header: string[]): boolean => {
+    const separated = header.length === 1 && names.length > 1 ? otherSeparator(file, header[0]!, names) : undefined;
+    if (separated) {
+      problems.push(separated);
+      return false;
+    }
     for (let column = 0; column < Math.max(header.length, names.length); column += 1) {
       if (header[column] === names[column]) continue;
-      const found = header[column] === undefined ? 'the end of the header' : show(header[column]!);
+      const earlier = header[column] === undefined ? -1 : header.indexOf(header[column]!);
+      const again = earlier >= 0 && earlier < column ? ` again (column ${earlier + 1} is ${show(header[column]!)} too)` : '';
+      const found = header[column] === undefined ? 'the end of the header' : `${show(header[column]!)}${again}`;
       const expected = names[column] === undefined ? `the header to end after ${names.length} columns` : `header column ${column + 1} to be "${names[column]}"`;
       // A header that ends early is pointed at just past its end.
       const short = column >= header.length;
@@ -144,6 +155,13 @@ export function readCsv<C extends Columns>(file: string, text: string, columns: 
     on_skip: (error: CsvError | undefined) => {
       if (!error) return undefined;
       const line = typeof error.lines === 'number' ? error.lines : undefined;
+      // A ;-separated header of quoted names ("id";"name") stops csv-parse at its first ;: that is all to say.
+      if (separatedHeader) return undefined;
+      separatedHeader = structural.length === 0 && index === 0 ? otherSeparator(file, body.slice(0, body.search(/\r?\n|$/)), names) : undefined;
+      if (separatedHeader) {
+        structural.push(separatedHeader);
+        return undefined;
+      }
       structural.push(new InputError(file, line, undefined, `expected well-formed CSV (fields containing , " or a newline wrapped in "…", a " inside written as ""), found: ${error.message}`));
       return undefined;
     },
@@ -152,6 +170,29 @@ export function readCsv<C extends Columns>(file: string, text: string, columns: 
   if (structural.length > 0) return { records: [], problems: structural, rejected: [], complete: false };
   if (index !== located.offsets.length) throw new Error(`internal: ${file} has ${index} CSV records but ${located.offsets.length} were located`);
   return { records, problems, rejected, complete: headerOk || index === 0 };
+}
+
+/**
+ * The file was decoded as UTF-8 by the caller, so a byte that is not UTF-8 reads as U+FFFD; one in the
+ * file is reported where it is (a real U+FFFD is a character an earlier conversion already lost).
+ */
+function replacedChar(file: string, body: string): InputError | undefined {
+  const offset = body.indexOf('\uFFFD');
+  if (offset < 0) return undefined;
+  const lineStart = body.lastIndexOf('\n', offset) + 1;
+  let line = 1;
+  for (let i = body.indexOf('\n'); i >= 0 && i < offset; i = body.indexOf('\n', i + 1)) line += 1;
+  return problemAt(file, { line, column: offset - lineStart + 1 }, undefined, 'UTF-8 text', '"\uFFFD" (U+FFFD: a byte that is not UTF-8, or a character lost in an earlier conversion)', 'save the file as UTF-8 (and type again any character that was lost)');
+}
+
+/** A header line with no comma but a ; or a tab: the file is evidently separated by that. */
+function otherSeparator(file: string, header: string, names: string[]): InputError | undefined {
+  if (header.includes(',')) return undefined;
+  const at = header.search(/[;\t]/);
+  if (at < 0) return undefined;
+  const separator = header[at] === ';' ? '";"' : 'a tab';
+  const kind = header[at] === ';' ? ';' : 'tab';
+  return problemAt(file, { line: 1, column: at + 1 }, undefined, 'the header columns separated by commas', `${separator} and no comma (the file looks ${kind}-separated)`, `save the file comma-separated; the header must be exactly: ${names.join(',')}`);
 }
 
 /**
