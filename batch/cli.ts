@@ -27,16 +27,16 @@ Usage:
   dualrun batch history [--transform NAME] [--date YYYY-MM-DD] [--limit N] [--db URL] [--json]
 
 Options:
-  --date           the business date, a calendar day in Europe/Stockholm
+  --date           the business date, a calendar day in the domain's time zone (the shop's: Europe/Stockholm)
   --transform      run only these (repeatable, or a comma-separated list); default all of the config's
   --db             the legacy database: postgres://…, mysql://…, pglite:/folder or pglite:memory
                    (default DATABASE_URL, else embedded PGlite in <DUALRUN_CACHE_DIR>/pglite)
-  --cutoff-time    the run sees orders that arrived by this local time on the next day (default 02:00)
+  --cutoff-time    the run sees the changes that arrived by this local time on the next day (default 02:00)
   --before-cutoff  run a date whose cut-off has not come yet (refused without it: its outputs would hold what
                    has arrived so far, and the whole-table ones would replace the last night's state with it)
   --cron           when the alarm rings (default "0 2 * * *"); every ring runs all due dates missing from history.
                    An hourly ring is added as a safety net: node-cron skips 02:00 on the spring DST night
-  --tz             the cron's time zone (default Europe/Stockholm)
+  --tz             the cron's time zone (default: the domain's)
   --catch-up-days  how many past business dates the scheduler keeps complete (default 3)
   --json           machine-readable output on stdout
 

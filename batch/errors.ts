@@ -21,8 +21,17 @@ export class LockHeldError extends DualrunError {
   }
 }
 
-/** The aliases the legacy SQL gives source tables (src/transforms/legacy-sql.ts), to name the table of a missing column. */
-const SOURCE_ALIASES: Record<string, string> = { o: 'orders', l: 'order_lines', c: 'customers', p: 'products', fx: 'fx_rates' };
+/** The tables a failing statement names by alias (`from orders as o`, `join meters m`), to name the table of a missing column. */
+function aliasesOf(error: unknown): Map<string, string> {
+  const message = messageOf(error);
+  const sql = (error as { sql?: unknown } | null)?.sql;
+  const text = typeof sql === 'string' ? sql : message.slice(0, Math.max(0, message.lastIndexOf(' - ')));
+  const aliases = new Map<string, string>();
+  for (const [, table, alias] of text.matchAll(/\b(?:from|join)\s+[`"]?(\w+)[`"]?\s+(?:as\s+)?[`"]?(\w+)[`"]?/gi)) {
+    if (!/^(on|where|inner|left|right|full|cross|join|group|order|limit|using)$/i.test(alias!)) aliases.set(alias!, table!);
+  }
+  return aliases;
+}
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST', 'ER_BAD_DB_ERROR', 'ER_ACCESS_DENIED_ERROR', '3D000', '57P01', '57P02', '57P03']);
 
@@ -40,7 +49,7 @@ function missingSource(error: unknown): { table: string; what: string } | undefi
   const column = /column "?([\w.]+?)"? does not exist/.exec(message)?.[1] ?? /Unknown column '([^']+)'/.exec(message)?.[1];
   if (code === '42703' || code === 'ER_BAD_FIELD_ERROR' || column) {
     const [alias, name] = column?.includes('.') ? column.split('.') : [undefined, column];
-    const sourceTable = (alias && SOURCE_ALIASES[alias]) ?? alias ?? 'unknown';
+    const sourceTable = (alias && aliasesOf(error).get(alias)) ?? alias ?? 'unknown';
     return { table: sourceTable, what: `column ${name ?? '?'} does not exist in ${sourceTable}` };
   }
   return undefined;

@@ -8,7 +8,7 @@ export const DIFFERENCE_CATEGORIES = {
   intermediate_update: 'One side holds an intermediate value; compare final values per key',
   duplicate_delivery: 'An event was delivered more than once and counted more than once',
   update_delete_semantics: 'An update or hard delete in place that one side saw and the other did not',
-  day_boundary: 'The event falls on a different business day in Europe/Stockholm than in UTC (DST, midnight)',
+  day_boundary: "The event falls on a different business day in the domain's business time zone than in UTC (DST, midnight)",
   processing_time: 'A window by processing time instead of event time',
   start_position: 'A consumer started at the latest offset, or read out of order across partitions',
   rounding: 'Numbers differ by rounding or representation',

@@ -70,7 +70,9 @@ export async function readStatus(options: { domain: DomainModel; brokers: string
 }
 
 function noSuchPrefix(prefix: string, inputs: string[], existing: ReadonlySet<string>): UsageError {
-  const prefixes = [...existing].filter((topic) => topic.endsWith('.orders') && !topic.includes('.stream-')).map((topic) => topic.slice(0, -'.orders'.length)).sort();
+  // Other prefixes the domain's input topics exist under: topics ending as one of this prefix's do.
+  const suffix = inputs[0]!.slice(prefix.length);
+  const prefixes = [...existing].filter((topic) => topic.endsWith(suffix) && !topic.includes('.stream-')).map((topic) => topic.slice(0, -suffix.length)).sort();
   return new UsageError(`--topic-prefix ${prefix}: the cluster has none of the input topics ${inputs.join(', ')}`, {
     hint: prefixes.length > 0 ? `give the prefix the job runs on; input topics exist for ${prefixes.slice(0, 10).join(', ')}${prefixes.length > 10 ? ', …' : ''}` : 'no input topics exist yet: replay a scenario first (dualrun replay), or check --brokers',
   });

@@ -88,7 +88,7 @@ describe('dualrun compare: exit codes', () => {
     expect(missing.stderr).toMatch(/nope\.csv: cannot read the file/);
     const broken = await runCli(['compare', '--left', `csv:${join(dir, 'broken.csv')}`, '--right', left, '--key', 'id']);
     expect(broken.code).toBe(2);
-    expect(broken.stderr).toMatch(/broken\.csv: not a readable CSV file/);
+    expect(broken.stderr).toMatch(/broken\.csv:2:5: expected 2 fields \(id,amount\), found 4: this field is one too many/);
     // No --db, no DATABASE_URL, and dualrun's own embedded database not made yet (a fresh cache folder).
     const noDb = await runCli(['compare', '--left', 'db:batch_x', '--right', left, '--key', 'id'], { DATABASE_URL: '', DUALRUN_CACHE_DIR: join(dir, 'fresh-cache') });
     expect(noDb.code).toBe(2);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Night } from '../../compare/nights.ts';
 import { historyChartSvg, historyNotes } from '../../compare/report/history-chart.ts';
-import { renderHtml, renderMarkdown } from '../../compare/report/index.ts';
+import { redactReport, renderHtml, renderMarkdown } from '../../compare/report/index.ts';
 import { formatDuration, timeAxis } from '../../compare/report/time-axis.ts';
 import { timelineModel, timelineText } from '../../compare/report/timeline.ts';
 import { timelineSvg } from '../../compare/report/timeline-svg.ts';
@@ -286,5 +286,9 @@ describe('--redact', () => {
     const redacted = renderHtml(report, { redacted: true });
     expect(redacted).not.toContain('net_amount 8.50');
     expect(count(redacted, /class="mark event-time"/)).toBe(3);
+    // The JSON report (and --json on stdout) too: the reason gives way to its category's meaning; ids and times stay.
+    const json = JSON.stringify(redactReport(report));
+    expect(json).not.toContain('8.50');
+    expect(redactReport(report).comparisons[0]!.differences[0]).toMatchObject({ key: { order_id: 'L5' }, events: ['ord-L5'], timeline: lateWithRedelivery, reason: expect.stringMatching(/^An event arrived after its window closed .*‹redacted›/) });
   });
 });
