@@ -3,7 +3,7 @@
  * the run history. Only the CLI wiring lives here; the work is in runner.ts and scheduler.ts.
  */
 import { mkdir } from 'node:fs/promises';
-import { legacyDatabaseUrl } from '../src/config.ts';
+import { legacyDatabaseUrl } from '../src/database-url.ts';
 import type { Knex } from 'knex';
 import type { CommandContext } from '../src/cli/command.ts';
 import { connectKnex, engineOf } from '../src/db.ts';

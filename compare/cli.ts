@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import type { Knex } from 'knex';
 import type { CommandContext } from '../src/cli/command.ts';
 import { ExitCode, UsageError } from '../src/errors.ts';
-import { legacyDatabaseUrl, ownDatabaseUrl } from '../src/config.ts';
+import { legacyDatabaseUrl, ownDatabaseUrl } from '../src/database-url.ts';
 import type { ColumnRule } from '../src/transforms/contract.ts';
-import type { ComparisonResult, ReportFormat } from './index.ts';
-import { REPORT_FORMATS } from './report/index.ts';
+import type { ComparisonResult } from './index.ts';
+import { REPORT_FORMATS, type ReportFormat } from './report/formats.ts';
 import { getTransform } from '../src/transforms/index.ts';
 
 // DuckDB, knex and the comparator load when the command runs, not for `dualrun compare --help`.

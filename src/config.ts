@@ -56,12 +56,6 @@ export interface EnvConfig {
   partitions?: number | undefined;
 }
 
-/** dualrun's own embedded PGlite database, in the cache folder: the legacy database when none is named. */
-export const ownDatabaseUrl = (env: Pick<EnvConfig, 'cacheDir'>): string => `pglite:${join(env.cacheDir, 'pglite')}`;
-
-/** The legacy database a command uses: its --db, else DATABASE_URL, else dualrun's own embedded one. */
-export const legacyDatabaseUrl = (env: Pick<EnvConfig, 'cacheDir' | 'databaseUrl'>, flag: string | undefined): string => flag ?? env.databaseUrl ?? ownDatabaseUrl(env);
-
 export function readEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   const read = <K extends keyof typeof envRules>(key: K): z.output<(typeof envRules)[K]['schema']> => {
     const raw = env[key] === '' ? undefined : env[key];

@@ -15,9 +15,9 @@ import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 import { redactReport } from './redact.ts';
 
-export type ReportFormat = 'json' | 'md' | 'html' | 'junit';
-export const REPORT_FORMATS: ReportFormat[] = ['json', 'md', 'html', 'junit'];
-const FILES: Record<ReportFormat, string> = { json: 'report.json', md: 'report.md', html: 'report.html', junit: 'junit.xml' };
+import { REPORT_FILES as FILES, REPORT_FORMATS, type ReportFormat } from './formats.ts';
+
+export { REPORT_FORMATS, type ReportFormat };
 /** Nights drawn in the report's history charts. */
 const NIGHTS = 10;
 

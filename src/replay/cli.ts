@@ -3,7 +3,7 @@
  * and the Kafka input topics, with a progress line on stderr and a summary of rows and messages written.
  */
 import { mkdir } from 'node:fs/promises';
-import { legacyDatabaseUrl, ownDatabaseUrl } from '../config.ts';
+import { legacyDatabaseUrl, ownDatabaseUrl } from '../database-url.ts';
 import { resolveBrokers } from '../cli/brokers.ts';
 import type { CommandContext } from '../cli/command.ts';
 import { connectKnex, engineOf, redactUrl } from '../db.ts';
