@@ -17,25 +17,15 @@ import { outputKey, type PipelineTransform } from '../src/pipeline/processor.ts'
 import type { ComparedColumn } from './columns.ts';
 import type { Duck } from './duck.ts';
 import { keyOrder, keyValue, rowToSample, type DiffOutcome } from './diff.ts';
-import { CHAIN, Predictor, type KeyView, type Misdated, type ViewName } from './predict.ts';
+import { CHAIN, Predictor, type KeyView, type Misdated, type PredictOptions, type ViewName } from './predict.ts';
 import type { ExplainedDifference, Timeline } from './types.ts';
 
-export interface ExplainOptions {
+/** What the predictions need (predict.ts), and what the explanations are of. */
+export interface ExplainOptions extends PredictOptions {
   /** The transformation whose pipeline predicts both sides (absent: a comparison of two relations). */
   transform: PipelineTransform | undefined;
   /** The run's input events, in arrival order (absent: none were loaded). */
   events: readonly Delivery[] | undefined;
-  /** Dated batch output: business date D is computed once, at D's cut-off, and kept. */
-  dated: boolean;
-  eventTimeField: string | undefined;
-  /** The date column of a contract that windows by day (each row dated by its event time's business day). */
-  dayColumn?: string | undefined;
-  /** Local time of the nightly cut-off on the day after D (default "02:00"). */
-  cutoffTime: string;
-  /** The last run's cut-off / watermark: what an output swapped by every run last saw. */
-  watermark: Date | undefined;
-  /** The dates the batch ran for, when known. */
-  batchDates?: readonly string[];
   limit: number;
 }
 
@@ -96,14 +86,7 @@ export async function explain(duck: Duck, outcome: DiffOutcome, options: Explain
   const why = !options.transform ? 'no transformation pipeline to recompute the sides from (a comparison of two relations)' : !options.events ? 'no input events were loaded' : undefined;
   const results = new Map<number, RowResult>();
   if (why === undefined) {
-    const predictor = new Predictor(options.transform!.stream.domain, options.transform!, options.events!, {
-      dated: options.dated,
-      eventTimeField: options.eventTimeField,
-      dayColumn: options.dayColumn,
-      cutoffTime: options.cutoffTime,
-      watermark: options.watermark,
-      ...(options.batchDates ? { batchDates: options.batchDates } : {}),
-    });
+    const predictor = new Predictor(options.transform!.stream.domain, options.transform!, options.events!, options);
     const judge = new Judge(predictor, plan.values, options.transform!, options);
     const pending = rows.filter((row) => row.raw.cat !== 'withinTolerance');
     judge.predict(pending.map((row) => row.key));

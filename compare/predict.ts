@@ -32,12 +32,13 @@ import { BusinessCalendar } from '../src/pipeline/windows.ts';
 import { businessDay, cutoffFor } from '../src/time.ts';
 
 export interface PredictOptions {
-  /** The business date of a dated output: each is computed once, at its cut-off. */
+  /** Dated batch output: business date D is computed once, at D's cut-off, and kept. */
   dated: boolean;
   /** The contract's event-time field, for dated outputs. */
   eventTimeField: string | undefined;
   /** The date column of a contract that windows by day: each row's date is its event time's business day. */
   dayColumn?: string | undefined;
+  /** Local time of the nightly cut-off on the day after D (default "02:00"). */
   cutoffTime: string;
   /** The last run's cut-off: what an output swapped by every run last saw (none: everything). */
   watermark: Date | undefined;

@@ -4,18 +4,14 @@
  * npm cache (`--prefer-offline`: the registry is asked only for what the cache lacks). For the package
  * test and the start-up benchmark.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runProcess, type CliResult } from './cli.ts';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type RunResult = CliResult;
 
 /**
  * The environment for a child run as a user would run it: no npm_* variables of an `npm test` around
@@ -28,19 +24,7 @@ export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 export function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = userEnv(), timeoutMs = 180_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-  });
+  return runProcess(command, args, { cwd, env, timeoutMs, end: 'close' });
 }
 
 async function ok(command: string, args: string[], cwd: string): Promise<RunResult> {
