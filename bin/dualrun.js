@@ -4,11 +4,14 @@
 // there: the package ships only dist/) it runs the TypeScript sources through tsx, so `npx dualrun`
 // and `npm run demo` work right after `npm ci`, with no build.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const fromSources = existsSync(new URL('../src/cli/main.ts', import.meta.url));
 if (fromSources) {
   const { register } = await import('tsx/esm/api');
-  register();
+  // The repository's tsconfig, wherever the command runs: its paths make `import … from 'dualrun'`
+  // (the example shop) mean these sources, where the cwd's tsconfig (or none) would mean dist/.
+  register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
 }
 // Before anything loads kafkajs: its read_committed filter leaks aborted transactions (see the module).
 await import(fromSources ? '../src/kafkajs-fixes.ts' : '../dist/src/kafkajs-fixes.js');
