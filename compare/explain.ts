@@ -38,7 +38,7 @@ const REASONS: Partial<Record<DifferenceCategory, string>> = {
   late_arrival: 'arrived after its window closed (plus grace), or after the batch cut-off',
   update_delete_semantics: 'changed or deleted in place after the batch froze, or a row it joins was deleted by then',
   join_as_of_event_time: 'a row it joins changed between its event and the batch run',
-  duplicate_delivery: 'delivered more than once and processed again by the stream',
+  duplicate_delivery: "delivered again after the stream's dedupe had forgotten its event id, and processed again",
   day_boundary: 'counted by the batch on its UTC day instead of its day in the business time zone',
   processing_time: 'counted by the batch on the day it arrived instead of the day it happened',
 };
@@ -57,6 +57,15 @@ interface DiffRow {
   hasRight: boolean;
   left: OutputRow | null;
   right: OutputRow | null;
+}
+
+/** A cause between two views: its category, proving events, source rows, effect on the row, and (when the category's words are not enough) why. */
+interface Step {
+  category: DifferenceCategory;
+  events: string[];
+  sources: string[];
+  effect: string;
+  why?: string;
 }
 
 /** What was checked for a row, as a list and as the reason's last words. */
@@ -287,11 +296,11 @@ class Judge {
    * step adds and a later step takes away again (an order arriving after the cut-off and too late for
    * its window) is in neither side and proves nothing.
    */
-  private steps(views: Partial<Record<ViewName, KeyView>>, from: ViewName): { category: DifferenceCategory; events: string[]; sources: string[]; effect: string }[] {
+  private steps(views: Partial<Record<ViewName, KeyView>>, from: ViewName): Step[] {
     const chain: ViewName[] = [from, ...CHAIN.slice(1)];
     if (from !== 'batch') chain.splice(1, 0, 'batch');
     const matter = new Set(changedSources(views[from]!, views.stream!));
-    const steps: { category: DifferenceCategory; events: string[]; sources: string[]; effect: string }[] = [];
+    const steps: Step[] = [];
     for (let index = 1; index < chain.length; index += 1) {
       const [before, after] = [views[chain[index - 1]!]!, views[chain[index]!]!];
       const changed = changedSources(before, after).filter((source) => matter.has(source));
@@ -357,7 +366,7 @@ class Judge {
           moved: changed,
         };
       }
-      steps.push({ category: rightCause, events, sources: changed, effect: this.effect(views.stream!.row, views[rightView]!.row) });
+      steps.push({ category: rightCause, events, sources: changed, effect: this.effect(views.stream!.row, views[rightView]!.row), why: 'delivered more than once and counted again: the stream does not deduplicate by event id' });
     }
     const categories = order(unique(steps.map((step) => step.category)));
     if (categories.length === 0) {
@@ -368,7 +377,7 @@ class Judge {
       const mine = steps.filter((step) => step.category === category);
       const events = unique(mine.flatMap((step) => step.events));
       const sources = unique(mine.flatMap((step) => step.sources));
-      return `${REASONS[category] ?? category}: ${this.entity(sources.length)} (${list(events)})${mine[0]!.effect ? ` → ${mine.map((step) => step.effect).join('; ')}` : ''}`;
+      return `${mine[0]!.why ?? REASONS[category] ?? category}: ${this.entity(sources.length)} (${list(events)})${mine[0]!.effect ? ` → ${mine.map((step) => step.effect).join('; ')}` : ''}`;
     };
     const [primary, ...others] = categories;
     const also = [...others, ...(rounding ? (['rounding'] as const) : [])];

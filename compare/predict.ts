@@ -462,7 +462,8 @@ export class Predictor {
     const dayOf = (applied: AppliedView) => (arrival ? () => businessDay(applied.pin.arrival, this.domain.timeZone) : dayOfInstant(calendar));
     const processor = new SourceProcessor(this.source, [this.transform], this.env(watermarks, dayOf), {
       dedupe: view !== 'stream_nodedupe',
-      lateDrops: view === 'stream' || view === 'stream_nodedupe' || view === 'stream_utc',
+      // The stream view itself is the stream run (runStream); these are its variants.
+      lateDrops: view === 'stream_nodedupe' || view === 'stream_utc',
     });
     const run: ViewRun = { perKey: new Map(), aggregates: processor.aggregates };
     const nodedupe = view === 'stream_nodedupe';

@@ -8,7 +8,8 @@
 // group, deletes orders whose rows are already in the sink (per-order and aggregate tombstones) and
 // updates one. Then the sink on its own (no Kafka): edge values of every column type, the concurrent
 // batches of several partitions (which deadlocked on MariaDB), a table that does not match the
-// contract, and instances racing to create the tables.
+// contract, and instances racing to create the tables (on PGlite, starting one after another), each
+// then writing to them.
 import '../../src/kafkajs-fixes.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dateText } from '../../batch/history.ts';
@@ -237,10 +238,36 @@ describe.each(engines)('stream sink on %s', { timeout: 240_000 }, (engine) => {
     }
   });
 
-  // PGlite is one process's database: two sinks on one folder is not a thing to support.
-  it.skipIf(engine === 'pglite')('lets instances started together both create the tables', async () => {
+  it('creates its table once whoever starts first, and every instance then writes to it', async () => {
     const raced: StreamTransform = { ...counters, name: 'sink_raced' };
-    const sinks = await Promise.all([createSink(database.url, [raced]), createSink(database.url, [raced]), createSink(database.url, [raced])]);
-    await Promise.all(sinks.map((sink) => sink.close()));
+    const write = (sink: Awaited<ReturnType<typeof createSink>>, instance: number) => sink.write([{ topic: `r.out.${raced.name}`, key: JSON.stringify([`i${instance}`]), value: JSON.stringify({ id: `i${instance}`, round: instance }) }]);
+    if (engine === 'pglite') {
+      // PGlite is one process's database (two sinks on one folder is not a thing to support): the instances
+      // start one after another, the later ones finding the table there.
+      for (const instance of [1, 2, 3]) {
+        const sink = await createSink(database.url, [raced]);
+        try {
+          await write(sink, instance);
+        } finally {
+          await sink.close();
+        }
+      }
+    } else {
+      // Started together, they race to create the table; each must come up and write.
+      const sinks = await Promise.all([createSink(database.url, [raced]), createSink(database.url, [raced]), createSink(database.url, [raced])]);
+      try {
+        await Promise.all(sinks.map((sink, index) => write(sink, index + 1)));
+      } finally {
+        await Promise.all(sinks.map((sink) => sink.close()));
+      }
+    }
+    const db = createKnex(database.url);
+    try {
+      expect(await db.schema.hasTable(`stream_${raced.name}`), engine).toBe(true);
+      const rows = ((await db(`stream_${raced.name}`).select('id', 'round')) as { id: string; round: unknown }[]).map((row) => `${row.id}:${Number(row.round)}`).sort();
+      expect(rows, engine).toEqual(['i1:1', 'i2:2', 'i3:3']);
+    } finally {
+      await db.destroy();
+    }
   });
 });
