@@ -1,20 +1,24 @@
 // Exactly-once in effect and scale-out, against the real broker with real child processes, for both
 // domains: 100k generated shop events (test/support/generate.ts) and 60k metering events (the example's
-// own generator, run through its dualrun.config.ts), each on 4 partitions.
-//  - reference: one uninterrupted run;
-//  - kill -9: while the events are being published, the `dualrun stream run` process is SIGKILLed at
-//    three random moments and restarted each time; its final outputs (and late records) must equal the
-//    reference exactly;
-//  - scale-out: two processes in one group split the partitions and together give the reference.
+// own generator, run through its dualrun.config.ts), each on 4 partitions, with a few bad events among them
+// so the dead letters are part of the claim.
+//  - reference: one uninterrupted run, its counts checked against what the input itself says;
+//  - kill -9: the `dualrun stream run` process is SIGKILLed twice while the events are still being
+//    published and once while it restores its state after a restart, and restarted each time; its final
+//    outputs, late records and dead letters must equal the reference exactly, by value;
+//  - scale-out: two processes in one group split the partitions and together give the reference, each
+//    having processed part of the input and both together all of it, exactly once.
 import '../../src/kafkajs-fixes.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Partitioners } from 'kafkajs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.ts';
 import { topicOf } from '../../src/model/codec.ts';
+import { HEADERS } from '../../src/model/events.ts';
 import type { DomainModel } from '../../src/model/domain.ts';
 import type { Transform } from '../../src/transforms/contract.ts';
-import { StreamRunner } from '../../streaming/runtime/runner.ts';
+import { StreamRunner, type RunMetrics } from '../../streaming/runtime/runner.ts';
 import { generateShop } from '../support/generate.ts';
 import type { TestMessage } from '../support/events.ts';
 import { brokers, uniqueTopic } from '../support/kafka.ts';
@@ -35,24 +39,99 @@ interface Case {
   messages: () => Promise<TestMessage[]>;
   /** The CLI's flags for this domain (none: the default shop). */
   config: string[];
-  /** An output and how many rows it must at least have: the generated rows reached it. */
-  main: [string, number];
+  /** The entity the bad events are put on. */
+  source: string;
+  /** A per-entity output, its entity, and that entity's delete: the output holds every key not deleted last. */
+  main: { output: string; entity: string; deleteType: string };
 }
 const cases: Case[] = [
-  { domain: shop, transforms: shopTransforms, messages: async () => generateShop({ events: 100_000, seed: 7 }), config: [], main: ['orders_enriched', 60_000] },
-  { domain: metering, transforms: meteringTransforms, messages: () => generateMeteringMessages({ readings: 60_000, meters: 200 }), config: ['--config', meteringConfig], main: ['site_hourly_kwh', 1_500] },
+  {
+    domain: shop,
+    transforms: shopTransforms,
+    messages: async () => generateShop({ events: 100_000, seed: 7 }),
+    config: [],
+    source: 'orders',
+    main: { output: 'orders_enriched', entity: 'orders', deleteType: 'OrderDeleted' },
+  },
+  {
+    domain: metering,
+    transforms: meteringTransforms,
+    messages: () => generateMeteringMessages({ readings: 60_000, meters: 200 }),
+    config: ['--config', meteringConfig],
+    source: 'readings',
+    main: { output: 'meter_current', entity: 'meters', deleteType: 'MeterDecommissioned' },
+  },
 ];
 
-describe.each(cases)('exactly-once in effect: $domain.name', { timeout: 900_000 }, ({ domain, transforms, messages: generate, config, main }) => {
+interface Envelope {
+  eventId: string;
+  type: string;
+}
+const envelopeOf = (message: TestMessage): Envelope | null => (message.value === null ? null : (JSON.parse(message.value.toString()) as Envelope));
+
+/** Three bad events, a quarter, half and three quarters into the input, on `source`'s topic, and the reason each dead letter must start with. */
+function withBadEvents(good: TestMessage[], source: string): { messages: TestMessage[]; bad: { value: string; reason: string }[] } {
+  const bad = [
+    { at: 0.25, change: null, reason: 'malformed JSON' },
+    { at: 0.5, change: { type: 'NoSuchEvent' }, reason: 'unknown event type "NoSuchEvent"' },
+    { at: 0.75, change: { eventTime: 'yesterday' }, reason: 'envelope fails its schema: eventTime' },
+  ].map(({ at, change, reason }) => {
+    const index = Math.floor(good.length * at);
+    // A neighbour of the same entity lends its key, arrival and headers; its event id is made new.
+    const neighbour = good.slice(index).find((message) => message.entity === source)!;
+    const eventId = `bad-${at}`;
+    const value = change === null ? '{"eventId": oops' : JSON.stringify({ ...envelopeOf(neighbour), eventId, ...change });
+    const message: TestMessage = { ...neighbour, value: Buffer.from(value), headers: { ...neighbour.headers, [HEADERS.eventId]: eventId } };
+    return { index, message, value, reason };
+  });
+  const messages = [...good];
+  for (const { index, message } of [...bad].reverse()) messages.splice(index, 0, message);
+  return { messages, bad: bad.map(({ value, reason }) => ({ value, reason })) };
+}
+
+/** Keys of `entity` whose last event (redeliveries dropped, as the dedupe does) is not its delete: what a per-entity output must hold. */
+function liveKeys(messages: TestMessage[], entity: string, deleteType: string): number {
+  const live = new Set<string>();
+  const seen = new Set<string>();
+  for (const message of messages) {
+    const id = message.headers[HEADERS.eventId]!;
+    if (message.entity !== entity || seen.has(id)) continue;
+    seen.add(id);
+    const key = message.key.toString();
+    if (message.value === null || envelopeOf(message)!.type === deleteType) live.delete(key);
+    else live.add(key);
+  }
+  return live.size;
+}
+
+/** Deliveries of an event id already delivered: what the dedupe must drop. */
+function redeliveries(messages: TestMessage[]): number {
+  const seen = new Set<string>();
+  let again = 0;
+  for (const message of messages) {
+    const id = message.headers[HEADERS.eventId]!;
+    if (seen.has(id)) again += 1;
+    seen.add(id);
+  }
+  return again;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.each(cases)('exactly-once in effect: $domain.name', { timeout: 900_000 }, ({ domain, transforms, messages: generate, config, source, main }) => {
+  let good: TestMessage[];
   let messages: TestMessage[];
+  let bad: { value: string; reason: string }[];
   beforeAll(async () => {
-    messages = await generate();
+    good = await generate();
+    ({ messages, bad } = withBadEvents(good, source));
   });
 
-  function startJob(prefix: string, group: string): { child: ChildProcess; exit: Promise<number | null>; log: () => string } {
-    const child = spawn(process.execPath, [bin, 'stream', 'run', ...config, '--group', group, '--from-beginning', '--topic-prefix', prefix, '--brokers', brokers().join(','), '--until-idle', '4'], {
+  function startJob(prefix: string, group: string, ...flags: string[]): { child: ChildProcess; exit: Promise<number | null>; log: () => string } {
+    const child = spawn(process.execPath, [bin, 'stream', 'run', ...config, '--group', group, '--from-beginning', '--topic-prefix', prefix, '--brokers', brokers().join(','), '--until-idle', '4', ...flags], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, DUALRUN_LOG_LEVEL: 'warn' },
+      // info: the kill during a restore waits for "stream runner started" (the group joined, the restore begun).
+      env: { ...process.env, DUALRUN_LOG_LEVEL: 'info' },
     });
     children.add(child);
     let log = '';
@@ -65,11 +144,14 @@ describe.each(cases)('exactly-once in effect: $domain.name', { timeout: 900_000 
     return { child, exit, log: () => log };
   }
 
+  /** Every output's final values, and the late records and dead letters by value and source position. */
   async function outputsOf(prefix: string) {
     const result: Record<string, Record<string, unknown>> = {};
     for (const transform of transforms) result[transform.name] = await finalValues(`${prefix}.out.${transform.name}`);
-    const late = (await allMessages(`${prefix}.late`)).map((r) => `${r.key}|${r.headers['dualrun-transform']}|${r.headers['dualrun-source-partition']}@${r.headers['dualrun-source-offset']}`).sort();
-    return { outputs: result, late };
+    const at = (headers: Record<string, string>) => `${headers['dualrun-source-topic']!.slice(prefix.length)}/${headers['dualrun-source-partition']}@${headers['dualrun-source-offset']}`;
+    const late = (await allMessages(`${prefix}.late`)).map((r) => `${r.key}|${r.headers['dualrun-transform']}|${at(r.headers)}|${r.value}`).sort();
+    const deadLetters = (await allMessages(`${prefix}.${source}.dlq`)).map((r) => ({ at: at(r.headers), reason: r.headers['dualrun-dlq-reason']!, value: r.value })).sort((a, b) => a.at.localeCompare(b.at));
+    return { outputs: result, late, deadLetters };
   }
 
   /** Input offsets the group has committed, over all input topics. */
@@ -85,10 +167,40 @@ describe.each(cases)('exactly-once in effect: $domain.name', { timeout: 900_000 
     }
   }
 
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /**
+   * Publishes in arrival order, 500 messages a request, never more than `ahead` beyond what `committed()`
+   * says the job has done: the input is still arriving whenever the job is killed before 1 - ahead of it.
+   */
+  function publishPaced(prefix: string, ahead: number, committed: () => number): { published: () => number; done: Promise<void> } {
+    let published = 0;
+    const done = (async () => {
+      const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await producer.connect();
+      try {
+        while (published < messages.length) {
+          if (published - committed() > ahead) {
+            await sleep(100);
+            continue;
+          }
+          const chunk = messages.slice(published, published + 500);
+          const topics = new Map<string, Omit<TestMessage, 'entity'>[]>();
+          for (const { entity, ...message } of chunk) {
+            const topic = topicOf(domain.entity(entity)!, prefix);
+            topics.set(topic, [...(topics.get(topic) ?? []), message]);
+          }
+          await producer.sendBatch({ topicMessages: [...topics].map(([topic, list]) => ({ topic, messages: list })) });
+          published += chunk.length;
+        }
+      } finally {
+        await producer.disconnect();
+      }
+    })();
+    return { published: () => published, done };
+  }
+
   let reference: Awaited<ReturnType<typeof outputsOf>>;
 
-  it('an uninterrupted run gives the reference', async () => {
+  it('an uninterrupted run gives the reference, with the counts the input itself gives', async () => {
     const prefix = uniqueTopic('eos-ref');
     await createInputTopics(prefix, 4, domain);
     await publish(prefix, messages, 5000, domain);
@@ -96,59 +208,101 @@ describe.each(cases)('exactly-once in effect: $domain.name', { timeout: 900_000 
     await runner.start();
     await runner.done;
     reference = await outputsOf(prefix);
-    // Sanity: the generator's rows are there (redeliveries and late ones included).
-    expect(Object.keys(reference.outputs[main[0]]!).length).toBeGreaterThan(main[1]);
-    expect(reference.late.length).toBeGreaterThan(100);
-    expect(runner.metrics().duplicates).toBeGreaterThan(100);
+    const metrics = runner.metrics();
+    expect(metrics.processed).toBe(messages.length);
+    expect(Object.keys(reference.outputs[main.output]!)).toHaveLength(liveKeys(good, main.entity, main.deleteType));
+    expect(metrics.duplicates).toBe(redeliveries(good));
+    expect(metrics.late).toBe(reference.late.length);
+    expect(reference.late.length).toBeGreaterThan(0); // the generators make late events: the comparison below is of something
+    // Each bad event is one dead letter, with its reason, at the position it was published to.
+    const input = await allMessages(`${prefix}.${source}`);
+    const expectedLetters = bad.map(({ value, reason }) => {
+      const { partition, offset } = input.find((record) => record.value === value)!;
+      return { at: `.${source}/${partition}@${offset}`, value, reason };
+    }).sort((a, b) => a.at.localeCompare(b.at));
+    expect(metrics.deadLetters).toBe(bad.length);
+    expect(reference.deadLetters.map(({ at, value }) => ({ at, value }))).toEqual(expectedLetters.map(({ at, value }) => ({ at, value })));
+    reference.deadLetters.forEach((letter, index) => expect(letter.reason.startsWith(expectedLetters[index]!.reason), letter.reason).toBe(true));
   });
 
-  it('kill -9 at three random moments during the replay, restarting each time, changes nothing', async () => {
+  it('kill -9 twice while the input still arrives and once during a restore, restarting each time, changes nothing', async () => {
     const prefix = uniqueTopic('eos-kill');
     const group = `${prefix}-g`;
     await createInputTopics(prefix, 4, domain);
-    const publishing = publish(prefix, messages, 1000, domain);
-    let job = startJob(prefix, group);
-    // Kill only after the job has committed new work since it (re)started, then at a random moment
-    // within the next 0-2 s: every kill interrupts a job that has state to restore.
-    const committedAtKill: number[] = [];
-    let last = 0;
-    for (let round = 0; round < 3; round += 1) {
-      const deadline = Date.now() + 240_000;
-      while ((await committedInput(group, prefix)) <= last + 2000) {
-        expect(Date.now() < deadline && job.child.exitCode === null, `no progress after restart ${round}:\n${job.log()}`).toBe(true);
+    let committed = 0;
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        committed = await committedInput(group, prefix);
         await sleep(200);
       }
-      await sleep(Math.floor(Math.random() * 2000));
-      job.child.kill('SIGKILL');
-      await job.exit;
-      last = await committedInput(group, prefix);
-      committedAtKill.push(last);
-      job = startJob(prefix, group);
+    })();
+    const publishing = publishPaced(prefix, Math.floor(messages.length * 0.2), () => committed);
+    try {
+      let job = startJob(prefix, group);
+      const kills: { committed: number; published: number }[] = [];
+      const kill = async () => {
+        job.child.kill('SIGKILL');
+        await job.exit;
+        kills.push({ committed: await committedInput(group, prefix), published: publishing.published() });
+        job = startJob(prefix, group);
+      };
+      // Kills 1 and 2: each once the job has committed another 15 % of the input since it (re)started, then
+      // at a random moment within the next 0-2 s: every kill interrupts a job that has state to restore.
+      for (const round of [0, 1]) {
+        const since = kills[round - 1]?.committed ?? 0;
+        const deadline = Date.now() + 240_000;
+        while (committed <= since + messages.length * 0.15) {
+          expect(Date.now() < deadline && job.child.exitCode === null, `no progress after restart ${round}:\n${job.log()}`).toBe(true);
+          await sleep(100);
+        }
+        await sleep(Math.floor(Math.random() * 2000));
+        await kill();
+      }
+      // Kill 3: as soon as the restarted job has joined the group and begun restoring its state.
+      while (!job.log().includes('stream runner started')) {
+        expect(job.child.exitCode, job.log()).toBeNull();
+        await sleep(20);
+      }
+      await sleep(Math.floor(Math.random() * 300));
+      await kill();
+
+      expect(kills[0]!.committed).toBeLessThan(kills[1]!.committed);
+      expect(kills[2]!.committed, 'the third kill came before the restarted job committed anything').toBe(kills[1]!.committed);
+      for (const { published } of kills) expect(published, 'the input was still being published').toBeLessThan(messages.length);
+      await publishing.done;
+      expect(await job.exit, job.log()).toBe(0);
+    } finally {
+      polling = false;
+      await poller;
     }
-    await publishing;
-    // The kills happened mid-run, each after more progress.
-    expect(committedAtKill[2]!).toBeLessThan(messages.length);
-    expect(committedAtKill[0]! < committedAtKill[1]! && committedAtKill[1]! < committedAtKill[2]!).toBe(true);
-    expect(await job.exit, job.log()).toBe(0);
     const killed = await outputsOf(prefix);
+    expect(killed.deadLetters).toEqual(reference.deadLetters);
     expect(killed.late).toEqual(reference.late);
     for (const transform of transforms) expect(killed.outputs[transform.name], transform.name).toEqual(reference.outputs[transform.name]);
   });
 
-  it('two processes in one group split the partitions and together give the reference', async () => {
+  it('two processes in one group split the partitions and together give the reference, each event processed once', async () => {
     const prefix = uniqueTopic('eos-two');
     const group = `${prefix}-g`;
     await createInputTopics(prefix, 4, domain);
     await publish(prefix, messages, 5000, domain);
-    const first = startJob(prefix, group);
-    const second = startJob(prefix, group);
+    const first = startJob(prefix, group, '--json');
+    const second = startJob(prefix, group, '--json');
     expect(await first.exit, first.log()).toBe(0);
     expect(await second.exit, second.log()).toBe(0);
     const both = await outputsOf(prefix);
+    expect(both.deadLetters).toEqual(reference.deadLetters);
     expect(both.late).toEqual(reference.late);
     for (const transform of transforms) expect(both.outputs[transform.name], transform.name).toEqual(reference.outputs[transform.name]);
-    // Each did part of the work.
-    const processed = [first.log(), second.log()].map((log) => Number(/stopped after (\d+) events/.exec(log)?.[1] ?? NaN));
-    expect(processed.every((count) => count > 0 && count < messages.length)).toBe(true);
+    // --json's last line: the final metrics. Each owned input partitions and processed some of the input
+    // (counted when committed), and together they processed every event exactly once.
+    const inputTopics = new Set(domain.entities.map((entity) => topicOf(entity, prefix)));
+    const finals = [first.log(), second.log()].map((log) => JSON.parse(log.trim().split('\n').findLast((line) => line.startsWith('{"instance"'))!) as RunMetrics);
+    for (const final of finals) {
+      expect(final.partitions.filter((id) => inputTopics.has(id.slice(0, id.lastIndexOf(':')))).length, JSON.stringify(final.partitions)).toBeGreaterThan(0);
+      expect(final.processed).toBeGreaterThan(0);
+    }
+    expect(finals[0]!.processed + finals[1]!.processed).toBe(messages.length);
   });
 });
