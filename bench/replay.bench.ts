@@ -7,6 +7,7 @@
  * Both rates are events/s. BENCH_EVENTS sets the size (default 1 000 000; the generator makes ~2.5 events per order).
  * Needs PostgreSQL (DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres), psql, Java and a broker (KAFKA_BROKERS).
  */
+import '../src/kafkajs-fixes.ts';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
