@@ -14,19 +14,10 @@ import { runCli } from '../support/cli.ts';
 import { freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { insertCustomers, insertOrders } from '../support/legacy-rows.ts';
 import { shop } from '../support/shop.ts';
+import { sleepingStatements } from '../support/slow-transform.ts';
 
 const script = fileURLToPath(new URL('../support/slow-batch-run.ts', import.meta.url));
 const D = '2024-03-31'; // spring DST day: 23 hours, 2024-03-30T23:00Z to 2024-03-31T22:00Z
-
-/** The sleeping statement of the child, as the server sees it (until the server has rolled it back). */
-async function sleepingStatements(database: TestDatabase): Promise<number> {
-  const sql = database.engine === 'mysql'
-    ? "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE 'INSERT INTO%SLEEP(%' AND db = DATABASE()"
-    : "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()";
-  const result = (await database.db.raw(sql)) as { rows?: { n: unknown }[] } | [{ n: unknown }[]];
-  const rows = Array.isArray(result) ? result[0] : result.rows!;
-  return Number(rows[0]?.n);
-}
 
 async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -59,14 +50,14 @@ describe.each(['postgres', 'mysql'] as const)('kill -9 of a batch run on %s', (e
 
     const child = spawn(process.execPath, ['--import', 'tsx', script, database.url, D, '8'], { stdio: 'ignore' });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    await waitFor(async () => (await sleepingStatements(database)) > 0, 'the child to be inside its INSERT');
+    await waitFor(async () => (await sleepingStatements(database.db, engine)) > 0, 'the child to be inside its INSERT');
     const running = await listRuns(database.db, { transform: 'orders_enriched' });
     expect(running[0]?.status).toBe('running');
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
 
     // The server rolls the dead session's transaction back once it notices (at the latest when the sleep ends).
-    await waitFor(async () => (await sleepingStatements(database)) === 0, 'the server to drop the dead session');
+    await waitFor(async () => (await sleepingStatements(database.db, engine)) === 0, 'the server to drop the dead session');
     expect(await readBatchOutput(database.db, ordersEnriched)).toEqual(previous);
 
     const rerun = await runCli(['batch', 'run', '--date', D, '--transform', 'orders_enriched', '--db', database.url]);

@@ -1,17 +1,29 @@
 // The scheduler with an injected clock and tick source (never waiting for real time), against a real
 // PostgreSQL: catch-up of missing dates oldest first, no overlapping runs, two schedulers on one
-// database running each (transformation, date) once, and exactly one run across DST change nights.
+// database running each (transformation, date) once, exactly one run across DST change nights, and
+// stop() meeting a run in flight (a transformation asleep inside its INSERT … SELECT), which finishes and commits.
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { listRuns } from '../../batch/history.ts';
 import { Scheduler, latestDueDate, type TickSource } from '../../batch/scheduler.ts';
-import { HISTORY_TABLE } from '../../batch/tables.ts';
+import { readBatchOutput } from '../../batch/output.ts';
+import { HISTORY_TABLE, outputTableOf } from '../../batch/tables.ts';
 import { createKnex } from '../../src/db.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { createDomainSchema } from '../../src/replay/schema.ts';
 import { freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { insertCustomers, insertOrders } from '../support/legacy-rows.ts';
 import { shop, shopTransforms as transforms } from '../support/shop.ts';
+import { slowTransform, sleepingStatements } from '../support/slow-transform.ts';
+import { ordersEnriched } from '../../src/domains/shop/index.ts';
+
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 class ManualTicks implements TickSource {
   private onTick: (() => void) | undefined;
@@ -147,17 +159,26 @@ describe('batch scheduler (postgres, injected clock)', () => {
     expect(all.filter((run) => run.businessDate === '2024-03-31')).toHaveLength(0);
   });
 
-  it('stop() lets the current pass finish and starts nothing more', async () => {
+  it('stop() lets the run in flight finish and commit, and starts nothing more', async () => {
     now = new Date('2024-10-29T12:00:00Z');
-    const { instance, ticks } = scheduler(3);
+    // orders_enriched alone, asleep 2 s inside its INSERT … SELECT: stop() meets a run in flight.
+    const slow = slowTransform(ordersEnriched, 'postgres', 2);
+    const output = outputTableOf(ordersEnriched);
+    if (await database.db.schema.hasTable(output)) await database.db(output).delete(); // earlier tests wrote the 27th's row
+    const ticks = new ManualTicks();
+    const instance = new Scheduler({ db: database.db, engine: 'postgres', transforms: [slow], logger: silentLogger, ticks, clock: () => now, timeZone: 'Europe/Stockholm', catchUpDays: 2 });
+    schedulers.push(instance);
     await instance.start();
+    await until(async () => (await sleepingStatements(database.db, 'postgres')) > 0, 'the first run to be inside its INSERT');
+    expect((await runs()).map((run) => [run.businessDate, run.status])).toEqual([['2024-10-27', 'running']]);
+
     await instance.stop();
-    const afterStop = await runs();
-    expect(afterStop.every((run) => run.status !== 'running')).toBe(true);
-    expect(afterStop.length).toBeLessThanOrEqual(15);
+    // The 27th finished and committed its row; the 28th, due as well, never started.
+    expect((await runs()).map((run) => [run.businessDate, run.transform, run.status])).toEqual([['2024-10-27', 'orders_enriched', 'succeeded']]);
+    expect((await readBatchOutput(database.db, ordersEnriched)).map((row) => [row.order_id, row.business_date])).toEqual([['o1', '2024-10-27']]);
     now = new Date('2024-11-05T12:00:00Z');
     ticks.fire();
     await instance.idle();
-    expect(await runs()).toHaveLength(afterStop.length);
+    expect(await runs()).toHaveLength(1);
   });
 });
