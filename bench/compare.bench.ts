@@ -1,13 +1,25 @@
 /**
- * Comparator benchmark: N vs N rows (BENCH_ROWS, default 10,000,000) with 0.1 % injected differences
- * (a third each: value mismatch, row only left, row only right). Prints the comparison's total time and
- * phases beside a bare DuckDB FULL OUTER JOIN count over the same loaded tables, measured in the same run
- * (goal ≤ 1.5×), and beside the same join reading every value (the least an exact diff must do): the
- * median of BENCH_ROUNDS rounds, each measured back to back. Also the load rate from PostgreSQL in rows/s beside PostgreSQL's own COPY to /dev/null.
+ * Comparator benchmark, in parts (BENCH_PARTS, default all: typed,text,pg):
+ *  - typed: two Parquet files of N rows (BENCH_TYPED_ROWS, default 3,000,000 and 10,000,000; a BIGINT key,
+ *    INTEGER, DECIMAL(12,2), TIMESTAMPTZ and VARCHAR columns) written by DuckDB with a known number of
+ *    differences of each kind, compared end to end by `node bin/dualrun.js compare` as a child process
+ *    (CLI start, reports and history included) beside two references measured in the same round: a bare
+ *    DuckDB FULL OUTER JOIN of the files counting rows where any value IS DISTINCT FROM, in process
+ *    (@duckdb/node-api), and the same query through a fresh node process (start and DuckDB load included).
+ *    Goal: ≤ 1.5× (issue #12);
+ *  - text: N vs N text rows (BENCH_ROWS, default 10,000,000) with 0.1 % injected differences (a third each:
+ *    value mismatch, row only left, row only right), compared in process beside a bare FULL OUTER JOIN
+ *    count over the same loaded tables and the same join reading every value;
+ *  - pg: the load rate from PostgreSQL in rows/s beside PostgreSQL's own COPY to /dev/null.
+ * Every figure is the median of BENCH_ROUNDS rounds (default 3), each measuring ours and its references back to back.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { openDuck } from '../compare/duck.ts';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { literal, openDuck } from '../compare/duck.ts';
 import { diffTables } from '../compare/diff.ts';
 import { explain } from '../compare/explain.ts';
 import { loadDatabase } from '../compare/load.ts';
@@ -15,6 +27,9 @@ import { connectKnex } from '../src/db.ts';
 import type { Column } from '../src/transforms/contract.ts';
 import { printFigure, timeIt } from './report.ts';
 
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const parts = (process.env.BENCH_PARTS ?? 'typed,text,pg').split(',');
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const rows = Number(process.env.BENCH_ROWS ?? 10_000_000);
 const pgRows = Number(process.env.BENCH_PG_ROWS ?? Math.min(rows, 2_000_000));
 const columns: Column[] = [
@@ -51,7 +66,6 @@ async function compareBench(): Promise<void> {
 
   // The machine is shared: each round measures the references and the comparison back to back, and the
   // figures printed are those of the median round (by ratio to the bare count) of BENCH_ROUNDS.
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   type Ours = Awaited<ReturnType<typeof compareOnce>>;
   // A second, like-for-like reference: the same join that also reads every value (exact text equality,
   // no rules) — the least any value diff must do; the bare count above never reads the values.
@@ -68,7 +82,6 @@ async function compareBench(): Promise<void> {
     );
     measured.push({ reference: ref.seconds, valueReference: valueRef.seconds, ours: run.seconds, result: run.result });
   }
-  const median = <T>(items: T[], by: (item: T) => number): T => [...items].sort((a, b) => by(a) - by(b))[Math.floor(items.length / 2)]!;
   const middle = median(measured, (round) => round.ours / round.reference);
   const middleValue = median(measured, (round) => round.ours / round.valueReference);
   const { counts, durationsMs } = middle.result.outcome;
@@ -103,5 +116,84 @@ async function postgresLoadBench(): Promise<void> {
   }
 }
 
-await compareBench();
-await postgresLoadBench();
+const median = <T>(items: T[], by: (item: T) => number): T => [...items].sort((a, b) => by(a) - by(b))[Math.floor(items.length / 2)]!;
+
+// The typed files: per 10,000 ids, id ≡ 1 only right, ≡ 2 only left, ≡ 3 amount beyond its tolerance, ≡ 4
+// amount within it (abs 0.01, inclusive), ≡ 5 qty differs, ≡ 6 placed_at a second later, ≡ 7 placed_at
+// 300 µs later inside its millisecond (equal at the default ms precision), ≡ 8 label differs.
+const TYPED_COLUMNS = ['qty', 'amount', 'placed_at', 'label'];
+const typedBase = (n: number) => `SELECT i AS id, CAST(i % 1000 AS INTEGER) AS qty, CAST((i % 100000) / 100 AS DECIMAL(12,2)) AS amount,
+    TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_milliseconds(i * 1003) AS placed_at, 'item-' || (i % 5000) AS label FROM range(${n}) t(i)`;
+const typedRight = (n: number) => `SELECT id,
+    CASE WHEN id % 10000 = 5 THEN qty + 1 ELSE qty END AS qty,
+    CASE WHEN id % 10000 = 3 THEN CAST(amount + 1 AS DECIMAL(12,2)) WHEN id % 10000 = 4 THEN CAST(amount + 0.01 AS DECIMAL(12,2)) ELSE amount END AS amount,
+    CASE WHEN id % 10000 = 6 THEN placed_at + INTERVAL 1 SECOND WHEN id % 10000 = 7 THEN placed_at + to_microseconds(300) ELSE placed_at END AS placed_at,
+    CASE WHEN id % 10000 = 8 THEN label || '!' ELSE label END AS label
+  FROM (${typedBase(n)}) WHERE id % 10000 <> 2`;
+
+/** How many ids below n are ≡ r (mod 10,000). */
+const residues = (n: number, r: number) => Math.floor(n / 10_000) + (n % 10_000 > r ? 1 : 0);
+
+async function typedBench(n: number): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'dualrun-bench-typed-'));
+  const [left, right] = [join(dir, 'left.parquet'), join(dir, 'right.parquet')];
+  try {
+    console.log(`generating two Parquet files of ${n.toLocaleString('en')} rows (typed: BIGINT key, INTEGER, DECIMAL(12,2), TIMESTAMPTZ, VARCHAR)`);
+    const writer = await openDuck();
+    await writer.run(`COPY (${typedBase(n)} WHERE i % 10000 <> 1) TO ${literal(left)} (FORMAT parquet)`);
+    await writer.run(`COPY (${typedRight(n)}) TO ${literal(right)} (FORMAT parquet)`);
+    writer.close();
+    const expected = {
+      match: n - 2 * residues(n, 1) - residues(n, 2) - residues(n, 3) - residues(n, 4) - residues(n, 5) - residues(n, 6) - residues(n, 8) + residues(n, 1),
+      withinTolerance: residues(n, 4),
+      mismatch: residues(n, 3) + residues(n, 5) + residues(n, 6) + residues(n, 8),
+      onlyLeft: residues(n, 2),
+      onlyRight: residues(n, 1),
+    };
+    const query = `SELECT count(*) AS n FROM read_parquet(${literal(left)}) l FULL OUTER JOIN read_parquet(${literal(right)}) r USING (id)
+      WHERE (${TYPED_COLUMNS.map((c) => `l.${c}`).join(', ')}) IS DISTINCT FROM (${TYPED_COLUMNS.map((c) => `r.${c}`).join(', ')})`;
+    // Rows a raw comparison finds different: every injected difference, the one inside its millisecond too.
+    const rawDifferent = String(expected.withinTolerance + expected.mismatch + expected.onlyLeft + expected.onlyRight + residues(n, 7));
+    const freshProcess = `import { DuckDBInstance } from '@duckdb/node-api';
+      const connection = await (await DuckDBInstance.create(':memory:')).connect();
+      console.log((await connection.runAndReadAll(${JSON.stringify(query)})).getRowObjectsJson()[0].n);`;
+    const out = join(dir, 'report');
+    const measured: { inProcess: number; fresh: number; ours: number; phases: unknown }[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const inProcess = await timeIt(async () => {
+        const duck = await openDuck();
+        try {
+          return (await duck.rows<{ n: string }>(query))[0]?.n;
+        } finally {
+          duck.close();
+        }
+      });
+      if (inProcess.result !== rawDifferent) throw new Error(`the in-process reference counted ${inProcess.result} rows, expected ${rawDifferent}`);
+      const fresh = await timeIt(async () => spawnSync(process.execPath, ['--input-type=module', '-e', freshProcess], { cwd: REPO, encoding: 'utf8' }));
+      if (fresh.result.stdout.trim() !== rawDifferent) throw new Error(`the fresh-process reference printed ${fresh.result.stdout}${fresh.result.stderr}, expected ${rawDifferent}`);
+      const ours = await timeIt(async () =>
+        spawnSync(process.execPath, [join(REPO, 'bin', 'dualrun.js'), 'compare', '--left', `parquet:${left}`, '--right', `parquet:${right}`, '--key', 'id', '--tolerance', 'amount=abs:0.01', '--out', out], { cwd: dir, encoding: 'utf8' }),
+      );
+      if (ours.result.status !== 1) throw new Error(`dualrun compare exited ${ours.result.status} (expected 1, parity violated): ${ours.result.stderr}`);
+      const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as { comparisons: { counts: Record<string, number>; durationsMs: Record<string, number> }[] };
+      const [comparison] = report.comparisons;
+      if (JSON.stringify(comparison?.counts) !== JSON.stringify(expected)) throw new Error(`dualrun compare counted ${JSON.stringify(comparison?.counts)}, expected ${JSON.stringify(expected)}`);
+      console.log(
+        `round ${round + 1}: in-process reference ${inProcess.seconds.toFixed(3)} s, fresh-process reference ${fresh.seconds.toFixed(3)} s, dualrun compare ${ours.seconds.toFixed(3)} s ` +
+          `(${(ours.seconds / inProcess.seconds).toFixed(2)}× / ${(ours.seconds / fresh.seconds).toFixed(2)}×), phases (ms) ${JSON.stringify(comparison?.durationsMs)}`,
+      );
+      measured.push({ inProcess: inProcess.seconds, fresh: fresh.seconds, ours: ours.seconds, phases: comparison?.durationsMs });
+    }
+    const name = `dualrun compare, typed Parquet ${n.toLocaleString('en')} vs ${n.toLocaleString('en')} rows (CLI as a child process)`;
+    const byInProcess = median(measured, (round) => round.ours / round.inProcess);
+    const byFresh = median(measured, (round) => round.ours / round.fresh);
+    printFigure({ name, ours: byInProcess.ours, reference: byInProcess.inProcess, referenceName: 'DuckDB FULL OUTER JOIN reading every value, in process', unit: 's', kind: 'time', goal: '≤ 1.5×' });
+    printFigure({ name, ours: byFresh.ours, reference: byFresh.fresh, referenceName: 'the same join in a fresh node process', unit: 's', kind: 'time', goal: '≤ 1.5×' });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (parts.includes('typed')) for (const n of (process.env.BENCH_TYPED_ROWS ?? '3000000,10000000').split(',').map(Number)) await typedBench(n);
+if (parts.includes('text')) await compareBench();
+if (parts.includes('pg')) await postgresLoadBench();
