@@ -73,7 +73,7 @@ async function kindCounts(duck: Duck, from: string, columns: string[]): Promise<
  */
 async function inferTextKinds(duck: Duck, table: string, columns: string[]): Promise<Map<string, ColumnKind | 'empty'>> {
   if (columns.length === 0) return new Map();
-  const proposed = await kindCounts(duck, `(SELECT * FROM ${ident(table)} USING SAMPLE 10000 ROWS)`, columns);
+  const proposed = await kindCounts(duck, `(SELECT * FROM ${ident(table)} LIMIT 10000)`, columns);
   const kinds = new Map<string, ColumnKind | 'empty'>();
   const undecided = columns.filter((column) => proposed.get(column) === 'empty');
   const toConfirm = columns.filter((column) => proposed.get(column) !== 'empty' && proposed.get(column) !== 'string');
@@ -157,7 +157,10 @@ export async function planColumns(
     if (!declaredAs && (rule.abs !== undefined || rule.rel !== undefined) && agreed !== undefined) kind = 'number';
     const types = { left: leftTypes.get(name)!, right: rightTypes.get(name)! };
     if (agreed === undefined && !keySet.has(name)) await refuseUncomparable(duck, name, types, { left: { ...left, kind: l }, right: { ...right, kind: r } });
-    if (overridesFromFlags && overrides[name]) await checkRuleFits(duck, name, kind, overrides[name], [left.table, right.table]);
+    if (overridesFromFlags && overrides[name]) await checkRuleFits(duck, name, kind, overrides[name], [
+        { table: left.table, numeric: kindOfType(types.left) === 'number' },
+        { table: right.table, numeric: kindOfType(types.right) === 'number' },
+      ]);
     compared.push({ name, kind, rule, isKey: keySet.has(name), types });
   }
   return {

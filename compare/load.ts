@@ -1,8 +1,8 @@
 /**
  * Loaders: every source lands as one table in the comparison's DuckDB database, in bulk —
- * CSV and Parquet files read by DuckDB itself, database tables and Kafka topics streamed in chunks
- * through the appender (never row-by-row INSERT). Values arrive as text in the pinned representation
- * (DESIGN.md section 7); the diff decides per column how to compare them.
+ * CSV and Parquet files read by DuckDB itself (Parquet in place, with its types), database tables and
+ * Kafka topics streamed in chunks (never row-by-row INSERT). Text arrives in the pinned representation
+ * (DESIGN.md section 7); the diff decides per column how to compare it.
  */
 import { access, constants } from 'node:fs/promises';
 import type { Knex } from 'knex';
@@ -64,10 +64,14 @@ function duckCsvReason(message: string): string {
   return lines[0]!.replace(/ \(in: .*$/, '');
 }
 
+/**
+ * A Parquet file, read where it is (a view, not a copy): its columns keep their types, the comparison
+ * reads each value once, in the join, and the row count comes from the file's metadata.
+ */
 export async function loadParquet(duck: Duck, table: string, path: string): Promise<Loaded> {
   await readable(path);
   try {
-    await duck.run(`CREATE OR REPLACE TABLE ${ident(table)} AS SELECT * FROM read_parquet(${literal(path)})`);
+    await duck.run(`CREATE OR REPLACE VIEW ${ident(table)} AS SELECT * FROM read_parquet(${literal(path)})`);
   } catch (error) {
     throw new InputError(path, undefined, undefined, `not a readable Parquet file: ${messageOf(error).replace(/^DuckDB failed: /, '').split('\n')[0]}`, { cause: error, hint: 'give a Parquet file (or use csv:PATH)' });
   }
