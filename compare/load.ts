@@ -131,6 +131,12 @@ export interface DbSource {
   query?: Knex.QueryBuilder | Knex.Raw;
   /** For messages: `db:batch_orders_enriched`. */
   source: string;
+  /**
+   * 'text' (default): every column lands as the database's text. 'native' (the comparator's): on the
+   * PostgreSQL server, integers, decimals of a declared precision, dates and instants land typed, so a
+   * column typed on both sides is compared as it is, with no text round trip.
+   */
+  types?: 'text' | 'native';
 }
 
 // node-postgres: every column as the server's text, so decimals stay exact and DATE is never
@@ -146,7 +152,11 @@ export async function loadDatabase(duck: Duck, table: string, source: DbSource, 
   try {
     if (client.includes('mysql')) return await loadMysql(duck, table, knex, sql, bindings as unknown[], onProgress);
     // The PostgreSQL server: COPY to CSV. PGlite (same dialect, in process): a cursor.
-    if (client === 'pg' || client === 'postgres' || client === 'postgresql') return await copyPostgresToDuck(duck, table, knex, select.toQuery());
+    if (client === 'pg' || client === 'postgres' || client === 'postgresql') {
+      const query = select.toQuery();
+      const types = source.types === 'native' ? await postgresColumnTypes(knex, query) : undefined;
+      return await copyPostgresToDuck(duck, table, knex, query, types ? { types } : {});
+    }
     return await loadPostgres(duck, table, knex, sql, bindings as unknown[], onProgress);
   } catch (error) {
     if (error instanceof InputError || error instanceof SchemaError) throw error;
@@ -160,6 +170,49 @@ interface PgResult {
 }
 
 const PG_DATE_OID = 1082;
+
+/**
+ * The DuckDB type a PostgreSQL column lands as, by its type OID and modifier; undefined: text. Only
+ * types whose COPY text DuckDB reads back to the same value and prints as PostgreSQL does: integers,
+ * numeric(p,s) with p ≤ 38 (an unconstrained numeric can exceed any DECIMAL), dates, timestamps with
+ * and without time zone (the text carries the offset). Floats, booleans and the rest stay text, so
+ * samples and reports show them as the database wrote them.
+ */
+export function duckTypeOfPostgres(oid: number, modifier: number): string | undefined {
+  switch (oid) {
+    case 21:
+      return 'SMALLINT';
+    case 23:
+      return 'INTEGER';
+    case 20:
+      return 'BIGINT';
+    case 1700: {
+      if (modifier < 4) return undefined;
+      const precision = ((modifier - 4) >> 16) & 0xffff;
+      const scale = (modifier - 4) & 0xffff;
+      return precision >= 1 && precision <= 38 && scale <= precision ? `DECIMAL(${precision},${scale})` : undefined;
+    }
+    case PG_DATE_OID:
+      return 'DATE';
+    case 1114:
+      return 'TIMESTAMP';
+    case 1184:
+      return 'TIMESTAMPTZ';
+    default:
+      return undefined;
+  }
+}
+
+/** The typed columns of a query's result, from its description (no row is read). */
+async function postgresColumnTypes(knex: Knex, query: string): Promise<Map<string, string>> {
+  const result = (await knex.raw(`SELECT * FROM (${query}) AS q LIMIT 0`)) as { fields: { name: string; dataTypeID: number; dataTypeModifier: number }[] };
+  const types = new Map<string, string>();
+  for (const field of result.fields) {
+    const type = duckTypeOfPostgres(field.dataTypeID, field.dataTypeModifier);
+    if (type) types.set(field.name, type);
+  }
+  return types;
+}
 
 async function loadPostgres(duck: Duck, table: string, knex: Knex, sql: string, bindings: unknown[], onProgress?: (rows: number) => void): Promise<Loaded> {
   return knex.transaction(async (trx) => {
