@@ -1,5 +1,5 @@
 /**
- * Comparator benchmark, in parts (BENCH_PARTS, default all: typed,text,pg):
+ * Comparator benchmark, in parts (BENCH_PARTS, default all: typed,explain,text,pg):
  *  - typed: two Parquet files of N rows (BENCH_TYPED_ROWS, default 3,000,000 and 10,000,000; a BIGINT key,
  *    INTEGER, DECIMAL(12,2), TIMESTAMPTZ and VARCHAR columns) written by DuckDB with a known number of
  *    differences of each kind, compared end to end by `node bin/dualrun.js compare` as a child process
@@ -7,6 +7,12 @@
  *    DuckDB FULL OUTER JOIN of the files counting rows where any value IS DISTINCT FROM, in process
  *    (@duckdb/node-api), and the same query through a fresh node process (start and DuckDB load included).
  *    Goal: ≤ 1.5× (issue #12);
+ *  - explain: the explanation of BENCH_METERS (default 10,000) differences on the metering domain, from a
+ *    real dual run (the example's generator, three readings a meter; replayed night by night into PGlite and
+ *    Kafka, the nightly batch, the streaming job to idle) of meter_total_kwh with a deliberate bug in its
+ *    streaming half (10 Wh added to every reading), so every meter differs and every difference is
+ *    judged against what the events predict. Ours: the explain phase; reference: the same comparison with no
+ *    input events (load and diff, nothing explained), measured in the same round;
  *  - text: N vs N text rows (BENCH_ROWS, default 10,000,000) with 0.1 % injected differences (a third each:
  *    value mismatch, row only left, row only right), compared in process beside a bare FULL OUTER JOIN
  *    count over the same loaded tables and the same join reading every value;
@@ -26,9 +32,21 @@ import { loadDatabase } from '../compare/load.ts';
 import { connectKnex } from '../src/db.ts';
 import type { Column } from '../src/transforms/contract.ts';
 import { printFigure, timeIt } from './report.ts';
+import { runBatch } from '../batch/runner.ts';
+import { compareTransform } from '../compare/index.ts';
+import { meterTotalKwh, meterTotalKwhStream } from '../examples/metering/meter-total-kwh.ts';
+import { sumDecimals } from '../src/decimal.ts';
+import { deleteRunTopics } from '../src/cli/run-topics.ts';
+import { silentLogger } from '../src/logger.ts';
+import { replay } from '../src/replay/index.ts';
+import { loadScenario } from '../src/scenario/load.ts';
+import type { Transform } from '../src/transforms/contract.ts';
+import { StreamRunner } from '../streaming/runtime/runner.ts';
+import { freshDatabase } from '../test/support/databases.ts';
+import { metering, meteringCutoff, meteringProject } from '../test/support/metering.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const parts = (process.env.BENCH_PARTS ?? 'typed,text,pg').split(',');
+const parts = (process.env.BENCH_PARTS ?? 'typed,explain,text,pg').split(',');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const rows = Number(process.env.BENCH_ROWS ?? 10_000_000);
 const pgRows = Number(process.env.BENCH_PG_ROWS ?? Math.min(rows, 2_000_000));
@@ -116,6 +134,65 @@ async function postgresLoadBench(): Promise<void> {
   }
 }
 
+/** meter_total_kwh whose stream adds 10 Wh to every reading: a bug on every meter beyond what rounding could be, nothing the events explain. */
+const buggyMeterTotals: Transform = {
+  ...meterTotalKwh,
+  stream: {
+    ...meterTotalKwhStream,
+    flatMap: (reading, ctx) =>
+      meterTotalKwhStream.flatMap(reading, ctx).map((contribution) => ({ ...contribution, values: { ...contribution.values, kwh: sumDecimals([String(contribution.values.kwh), '0.010'], 3) } })),
+  },
+};
+
+/** The broker the benchmark runs against: KAFKA_BROKERS (the comparator's other benchmarks need none). */
+function brokers(): string[] {
+  const list = process.env.KAFKA_BROKERS?.split(',').filter(Boolean) ?? [];
+  if (list.length === 0) throw new Error('the explain part needs a Kafka broker: set KAFKA_BROKERS (dualrun kafka start prints one), or leave explain out of BENCH_PARTS');
+  return list;
+}
+
+async function explainBench(meters: number): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'dualrun-bench-explain-'));
+  const database = await freshDatabase('pglite');
+  const topicPrefix = `bench-explain-${randomUUID().slice(0, 8)}`;
+  const kafka = { brokers: brokers(), topicPrefix, partitions: 3 };
+  try {
+    const scenarioDir = join(dir, 'scenario');
+    execFileSync(process.execPath, [join(REPO, 'bin', 'dualrun.js'), 'generate', '--config', join(REPO, 'examples', 'metering', 'dualrun.config.ts'), '--out', scenarioDir, '--seed', '1', '--readings', String(3 * meters), '--meters', String(meters)], { stdio: 'ignore' });
+    const scenario = await loadScenario(scenarioDir, meteringProject);
+    console.log(`dual run of meter_total_kwh (its stream adding 10 Wh to every reading) over ${scenario.events.length.toLocaleString('en')} metering events, ${meters.toLocaleString('en')} meters`);
+    let after: Date | undefined;
+    for (const [i, date] of scenario.businessDates.entries()) {
+      const until = meteringCutoff(date, scenario.cutoffTime);
+      await replay({ domain: metering, createSchema: true, events: scenario.events, db: database.db, kafka, until, ...(after ? { after } : {}), reset: i === 0, logger: silentLogger });
+      after = until;
+    }
+    await runBatch({ db: database.db, engine: 'pglite', transforms: [buggyMeterTotals], businessDate: scenario.businessDates.at(-1)!, cutoff: after!, logger: silentLogger });
+    await replay({ domain: metering, events: scenario.events, db: database.db, kafka, after: after!, logger: silentLogger });
+    const runner = new StreamRunner({ domain: metering, brokers: brokers(), group: `${topicPrefix}-g`, topicPrefix, transforms: [buggyMeterTotals], fromBeginning: true, untilIdleMs: 2000, logger: silentLogger });
+    await runner.start();
+    await runner.done;
+    const options = { transform: buggyMeterTotals, db: database.db, brokers: brokers(), topicPrefix, watermark: after!, cutoffTime: scenario.cutoffTime };
+    const measured: { explainMs: number; referenceMs: number; differences: number; explained: Record<string, number> }[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const reference = await timeIt(() => compareTransform(options));
+      const ours = await compareTransform({ ...options, events: scenario.events });
+      const differences = ours.counts.mismatch + ours.counts.onlyLeft + ours.counts.onlyRight;
+      if (ours.counts.mismatch !== meters) throw new Error(`expected every one of the ${meters} meters to differ, found ${JSON.stringify(ours.counts)}`);
+      if (ours.explained.unexplained !== differences) throw new Error(`expected every difference unexplained (a bug), found ${JSON.stringify(ours.explained)}`);
+      const explainMs = ours.durationsMs.explain ?? 0;
+      console.log(`round ${round + 1}: ${differences.toLocaleString('en')} differences explained in ${explainMs} ms (${(explainMs / differences).toFixed(2)} ms each); the comparison without events ${Math.round(reference.seconds * 1000)} ms; phases (ms) ${JSON.stringify(ours.durationsMs)}`);
+      measured.push({ explainMs, referenceMs: reference.seconds * 1000, differences, explained: ours.explained });
+    }
+    const middle = median(measured, (round) => round.explainMs / round.referenceMs);
+    printFigure({ name: `explain ${middle.differences.toLocaleString('en')} differences on the metering domain (meter_total_kwh, a deliberate stream bug)`, ours: middle.explainMs, reference: middle.referenceMs, referenceName: 'the same comparison with no events (load and diff only)', unit: 'ms', kind: 'time' });
+  } finally {
+    await database.drop();
+    await deleteRunTopics(brokers(), topicPrefix, `${topicPrefix}-g`).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 const median = <T>(items: T[], by: (item: T) => number): T => [...items].sort((a, b) => by(a) - by(b))[Math.floor(items.length / 2)]!;
 
 // The typed files: per 10,000 ids, id ≡ 1 only right, ≡ 2 only left, ≡ 3 amount beyond its tolerance, ≡ 4
@@ -195,5 +272,6 @@ async function typedBench(n: number): Promise<void> {
 }
 
 if (parts.includes('typed')) for (const n of (process.env.BENCH_TYPED_ROWS ?? '3000000,10000000').split(',').map(Number)) await typedBench(n);
+if (parts.includes('explain')) await explainBench(Number(process.env.BENCH_METERS ?? 10_000));
 if (parts.includes('text')) await compareBench();
 if (parts.includes('pg')) await postgresLoadBench();
