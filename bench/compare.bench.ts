@@ -235,7 +235,15 @@ async function typedBench(n: number): Promise<void> {
       const connection = await (await DuckDBInstance.create(':memory:')).connect();
       console.log((await connection.runAndReadAll(${JSON.stringify(query)})).getRowObjectsJson()[0].n);`;
     const out = join(dir, 'report');
-    const measured: { inProcess: number; fresh: number; ours: number; phases: unknown }[] = [];
+    // For where the time goes: the same command on two files of ten rows (start, config, DuckDB, reports, history).
+    const [tinyLeft, tinyRight] = [join(dir, 'tiny-left.parquet'), join(dir, 'tiny-right.parquet')];
+    const tinyWriter = await openDuck();
+    await tinyWriter.run(`COPY (${typedBase(10)}) TO ${literal(tinyLeft)} (FORMAT parquet)`);
+    await tinyWriter.run(`COPY (${typedRight(10)}) TO ${literal(tinyRight)} (FORMAT parquet)`);
+    tinyWriter.close();
+    const ourCompare = (l: string, r: string, o: string) =>
+      spawnSync(process.execPath, [join(REPO, 'bin', 'dualrun.js'), 'compare', '--left', `parquet:${l}`, '--right', `parquet:${r}`, '--key', 'id', '--tolerance', 'amount=abs:0.01', '--out', o], { cwd: dir, encoding: 'utf8' });
+    const measured: { inProcess: number; fresh: number; ours: number; fixed: number; phases: unknown }[] = [];
     for (let round = 0; round < rounds; round++) {
       const inProcess = await timeIt(async () => {
         const duck = await openDuck();
@@ -248,24 +256,27 @@ async function typedBench(n: number): Promise<void> {
       if (inProcess.result !== rawDifferent) throw new Error(`the in-process reference counted ${inProcess.result} rows, expected ${rawDifferent}`);
       const fresh = await timeIt(async () => spawnSync(process.execPath, ['--input-type=module', '-e', freshProcess], { cwd: REPO, encoding: 'utf8' }));
       if (fresh.result.stdout.trim() !== rawDifferent) throw new Error(`the fresh-process reference printed ${fresh.result.stdout}${fresh.result.stderr}, expected ${rawDifferent}`);
-      const ours = await timeIt(async () =>
-        spawnSync(process.execPath, [join(REPO, 'bin', 'dualrun.js'), 'compare', '--left', `parquet:${left}`, '--right', `parquet:${right}`, '--key', 'id', '--tolerance', 'amount=abs:0.01', '--out', out], { cwd: dir, encoding: 'utf8' }),
-      );
+      const ours = await timeIt(async () => ourCompare(left, right, out));
+      const fixed = await timeIt(async () => ourCompare(tinyLeft, tinyRight, join(dir, 'tiny-report')));
+      if (fixed.result.status !== 1) throw new Error(`dualrun compare of the ten-row files exited ${fixed.result.status} (expected 1): ${fixed.result.stderr}`);
       if (ours.result.status !== 1) throw new Error(`dualrun compare exited ${ours.result.status} (expected 1, parity violated): ${ours.result.stderr}`);
       const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as { comparisons: { counts: Record<string, number>; durationsMs: Record<string, number> }[] };
       const [comparison] = report.comparisons;
       if (JSON.stringify(comparison?.counts) !== JSON.stringify(expected)) throw new Error(`dualrun compare counted ${JSON.stringify(comparison?.counts)}, expected ${JSON.stringify(expected)}`);
       console.log(
         `round ${round + 1}: in-process reference ${inProcess.seconds.toFixed(3)} s, fresh-process reference ${fresh.seconds.toFixed(3)} s, dualrun compare ${ours.seconds.toFixed(3)} s ` +
-          `(${(ours.seconds / inProcess.seconds).toFixed(2)}× / ${(ours.seconds / fresh.seconds).toFixed(2)}×), phases (ms) ${JSON.stringify(comparison?.durationsMs)}`,
+          `(${(ours.seconds / inProcess.seconds).toFixed(2)}× / ${(ours.seconds / fresh.seconds).toFixed(2)}×), phases (ms) ${JSON.stringify(comparison?.durationsMs)}; ` +
+          `the same command on ten rows ${fixed.seconds.toFixed(3)} s`,
       );
-      measured.push({ inProcess: inProcess.seconds, fresh: fresh.seconds, ours: ours.seconds, phases: comparison?.durationsMs });
+      measured.push({ inProcess: inProcess.seconds, fresh: fresh.seconds, ours: ours.seconds, fixed: fixed.seconds, phases: comparison?.durationsMs });
     }
     const name = `dualrun compare, typed Parquet ${n.toLocaleString('en')} vs ${n.toLocaleString('en')} rows (CLI as a child process)`;
     const byInProcess = median(measured, (round) => round.ours / round.inProcess);
     const byFresh = median(measured, (round) => round.ours / round.fresh);
     printFigure({ name, ours: byInProcess.ours, reference: byInProcess.inProcess, referenceName: 'DuckDB FULL OUTER JOIN reading every value, in process', unit: 's', kind: 'time', goal: '≤ 1.5×' });
     printFigure({ name, ours: byFresh.ours, reference: byFresh.fresh, referenceName: 'the same join in a fresh node process', unit: 's', kind: 'time', goal: '≤ 1.5×' });
+    const fixedMedian = median(measured, (round) => round.fixed).fixed;
+    console.log(`  of which the command's fixed cost (the same command on ten rows, median) ${fixedMedian.toFixed(3)} s; ours less that: ${(byInProcess.ours - fixedMedian).toFixed(3)} s beside the in-process join's ${byInProcess.inProcess.toFixed(3)} s`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
