@@ -6,7 +6,8 @@
  *    (CLI start, reports and history included) beside two references measured in the same round: a bare
  *    DuckDB FULL OUTER JOIN of the files counting rows where any value IS DISTINCT FROM, in process
  *    (@duckdb/node-api), and the same query through a fresh node process (start and DuckDB load included).
- *    Goal: ≤ 1.5× (issue #12);
+ *    Goal: ≤ 1.5× (issue #12). With BENCH_INSTALLED=1, also the command as a user has it: the repository
+ *    packed and installed into a fresh project (compiled JavaScript, no TypeScript loader at start-up);
  *  - explain: the explanation of BENCH_METERS (default 10,000) differences on the metering domain, from a
  *    real dual run (the example's generator, three readings a meter; replayed night by night into PGlite and
  *    Kafka, the nightly batch, the streaming job to idle) of meter_total_kwh with a deliberate bug in its
@@ -44,6 +45,7 @@ import type { Transform } from '../src/transforms/contract.ts';
 import { StreamRunner } from '../streaming/runtime/runner.ts';
 import { freshDatabase } from '../test/support/databases.ts';
 import { metering, meteringCutoff, meteringProject } from '../test/support/metering.ts';
+import { packRepository, userProject } from '../test/support/package.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const parts = (process.env.BENCH_PARTS ?? 'typed,explain,text,pg').split(',');
@@ -211,7 +213,7 @@ const typedRight = (n: number) => `SELECT id,
 /** How many ids below n are ≡ r (mod 10,000). */
 const residues = (n: number, r: number) => Math.floor(n / 10_000) + (n % 10_000 > r ? 1 : 0);
 
-async function typedBench(n: number): Promise<void> {
+async function typedBench(n: number, installed: string | undefined): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'dualrun-bench-typed-'));
   const [left, right] = [join(dir, 'left.parquet'), join(dir, 'right.parquet')];
   try {
@@ -241,9 +243,9 @@ async function typedBench(n: number): Promise<void> {
     await tinyWriter.run(`COPY (${typedBase(10)}) TO ${literal(tinyLeft)} (FORMAT parquet)`);
     await tinyWriter.run(`COPY (${typedRight(10)}) TO ${literal(tinyRight)} (FORMAT parquet)`);
     tinyWriter.close();
-    const ourCompare = (l: string, r: string, o: string) =>
-      spawnSync(process.execPath, [join(REPO, 'bin', 'dualrun.js'), 'compare', '--left', `parquet:${l}`, '--right', `parquet:${r}`, '--key', 'id', '--tolerance', 'amount=abs:0.01', '--out', o], { cwd: dir, encoding: 'utf8' });
-    const measured: { inProcess: number; fresh: number; ours: number; fixed: number; phases: unknown }[] = [];
+    const ourCompare = (l: string, r: string, o: string, bin = join(REPO, 'bin', 'dualrun.js')) =>
+      spawnSync(process.execPath, [bin, 'compare', '--left', `parquet:${l}`, '--right', `parquet:${r}`, '--key', 'id', '--tolerance', 'amount=abs:0.01', '--out', o], { cwd: dir, encoding: 'utf8' });
+    const measured: { inProcess: number; fresh: number; ours: number; fixed: number; installed: number; phases: unknown }[] = [];
     for (let round = 0; round < rounds; round++) {
       const inProcess = await timeIt(async () => {
         const duck = await openDuck();
@@ -259,6 +261,8 @@ async function typedBench(n: number): Promise<void> {
       const ours = await timeIt(async () => ourCompare(left, right, out));
       const fixed = await timeIt(async () => ourCompare(tinyLeft, tinyRight, join(dir, 'tiny-report')));
       if (fixed.result.status !== 1) throw new Error(`dualrun compare of the ten-row files exited ${fixed.result.status} (expected 1): ${fixed.result.stderr}`);
+      const fromPackage = installed ? await timeIt(async () => ourCompare(left, right, join(dir, 'installed-report'), installed)) : undefined;
+      if (fromPackage && fromPackage.result.status !== 1) throw new Error(`the installed dualrun compare exited ${fromPackage.result.status} (expected 1): ${fromPackage.result.stderr}`);
       if (ours.result.status !== 1) throw new Error(`dualrun compare exited ${ours.result.status} (expected 1, parity violated): ${ours.result.stderr}`);
       const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as { comparisons: { counts: Record<string, number>; durationsMs: Record<string, number> }[] };
       const [comparison] = report.comparisons;
@@ -266,15 +270,22 @@ async function typedBench(n: number): Promise<void> {
       console.log(
         `round ${round + 1}: in-process reference ${inProcess.seconds.toFixed(3)} s, fresh-process reference ${fresh.seconds.toFixed(3)} s, dualrun compare ${ours.seconds.toFixed(3)} s ` +
           `(${(ours.seconds / inProcess.seconds).toFixed(2)}× / ${(ours.seconds / fresh.seconds).toFixed(2)}×), phases (ms) ${JSON.stringify(comparison?.durationsMs)}; ` +
-          `the same command on ten rows ${fixed.seconds.toFixed(3)} s`,
+          `the same command on ten rows ${fixed.seconds.toFixed(3)} s${fromPackage ? `; installed package ${fromPackage.seconds.toFixed(3)} s` : ''}`,
       );
-      measured.push({ inProcess: inProcess.seconds, fresh: fresh.seconds, ours: ours.seconds, fixed: fixed.seconds, phases: comparison?.durationsMs });
+      measured.push({ inProcess: inProcess.seconds, fresh: fresh.seconds, ours: ours.seconds, fixed: fixed.seconds, installed: fromPackage?.seconds ?? NaN, phases: comparison?.durationsMs });
     }
     const name = `dualrun compare, typed Parquet ${n.toLocaleString('en')} vs ${n.toLocaleString('en')} rows (CLI as a child process)`;
     const byInProcess = median(measured, (round) => round.ours / round.inProcess);
     const byFresh = median(measured, (round) => round.ours / round.fresh);
     printFigure({ name, ours: byInProcess.ours, reference: byInProcess.inProcess, referenceName: 'DuckDB FULL OUTER JOIN reading every value, in process', unit: 's', kind: 'time', goal: '≤ 1.5×' });
     printFigure({ name, ours: byFresh.ours, reference: byFresh.fresh, referenceName: 'the same join in a fresh node process', unit: 's', kind: 'time', goal: '≤ 1.5×' });
+    if (installed) {
+      const installedName = `dualrun compare from the installed package, typed Parquet ${n.toLocaleString('en')} vs ${n.toLocaleString('en')} rows`;
+      const packageByInProcess = median(measured, (round) => round.installed / round.inProcess);
+      const packageByFresh = median(measured, (round) => round.installed / round.fresh);
+      printFigure({ name: installedName, ours: packageByInProcess.installed, reference: packageByInProcess.inProcess, referenceName: 'DuckDB FULL OUTER JOIN reading every value, in process', unit: 's', kind: 'time', goal: '≤ 1.5×' });
+      printFigure({ name: installedName, ours: packageByFresh.installed, reference: packageByFresh.fresh, referenceName: 'the same join in a fresh node process', unit: 's', kind: 'time', goal: '≤ 1.5×' });
+    }
     const fixedMedian = median(measured, (round) => round.fixed).fixed;
     console.log(`  of which the command's fixed cost (the same command on ten rows, median) ${fixedMedian.toFixed(3)} s; ours less that: ${(byInProcess.ours - fixedMedian).toFixed(3)} s beside the in-process join's ${byInProcess.inProcess.toFixed(3)} s`);
   } finally {
@@ -282,7 +293,23 @@ async function typedBench(n: number): Promise<void> {
   }
 }
 
-if (parts.includes('typed')) for (const n of (process.env.BENCH_TYPED_ROWS ?? '3000000,10000000').split(',').map(Number)) await typedBench(n);
+/** With BENCH_INSTALLED=1: the repository packed and installed into a fresh project; its bin, and a cleanup. */
+async function installedPackage(): Promise<{ bin: string | undefined; remove: () => Promise<void> }> {
+  if (process.env.BENCH_INSTALLED !== '1') return { bin: undefined, remove: async () => undefined };
+  const root = await mkdtemp(join(tmpdir(), 'dualrun-bench-package-'));
+  console.log('packing the repository and installing it into a fresh project (BENCH_INSTALLED=1)');
+  const project = await userProject(join(root, 'project'), 'commonjs', await packRepository(root));
+  return { bin: join(project, 'node_modules', 'dualrun', 'bin', 'dualrun.js'), remove: () => rm(root, { recursive: true, force: true }) };
+}
+
+if (parts.includes('typed')) {
+  const installed = await installedPackage();
+  try {
+    for (const n of (process.env.BENCH_TYPED_ROWS ?? '3000000,10000000').split(',').map(Number)) await typedBench(n, installed.bin);
+  } finally {
+    await installed.remove();
+  }
+}
 if (parts.includes('explain')) await explainBench(Number(process.env.BENCH_METERS ?? 10_000));
 if (parts.includes('text')) await compareBench();
 if (parts.includes('pg')) await postgresLoadBench();
