@@ -73,7 +73,7 @@ async function kindCounts(duck: Duck, from: string, columns: string[]): Promise<
  */
 async function inferTextKinds(duck: Duck, table: string, columns: string[]): Promise<Map<string, ColumnKind | 'empty'>> {
   if (columns.length === 0) return new Map();
-  const proposed = await kindCounts(duck, `(SELECT * FROM ${ident(table)} USING SAMPLE 10000 ROWS)`, columns);
+  const proposed = await kindCounts(duck, `(SELECT * FROM ${ident(table)} LIMIT 10000)`, columns);
   const kinds = new Map<string, ColumnKind | 'empty'>();
   const undecided = columns.filter((column) => proposed.get(column) === 'empty');
   const toConfirm = columns.filter((column) => proposed.get(column) !== 'empty' && proposed.get(column) !== 'string');
@@ -93,14 +93,19 @@ async function inferTextKinds(duck: Duck, table: string, columns: string[]): Pro
   return kinds;
 }
 
-/** Each column's kind on one side; `known` columns (declared by a contract) are not scanned. */
-async function sideKinds(duck: Duck, table: string, types: DuckTypes, key: Set<string>, known: Map<string, ColumnKind>): Promise<Map<string, ColumnKind | 'empty'>> {
+/**
+ * Each column's kind on one side; `known` columns (declared by a contract) are not scanned. A text key
+ * is text ("007" stays "007") — unless the other side's key is typed (a number, date or instant: a typed
+ * database column, Parquet), when its values say whether it holds that type, as a value column's do.
+ */
+async function sideKinds(duck: Duck, table: string, types: DuckTypes, key: Set<string>, known: Map<string, ColumnKind>, otherTypes: DuckTypes): Promise<Map<string, ColumnKind | 'empty'>> {
   const kinds = new Map<string, ColumnKind | 'empty'>();
   const text: string[] = [];
+  const typedKind = (type: string | undefined) => ['number', 'timestamp', 'date'].includes(kindOfType(type ?? ''));
   for (const [name, type] of types) {
     const kind = kindOfType(type);
     if (kind === 'text') {
-      if (key.has(name)) kinds.set(name, 'string');
+      if (key.has(name) && !typedKind(otherTypes.get(name))) kinds.set(name, 'string');
       else if (known.has(name)) kinds.set(name, known.get(name)!);
       else text.push(name);
     } else kinds.set(name, kind === 'other' ? 'string' : kind);
@@ -136,8 +141,8 @@ export async function planColumns(
   const keySet = new Set(key);
   const byName = new Map(declared.map((column) => [column.name, column]));
   const known = new Map(declared.map((column) => [column.name, declaredKind[column.type]]));
-  const leftKinds = await sideKinds(duck, left.table, leftTypes, keySet, known);
-  const rightKinds = await sideKinds(duck, right.table, rightTypes, keySet, known);
+  const leftKinds = await sideKinds(duck, left.table, leftTypes, keySet, known, rightTypes);
+  const rightKinds = await sideKinds(duck, right.table, rightTypes, keySet, known, leftTypes);
   const schema: SchemaDiff = {
     onlyLeft: [...leftTypes.keys()].filter((name) => !rightTypes.has(name)),
     onlyRight: [...rightTypes.keys()].filter((name) => !leftTypes.has(name)),
@@ -157,7 +162,10 @@ export async function planColumns(
     if (!declaredAs && (rule.abs !== undefined || rule.rel !== undefined) && agreed !== undefined) kind = 'number';
     const types = { left: leftTypes.get(name)!, right: rightTypes.get(name)! };
     if (agreed === undefined && !keySet.has(name)) await refuseUncomparable(duck, name, types, { left: { ...left, kind: l }, right: { ...right, kind: r } });
-    if (overridesFromFlags && overrides[name]) await checkRuleFits(duck, name, kind, overrides[name], [left.table, right.table]);
+    if (overridesFromFlags && overrides[name]) await checkRuleFits(duck, name, kind, overrides[name], [
+        { table: left.table, numeric: kindOfType(types.left) === 'number' },
+        { table: right.table, numeric: kindOfType(types.right) === 'number' },
+      ]);
     compared.push({ name, kind, rule, isKey: keySet.has(name), types });
   }
   return {

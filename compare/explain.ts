@@ -91,8 +91,9 @@ export async function explain(duck: Duck, outcome: DiffOutcome, options: Explain
   const diff = `${prefix}_diff`;
   const { plan } = outcome;
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${diff} AS SELECT row_number() OVER (ORDER BY ${keyOrder(plan)}) AS id, * FROM ${outcome.rowsTable}`);
-  const rows = await readRows(duck, diff, outcome, options.transform);
   const why = !options.transform ? 'no transformation pipeline to recompute the sides from (a comparison of two relations)' : !options.events ? 'no input events were loaded' : undefined;
+  // Nothing to judge by: only the listed rows are read; the others are counted in SQL.
+  const rows = await readRows(duck, diff, outcome, options.transform, why === undefined ? Infinity : options.limit);
   const results = new Map<number, RowResult>();
   if (why === undefined) {
     const predictor = new Predictor(options.transform!.stream.domain, options.transform!, options.events!, options);
@@ -105,6 +106,12 @@ export async function explain(duck: Duck, outcome: DiffOutcome, options: Explain
     for (const result of results.values()) if (result.events.length > 0) result.timeline = timelines.of(result);
   }
   const explained: Partial<Record<DifferenceCategory, number>> = {};
+  if (why !== undefined) {
+    // Each difference is unexplained, or rounding when within tolerance (as `fallback` and the loop below
+    // say), counted in the order they first appear.
+    const groups = await duck.rows<{ within: boolean; n: number | string }>(`SELECT cat = 'withinTolerance' AS within, count(*) AS n FROM ${diff} GROUP BY ALL ORDER BY min(id)`);
+    for (const group of groups) explained[group.within ? 'rounding' : 'unexplained'] = Number(group.n);
+  }
   const differences: ExplainedDifference[] = [];
   for (const row of rows) {
     const sample = rowToSample(row.raw, plan);
@@ -112,7 +119,7 @@ export async function explain(duck: Duck, outcome: DiffOutcome, options: Explain
       sample.category === 'withinTolerance'
         ? { category: 'rounding', reason: 'equal within the declared tolerance', events: [], also: [], checked: [] }
         : (results.get(row.id) ?? fallback(why ?? 'it was not judged'));
-    explained[result.category] = (explained[result.category] ?? 0) + 1;
+    if (why === undefined) explained[result.category] = (explained[result.category] ?? 0) + 1;
     if (differences.length < options.limit) {
       differences.push({
         key: sample.key,
@@ -130,13 +137,13 @@ export async function explain(duck: Duck, outcome: DiffOutcome, options: Explain
   return { explained, differences };
 }
 
-/** Every differing row, paged, with its key as the pipeline writes keys and both sides' values. */
-async function readRows(duck: Duck, diff: string, outcome: DiffOutcome, transform: PipelineTransform | undefined): Promise<DiffRow[]> {
+/** The first `max` differing rows (in key order), paged, with their keys as the pipeline writes keys and both sides' values. */
+async function readRows(duck: Duck, diff: string, outcome: DiffOutcome, transform: PipelineTransform | undefined, max: number): Promise<DiffRow[]> {
   const { plan } = outcome;
   const rows: DiffRow[] = [];
   const page = 10_000;
-  for (let offset = 0; ; offset += page) {
-    const batch = await duck.rows<Record<string, unknown>>(`SELECT * FROM ${diff} WHERE id > ${offset} AND id <= ${offset + page} ORDER BY id`);
+  for (let offset = 0; offset < max; offset += page) {
+    const batch = await duck.rows<Record<string, unknown>>(`SELECT * FROM ${diff} WHERE id > ${offset} AND id <= ${Math.min(offset + page, max)} ORDER BY id`);
     for (const raw of batch) {
       const keyRow: OutputRow = Object.fromEntries(plan.key.map((column, i) => [column.name, pinned(column, keyValue(column, raw[`k${i}`]))]));
       const side = (prefix: 'l' | 'r', present: boolean): OutputRow | null =>
@@ -151,7 +158,7 @@ async function readRows(duck: Duck, diff: string, outcome: DiffOutcome, transfor
         right: side('r', raw.has_r === true),
       });
     }
-    if (batch.length < page) break;
+    if (batch.length < Math.min(page, max - offset)) break;
   }
   return rows;
 }

@@ -69,7 +69,7 @@ async function load(duck: Duck, table: string, spec: SourceSpec, options: Compar
       return loadParquet(duck, table, spec.path);
     case 'db':
       if (!options.db) throw new UsageError(`${describeSpec(spec)} needs a database`, { hint: 'give --db URL (or set DATABASE_URL)' });
-      return loadDatabase(duck, table, { knex: options.db, table: spec.table, source: describeSpec(spec) }, (rows) => options.progress?.(`loading ${describeSpec(spec)}: ${rows.toLocaleString('en')} rows`));
+      return loadDatabase(duck, table, { knex: options.db, table: spec.table, source: describeSpec(spec), types: 'native' }, (rows) => options.progress?.(`loading ${describeSpec(spec)}: ${rows.toLocaleString('en')} rows`));
     case 'kafka':
       if (!options.brokers) throw new UsageError(`${describeSpec(spec)} needs Kafka brokers`, { hint: 'give --brokers host:port (or set KAFKA_BROKERS)' });
       return loadOutputTopic(duck, table, options.brokers, spec.topic, options.columns?.map((column) => column.name));

@@ -1,8 +1,8 @@
 /**
  * Loaders: every source lands as one table in the comparison's DuckDB database, in bulk —
- * CSV and Parquet files read by DuckDB itself, database tables and Kafka topics streamed in chunks
- * through the appender (never row-by-row INSERT). Values arrive as text in the pinned representation
- * (DESIGN.md section 7); the diff decides per column how to compare them.
+ * CSV and Parquet files read by DuckDB itself (Parquet in place, with its types), database tables and
+ * Kafka topics streamed in chunks (never row-by-row INSERT). Text arrives in the pinned representation
+ * (DESIGN.md section 7); the diff decides per column how to compare it.
  */
 import { access, constants } from 'node:fs/promises';
 import type { Knex } from 'knex';
@@ -64,10 +64,14 @@ function duckCsvReason(message: string): string {
   return lines[0]!.replace(/ \(in: .*$/, '');
 }
 
+/**
+ * A Parquet file, read where it is (a view, not a copy): its columns keep their types, the comparison
+ * reads each value once, in the join, and the row count comes from the file's metadata.
+ */
 export async function loadParquet(duck: Duck, table: string, path: string): Promise<Loaded> {
   await readable(path);
   try {
-    await duck.run(`CREATE OR REPLACE TABLE ${ident(table)} AS SELECT * FROM read_parquet(${literal(path)})`);
+    await duck.run(`CREATE OR REPLACE VIEW ${ident(table)} AS SELECT * FROM read_parquet(${literal(path)})`);
   } catch (error) {
     throw new InputError(path, undefined, undefined, `not a readable Parquet file: ${messageOf(error).replace(/^DuckDB failed: /, '').split('\n')[0]}`, { cause: error, hint: 'give a Parquet file (or use csv:PATH)' });
   }
@@ -127,6 +131,12 @@ export interface DbSource {
   query?: Knex.QueryBuilder | Knex.Raw;
   /** For messages: `db:batch_orders_enriched`. */
   source: string;
+  /**
+   * 'text' (default): every column lands as the database's text. 'native' (the comparator's): on the
+   * PostgreSQL server, integers, decimals of a declared precision, dates and instants land typed, so a
+   * column typed on both sides is compared as it is, with no text round trip.
+   */
+  types?: 'text' | 'native';
 }
 
 // node-postgres: every column as the server's text, so decimals stay exact and DATE is never
@@ -142,7 +152,11 @@ export async function loadDatabase(duck: Duck, table: string, source: DbSource, 
   try {
     if (client.includes('mysql')) return await loadMysql(duck, table, knex, sql, bindings as unknown[], onProgress);
     // The PostgreSQL server: COPY to CSV. PGlite (same dialect, in process): a cursor.
-    if (client === 'pg' || client === 'postgres' || client === 'postgresql') return await copyPostgresToDuck(duck, table, knex, select.toQuery());
+    if (client === 'pg' || client === 'postgres' || client === 'postgresql') {
+      const query = select.toQuery();
+      const types = source.types === 'native' ? await postgresColumnTypes(knex, query) : undefined;
+      return await copyPostgresToDuck(duck, table, knex, query, types ? { types } : {});
+    }
     return await loadPostgres(duck, table, knex, sql, bindings as unknown[], onProgress);
   } catch (error) {
     if (error instanceof InputError || error instanceof SchemaError) throw error;
@@ -156,6 +170,49 @@ interface PgResult {
 }
 
 const PG_DATE_OID = 1082;
+
+/**
+ * The DuckDB type a PostgreSQL column lands as, by its type OID and modifier; undefined: text. Only
+ * types whose COPY text DuckDB reads back to the same value and prints as PostgreSQL does: integers,
+ * numeric(p,s) with p ≤ 38 (an unconstrained numeric can exceed any DECIMAL), dates, timestamps with
+ * and without time zone (the text carries the offset). Floats, booleans and the rest stay text, so
+ * samples and reports show them as the database wrote them.
+ */
+export function duckTypeOfPostgres(oid: number, modifier: number): string | undefined {
+  switch (oid) {
+    case 21:
+      return 'SMALLINT';
+    case 23:
+      return 'INTEGER';
+    case 20:
+      return 'BIGINT';
+    case 1700: {
+      if (modifier < 4) return undefined;
+      const precision = ((modifier - 4) >> 16) & 0xffff;
+      const scale = (modifier - 4) & 0xffff;
+      return precision >= 1 && precision <= 38 && scale <= precision ? `DECIMAL(${precision},${scale})` : undefined;
+    }
+    case PG_DATE_OID:
+      return 'DATE';
+    case 1114:
+      return 'TIMESTAMP';
+    case 1184:
+      return 'TIMESTAMPTZ';
+    default:
+      return undefined;
+  }
+}
+
+/** The typed columns of a query's result, from its description (no row is read). */
+async function postgresColumnTypes(knex: Knex, query: string): Promise<Map<string, string>> {
+  const result = (await knex.raw(`SELECT * FROM (${query}) AS q LIMIT 0`)) as { fields: { name: string; dataTypeID: number; dataTypeModifier: number }[] };
+  const types = new Map<string, string>();
+  for (const field of result.fields) {
+    const type = duckTypeOfPostgres(field.dataTypeID, field.dataTypeModifier);
+    if (type) types.set(field.name, type);
+  }
+  return types;
+}
 
 async function loadPostgres(duck: Duck, table: string, knex: Knex, sql: string, bindings: unknown[], onProgress?: (rows: number) => void): Promise<Loaded> {
   return knex.transaction(async (trx) => {

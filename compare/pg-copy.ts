@@ -49,9 +49,15 @@ class CopyOut {
 }
 
 /** `query` is complete SQL (COPY takes no parameters: knex's `toQuery()` inlines them with its own quoting). */
-export async function copyPostgresToDuck(duck: Duck, table: string, knex: Knex, query: string, options: { onProgress?: (bytes: number) => void; partBytes?: number } = {}): Promise<Loaded> {
+export async function copyPostgresToDuck(
+  duck: Duck,
+  table: string,
+  knex: Knex,
+  query: string,
+  options: { onProgress?: (bytes: number) => void; partBytes?: number; /** DuckDB types of columns to land typed (others VARCHAR). */ types?: ReadonlyMap<string, string> } = {},
+): Promise<Loaded> {
   const dir = await mkdtemp(join(tmpdir(), 'dualrun-copy-'));
-  const parts = new CsvParts(duck, table, dir, options.partBytes ?? PART_BYTES, options.onProgress);
+  const parts = new CsvParts(duck, table, dir, options.partBytes ?? PART_BYTES, options.onProgress, options.types ?? new Map());
   let copied = false;
   try {
     try {
@@ -107,7 +113,8 @@ class CsvParts {
     private readonly table: string,
     private readonly dir: string,
     private readonly partBytes: number,
-    private readonly onProgress?: (bytes: number) => void,
+    private readonly onProgress: ((bytes: number) => void) | undefined,
+    private readonly types: ReadonlyMap<string, string>,
   ) {}
 
   add(chunk: Buffer): void {
@@ -144,7 +151,7 @@ class CsvParts {
     closeSync(this.fd);
     this.fd = undefined;
     const [path, first] = [this.path(this.index), this.index === 0];
-    const read = `read_csv(${literal(path)}, header = ${first}, all_varchar = true, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, auto_detect = false, columns = ${headerColumns(this.head)})`;
+    const read = `read_csv(${literal(path)}, header = ${first}, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, auto_detect = false, columns = ${headerColumns(this.head, this.types)})`;
     const target = ident(this.table);
     const load = () => this.duck.run(first ? `CREATE OR REPLACE TABLE ${target} AS SELECT * FROM ${read}` : `INSERT INTO ${target} SELECT * FROM ${read}`);
     this.created = true;
@@ -157,12 +164,12 @@ class CsvParts {
 
 const PART_BYTES = 32 << 20;
 
-/** The header line's column names as a DuckDB `columns` struct (all VARCHAR), so an empty result keeps its columns. */
-function headerColumns(head: string): string {
+/** The header line's column names as a DuckDB `columns` struct (VARCHAR unless typed), so an empty result keeps its columns. */
+function headerColumns(head: string, types: ReadonlyMap<string, string>): string {
   const end = head.indexOf('\n');
   const header = (end < 0 ? head : head.slice(0, end)).replace(/\r$/, '');
   const names: string[] = [];
   // The header as PostgreSQL writes it: names quoted only when needed.
   for (const match of header.matchAll(/(?:^|,)(?:"((?:[^"]|"")*)"|([^,]*))/g)) names.push(match[1] !== undefined ? match[1].replaceAll('""', '"') : (match[2] ?? ''));
-  return `{${names.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ')}}`;
+  return `{${names.map((name) => `${literal(name)}: ${literal(types.get(name) ?? 'VARCHAR')}`).join(', ')}}`;
 }

@@ -34,19 +34,23 @@ const KIND_WORDS: Record<ColumnKind, string> = { number: 'numbers', timestamp: '
 
 /**
  * Refuses a run rule that does not fit how its column is compared. `kind` is the column's compared kind
- * (a tolerance makes any text column compare as numbers, so for a tolerance the values are looked at too).
+ * (a tolerance makes any text column compare as numbers, so for a tolerance the values are looked at too;
+ * a side whose DuckDB type is a number — Parquet, a typed database column — holds numbers by its type,
+ * and only its count of values is read).
  */
-export async function checkRuleFits(duck: Duck, column: string, kind: ColumnKind, rule: ColumnRule, tables: readonly string[]): Promise<void> {
+export async function checkRuleFits(duck: Duck, column: string, kind: ColumnKind, rule: ColumnRule, sides: readonly { table: string; numeric: boolean }[]): Promise<void> {
   const { tolerance, other } = flagsOf(column, rule);
   if (tolerance.length > 0) {
     const refuse = (holds: string) => new UsageError(`${tolerance.join(', ')}: column ${column} holds ${holds}; a tolerance applies to numbers`, { hint: `drop ${tolerance.join(' and ')}, or name a number column` });
     if (kind !== 'number') throw refuse(KIND_WORDS[kind]);
     // Number-like text is a number column, a few values that are not ("N/A") then differ; text with no number at all is text.
     const c = ident(column);
-    const union = tables.map((table) => `SELECT CAST(${c} AS VARCHAR) AS v FROM ${ident(table)}`).join(' UNION ALL ');
-    const [row] = await duck.rows<{ numbers: number | string; example: string | null }>(
-      `SELECT count(*) FILTER (WHERE TRY_CAST(v AS DOUBLE) IS NOT NULL) AS numbers, min(v) FILTER (WHERE TRY_CAST(v AS DOUBLE) IS NULL) AS example FROM (${union}) WHERE v IS NOT NULL`,
+    const perSide = sides.map(({ table, numeric }) =>
+      numeric
+        ? `SELECT count(${c}) AS numbers, CAST(NULL AS VARCHAR) AS example FROM ${ident(table)}`
+        : `SELECT count(*) FILTER (WHERE TRY_CAST(v AS DOUBLE) IS NOT NULL) AS numbers, min(v) FILTER (WHERE TRY_CAST(v AS DOUBLE) IS NULL) AS example FROM (SELECT CAST(${c} AS VARCHAR) AS v FROM ${ident(table)}) WHERE v IS NOT NULL`,
     );
+    const [row] = await duck.rows<{ numbers: number | string; example: string | null }>(`SELECT sum(numbers) AS numbers, min(example) AS example FROM (${perSide.join(' UNION ALL ')})`);
     if (row && Number(row.numbers) === 0 && row.example !== null) throw refuse(`text and no number (${JSON.stringify(row.example)}, …)`);
   }
   const misfit = (flag: string, wants: ColumnKind) => new UsageError(`${flag}: column ${column} is compared as ${KIND_WORDS[kind]}; this rule applies to ${KIND_WORDS[wants]}`, { hint: `drop ${flag}, or name a column of ${KIND_WORDS[wants]}` });

@@ -274,4 +274,19 @@ describe('compare: how the big pass runs does not change the answer', () => {
       }
     });
   });
+
+  it('without a pipeline, a short listing reads only its rows and counts every difference the same', async () => {
+    const rows = (bump: (i: number) => string): Row[] => Array.from({ length: 40 }, (_, i) => [`k${String(i).padStart(2, '0')}`, bump(i), 'a', '2024-06-10T08:00:00.000Z']);
+    // Every third row beyond the tolerance, every third within it.
+    const left = rows(() => '1.00');
+    const right = rows((i) => (i % 3 === 0 ? '2.00' : i % 3 === 1 ? '1.004' : '1.00'));
+    const all = await compare(left, right, { rules: { amount: { abs: 0.005 } }, differenceLimit: 1000 });
+    expect(all.explained).toEqual({ unexplained: 14, rounding: 13 });
+    for (const differenceLimit of [0, 1, 5]) {
+      const short = await compare(left, right, { rules: { amount: { abs: 0.005 } }, differenceLimit });
+      expect(short.explained).toEqual(all.explained);
+      expect(Object.keys(short.explained)).toEqual(Object.keys(all.explained));
+      expect(short.differences).toEqual(all.differences.slice(0, differenceLimit));
+    }
+  });
 });
