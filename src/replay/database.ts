@@ -4,9 +4,9 @@
  * rows hard-deleted; the declared arrival-time columns set (created_at when a row is inserted,
  * updated_at on every change) — a batch of events per transaction. Every event is folded in memory
  * first with the domain's one statement of its semantics (src/model/fold.ts), so a batch becomes its
- * net change per key: a handful of multi-row statements instead of a round trip per event, and the end
- * state is the one applying them one by one gives. Redeliveries are skipped: the application saw each
- * business event once.
+ * net change per key: a handful of multi-row statements instead of a round trip per event (on
+ * PostgreSQL, rows not yet in a table go in by COPY), and the end state is the one applying them one
+ * by one gives. Redeliveries are skipped: the application saw each business event once.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
