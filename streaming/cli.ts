@@ -8,7 +8,7 @@ import '../src/kafkajs-fixes.ts';
 import { resolveBrokers } from '../src/cli/brokers.ts';
 import type { CommandContext } from '../src/cli/command.ts';
 import { UnavailableError, UsageError } from '../src/errors.ts';
-import { StreamRunner, type RunMetrics } from './runtime/runner.ts';
+import { DEFAULT_SESSION_TIMEOUT_MS, StreamRunner, kafkaErrorType, type RunMetrics } from './runtime/runner.ts';
 import { readStatus } from './runtime/status.ts';
 import { createSink } from './runtime/knex-sink.ts';
 import { selectTransforms } from '../src/transforms/index.ts';
@@ -17,7 +17,7 @@ export const help = `dualrun stream — the Kafka streaming job of the config's 
 
 Usage:
   dualrun stream run [--transform NAME…] [--group ID] [--from-beginning] [--topic-prefix P] [--brokers LIST]
-                     [--until-idle SECONDS] [--sink-db URL] [--partitions N]
+                     [--until-idle SECONDS] [--sink-db URL] [--partitions N] [--session-timeout MS]
   dualrun stream status [--group ID] [--topic-prefix P] [--brokers LIST] [--json]
 
 run       joins consumer group --group (default dualrun-stream) on the domain's input topics <prefix>.<entity topic>
@@ -32,6 +32,8 @@ run       joins consumer group --group (default dualrun-stream) on the domain's 
   --until-idle SECONDS stop once every input partition is committed to its end and nothing arrived for SECONDS
   --sink-db URL        also upsert each output into table stream_<name> (postgres://…, mysql://…, pglite:…)
   --partitions N       partitions for input topics that do not exist yet (default 4)
+  --session-timeout MS how long the group waits for a silent instance before its partitions go to the others
+                       (default 30000, kafkajs's; the broker allows group.min.session.timeout.ms to …max…, 6000 to 1800000 by default)
 status    lag per partition of the group, and per running instance: events/s, state size, dead letters, late.
   --json               one JSON object
 
@@ -46,6 +48,7 @@ const options = {
   'until-idle': { type: 'string' },
   'sink-db': { type: 'string' },
   partitions: { type: 'string' },
+  'session-timeout': { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
 } as const;
@@ -60,6 +63,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     case 'run': {
       const untilIdle = values['until-idle'] === undefined ? undefined : positiveNumber('--until-idle', values['until-idle']);
       const partitions = values.partitions === undefined ? ctx.env.partitions : positiveNumber('--partitions', values.partitions);
+      const sessionTimeout = values['session-timeout'] === undefined ? undefined : wholeMilliseconds('--session-timeout', values['session-timeout']);
       const transforms = selectTransforms(values.transform ?? [], ctx.project.transforms);
       const sink = values['sink-db'] ? await createSink(values['sink-db'], transforms) : undefined;
       const runner = new StreamRunner({
@@ -71,6 +75,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         fromBeginning: values['from-beginning'] ?? false,
         ...(untilIdle === undefined ? {} : { untilIdleMs: untilIdle * 1000 }),
         ...(partitions === undefined ? {} : { partitions }),
+        ...(sessionTimeout === undefined ? {} : { sessionTimeoutMs: sessionTimeout }),
         ...(sink ? { sink } : {}),
         logger: ctx.logger,
         onMetrics: (m: RunMetrics) => ctx.progress(`stream ${m.instance}: ${m.processed} events, ${m.eventsPerSecond}/s, dead letters ${m.deadLetters}, late ${m.late}, duplicates ${m.duplicates}, partitions ${m.partitions.length}`),
@@ -86,6 +91,9 @@ export async function run(ctx: CommandContext): Promise<number> {
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
         await sink?.close();
+      }
+      if (runner.failure && kafkaErrorType(runner.failure) === 'INVALID_SESSION_TIMEOUT') {
+        throw new UsageError(`--session-timeout ${sessionTimeout ?? DEFAULT_SESSION_TIMEOUT_MS}: the broker refuses it (${runner.failure.message})`, { hint: 'give one inside the broker\'s group.min.session.timeout.ms and group.max.session.timeout.ms (6000 to 1800000 by default)' });
       }
       if (runner.failure) throw new UnavailableError(`kafka ${brokers.join(',')}`, `the streaming job stopped: ${runner.failure.message}`, { cause: runner.failure, hint: 'see the log above; restarting resumes from the last committed batch' });
       const final = runner.metrics();
@@ -120,3 +128,8 @@ function positiveNumber(flag: string, text: string): number {
   return value;
 }
 
+function wholeMilliseconds(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`${flag} must be a whole number of milliseconds (got ${JSON.stringify(text)})`, { hint: `for example ${flag} 10000` });
+  return value;
+}

@@ -43,6 +43,8 @@ export interface StreamRunOptions {
   untilIdleMs?: number;
   /** Partitions for input topics the runner has to create. */
   partitions?: number;
+  /** How long the group waits for a silent member before it hands its partitions to the others (kafkajs's default, 30 s). */
+  sessionTimeoutMs?: number;
   sink?: OutputSink;
   logger: Logger;
   metricsIntervalMs?: number;
@@ -135,7 +137,7 @@ export class StreamRunner {
     }, `dualrun-${this.options.group}`);
     await this.reader.start();
 
-    this.consumer = this.kafka.consumer({ groupId: this.options.group, readUncommitted: false, maxBytesPerPartition: 4 << 20, maxWaitTimeInMs: 200, sessionTimeout: 30_000, rebalanceTimeout: 60_000 });
+    this.consumer = this.kafka.consumer({ groupId: this.options.group, readUncommitted: false, maxBytesPerPartition: 4 << 20, maxWaitTimeInMs: 200, ...sessionSettings(this.options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS), rebalanceTimeout: 60_000 });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.assign(payload.memberId, payload.memberAssignment));
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       logger.error({ error: payload.error.message, restart: payload.restart }, 'stream consumer crashed');
@@ -164,13 +166,21 @@ export class StreamRunner {
           // Memory may be ahead of what committed: rebuild this task from its changelog on the next batch.
           logger.warn({ topic: batch.topic, partition: batch.partition, error: messageOf(error) }, 'batch failed; task will be restored from its changelog');
           await this.dropTask(task);
-          throw error;
+          if (!isFenced(error)) throw error;
+          // Another process has fenced this partition's producer: it owns the partition now, and this
+          // process missed a rebalance or was out of the group (its session expired while it was
+          // paused). kafkajs crashes for good on a fenced producer; it rejoins on the group's answer to
+          // a heartbeat instead (a new member id once expired), or on a rebalance error.
+          await heartbeat();
+          throw Object.assign(new Error(`the producer of ${batch.topic}[${batch.partition}] was fenced by another process: rejoining the group`, { cause: error }), { type: 'REBALANCE_IN_PROGRESS', retriable: true });
         }
         // Committed: a rebalance reported by the heartbeat leaves the task as it is.
         resolveOffset(batch.lastOffset());
         await heartbeat();
       },
     });
+    // The consumer may already have crashed (a session timeout the broker refuses): no timers to keep a stopped process alive.
+    if (this.stopping) return;
     const interval = this.options.metricsIntervalMs ?? 10_000;
     this.timers.push(setInterval(() => void this.reportMetrics(interval).catch(() => undefined), interval));
     if (this.options.untilIdleMs !== undefined) this.timers.push(setInterval(() => void this.checkIdle().catch(() => undefined), Math.min(1000, this.options.untilIdleMs)));
@@ -250,6 +260,7 @@ export class StreamRunner {
     // processed its partitions meanwhile, so no task state of before can be trusted; all are rebuilt.
     const rejoined = this.memberId !== undefined && this.memberId !== memberId;
     this.memberId = memberId;
+    if (rejoined) this.options.logger.warn({ memberId, dropped: [...this.tasks.keys()] }, 'rejoined the group as a new member (the session expired): every task is dropped and restored');
     for (const [id, task] of this.tasks) if (rejoined || !assigned.has(id)) void this.dropTask(task);
     // Restore every newly assigned partition now, all of them in one pass per changelog, so the first batch finds them ready.
     const fresh: { topic: string; partition: number }[] = [];
@@ -434,6 +445,28 @@ export class StreamRunner {
       void this.stop();
     }
   }
+}
+
+/** The protocol error type kafkajs reports, on the error or on one it wraps. */
+export function kafkaErrorType(error: unknown): string | undefined {
+  for (let cause = error as { type?: unknown; cause?: unknown } | undefined; cause; cause = cause.cause as typeof cause) {
+    if (typeof cause.type === 'string') return cause.type;
+  }
+  return undefined;
+}
+
+/** Whether the producer's transactional id now belongs to a newer producer (another process fenced it). */
+function isFenced(error: unknown): boolean {
+  const type = kafkaErrorType(error);
+  return type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED';
+}
+
+/** kafkajs's default session timeout. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
+
+/** The session timeout and a heartbeat interval well inside it (kafkajs's default 3 s, a third of a shorter session). */
+function sessionSettings(sessionTimeout: number): { sessionTimeout: number; heartbeatInterval: number } {
+  return { sessionTimeout, heartbeatInterval: Math.max(1, Math.min(3000, Math.floor(sessionTimeout / 3))) };
 }
 
 type WireMessage = { key: string; value: string | null; partition?: number; headers?: Record<string, string> };

@@ -101,6 +101,14 @@ describe('dualrun stream CLI', { timeout: 180_000 }, () => {
     const result = await runCli(['stream', 'run', '--until-idle', 'soon', '--brokers', brokers().join(',')]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--until-idle must be a positive number (got "soon")');
+    const notMs = await runCli(['stream', 'run', '--session-timeout', 'soon', '--brokers', brokers().join(',')]);
+    expect(notMs.code).toBe(2);
+    expect(notMs.stderr).toContain('--session-timeout must be a whole number of milliseconds (got "soon")');
+    // Below the broker's group.min.session.timeout.ms (6 s by default): refused when the job joins its group.
+    const refused = await runCli(['stream', 'run', '--session-timeout', '1000', '--topic-prefix', uniqueTopic('scli-session'), '--brokers', brokers().join(',')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--session-timeout 1000: the broker refuses it');
+    expect(refused.stderr).toContain('group.min.session.timeout.ms');
     const unknown = await runCli(['stream', 'run', '--transform', 'nope', '--brokers', brokers().join(',')]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown transformation "nope"');
