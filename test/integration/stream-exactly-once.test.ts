@@ -9,7 +9,6 @@
 //  - scale-out: two processes in one group split the partitions and together give the reference, each
 //    having processed part of the input and both together all of it, exactly once.
 import '../../src/kafkajs-fixes.ts';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Partitioners } from 'kafkajs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,14 +23,11 @@ import type { TestMessage } from '../support/events.ts';
 import { brokers, uniqueTopic } from '../support/kafka.ts';
 import { generateMeteringMessages, metering, meteringTransforms } from '../support/metering.ts';
 import { shop, shopTransforms } from '../support/shop.ts';
+import { killStreamJobs, startStreamJob, type StreamJob } from '../support/stream-job.ts';
 import { allMessages, createInputTopics, finalValues, kafka, publish } from '../support/stream.ts';
 
-const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
 const meteringConfig = fileURLToPath(new URL('../../examples/metering/dualrun.config.ts', import.meta.url));
-const children = new Set<ChildProcess>();
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
-});
+afterAll(killStreamJobs);
 
 interface Case {
   domain: DomainModel;
@@ -127,21 +123,9 @@ describe.each(cases)('exactly-once in effect: $domain.name', { timeout: 900_000 
     ({ messages, bad } = withBadEvents(good, source));
   });
 
-  function startJob(prefix: string, group: string, ...flags: string[]): { child: ChildProcess; exit: Promise<number | null>; log: () => string } {
-    const child = spawn(process.execPath, [bin, 'stream', 'run', ...config, '--group', group, '--from-beginning', '--topic-prefix', prefix, '--brokers', brokers().join(','), '--until-idle', '4', ...flags], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // info: the kill during a restore waits for "stream runner started" (the group joined, the restore begun).
-      env: { ...process.env, DUALRUN_LOG_LEVEL: 'info' },
-    });
-    children.add(child);
-    let log = '';
-    child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-      children.delete(child);
-      resolve(code);
-    }));
-    return { child, exit, log: () => log };
+  function startJob(prefix: string, group: string, ...flags: string[]): StreamJob {
+    // info: the kill during a restore waits for "stream runner started" (the group joined, the restore begun).
+    return startStreamJob([...config, '--group', group, '--from-beginning', '--topic-prefix', prefix, '--brokers', brokers().join(','), '--until-idle', '4', ...flags], { logLevel: 'info' });
   }
 
   /** Every output's final values, and the late records and dead letters by value and source position. */

@@ -5,8 +5,6 @@
 // fenced its producers), it must rejoin as a new member and drop every task it had, and the final outputs
 // and late records must equal those of one uninterrupted run.
 import '../../src/kafkajs-fixes.ts';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.ts';
 import { topicOf } from '../../src/model/codec.ts';
@@ -14,27 +12,14 @@ import { StreamRunner } from '../../streaming/runtime/runner.ts';
 import { generateShop } from '../support/generate.ts';
 import { brokers, uniqueTopic } from '../support/kafka.ts';
 import { shop, shopTransforms } from '../support/shop.ts';
+import { killStreamJobs, startStreamJob, type StreamJob } from '../support/stream-job.ts';
 import { allMessages, createInputTopics, finalValues, kafka, publish } from '../support/stream.ts';
 
-const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
 const SESSION_MS = 6000;
-const children = new Set<ChildProcess>();
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
-});
+afterAll(killStreamJobs);
 
-function startJob(prefix: string, group: string): { child: ChildProcess; exit: Promise<number | null>; log: () => string } {
-  const args = [bin, 'stream', 'run', '--group', group, '--from-beginning', '--topic-prefix', prefix, '--brokers', brokers().join(','), '--session-timeout', String(SESSION_MS), '--until-idle', '8'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DUALRUN_LOG_LEVEL: 'warn' } });
-  children.add(child);
-  let log = '';
-  child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    children.delete(child);
-    resolve(code);
-  }));
-  return { child, exit, log: () => log };
+function startJob(prefix: string, group: string): StreamJob {
+  return startStreamJob(['--group', group, '--from-beginning', '--topic-prefix', prefix, '--brokers', brokers().join(','), '--session-timeout', String(SESSION_MS), '--until-idle', '8']);
 }
 
 async function outputsOf(prefix: string) {
