@@ -12,12 +12,13 @@ import { StreamRunner, type RunMetrics } from './runtime/runner.ts';
 import { readStatus } from './runtime/status.ts';
 import { createSink } from './runtime/knex-sink.ts';
 import { selectTransforms } from '../src/transforms/index.ts';
+import type { CdcBridge } from './runtime/cdc-bridge.ts';
 
 export const help = `dualrun stream — the Kafka streaming job of the config's transformations (exactly-once in effect)
 
 Usage:
   dualrun stream run [--transform NAME…] [--group ID] [--from-beginning] [--topic-prefix P] [--brokers LIST]
-                     [--until-idle SECONDS] [--sink-db URL] [--partitions N]
+                     [--until-idle SECONDS] [--sink-db URL] [--partitions N] [--source events|cdc]
   dualrun stream status [--group ID] [--topic-prefix P] [--brokers LIST] [--json]
 
 run       joins consumer group --group (default dualrun-stream) on the domain's input topics <prefix>.<entity topic>
@@ -32,6 +33,10 @@ run       joins consumer group --group (default dualrun-stream) on the domain's 
   --until-idle SECONDS stop once every input partition is committed to its end and nothing arrived for SECONDS
   --sink-db URL        also upsert each output into table stream_<name> (postgres://…, mysql://…, pglite:…)
   --partitions N       partitions for input topics that do not exist yet (default 4)
+  --source cdc         the input is the legacy database's change events that \`dualrun cdc start\` captures
+                       (<prefix>.cdc.<table>): each committed transaction, once whole, is folded into the domain's
+                       events (child rows into their parent) and written to the input topics, exactly-once, before
+                       the job reads them. Default: events (the input topics as the application or replay writes them)
 status    lag per partition of the group, and per running instance: events/s, state size, dead letters, late.
   --json               one JSON object
 
@@ -46,6 +51,7 @@ const options = {
   'until-idle': { type: 'string' },
   'sink-db': { type: 'string' },
   partitions: { type: 'string' },
+  source: { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
 } as const;
@@ -61,7 +67,10 @@ export async function run(ctx: CommandContext): Promise<number> {
       const untilIdle = values['until-idle'] === undefined ? undefined : positiveNumber('--until-idle', values['until-idle']);
       const partitions = values.partitions === undefined ? ctx.env.partitions : positiveNumber('--partitions', values.partitions);
       const transforms = selectTransforms(values.transform ?? [], ctx.project.transforms);
+      const source = values.source ?? 'events';
+      if (source !== 'events' && source !== 'cdc') throw new UsageError(`--source must be events or cdc (got ${JSON.stringify(source)})`, { hint: 'use --source cdc to run on the change events dualrun cdc start captures' });
       const sink = values['sink-db'] ? await createSink(values['sink-db'], transforms) : undefined;
+      const bridge = source === 'cdc' ? await startBridge(ctx, { brokers, group, topicPrefix, partitions, untilIdleMs: untilIdle === undefined ? undefined : untilIdle * 1000 }) : undefined;
       const runner = new StreamRunner({
         domain: ctx.project.domain,
         brokers,
@@ -85,6 +94,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       } finally {
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
+        await bridge?.stop();
         await sink?.close();
       }
       if (runner.failure) throw new UnavailableError(`kafka ${brokers.join(',')}`, `the streaming job stopped: ${runner.failure.message}`, { cause: runner.failure, hint: 'see the log above; restarting resumes from the last committed batch' });
@@ -101,6 +111,22 @@ export async function run(ctx: CommandContext): Promise<number> {
     default:
       throw new UsageError(positionals[0] ? `unknown stream action "${positionals[0]}"` : 'missing stream action', { hint: 'use dualrun stream run or dualrun stream status (see dualrun stream --help)' });
   }
+}
+
+/**
+ * The CDC stage in front of the job. With --until-idle it first folds everything captured so far, so the
+ * job's own idle test sees all of it; otherwise both run on, side by side.
+ */
+async function startBridge(ctx: CommandContext, { brokers, group, topicPrefix, partitions, untilIdleMs }: { brokers: string[]; group: string; topicPrefix: string; partitions: number | undefined; untilIdleMs: number | undefined }): Promise<CdcBridge> {
+  const { CdcBridge } = await import('./runtime/cdc-bridge.ts');
+  const bridge = new CdcBridge({ domain: ctx.project.domain, brokers, topicPrefix, group, partitions: partitions ?? 4, logger: ctx.logger });
+  await bridge.start();
+  if (untilIdleMs !== undefined) {
+    await bridge.untilIdle(untilIdleMs);
+    const figures = bridge.figures();
+    ctx.progress(`cdc: ${figures.transactions} transactions folded into ${figures.events} events`);
+  }
+  return bridge;
 }
 
 function formatStatus(status: Awaited<ReturnType<typeof readStatus>>): string {

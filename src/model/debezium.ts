@@ -25,6 +25,8 @@ export interface DebeziumChange {
   table: string;
   /** The transaction (transaction.id, or the source's txId), when the connector says. */
   transaction: string | undefined;
+  /** The change's place within its transaction (transaction.total_order), when the connector says. */
+  order: number | undefined;
 }
 
 const OPS = new Set(['c', 'r', 'u', 'd']);
@@ -47,8 +49,10 @@ export function readDebeziumChange(value: unknown): { ok: true; change: Debezium
   if (position === undefined) return { ok: false, reason: 'source has neither lsn (PostgreSQL) nor file and pos (MariaDB/MySQL): the change has no position to deduplicate by' };
   const tsMs = Number(src.ts_ms);
   if (!Number.isFinite(tsMs)) return { ok: false, reason: `source.ts_ms is ${JSON.stringify(src.ts_ms)}, not a time in milliseconds` };
-  const transaction = body.transaction && typeof body.transaction === 'object' ? String((body.transaction as Record<string, unknown>).id) : src.txId !== undefined && src.txId !== null ? String(src.txId) : undefined;
-  return { ok: true, change: { op: op as DebeziumOp, image: image as Record<string, unknown>, position, committedAt: new Date(tsMs).toISOString(), table: String(src.table ?? ''), transaction } };
+  const block = body.transaction && typeof body.transaction === 'object' ? (body.transaction as Record<string, unknown>) : undefined;
+  const transaction = block ? String(block.id) : src.txId !== undefined && src.txId !== null ? String(src.txId) : undefined;
+  const order = block && Number.isInteger(block.total_order) ? (block.total_order as number) : undefined;
+  return { ok: true, change: { op: op as DebeziumOp, image: image as Record<string, unknown>, position, committedAt: new Date(tsMs).toISOString(), table: String(src.table ?? ''), transaction, order } };
 }
 
 /**
@@ -99,4 +103,13 @@ export function decodeImage(fields: readonly FieldModel[], image: Record<string,
     row[name] = decoded.value;
   }
   return { ok: true, row };
+}
+
+/**
+ * The key that ties a change to its transaction's END record. PostgreSQL's ids are "<txId>:<lsn>", and
+ * Debezium 3.6 writes the BEGIN's LSN into the changes but the END's own LSN into the END record: the
+ * txId alone matches them.
+ */
+export function transactionKey(id: string): string {
+  return /^\d+:\d+$/.test(id) ? id.slice(0, id.indexOf(':')) : id;
 }

@@ -157,8 +157,13 @@ async function createChangeTopics(plan: ConnectorPlan, brokers: string[], partit
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
+    const keep = [{ name: 'retention.ms', value: '-1' }];
     const missing = Object.values(plan.topics).filter((topic) => !existing.has(topic));
-    await createTopicsAndWait(admin, missing.map((topic) => ({ topic, numPartitions: partitions, configEntries: [{ name: 'retention.ms', value: '-1' }] })));
+    await createTopicsAndWait(admin, [
+      ...missing.map((topic) => ({ topic, numPartitions: partitions, configEntries: keep })),
+      // One partition: the END records in commit order, the order the job folds transactions in.
+      ...(existing.has(plan.transactionTopic) ? [] : [{ topic: plan.transactionTopic, numPartitions: 1, configEntries: keep }]),
+    ]);
   } finally {
     await admin.disconnect();
   }

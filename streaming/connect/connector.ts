@@ -16,6 +16,8 @@ export interface ConnectorPlan {
   config: Record<string, string>;
   /** Legacy table → the topic its change events land in. */
   topics: Record<string, string>;
+  /** Debezium's transaction metadata (BEGIN/END with each transaction's event count per table). */
+  transactionTopic: string;
   /** Debezium's heartbeat topic: its first record says the snapshot is read and streaming has begun. */
   heartbeatTopic: string;
   /** The PostgreSQL replication slot and publication (PostgreSQL only), which outlive the connector. */
@@ -93,6 +95,7 @@ export function planConnector({ domain, databaseUrl, topicPrefix, partitions, br
   };
   const topics = Object.fromEntries(tables.map((table) => [table, cdcTopic(topicPrefix, table)]));
   const heartbeatTopic = `__debezium-heartbeat.${serverPrefix}`;
+  const transactionTopic = `${serverPrefix}.transaction`;
   if (kind === 'postgres') {
     const slot = sqlName(`dualrun_${topicPrefix}`);
     return {
@@ -100,6 +103,7 @@ export function planConnector({ domain, databaseUrl, topicPrefix, partitions, br
       kind,
       topics,
       heartbeatTopic,
+      transactionTopic,
       slot,
       publication: slot,
       config: { ...common, 'plugin.name': 'pgoutput', 'database.dbname': database, 'slot.name': slot, 'publication.name': slot, 'publication.autocreate.mode': 'filtered' },
@@ -110,6 +114,7 @@ export function planConnector({ domain, databaseUrl, topicPrefix, partitions, br
     kind,
     topics,
     heartbeatTopic,
+    transactionTopic,
     config: {
       ...common,
       'database.include.list': database,

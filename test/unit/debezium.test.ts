@@ -32,7 +32,7 @@ describe('readDebeziumChange', () => {
 
   it('c/r/u carry the after image, d the before; the position is the LSN, the commit time source.ts_ms', () => {
     const update = readDebeziumChange({ op: 'u', before: null, after: { order_id: 'o1' }, source });
-    expect(update).toEqual({ ok: true, change: { op: 'u', image: { order_id: 'o1' }, position: 'lsn:22168984', committedAt: '2024-03-31T00:30:00.123Z', table: 'orders', transaction: '734' } });
+    expect(update).toEqual({ ok: true, change: { op: 'u', image: { order_id: 'o1' }, position: 'lsn:22168984', committedAt: '2024-03-31T00:30:00.123Z', table: 'orders', transaction: '734', order: undefined } });
     const deleted = readDebeziumChange({ op: 'd', before: { order_id: 'o1' }, after: null, source, transaction: { id: '734:22168400' } });
     expect(deleted.ok && deleted.change.image).toEqual({ order_id: 'o1' });
     expect(deleted.ok && deleted.change.transaction).toBe('734:22168400');
