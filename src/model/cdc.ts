@@ -14,8 +14,10 @@
  * change Debezium delivers again gives the same id and the job's dedupe absorbs it. Arrival is the
  * entity's declared arrival column (`updatedAt`, else `createdAt`) of the new image — the time the legacy
  * application wrote the row — never earlier than an arrival already given (a delete has no image to
- * carry one; it arrives with the last write before it); else the commit time. Event time is the entity's
- * declared event-time field (a delete: the row's last value), else the arrival.
+ * carry one; it arrives with the last write before it); else the commit time. An upsert's event time is
+ * the entity's declared event-time field (an order's placedAt); a patch's or a delete's is its arrival:
+ * the legacy table keeps no time for a status change or a delete other than when it was written (the
+ * row's placedAt would make a cancellation look days late).
  */
 import { decodeImage, decodeDebeziumValue, type DebeziumChange } from './debezium.ts';
 import { encodeKey, type ChildModel, type DomainModel, type EntityModel, type EventTypeModel, type Row } from './domain.ts';
@@ -90,9 +92,8 @@ export class ChangeFolder {
       if (events.length === 0) continue;
       const at = maxInstant(arrival ?? (this.lastArrival || committedAt), this.lastArrival);
       this.lastArrival = at;
-      const timeSource = after ?? before;
-      const eventTime = entity.eventTime && typeof timeSource?.[entity.eventTime] === 'string' ? (timeSource[entity.eventTime] as string) : at;
       events.forEach(({ type, payload }, index) => {
+        const eventTime = type.kind.kind === 'upsert' && entity.eventTime && typeof after?.[entity.eventTime] === 'string' ? (after[entity.eventTime] as string) : at;
         deliveries.push({ event: { eventId: `cdc:${position}:${entity.name}:${key}:${index}`, type: type.type, eventTime, schemaVersion: SCHEMA_VERSION, payload }, arrivalTime: at });
       });
     }

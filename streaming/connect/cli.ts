@@ -3,6 +3,7 @@
  * the local broker. Debezium on a Kafka Connect worker (a local standalone one, or CONNECT_URL's cluster)
  * reads the legacy database's log and writes one change event per row change to `<prefix>.cdc.<table>`.
  */
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
@@ -10,16 +11,13 @@ import type { CommandContext } from '../../src/cli/command.ts';
 import { resolveBrokers } from '../../src/cli/brokers.ts';
 import { legacyDatabaseUrl } from '../../src/database-url.ts';
 import { connectKnex, redactUrl } from '../../src/db.ts';
-import { SchemaError, UnavailableError, UsageError } from '../../src/errors.ts';
-import { createKafka, createTopicsAndWait, fetchTopicOffsets } from '../../src/kafka-client.ts';
-import { createDomainSchema, missingTables } from '../../src/replay/schema.ts';
+import { UnavailableError, UsageError } from '../../src/errors.ts';
+import { createKafka, fetchTopicOffsets } from '../../src/kafka-client.ts';
 import { DEFAULT_PARTITIONS } from '../../src/replay/kafka.ts';
-import { stopProcess } from '../broker/local-kafka.ts';
-import { planConnector, type ConnectorPlan } from './connector.ts';
-import { captureLag, checkCaptureReady, dropSlot } from './database.ts';
-import { startLocalConnect } from './local-connect.ts';
+import { startCapture, stopCapture } from './capture.ts';
+import { captureLag } from './database.ts';
 import { CONNECT_VERSION, DEBEZIUM_CONNECTORS, provisionConnect } from './provision.ts';
-import { connectorOffsets, connectorStatus, deleteConnector, failureOf, putConnector } from './rest.ts';
+import { connectorOffsets, connectorStatus, failureOf } from './rest.ts';
 import { clearCdcState, readCdcState, workerAlive, writeCdcState, type CdcState } from './state.ts';
 
 export const help = `dualrun cdc — change data capture: Debezium reads the legacy database's log into Kafka
@@ -32,7 +30,8 @@ Usage:
 
 fetch    only fetches Kafka Connect ${CONNECT_VERSION} and the Debezium connectors (PostgreSQL ${DEBEZIUM_CONNECTORS.postgres.version},
          MariaDB ${DEBEZIUM_CONNECTORS.mariadb.version}) from Maven Central into the cache, e.g. while provisioning CI.
-start    checks that the database can be captured (PostgreSQL: wal_level=logical and a role that may
+start    (a worker that died is started again on its offsets, resuming where it stopped)
+         checks that the database can be captured (PostgreSQL: wal_level=logical and a role that may
          replicate; MariaDB: log_bin, binlog_format=ROW, binlog_row_image=FULL and the replication grants;
          exit 4 naming the setting otherwise), starts a Connect worker in the background (unless CONNECT_URL),
          registers a connector for the domain's legacy tables and waits until their snapshot is read.
@@ -101,7 +100,12 @@ async function start(ctx: CommandContext, topicPrefix: string, values: Values, p
     print({ ...describe(existing), alreadyRunning: true }, `change data capture for ${topicPrefix} already runs (${existing.restUrl}); not starting a second one`);
     return 0;
   }
-  if (existing) await forget(ctx, existing, false);
+  // A local worker that died (kill -9, a crash) is started again on its data folder: Debezium resumes
+  // from its last flushed offset and the slot kept the WAL since; it resends a little, which the job's
+  // dedupe absorbs. A capture on CONNECT_URL whose connector is gone starts afresh.
+  const resumeFrom = existing?.worker && existsSync(existing.worker.dataDir) ? existing.worker.dataDir : undefined;
+  if (existing && !resumeFrom) await forget(ctx, existing, false);
+  if (resumeFrom) ctx.progress(`the Connect worker started ${existing!.worker!.startedAt} (pid ${existing!.worker!.pid}) died; starting it again on its offsets (${resumeFrom})`);
   const brokers = await resolveBrokers(values.brokers, ctx.env);
   if (!brokers) {
     throw new UnavailableError('kafka', 'no Kafka broker: --brokers and KAFKA_BROKERS are unset and no local broker is running', { hint: 'start one with `dualrun kafka start`, or pass --brokers host:port' });
@@ -109,93 +113,25 @@ async function start(ctx: CommandContext, topicPrefix: string, values: Values, p
   const partitions = values.partitions === undefined ? (ctx.env.partitions ?? DEFAULT_PARTITIONS) : Number(values.partitions);
   if (!Number.isInteger(partitions) || partitions < 1) throw new UsageError(`--partitions must be a whole number of at least 1 (got ${JSON.stringify(values.partitions)})`, { hint: 'for example --partitions 3' });
   const databaseUrl = legacyDatabaseUrl(ctx.env, values.db);
-  const plan = planConnector({ domain: ctx.project.domain, databaseUrl, topicPrefix, partitions, brokers });
-
-  const db = await connectKnex(databaseUrl);
-  try {
-    await checkCaptureReady(db, plan.kind, databaseUrl);
-    if (values['create-schema']) await createDomainSchema(db, ctx.project.domain);
-    const missing = await missingTables(db, ctx.project.domain);
-    if (missing.length > 0) {
-      throw new SchemaError(missing[0]!, `the legacy database ${redactUrl(databaseUrl)} has no table ${missing.join(', ')}: there is nothing to capture`, {
-        hint: 'point --db at the legacy database, or pass --create-schema to create the missing tables in a fresh one',
-      });
-    }
-  } finally {
-    await db.destroy();
-  }
-
-  await createChangeTopics(plan, brokers, partitions);
   const started = Date.now();
-  const worker = ctx.env.connectUrl
-    ? undefined
-    : (ctx.progress(`starting Kafka Connect ${CONNECT_VERSION} with Debezium…`), await startLocalConnect({ cacheDir: ctx.env.cacheDir, brokers, kinds: [plan.kind], logger: ctx.logger, ...(values.heap ? { heap: values.heap } : {}) }));
-  const restUrl = ctx.env.connectUrl ?? worker!.restUrl;
-  const { config, ...connector } = plan;
-  const state: CdcState = { topicPrefix, restUrl, ...(worker ? { worker: { restUrl: worker.restUrl, pid: worker.pid, dataDir: worker.dataDir, logPath: worker.logPath, startedAt: worker.startedAt } } : {}), connector, databaseUrl, brokers, startedAt: new Date().toISOString() };
-  try {
-    await putConnector(restUrl, plan.name, config);
-    ctx.progress(`connector ${plan.name} registered; reading the snapshot of ${Object.keys(plan.topics).join(', ')}…`);
-    await waitUntilStreaming(restUrl, plan, brokers, worker?.logPath);
-  } catch (error) {
-    // Leave nothing half-started: no worker, no connector, no slot.
-    await forget(ctx, state, false).catch(() => undefined);
-    throw error;
-  }
+  const state = await startCapture({
+    domain: ctx.project.domain,
+    databaseUrl,
+    brokers,
+    topicPrefix,
+    partitions,
+    cacheDir: ctx.env.cacheDir,
+    connectUrl: ctx.env.connectUrl,
+    createSchema: Boolean(values['create-schema']),
+    ...(resumeFrom ? { resumeFrom } : {}),
+    ...(values.heap ? { heap: values.heap } : {}),
+    logger: ctx.logger,
+    progress: ctx.progress,
+  });
   await writeCdcState(ctx.env.cacheDir, state);
-  const topics = Object.entries(plan.topics).map(([table, topic]) => `  ${table} → ${topic}`).join('\n');
-  print(describe(state), `capturing ${redactUrl(databaseUrl)} (snapshot read in ${((Date.now() - started) / 1000).toFixed(1)} s)\n${topics}\n  connect: ${restUrl}${worker ? ` (pid ${worker.pid}, log ${worker.logPath})` : ''}`);
+  const topics = Object.entries(state.connector.topics).map(([table, topic]) => `  ${table} → ${topic}`).join('\n');
+  print(describe(state), `capturing ${redactUrl(databaseUrl)} (snapshot read in ${((Date.now() - started) / 1000).toFixed(1)} s)\n${topics}\n  connect: ${state.restUrl}${state.worker ? ` (pid ${state.worker.pid}, log ${state.worker.logPath})` : ''}`);
   return 0;
-}
-
-/**
- * The change topics exist before the first change, so the streaming job can subscribe from the start;
- * kept forever like every input topic (their timestamps are past commit times).
- */
-async function createChangeTopics(plan: ConnectorPlan, brokers: string[], partitions: number): Promise<void> {
-  const admin = createKafka({ clientId: 'dualrun-cdc', brokers }).admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const keep = [{ name: 'retention.ms', value: '-1' }];
-    const missing = Object.values(plan.topics).filter((topic) => !existing.has(topic));
-    await createTopicsAndWait(admin, [
-      ...missing.map((topic) => ({ topic, numPartitions: partitions, configEntries: keep })),
-      // One partition: the END records in commit order, the order the job folds transactions in.
-      ...(existing.has(plan.transactionTopic) ? [] : [{ topic: plan.transactionTopic, numPartitions: 1, configEntries: keep }]),
-    ]);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/**
- * Debezium writes heartbeats only once it streams, after the snapshot: the first one on the heartbeat
- * topic says every existing row is in the change topics. A failed task ends the wait with its trace.
- */
-async function waitUntilStreaming(restUrl: string, plan: ConnectorPlan, brokers: string[], logPath: string | undefined, timeoutMs = 180_000): Promise<void> {
-  const admin = createKafka({ clientId: 'dualrun-cdc', brokers }).admin();
-  await admin.connect();
-  const deadline = Date.now() + timeoutMs;
-  try {
-    while (Date.now() < deadline) {
-      const status = await connectorStatus(restUrl, plan.name);
-      const failure = status && failureOf(status);
-      if (failure) {
-        throw new UnavailableError(`kafka connect ${restUrl}`, `connector ${plan.name} failed while reading the snapshot: ${failure}${logPath ? `\n  log: ${logPath}` : ''}`, {
-          hint: 'the trace says why (a setting the database refused, a grant missing); fix it and run dualrun cdc start again',
-        });
-      }
-      if ((await admin.listTopics()).includes(plan.heartbeatTopic)) {
-        const offsets = await fetchTopicOffsets(admin, plan.heartbeatTopic);
-        if (offsets.some((partition) => Number(partition.high) > 0)) return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    throw new UnavailableError(`kafka connect ${restUrl}`, `connector ${plan.name} had not finished its snapshot after ${timeoutMs / 1000} s (no heartbeat on ${plan.heartbeatTopic})${logPath ? `; log: ${logPath}` : ''}`);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 async function status(ctx: CommandContext, topicPrefix: string, print: Print): Promise<number> {
@@ -257,22 +193,9 @@ async function stop(ctx: CommandContext, topicPrefix: string, keepSlot: boolean,
   return 0;
 }
 
-/** Stops what a capture left running (worker or connector), drops its slot unless kept, and its record. */
+/** Stops what a capture left running and forgets it. */
 async function forget(ctx: CommandContext, state: CdcState, keepSlot: boolean): Promise<void> {
-  if (state.worker) {
-    if (workerAlive(state.worker)) await stopProcess(state.worker.pid);
-    if (state.worker.dataDir.includes('dualrun-connect-')) await rm(state.worker.dataDir, { recursive: true, force: true });
-  } else {
-    await deleteConnector(state.restUrl, state.connector.name).catch((error: unknown) => ctx.logger.warn({ error }, 'could not remove the connector'));
-  }
-  if (state.connector.slot && !keepSlot) {
-    const db = await connectKnex(state.databaseUrl);
-    try {
-      await dropSlot(db, state.connector.slot, state.connector.publication);
-    } finally {
-      await db.destroy();
-    }
-  }
+  await stopCapture(state, { keepSlot, logger: ctx.logger });
   await clearCdcState(ctx.env.cacheDir, state.topicPrefix);
 }
 

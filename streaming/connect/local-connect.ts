@@ -40,12 +40,14 @@ export interface LocalConnectOptions {
   heap?: string;
   logger?: Logger;
   startTimeoutMs?: number;
+  /** The data folder of a worker that died (killed, crashed): its offsets file lets Debezium resume where it stopped. */
+  resumeFrom?: string;
 }
 
-export async function startLocalConnect({ cacheDir, brokers, kinds, heap = '512m', logger = silentLogger, startTimeoutMs = 120_000 }: LocalConnectOptions): Promise<LocalConnect> {
+export async function startLocalConnect({ cacheDir, brokers, kinds, heap = '512m', logger = silentLogger, startTimeoutMs = 120_000, resumeFrom }: LocalConnectOptions): Promise<LocalConnect> {
   const java = await findJava();
   const jars = await provisionConnect({ cacheDir, kinds, logger });
-  const dataDir = await mkdtemp(join(tmpdir(), 'dualrun-connect-'));
+  const dataDir = resumeFrom ?? (await mkdtemp(join(tmpdir(), 'dualrun-connect-')));
   const logPath = join(dataDir, 'connect.log');
   const [port] = await freePorts(1);
   const restUrl = `http://127.0.0.1:${port}`;
@@ -53,7 +55,7 @@ export async function startLocalConnect({ cacheDir, brokers, kinds, heap = '512m
   try {
     const propertiesPath = join(dataDir, 'worker.properties');
     await writeFile(propertiesPath, workerProperties({ brokers, dataDir, port: port!, pluginPath: jars.pluginPath }));
-    const fd = openSync(logPath, 'w');
+    const fd = openSync(logPath, 'a');
     child = spawn(java, [`-Xmx${heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jConfig}`, '-cp', jars.classpath, 'org.apache.kafka.connect.cli.ConnectStandalone', propertiesPath], {
       detached: true,
       stdio: ['ignore', fd, fd],
@@ -63,7 +65,7 @@ export async function startLocalConnect({ cacheDir, brokers, kinds, heap = '512m
     await waitForRest(restUrl, child, logPath, startTimeoutMs);
   } catch (error) {
     if (child?.pid) await stopProcess(child.pid, child);
-    await rm(dataDir, { recursive: true, force: true });
+    if (!resumeFrom) await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
   logger.info({ restUrl, pid: child.pid }, `Kafka Connect ${CONNECT_VERSION} is up`);

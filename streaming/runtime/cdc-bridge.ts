@@ -102,7 +102,8 @@ export class CdcBridge {
     this.admin = this.kafka.admin();
     await this.admin.connect();
     // A reader of its own, from the beginning every time: the fold is rebuilt, then goes on.
-    this.consumer = this.kafka.consumer({ groupId: `dualrun-cdc-reader-${randomUUID()}`, readUncommitted: false });
+    // A short fetch wait: most change partitions are empty most of the time, and a fetch waits for them.
+    this.consumer = this.kafka.consumer({ groupId: `dualrun-cdc-reader-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 250 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: sources, fromBeginning: true });
     await this.consumer.run({

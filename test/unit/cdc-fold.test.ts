@@ -41,6 +41,8 @@ describe('ChangeFolder', () => {
     const paid = folder.applyTransaction([change('orders', 'u', { ...order, status: 'paid', updated_at: '2024-06-03T08:00:00.000Z' })]).deliveries;
     expect(paid.map((d) => [d.event.type, d.event.payload, d.arrivalTime])).toEqual([['OrderStatusChanged', { orderId: 'O1', status: 'paid' }, '2024-06-03T08:00:00.000Z']]);
     expect(paid[0]!.event.eventId).toBe(`cdc:lsn:${lsn}:orders:O1:0`);
+    // The table keeps no time of the status change but when it was written.
+    expect(paid[0]!.event.eventTime).toBe('2024-06-03T08:00:00.000Z');
     const deleted = folder.applyTransaction([change('order_lines', 'd', { order_id: 'O1', line_no: 1 }), change('orders', 'd', { order_id: 'O1' })]).deliveries;
     expect(deleted.map((d) => [d.event.type, d.event.payload])).toEqual([['OrderDeleted', { orderId: 'O1' }]]);
     // A delete carries no arrival column: it arrives with the last write before it.
