@@ -37,6 +37,10 @@ const envRules = {
   MYSQL_URL: { schema: databaseUrlSchema.optional(), fix: 'for example MYSQL_URL=mysql://root@127.0.0.1:3306/shop' },
   DUALRUN_CACHE_DIR: { schema: z.string().trim().min(1, 'must not be empty').optional(), fix: 'point it at a writable folder, or unset it to use ~/.cache/dualrun' },
   DUALRUN_LOG_LEVEL: { schema: logLevelSchema.optional(), fix: 'use one of debug, info, warn, error, silent' },
+  CONNECT_URL: {
+    schema: z.string().trim().url('must be a URL').refine((url) => /^https?:\/\//.test(url), 'must start with http:// or https://').transform((url) => url.replace(/\/+$/, '')).optional(),
+    fix: "point it at an existing Kafka Connect cluster's REST API, like CONNECT_URL=http://127.0.0.1:8083, or unset it to let dualrun cdc start a local worker",
+  },
   DUALRUN_CONFIG: { schema: z.string().trim().min(1, 'must not be empty').optional(), fix: 'point it at your dualrun.config.ts, or unset it to use ./dualrun.config.ts' },
 } as const;
 
@@ -50,6 +54,8 @@ export interface EnvConfig {
   logLevel: z.infer<typeof logLevelSchema> | undefined;
   /** dualrun.config.ts to read instead of ./dualrun.config.ts. */
   configPath: string | undefined;
+  /** An existing Kafka Connect cluster's REST API; undefined means `dualrun cdc` starts a local worker. */
+  connectUrl?: string | undefined;
   /** Topic prefix: dualrun.config.ts's kafka.topicPrefix, else the domain's name. */
   topicPrefix?: string | undefined;
   /** Partitions of the topics dualrun creates, from dualrun.config.ts (kafka.partitions). */
@@ -76,5 +82,6 @@ export function readEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     cacheDir: read('DUALRUN_CACHE_DIR') ?? join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'dualrun'),
     logLevel: read('DUALRUN_LOG_LEVEL'),
     configPath: read('DUALRUN_CONFIG'),
+    connectUrl: read('CONNECT_URL'),
   };
 }

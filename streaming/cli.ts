@@ -12,12 +12,14 @@ import { DEFAULT_SESSION_TIMEOUT_MS, StreamRunner, kafkaErrorType, type RunMetri
 import { readStatus } from './runtime/status.ts';
 import { createSink } from './runtime/knex-sink.ts';
 import { selectTransforms } from '../src/transforms/index.ts';
+import type { CdcBridge } from './runtime/cdc-bridge.ts';
 
 export const help = `dualrun stream — the Kafka streaming job of the config's transformations (exactly-once in effect)
 
 Usage:
   dualrun stream run [--transform NAME…] [--group ID] [--from-beginning] [--topic-prefix P] [--brokers LIST]
                      [--until-idle SECONDS] [--sink-db URL] [--partitions N] [--session-timeout MS]
+                     [--source events|cdc]
   dualrun stream status [--group ID] [--topic-prefix P] [--brokers LIST] [--json]
 
 run       joins consumer group --group (default dualrun-stream) on the domain's input topics <prefix>.<entity topic>
@@ -34,6 +36,10 @@ run       joins consumer group --group (default dualrun-stream) on the domain's 
   --partitions N       partitions for input topics that do not exist yet (default 4)
   --session-timeout MS how long the group waits for a silent instance before its partitions go to the others
                        (default 30000, kafkajs's; the broker allows group.min.session.timeout.ms to …max…, 6000 to 1800000 by default)
+  --source cdc         the input is the legacy database's change events that \`dualrun cdc start\` captures
+                       (<prefix>.cdc.<table>): each committed transaction, once whole, is folded into the domain's
+                       events (child rows into their parent) and written to the input topics, exactly-once, before
+                       the job reads them. Default: events (the input topics as the application or replay writes them)
 status    lag per partition of the group, and per running instance: events/s, state size, dead letters, late.
   --json               one JSON object
 
@@ -49,6 +55,7 @@ const options = {
   'sink-db': { type: 'string' },
   partitions: { type: 'string' },
   'session-timeout': { type: 'string' },
+  source: { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
 } as const;
@@ -65,7 +72,10 @@ export async function run(ctx: CommandContext): Promise<number> {
       const partitions = values.partitions === undefined ? ctx.env.partitions : positiveNumber('--partitions', values.partitions);
       const sessionTimeout = values['session-timeout'] === undefined ? undefined : wholeMilliseconds('--session-timeout', values['session-timeout']);
       const transforms = selectTransforms(values.transform ?? [], ctx.project.transforms);
+      const source = values.source ?? 'events';
+      if (source !== 'events' && source !== 'cdc') throw new UsageError(`--source must be events or cdc (got ${JSON.stringify(source)})`, { hint: 'use --source cdc to run on the change events dualrun cdc start captures' });
       const sink = values['sink-db'] ? await createSink(values['sink-db'], transforms) : undefined;
+      const bridge = source === 'cdc' ? await startBridge(ctx, { brokers, group, topicPrefix, partitions, untilIdleMs: untilIdle === undefined ? undefined : untilIdle * 1000 }) : undefined;
       const runner = new StreamRunner({
         domain: ctx.project.domain,
         brokers,
@@ -90,6 +100,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       } finally {
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
+        await bridge?.stop();
         await sink?.close();
       }
       if (runner.failure && kafkaErrorType(runner.failure) === 'INVALID_SESSION_TIMEOUT') {
@@ -109,6 +120,22 @@ export async function run(ctx: CommandContext): Promise<number> {
     default:
       throw new UsageError(positionals[0] ? `unknown stream action "${positionals[0]}"` : 'missing stream action', { hint: 'use dualrun stream run or dualrun stream status (see dualrun stream --help)' });
   }
+}
+
+/**
+ * The CDC stage in front of the job. With --until-idle it first folds everything captured so far, so the
+ * job's own idle test sees all of it; otherwise both run on, side by side.
+ */
+async function startBridge(ctx: CommandContext, { brokers, group, topicPrefix, partitions, untilIdleMs }: { brokers: string[]; group: string; topicPrefix: string; partitions: number | undefined; untilIdleMs: number | undefined }): Promise<CdcBridge> {
+  const { CdcBridge } = await import('./runtime/cdc-bridge.ts');
+  const bridge = new CdcBridge({ domain: ctx.project.domain, brokers, topicPrefix, group, partitions: partitions ?? 4, logger: ctx.logger });
+  await bridge.start();
+  if (untilIdleMs !== undefined) {
+    await bridge.untilIdle(untilIdleMs);
+    const figures = bridge.figures();
+    ctx.progress(`cdc: ${figures.transactions} transactions folded into ${figures.events} events`);
+  }
+  return bridge;
 }
 
 function formatStatus(status: Awaited<ReturnType<typeof readStatus>>): string {

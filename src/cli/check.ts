@@ -13,13 +13,13 @@ import { ExitCode, UsageError } from '../errors.ts';
 import type { Transform } from '../transforms/contract.ts';
 import { parseBrokersFlag } from './brokers.ts';
 import type { CommandContext } from './command.ts';
-import { dualRun } from './dual-run.ts';
+import { dualRun, parseSource } from './dual-run.ts';
 import type { GateVerdict } from '../../compare/gate.ts';
 import type { ComparisonResult, Report } from '../../compare/types.ts';
 
 export const help = `dualrun check — the migration gate for CI
 
-Usage: dualrun check [--config FILE] [--scenario NAME|DIR [--reset] [--keep-topics]] [--db URL] [--brokers LIST] [--topic-prefix P]
+Usage: dualrun check [--config FILE] [--scenario NAME|DIR [--reset] [--keep-topics] [--source events|cdc]] [--db URL] [--brokers LIST] [--topic-prefix P]
                      [--out DIR] [--history FILE] [--watermark ISO]
 
 Reads the migration manifest in dualrun.config.ts (or --config). Each transformation has a stage:
@@ -36,6 +36,7 @@ the whole dual run on it, on fresh topics, in a fresh embedded database unless -
 configured database), on a local broker unless --brokers / KAFKA_BROKERS / the config name a cluster.
 --reset empties the legacy tables of that --db first (a database an earlier run filled is refused without it).
 The run's topics (<fresh prefix>.*) and its consumer group are deleted afterwards unless --keep-topics.
+--source cdc feeds the streaming job from the legacy database's change events (Debezium), as dualrun demo does.
 
 Writes to --out (default from the config, else ./dualrun-report): report.json, report.html, report.md,
 gate.md (also appended to $GITHUB_STEP_SUMMARY when set) and junit.xml (one testcase per transformation).
@@ -56,6 +57,7 @@ const options = {
   watermark: { type: 'string' },
   reset: { type: 'boolean' },
   'keep-topics': { type: 'boolean' },
+  source: { type: 'string' },
   verbose: { type: 'boolean' },
 } as const;
 
@@ -98,6 +100,8 @@ export async function run(ctx: CommandContext): Promise<number> {
       reset: values.reset ?? false,
       keepBroker: false,
       keepTopics: values['keep-topics'] ?? false,
+    source: parseSource(values.source),
+    connectUrl: ctx.env.connectUrl,
       cacheDir: ctx.env.cacheDir,
       kafkaHome: ctx.env.kafkaHome,
       logger: ctx.logger,

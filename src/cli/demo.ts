@@ -8,13 +8,13 @@ import { ExitCode, UsageError } from '../errors.ts';
 import { selectTransforms } from '../transforms/index.ts';
 import { parseBrokersFlag } from './brokers.ts';
 import type { CommandContext } from './command.ts';
-import { dualRun } from './dual-run.ts';
+import { dualRun, parseSource } from './dual-run.ts';
 import { summaryTable, unexplainedCount } from './summary.ts';
 
 export const help = `dualrun demo — a full parity run on one machine
 
 Usage: dualrun demo [--scenario NAME|DIR] [--out DIR] [--db URL] [--brokers LIST] [--keep-broker] [--keep-topics]
-                    [--transform NAME…] [--reset]
+                    [--transform NAME…] [--reset] [--source events|cdc]
 
 Replays the scenario (default: the domain's demo scenario, the shop's customer-moves) into the legacy database
 and Kafka night by night: to each business date's cut-off, then the nightly batch job for that date. Then runs
@@ -31,6 +31,10 @@ The domain and its transformations come from dualrun.config.ts (--config; defaul
   --keep-topics        leave the run's topics (a fresh prefix, dualrun-<id>.*) and its consumer group on the
                        cluster; by default they are deleted at the end (a broker the demo stops takes them along)
   --transform NAME     only these transformations (repeatable; default every one of dualrun.config.ts)
+  --source cdc         the replay writes only the legacy database (one transaction per event, as the application
+                       would); Debezium on Kafka Connect captures its log and the streaming job runs on those
+                       change events (dualrun stream run --source cdc). Needs PostgreSQL with wal_level=logical:
+                       --db, else a cluster of the run's own (Debian's initdb). Default events: the replay feeds Kafka
   --reset              start over on --db: empty its legacy tables, and the batch outputs and run history
                        of the transformations run
 
@@ -45,6 +49,7 @@ const options = {
   transform: { type: 'string', multiple: true },
   reset: { type: 'boolean' },
   'keep-topics': { type: 'boolean' },
+  source: { type: 'string' },
   verbose: { type: 'boolean' },
 } as const;
 
@@ -67,6 +72,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     reset: values.reset ?? false,
     keepBroker: values['keep-broker'] ?? false,
     keepTopics: values['keep-topics'] ?? false,
+    source: parseSource(values.source),
+    connectUrl: ctx.env.connectUrl,
     cacheDir: ctx.env.cacheDir,
     kafkaHome: ctx.env.kafkaHome,
     logger: ctx.logger,

@@ -15,7 +15,7 @@ import { engineOf, redactUrl } from '../db.ts';
 import { connectOrCreate } from '../db-create.ts';
 import { createDomainSchema } from '../replay/schema.ts';
 import { cutoffFor } from '../time.ts';
-import { DualrunError, SinkError, UnavailableError } from '../errors.ts';
+import { DualrunError, SinkError, UnavailableError, UsageError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { forgetBroker, readDead, readRunning, writeState } from '../local-broker-state.ts';
 import { loadScenario } from '../scenario/load.ts';
@@ -43,6 +43,14 @@ export interface DualRunOptions {
   kafkaHome: string | undefined;
   /** Seconds the streaming job waits with nothing new before it counts as caught up. */
   idleSeconds?: number;
+  /**
+   * Where the streaming job's input comes from: `events`, the replay writes the input topics too; `cdc`,
+   * the replay writes only the legacy database (one transaction per event, as the application commits)
+   * and Debezium captures its log, which the job reads through its CDC stage. Default events.
+   */
+  source?: 'events' | 'cdc';
+  /** An existing Kafka Connect cluster for `source: 'cdc'`; undefined: a local worker. */
+  connectUrl?: string | undefined;
   logger: Logger;
   progress: (text: string) => void;
 }
@@ -56,6 +64,12 @@ export interface DualRunResult {
   watermark: Date;
   /** The local broker left running with --keep-broker. */
   keptBroker?: { brokers: string; pid: number };
+}
+
+/** The --source flag of demo and check. */
+export function parseSource(value: string | undefined): 'events' | 'cdc' {
+  if (value === undefined || value === 'events' || value === 'cdc') return value ?? 'events';
+  throw new UsageError(`--source must be events or cdc (got ${JSON.stringify(value)})`, { hint: 'use --source cdc to feed the streaming job from the legacy database\'s change events (Debezium)' });
 }
 
 const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;
@@ -97,6 +111,14 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
   try {
     // The database first: a wrong URL fails in a second, before a broker start of ten.
     let dbUrl = options.dbUrl;
+    if (!dbUrl && options.source === 'cdc') {
+      // Debezium needs logical decoding, which neither PGlite nor the machine's shared server offers.
+      const { startThrowawayPostgres } = await import('../../streaming/connect/throwaway-postgres.ts');
+      const pg = await startThrowawayPostgres();
+      dbUrl = pg.url;
+      cleanups.push(() => pg.stop());
+      progress(`legacy database: a PostgreSQL cluster of this run's own with wal_level=logical (${pg.dir})`);
+    }
     if (!dbUrl) {
       const dir = await mkdtemp(join(tmpdir(), 'dualrun-demo-db-'));
       dbUrl = `pglite:${dir}`;
@@ -149,6 +171,15 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
       }
     }
 
+    if (options.source === 'cdc') {
+      const started = Date.now();
+      const { startCapture, stopCapture } = await import('../../streaming/connect/capture.ts');
+      const capture = await startCapture({ domain: options.project.domain, databaseUrl: dbUrl, brokers, topicPrefix, partitions: 3, cacheDir: options.cacheDir, connectUrl: options.connectUrl, createSchema: true, logger, progress });
+      // First of all cleanups: before the broker and the database it reads go.
+      cleanups.unshift(() => stopCapture(capture, { keepSlot: false, logger }));
+      progress(`cdc: capturing ${redactUrl(dbUrl)} into ${topicPrefix}.cdc.* (snapshot read in ${seconds(started)})`);
+    }
+
     // Interrupted: no further step starts; this one waits here for the cleanup and the exit.
     const unlessStopping = async (): Promise<void> => {
       if (!stopping) return;
@@ -185,15 +216,17 @@ async function nightly(db: Knex, dbUrl: string, brokers: string[], topicPrefix: 
     const { resetBatchOutputs } = await import('../../batch/tables.ts');
     await resetBatchOutputs(db, options.transforms);
   }
-  const kafka = { brokers, topicPrefix };
+  // With CDC the replay is the legacy application: it writes only the database, one event per transaction.
+  const cdc = options.source === 'cdc';
+  const kafka = cdc ? undefined : { brokers, topicPrefix };
   let after: Date | undefined;
   let first = true;
   const step = async (until: Date | undefined, label: string): Promise<void> => {
     await unlessStopping();
     const started = Date.now();
-    const summary = await replay({ domain: options.project.domain, events: scenario.events, db, kafka, reset: first && options.reset, logger: options.logger, ...(after ? { after } : {}), ...(until ? { until } : {}) });
+    const summary = await replay({ domain: options.project.domain, events: scenario.events, db, ...(kafka ? { kafka } : { batchSize: 1 }), reset: first && options.reset, logger: options.logger, ...(after ? { after } : {}), ...(until ? { until } : {}) });
     first = false;
-    options.progress(`replay ${label}: ${summary.events} events (${summary.redeliveries} redelivered) into the database and Kafka in ${seconds(started)}`);
+    options.progress(`replay ${label}: ${summary.events} events (${summary.redeliveries} redelivered) into the database${kafka ? ' and Kafka' : ''} in ${seconds(started)}`);
   };
   for (const date of scenario.businessDates) {
     const cutoff = cutoffFor(date, scenario.cutoffTime, options.project.domain.timeZone);
@@ -214,10 +247,12 @@ async function nightly(db: Knex, dbUrl: string, brokers: string[], topicPrefix: 
 async function streaming(brokers: string[], topicPrefix: string, options: DualRunOptions, onStop: (stop: () => Promise<void>) => void): Promise<void> {
   const { StreamRunner } = await import('../../streaming/runtime/runner.ts');
   const started = Date.now();
+  const group = `${topicPrefix}-stream`;
+  const bridge = options.source === 'cdc' ? await foldCapture(brokers, topicPrefix, group, options) : undefined;
   const runner = new StreamRunner({
     domain: options.project.domain,
     brokers,
-    group: `${topicPrefix}-stream`,
+    group,
     topicPrefix,
     transforms: [...options.transforms],
     fromBeginning: true,
@@ -233,11 +268,25 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
   } catch (error) {
     await runner.stop().catch(() => undefined);
     throw error;
+  } finally {
+    await bridge?.stop();
   }
   if (runner.failure) {
     throw new UnavailableError(`kafka ${brokers.join(',')}`, `the streaming job stopped: ${runner.failure.message}`, { cause: runner.failure, hint: 'its outputs are incomplete, so nothing was compared; see the log (DUALRUN_LOG_LEVEL=info) and run again' });
   }
   options.progress(`stream: caught up in ${seconds(started)}`);
+}
+
+/** The CDC stage: every change captured so far folded into the input topics before the job starts. */
+async function foldCapture(brokers: string[], topicPrefix: string, group: string, options: DualRunOptions): Promise<{ stop(): Promise<void> }> {
+  const { CdcBridge } = await import('../../streaming/runtime/cdc-bridge.ts');
+  const started = Date.now();
+  const bridge = new CdcBridge({ domain: options.project.domain, brokers, topicPrefix, group, partitions: 3, logger: options.logger });
+  await bridge.start();
+  await bridge.untilIdle((options.idleSeconds ?? 3) * 1000);
+  const figures = bridge.figures();
+  options.progress(`cdc: ${figures.transactions} transactions of the legacy database folded into ${figures.events} events in ${seconds(started)}`);
+  return bridge;
 }
 
 function lastCutoff(scenario: Scenario, timeZone: string): Date {

@@ -26,6 +26,7 @@ export const commands: Record<string, CommandEntry> = {
   status: { summary: 'the migration board: stage, last verdict, streak and next step per transformation', load: () => import('./status.ts') },
   generate: { summary: 'write a synthetic scenario of any size, deterministic by seed', load: () => import('../scenario/generate-cli.ts') },
   kafka: { summary: 'start, stop or inspect the local Apache Kafka broker', load: () => import('../../streaming/broker/cli.ts') },
+  cdc: { summary: "change data capture: Debezium turns the legacy database's log into change events", load: () => import('../../streaming/connect/cli.ts') },
   teach: { summary: 'lessons measured on the real broker and database: why events decouple what a nightly batch couples', load: () => import('./teach/cli.ts') },
 };
 
@@ -44,6 +45,7 @@ Environment:
   DATABASE_URL        the legacy database (postgres://…, mysql://…, pglite:memory); unset: embedded PGlite
   DUALRUN_CONFIG      the config file (default ./dualrun.config.ts, .mts, .cts, .js, .mjs or .cjs; also --config FILE)
   KAFKA_SSL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD   a secured cluster
+  CONNECT_URL         an existing Kafka Connect cluster for dualrun cdc; unset: dualrun cdc starts a local worker
   DUALRUN_CACHE_DIR   where Kafka jars and local state are kept (default ~/.cache/dualrun)
   DUALRUN_LOG_LEVEL   debug | info | warn (default) | error | silent — JSON logs on stderr
 

@@ -213,7 +213,7 @@ export async function stopProcess(pid: number, child?: ChildProcess, graceMs = 2
   await gone(5_000);
 }
 
-function freePorts(count: number): Promise<number[]> {
+export function freePorts(count: number): Promise<number[]> {
   return Promise.all(
     Array.from({ length: count }, () => new Promise<number>((resolve, reject) => {
       const server = createServer();

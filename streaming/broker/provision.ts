@@ -46,25 +46,46 @@ export async function provisionKafka({ cacheDir, kafkaHome, logger }: ProvisionO
 }
 
 async function downloadJars(home: string, libs: string, logger: Logger): Promise<void> {
+  logger.info({ home }, `fetching Apache Kafka ${KAFKA_VERSION} jars from Maven Central (once)`);
+  await fetchMavenJars({ home, libs, pomPath, version: KAFKA_VERSION, expectJar: 'kafka_2.13-', hint: 'check that Maven is installed (mvn -v) and can reach Maven Central; or set KAFKA_HOME to a Kafka distribution, or KAFKA_BROKERS to a running cluster' });
+}
+
+export interface MavenFetch {
+  /** The cache entry: its `complete` marker and `mvn.log` go here. */
+  home: string;
+  /** Where the jars land (renamed into place once all are there). */
+  libs: string;
+  pomPath: string;
+  /** Written into the marker, for people reading the cache. */
+  version: string;
+  /** A jar name prefix that must be among the jars, or the fetch failed. */
+  expectJar: string;
+  /** More `mvn` arguments: properties the pom reads, `-DexcludeArtifactIds=…`. */
+  mvnArgs?: string[];
+  hint: string;
+}
+
+/**
+ * Fills `libs` with the runtime dependencies of `pomPath` (mvn dependency:copy-dependencies), through a
+ * staging folder renamed into place, then writes `home/complete`: a cache entry is complete or absent.
+ */
+export async function fetchMavenJars({ home, libs, pomPath, version, expectJar, mvnArgs = [], hint }: MavenFetch): Promise<void> {
   await mkdir(home, { recursive: true });
   const staging = join(home, `libs.partial-${process.pid}`);
   const logPath = join(home, 'mvn.log');
   await rm(staging, { recursive: true, force: true });
-  logger.info({ home }, `fetching Apache Kafka ${KAFKA_VERSION} jars from Maven Central (once)`);
-  const args = ['-B', '-f', pomPath, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`];
+  const args = ['-B', '-f', pomPath, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`, ...mvnArgs];
   const code = await run('mvn', args, logPath);
   if (code !== 0) {
     const tail = await lastLines(logPath, 20);
-    throw new UnavailableError('maven', `mvn dependency:copy-dependencies failed (exit ${code}); its log is ${logPath}:\n${tail}`, {
-      hint: 'check that Maven is installed (mvn -v) and can reach Maven Central; or set KAFKA_HOME to a Kafka distribution, or KAFKA_BROKERS to a running cluster',
-    });
+    throw new UnavailableError('maven', `mvn dependency:copy-dependencies failed (exit ${code}); its log is ${logPath}:\n${tail}`, { hint });
   }
-  if (!(await readdir(staging)).some((file) => file.startsWith('kafka_2.13-'))) {
-    throw new UnavailableError('maven', `mvn finished but ${staging} holds no kafka_2.13 jar; see ${logPath}`);
+  if (!(await readdir(staging)).some((file) => file.startsWith(expectJar))) {
+    throw new UnavailableError('maven', `mvn finished but ${staging} holds no ${expectJar}* jar; see ${logPath}`);
   }
   await rm(libs, { recursive: true, force: true });
   await rename(staging, libs);
-  await writeFile(join(home, 'complete'), `${KAFKA_VERSION}\n`);
+  await writeFile(join(home, 'complete'), `${version}\n`);
 }
 
 /** Runs a command with its output in a log file; resolves with its exit code. */

@@ -36,6 +36,14 @@ describe('environment configuration', () => {
     expect(error.describe()).toContain('fix: set it like KAFKA_BROKERS=127.0.0.1:9092');
   });
 
+  it('CONNECT_URL must be an http(s) URL of a Connect REST API (a trailing slash dropped)', () => {
+    expect(readEnvConfig({ CONNECT_URL: 'http://connect:8083/' }).connectUrl).toBe('http://connect:8083');
+    const error = errorFor({ CONNECT_URL: 'connect:8083' });
+    expect(error.key).toBe('CONNECT_URL');
+    expect(error.describe()).toContain('config CONNECT_URL: must');
+    expect(error.describe()).toContain('fix: point it at an existing Kafka Connect cluster');
+  });
+
   it('DATABASE_URL must name a supported engine', () => {
     const error = errorFor({ DATABASE_URL: 'sqlite://file.db' });
     expect(error.key).toBe('DATABASE_URL');
