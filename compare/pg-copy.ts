@@ -1,7 +1,8 @@
 /**
  * The PostgreSQL fast path: `COPY (query) TO STDOUT (FORMAT csv, HEADER)` through node-postgres's own
  * connection (a custom submittable, as pg-copy-streams does, without the dependency), written to temp
- * files that DuckDB reads in bulk while the rest arrives. Values stay the server's text (exact decimals, unshifted dates); NULL and
+ * files that DuckDB reads in bulk while the rest arrives. Values stay the server's text (exact decimals, unshifted dates), or
+ * land typed where the caller gives a column's DuckDB type (DuckDB parses the server's text as that type); NULL and
  * the empty string stay apart (unquoted empty vs "").
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
