@@ -74,7 +74,10 @@ export type Processed = { duplicate: true } | { duplicate: false; rows: RowChang
 
 /** The output message key: JSON array of the key columns in contract order (pinned convention). */
 export function outputKey(transform: Pick<PipelineTransform, 'key'>, row: OutputRow): string {
-  return JSON.stringify(transform.key.map((column) => row[column] ?? null));
+  // The JSON of the array, written directly: no array per call (this runs several times per event).
+  let json = '[';
+  for (let index = 0; index < transform.key.length; index += 1) json += (index === 0 ? '' : ',') + JSON.stringify(row[transform.key[index]!] ?? null);
+  return `${json}]`;
 }
 
 /** Whether two rows hold the same value in every contract column. */
@@ -94,6 +97,17 @@ type Contributions = Map<string, { values: OutputRow; json: string }>;
 
 const idCount = (state: { ids?: EventIds | undefined } | undefined): number => (state?.ids ? Object.keys(state.ids).length : 0);
 
+/**
+ * A key's state as the processor keeps it: the object while a batch works on it, its JSON (the
+ * changelog record's value) once `compact` has been called — a fraction of the memory of the objects
+ * (the stream job keeps a state per order it ever saw), parsed again when its next event comes.
+ */
+type StoredState = InstanceState | string;
+const parsed = (stored: StoredState | undefined): InstanceState | undefined => (typeof stored === 'string' ? (JSON.parse(stored) as InstanceState) : stored);
+
+/** The span of first-delivery times an expiry bucket holds (see `expiring`). */
+const EXPIRY_BUCKET_MS = 3_600_000;
+
 const appliedOf = (state: EntityState | undefined): AppliedView | null => {
   const row = viewOf(state);
   return row && state?.pin ? { row, pin: state.pin } : null;
@@ -101,7 +115,12 @@ const appliedOf = (state: EntityState | undefined): AppliedView | null => {
 
 export class SourceProcessor {
   /** Per source key: its state and the ids of its recent events (the dedupe store). */
-  readonly instances = new Map<string, InstanceState>();
+  private readonly instances = new Map<string, StoredState>();
+  /**
+   * The keys holding an event id first delivered in each hour (bucket number → keys, a key once per
+   * id): where `sweep` finds the ids that may have expired without reading every state.
+   */
+  private readonly expiring = new Map<number, string[]>();
   /** Per aggregate output key (aggregateId): the contributions of this processor's source rows. */
   readonly aggregates = new Map<string, KeyAggregate>();
   /** Aggregate ids whose contributions changed since `takeTouched` was last called. */
@@ -122,16 +141,35 @@ export class SourceProcessor {
     for (const { name, stream } of transforms) if (stream.kind === 'aggregate' && Object.values(stream.aggregations).some((aggregation) => aggregation.op === 'latest')) this.stamped.add(name);
   }
 
-  /** Replays one stored state (from a changelog) into the processor. */
-  restore(key: string, state: InstanceState | null): void {
-    this.eventIdCount -= idCount(this.instances.get(key));
-    if (state === null) {
+  /** Replays one stored state (from a changelog: the object, or its JSON, kept as it is) into the processor. */
+  restore(key: string, stored: InstanceState | string | null): void {
+    const previous = this.instances.get(key);
+    if (previous !== undefined) this.eventIdCount -= idCount(parsed(previous));
+    if (stored === null) {
       this.instances.delete(key);
       return;
     }
-    this.instances.set(key, state);
+    const state = parsed(stored)!;
+    this.instances.set(key, stored);
     this.eventIdCount += idCount(state);
-    for (const firstArrivalMs of Object.values(state.ids ?? {})) this.newestArrivalMs = Math.max(this.newestArrivalMs, firstArrivalMs);
+    for (const firstArrivalMs of Object.values(state.ids ?? {})) {
+      this.newestArrivalMs = Math.max(this.newestArrivalMs, firstArrivalMs);
+      this.expiresWith(key, firstArrivalMs);
+    }
+  }
+
+  /** The state of a key (a copy when it is kept compacted). */
+  state(key: string): InstanceState | undefined {
+    return parsed(this.instances.get(key));
+  }
+
+  /** Keeps a key's state as its JSON from now on, and returns that JSON (undefined: no state). */
+  compact(key: string): string | undefined {
+    const stored = this.instances.get(key);
+    if (stored === undefined || typeof stored === 'string') return stored;
+    const json = JSON.stringify(stored);
+    this.instances.set(key, json);
+    return json;
   }
 
   /**
@@ -141,7 +179,8 @@ export class SourceProcessor {
    */
   finishRestore(): void {
     this.aggregates.clear();
-    for (const [key, state] of this.instances) {
+    for (const [key, stored] of this.instances) {
+      const state = parsed(stored)!;
       const current = appliedOf(state);
       for (const transform of this.transforms) {
         const pipeline = transform.stream;
@@ -157,12 +196,13 @@ export class SourceProcessor {
   /** Applies one delivery of an event of this entity, keyed `key` (the encoded entity key). */
   process(key: string, eventType: EventTypeModel, event: DomainEvent, arrival: string, arrivalMs: number): Processed {
     this.newestArrivalMs = Math.max(this.newestArrivalMs, arrivalMs);
-    const before = this.instances.get(key);
+    const before = parsed(this.instances.get(key));
     if (this.options.dedupe !== false && this.dedupe.isDuplicate(before?.ids, event.eventId, arrivalMs)) return { duplicate: true };
     const folded = applyEvent(eventType, before, event, arrival);
     const after: InstanceState = { ...folded };
     if (before?.frozen) after.frozen = before.frozen;
     after.ids = this.dedupe.remember(before?.ids, event.eventId, arrivalMs, this.newestArrivalMs);
+    this.expiresWith(key, arrivalMs);
     this.eventIdCount += idCount(after) - idCount(before);
     const oldView = appliedOf(before);
     const newView = appliedOf(after);
@@ -198,18 +238,28 @@ export class SourceProcessor {
    */
   sweep(): string[] {
     const dropped: string[] = [];
-    for (const [key, state] of this.instances) {
-      const ids = this.dedupe.live(state.ids, this.newestArrivalMs);
-      if (ids === state.ids) continue;
-      this.eventIdCount += idCount({ ids }) - idCount(state);
-      if (ids === undefined && state.row === undefined && (state.frozen === undefined || Object.keys(state.frozen).length === 0)) {
-        this.instances.delete(key);
-        dropped.push(key);
-      } else if (ids === undefined) {
-        delete state.ids;
-      } else {
-        state.ids = ids;
+    const limit = this.newestArrivalMs - this.dedupe.retainMs;
+    // Only the keys of buckets holding an id first delivered before the limit can have one that expired.
+    for (const [bucket, keys] of this.expiring) {
+      if (bucket * EXPIRY_BUCKET_MS >= limit) continue;
+      for (const key of keys) {
+        const stored = this.instances.get(key);
+        if (stored === undefined) continue;
+        const state = parsed(stored)!;
+        const ids = this.dedupe.live(state.ids, this.newestArrivalMs);
+        if (ids === state.ids) continue;
+        this.eventIdCount += idCount({ ids }) - idCount(state);
+        if (ids === undefined && state.row === undefined && (state.frozen === undefined || Object.keys(state.frozen).length === 0)) {
+          this.instances.delete(key);
+          dropped.push(key);
+          continue;
+        }
+        if (ids === undefined) delete state.ids;
+        else state.ids = ids;
+        if (typeof stored === 'string') this.instances.set(key, JSON.stringify(state));
       }
+      // Every id of a bucket that ended before the limit has expired: its keys are done with.
+      if ((bucket + 1) * EXPIRY_BUCKET_MS <= limit) this.expiring.delete(bucket);
     }
     return dropped;
   }
@@ -218,6 +268,13 @@ export class SourceProcessor {
     let contributions = 0;
     for (const aggregate of this.aggregates.values()) contributions += aggregate.entries.size;
     return { keys: this.instances.size, eventIds: this.eventIdCount, aggregateKeys: this.aggregates.size, contributions };
+  }
+
+  private expiresWith(key: string, firstArrivalMs: number): void {
+    const bucket = Math.floor(firstArrivalMs / EXPIRY_BUCKET_MS);
+    const keys = this.expiring.get(bucket);
+    if (keys) keys.push(key);
+    else this.expiring.set(bucket, [key]);
   }
 
   /** What a view contributes to one aggregate transformation (empty when filtered out or absent). */
@@ -271,7 +328,8 @@ export class SourceProcessor {
     // what `latest` picks even when the values stay: it is a change like any other.
     const stamp = this.stampOf(transform, newView);
     const restamped = stamp !== this.stampOf(transform, applied) && after.size > 0;
-    const changed = restamped || before.size !== after.size || [...after].some(([key, { json }]) => before.get(key)?.json !== json);
+    let changed = restamped || before.size !== after.size;
+    if (!changed) for (const [key, { json }] of after) if (before.get(key)?.json !== json) changed = true;
     if (!changed) return undefined;
     if (pipeline.window && this.options.lateDrops !== false) {
       const closer = this.env.closer(pipeline);

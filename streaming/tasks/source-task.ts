@@ -11,7 +11,7 @@
  */
 import type { DomainModel, EntityModel } from '../../src/model/domain.ts';
 import { decode, type RawMessage } from '../../src/model/codec.ts';
-import { SourceProcessor, splitAggregateId, type InstanceState, type ProcessorEnv } from '../../src/pipeline/processor.ts';
+import { SourceProcessor, splitAggregateId, type ProcessorEnv } from '../../src/pipeline/processor.ts';
 import { encodeKey } from '../../src/model/domain.ts';
 import { LATE_HEADERS, deadLetter, outputValue, type OutRecord, type SourceCoordinates, type StreamTransform, type TopicNames } from './model.ts';
 
@@ -63,7 +63,7 @@ export class SourceTask {
 
   /** Replays one changelog record into the state. */
   restore(key: string, value: string | null): void {
-    this.processor.restore(key, value === null ? null : (JSON.parse(value) as InstanceState));
+    this.processor.restore(key, value);
   }
 
   /** After the changelog is restored: the contributions, recomputed from the states (needs the tables caught up). */
@@ -77,6 +77,9 @@ export class SourceTask {
     const ordered: OutRecord[] = []; // dead letters and late records, in input order
     const changelogTopic = this.topics.changelog(this.entity);
     const changelog = (key: string, value: string | null) => keyed.set(`c\u0000${key}`, { topic: changelogTopic, partition, key, value });
+    // A key's changelog record holds its state after the batch's last event on it: serialised once per
+    // key and batch (below), not once per event; the record keeps the place of the key's first event.
+    const changed = new Map<string, OutRecord>();
 
     for (const message of messages) {
       counters.processed += 1;
@@ -115,8 +118,15 @@ export class SourceTask {
           },
         });
       }
-      changelog(key, JSON.stringify(this.processor.instances.get(key)));
+      if (!changed.has(key)) {
+        const record: OutRecord = { topic: changelogTopic, partition, key, value: null };
+        changed.set(key, record);
+        keyed.set(`c\u0000${key}`, record);
+      }
     }
+    // Before the sweep, which prunes states: the record is the state the batch left, and the processor
+    // keeps that JSON rather than the objects from now on.
+    for (const [key, record] of changed) record.value = this.processor.compact(key) ?? null;
     this.sweepCountdown = (this.sweepCountdown + 1) % SWEEP_EVERY;
     if (this.sweepCountdown === 0) for (const key of this.processor.sweep()) changelog(key, null);
     return { records: [...ordered, ...keyed.values(), ...this.partials(this.processor.takeTouched(), partition)], counters };
