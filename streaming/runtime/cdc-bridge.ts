@@ -6,7 +6,8 @@
  * and writes them to the domain's input topics, where the job reads them as it reads dualrun's own.
  *
  * Exactly-once in effect, as the job is on at-least-once input: a transaction's events are written, then
- * the transaction topic's offset is committed (one bridge per prefix and group); a crash in between writes
+ * the transaction topic's offset is committed (in a Kafka transaction of offsets alone; one bridge per
+ * prefix and group); a crash in between writes
  * them again with the same event ids (from the source positions), which the job's dedupe absorbs. Not a
  * Kafka transaction: the job's readers wait for the input topics' end offsets, which a commit marker at
  * the end of a partition never reaches (their `stream run --until-idle` did not stop). Transactions are folded in END order
@@ -18,7 +19,7 @@
  */
 import '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from '../../src/logger.ts';
 import { ChangeFolder } from '../../src/model/cdc.ts';
 import { toMessage, topicOf } from '../../src/model/codec.ts';
@@ -65,7 +66,7 @@ export class CdcBridge {
   private committed = new Map<string, number>();
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
-  private admin: Admin | undefined;
+  private offsets: Producer | undefined;
   private readonly summary: CdcBridgeSummary = { transactions: 0, events: 0, deadLetters: 0 };
   private lastMessageAt = Date.now();
   failure: Error | undefined;
@@ -99,13 +100,18 @@ export class CdcBridge {
     }
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
-    this.admin = this.kafka.admin();
-    await this.admin.connect();
+    this.offsets = this.kafka.producer({ transactionalId: `dualrun-${this.groupId}-${topicPrefix}-offsets`, idempotent: true, maxInFlightRequests: 1 });
+    await this.offsets.connect();
     // A reader of its own, from the beginning every time: the fold is rebuilt, then goes on.
     // A short fetch wait: most change partitions are empty most of the time, and a fetch waits for them.
     this.consumer = this.kafka.consumer({ groupId: `dualrun-cdc-reader-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 250 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: sources, fromBeginning: true });
+    // A batch that fails (the broker gone, a write refused) stops the stage for good: say so, never hang.
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.failure = payload.error;
+      this.options.logger.error({ error: payload.error }, 'the CDC stage stopped');
+    });
     await this.consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat }) => {
@@ -192,7 +198,16 @@ export class CdcBridge {
     if (endOffset !== undefined) {
       const id = `${transactionTopic(topicPrefix)}/0`;
       const offset = Math.max(endOffset + 1, this.committed.get(id) ?? 0);
-      await this.admin!.setOffsets({ groupId: this.groupId, topic: transactionTopic(topicPrefix), partitions: [{ partition: 0, offset: String(offset) }] });
+      // A transaction of offsets only: no commit marker lands on an input topic. (admin.setOffsets joins
+      // the group for a moment; a bridge killed then left a member that refused the next start's commit.)
+      const commit = await this.offsets!.transaction();
+      try {
+        await commit.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: transactionTopic(topicPrefix), partitions: [{ partition: 0, offset: String(offset) }] }] });
+        await commit.commit();
+      } catch (error) {
+        await commit.abort().catch(() => undefined);
+        throw error;
+      }
       this.committed.set(id, offset);
     }
   }
@@ -240,6 +255,6 @@ export class CdcBridge {
   async stop(): Promise<void> {
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
-    await this.admin?.disconnect().catch(() => undefined);
+    await this.offsets?.disconnect().catch(() => undefined);
   }
 }
