@@ -69,7 +69,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('exactly-once through CDC', () => {
+describe('exactly-once through CDC', { timeout: 400_000 }, () => {
   it('kill -9 of Kafka Connect and of the streaming job during a replay, both restarted: the uninterrupted outputs', async () => {
     const scenario = join(dir, 'scenario');
     const replay = background(['replay', '--scenario', scenario, '--db', pg.url, '--no-kafka', '--batch-size', '1']);

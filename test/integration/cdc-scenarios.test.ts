@@ -49,7 +49,7 @@ function verdicts(report: ReportJson): unknown {
   }));
 }
 
-describe('the shop scenarios with --source cdc give the event-fed verdicts and explanations', () => {
+describe('the shop scenarios with --source cdc give the event-fed verdicts and explanations', { timeout: 300_000 }, () => {
   it.each(scenarios)('%s', async (scenario) => {
     const fromEvents = await demo(scenario, 'events');
     const fromCdc = await demo(scenario, 'cdc');
@@ -58,7 +58,7 @@ describe('the shop scenarios with --source cdc give the event-fed verdicts and e
   }, 600_000);
 });
 
-describe('dualrun check --source cdc', () => {
+describe('dualrun check --source cdc', { timeout: 300_000 }, () => {
   it('gates the baseline scenario run through Debezium: exit 0, every transformation passing', async () => {
     const out = join(dir, 'check-cdc');
     const result = await runCli(['check', '--scenario', 'baseline', '--source', 'cdc', '--out', out], env(), 280_000);

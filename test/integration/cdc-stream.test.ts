@@ -41,7 +41,7 @@ async function outputTopics(prefix: string): Promise<string[]> {
   }
 }
 
-describe('dualrun stream run --source cdc', () => {
+describe('dualrun stream run --source cdc', { timeout: 300_000 }, () => {
   it('on the shop baseline, replayed into the legacy database only, gives the outputs of the event-fed run', async () => {
     ok(await runCli(['replay', '--scenario', 'baseline', '--db', pg.url, '--no-kafka', '--batch-size', '1'], env()), 'replay into the database');
     const cdcRun = ok(await runCli(['stream', 'run', '--source', 'cdc', '--topic-prefix', cdcPrefix, '--group', `${cdcPrefix}-g`, '--from-beginning', '--until-idle', '5', '--partitions', '3', '--json'], env(), 240_000), 'stream --source cdc');
