@@ -5,9 +5,10 @@
  * afterwards what it saw; when none can run, it says why — measured here, never assumed: whether this
  * build has a `dualrun cdc` command, and whether the database is set up for log-based capture.
  *
- * `dualrun cdc` is not part of this build yet. When it lands, `startCapture` starts it on the chapter's
- * database and topics and returns a ChangeCapture reading its change topic; nothing else in the chapter
- * changes.
+ * `dualrun cdc` is in this build, but the chapter does not drive it yet (it is the remaining step of the
+ * CDC issue, #13): `startCapture` is where it will start it on the chapter's database and topics and
+ * return a ChangeCapture reading the change topic `<prefix>.cdc.orders`; nothing else in the chapter
+ * changes. The shared server most users teach on has wal_level=replica, which the reasons say first.
  */
 import type { Knex } from 'knex';
 import type { Engine } from '../../db.ts';
