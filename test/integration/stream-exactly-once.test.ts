@@ -24,7 +24,7 @@ import { brokers, uniqueTopic } from '../support/kafka.ts';
 import { generateMeteringMessages, metering, meteringTransforms } from '../support/metering.ts';
 import { shop, shopTransforms } from '../support/shop.ts';
 import { killStreamJobs, startStreamJob, type StreamJob } from '../support/stream-job.ts';
-import { allMessages, createInputTopics, finalValues, kafka, publish } from '../support/stream.ts';
+import { allMessages, committedInput, createInputTopics, finalValues, kafka, publish, sendRequest } from '../support/stream.ts';
 
 const meteringConfig = fileURLToPath(new URL('../../examples/metering/dualrun.config.ts', import.meta.url));
 afterAll(killStreamJobs);
@@ -138,41 +138,24 @@ describe.each(cases)('exactly-once in effect: $domain.name', { timeout: 900_000 
     return { outputs: result, late, deadLetters };
   }
 
-  /** Input offsets the group has committed, over all input topics. */
-  async function committedInput(group: string, prefix: string): Promise<number> {
-    const admin = kafka().admin();
-    await admin.connect();
-    try {
-      const topics = domain.entities.map((entity) => topicOf(entity, prefix));
-      const offsets = await admin.fetchOffsets({ groupId: group, topics });
-      return offsets.flatMap(({ partitions }) => partitions).reduce((sum, { offset }) => sum + Math.max(0, Number(offset)), 0);
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
   /**
    * Publishes in arrival order, 500 messages a request, never more than `ahead` beyond what `committed()`
-   * says the job has done: the input is still arriving whenever the job is killed before 1 - ahead of it.
+   * says the job has done, nor beyond `cap()`: the test raises the cap after each kill, so however fast the
+   * job, the input is not all published when it is killed.
    */
-  function publishPaced(prefix: string, ahead: number, committed: () => number): { published: () => number; done: Promise<void> } {
+  function publishPaced(prefix: string, ahead: number, committed: () => number, cap: () => number): { published: () => number; done: Promise<void> } {
     let published = 0;
     const done = (async () => {
       const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       try {
         while (published < messages.length) {
-          if (published - committed() > ahead) {
+          if (published - committed() > ahead || published >= cap()) {
             await sleep(100);
             continue;
           }
           const chunk = messages.slice(published, published + 500);
-          const topics = new Map<string, Omit<TestMessage, 'entity'>[]>();
-          for (const { entity, ...message } of chunk) {
-            const topic = topicOf(domain.entity(entity)!, prefix);
-            topics.set(topic, [...(topics.get(topic) ?? []), message]);
-          }
-          await producer.sendBatch({ topicMessages: [...topics].map(([topic, list]) => ({ topic, messages: list })) });
+          await sendRequest(producer, prefix, chunk, domain);
           published += chunk.length;
         }
       } finally {
@@ -217,18 +200,21 @@ describe.each(cases)('exactly-once in effect: $domain.name', { timeout: 900_000 
     let polling = true;
     const poller = (async () => {
       while (polling) {
-        committed = await committedInput(group, prefix);
+        committed = await committedInput(group, prefix, domain);
         await sleep(200);
       }
     })();
-    const publishing = publishPaced(prefix, Math.floor(messages.length * 0.2), () => committed);
+    // Up to 45 % until the first kill, 75 % until the third, then the rest.
+    let cap = Math.floor(messages.length * 0.45);
+    const publishing = publishPaced(prefix, Math.floor(messages.length * 0.2), () => committed, () => cap);
     try {
       let job = startJob(prefix, group);
       const kills: { committed: number; published: number }[] = [];
       const kill = async () => {
         job.child.kill('SIGKILL');
         await job.exit;
-        kills.push({ committed: await committedInput(group, prefix), published: publishing.published() });
+        kills.push({ committed: await committedInput(group, prefix, domain), published: publishing.published() });
+        cap = kills.length === 1 ? Math.floor(messages.length * 0.75) : kills.length === 3 ? messages.length : cap;
         job = startJob(prefix, group);
       };
       // Kills 1 and 2: each once the job has committed another 15 % of the input since it (re)started, then

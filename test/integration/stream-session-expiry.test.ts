@@ -7,13 +7,12 @@
 import '../../src/kafkajs-fixes.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.ts';
-import { topicOf } from '../../src/model/codec.ts';
 import { StreamRunner } from '../../streaming/runtime/runner.ts';
 import { generateShop } from '../support/generate.ts';
 import { brokers, uniqueTopic } from '../support/kafka.ts';
 import { shop, shopTransforms } from '../support/shop.ts';
 import { killStreamJobs, startStreamJob, type StreamJob } from '../support/stream-job.ts';
-import { allMessages, createInputTopics, finalValues, kafka, publish } from '../support/stream.ts';
+import { allMessages, committedInput, createInputTopics, finalValues, kafka, publish } from '../support/stream.ts';
 
 const SESSION_MS = 6000;
 afterAll(killStreamJobs);
@@ -35,9 +34,7 @@ async function groupState(group: string, prefix: string): Promise<{ state: strin
   await admin.connect();
   try {
     const { groups } = await admin.describeGroups([group]);
-    const offsets = await admin.fetchOffsets({ groupId: group, topics: shop.entities.map((entity) => topicOf(entity, prefix)) });
-    const committed = offsets.flatMap(({ partitions }) => partitions).reduce((sum, { offset }) => sum + Math.max(0, Number(offset)), 0);
-    return { state: groups[0]?.state ?? 'Dead', members: groups[0]?.members.length ?? 0, committed };
+    return { state: groups[0]?.state ?? 'Dead', members: groups[0]?.members.length ?? 0, committed: await committedInput(group, prefix, shop) };
   } finally {
     await admin.disconnect();
   }

@@ -5,7 +5,7 @@
  */
 import '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
-import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs';
 import { createTopicsAndWait, fetchTopicOffsets } from '../../src/kafka-client.ts';
 import { topicOf } from '../../src/model/codec.ts';
 import type { DomainModel } from '../../src/model/domain.ts';
@@ -35,17 +35,32 @@ export async function publish(prefix: string, messages: TestMessage[], chunk = 5
   const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
-    for (let start = 0; start < messages.length; start += chunk) {
-      const topicMessages = new Map<string, { key: Buffer; value: Buffer | null; timestamp: string; headers: Record<string, string> }[]>();
-      for (const { entity, ...message } of messages.slice(start, start + chunk)) {
-        const topic = topicOf(domain.entity(entity)!, prefix);
-        if (!topicMessages.has(topic)) topicMessages.set(topic, []);
-        topicMessages.get(topic)!.push(message);
-      }
-      await producer.sendBatch({ topicMessages: [...topicMessages].map(([topic, list]) => ({ topic, messages: list })) });
-    }
+    for (let start = 0; start < messages.length; start += chunk) await sendRequest(producer, prefix, messages.slice(start, start + chunk), domain);
   } finally {
     await producer.disconnect();
+  }
+}
+
+/** Sends `messages` in one produce request, each to its entity's topic, in their order. */
+export async function sendRequest(producer: Producer, prefix: string, messages: TestMessage[], domain: DomainModel = shop): Promise<void> {
+  const topicMessages = new Map<string, Omit<TestMessage, 'entity'>[]>();
+  for (const { entity, ...message } of messages) {
+    const topic = topicOf(domain.entity(entity)!, prefix);
+    if (!topicMessages.has(topic)) topicMessages.set(topic, []);
+    topicMessages.get(topic)!.push(message);
+  }
+  await producer.sendBatch({ topicMessages: [...topicMessages].map(([topic, list]) => ({ topic, messages: list })) });
+}
+
+/** Input offsets a group has committed, summed over the domain's input topics (its progress in events). */
+export async function committedInput(group: string, prefix: string, domain: DomainModel = shop): Promise<number> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchOffsets({ groupId: group, topics: domain.entities.map((entity) => topicOf(entity, prefix)) });
+    return offsets.flatMap(({ partitions }) => partitions).reduce((sum, { offset }) => sum + Math.max(0, Number(offset)), 0);
+  } finally {
+    await admin.disconnect();
   }
 }
 
