@@ -81,6 +81,8 @@ type Task = {
   ready: Promise<void>;
   /** The first input offset not yet committed: earlier ones are in the state and outputs already. */
   nextOffset: bigint;
+  /** The task's work in order: a batch, or a commit past transaction markers (one producer, one transaction at a time). */
+  queue: Promise<void>;
 } & ({ kind: 'source'; state: SourceTask } | { kind: 'aggregate'; state: AggregateTask } | { kind: 'table'; entity: EntityModel });
 
 export class StreamRunner {
@@ -147,6 +149,17 @@ export class StreamRunner {
         void this.stop();
       }
     });
+    // kafkajs never hands eachBatch a fetch that holds only transaction markers (or aborted records):
+    // the offset is committed past them here, else a transactionally written input stays one offset
+    // behind its end for good (lag never 0, --until-idle never stops).
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize > 0 || this.stopping) return;
+      const task = this.tasks.get(`${payload.topic}:${payload.partition}`) ?? this.createTask(payload.topic, payload.partition);
+      this.inTurn(task, () => this.commitPast(task, BigInt(payload.lastOffset) + 1n)).catch((error: unknown) => {
+        logger.warn({ topic: task.topic, partition: task.partition, error: messageOf(error) }, 'commit past transaction markers failed; the next batch commits past them');
+        void this.dropTask(task);
+      });
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: inputTopics, fromBeginning: this.options.fromBeginning });
     // Internal: stage two must see everything stage one ever committed.
@@ -160,8 +173,8 @@ export class StreamRunner {
         this.firstBatchAt ??= Date.now();
         const task = this.tasks.get(`${batch.topic}:${batch.partition}`) ?? this.createTask(batch.topic, batch.partition);
         try {
-          await task.ready;
-          await this.processBatch(task, batch.messages);
+          // The batch's last offset may be a transaction marker after its last message: committed too.
+          await this.inTurn(task, () => this.processBatch(task, batch.messages, BigInt(batch.lastOffset()) + 1n));
         } catch (error) {
           // Memory may be ahead of what committed: rebuild this task from its changelog on the next batch.
           logger.warn({ topic: batch.topic, partition: batch.partition, error: messageOf(error) }, 'batch failed; task will be restored from its changelog');
@@ -285,7 +298,7 @@ export class StreamRunner {
         createPartitioner: Partitioners.DefaultPartitioner,
       });
       const entity = this.entityOfTopic.get(topic);
-      const base = { topic, partition, producer, ready: Promise.resolve(), nextOffset: 0n };
+      const base = { topic, partition, producer, ready: Promise.resolve(), nextOffset: 0n, queue: Promise.resolve() };
       if (topic === this.names.repartition) return { ...base, kind: 'aggregate', state: new AggregateTask(this.options.transforms, this.names) };
       if (entity && this.sources.has(entity.name)) return { ...base, kind: 'source', state: new SourceTask(this.options.domain, entity, this.options.transforms, this.shared.env, this.names, this.repartitionPartitions) };
       return { ...base, kind: 'table', entity: entity! };
@@ -366,10 +379,33 @@ export class StreamRunner {
    */
   private async closeTask(task: Task): Promise<void> {
     await task.ready.catch(() => undefined);
+    await task.queue.catch(() => undefined);
     await task.producer.disconnect().catch(() => undefined);
   }
 
-  private async processBatch(task: Task, batch: (RawMessage & { offset: string })[]): Promise<void> {
+  /** Runs `work` after the task is ready and its earlier work has settled. */
+  private inTurn(task: Task, work: () => Promise<void>): Promise<void> {
+    const turn = task.queue.catch(() => undefined).then(() => task.ready).then(work);
+    task.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** Commits the input offset `next` in a transaction of offsets alone, when only markers lie below it. */
+  private async commitPast(task: Task, next: bigint): Promise<void> {
+    if (next <= task.nextOffset) return;
+    const transaction = await task.producer.transaction();
+    try {
+      await transaction.sendOffsets({ consumerGroupId: this.options.group, topics: [{ topic: task.topic, partitions: [{ partition: task.partition, offset: next.toString() }] }] });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+    task.nextOffset = next;
+  }
+
+  /** `upTo`: the offset after the fetch's last record, which may be a transaction marker after the last message. */
+  private async processBatch(task: Task, batch: (RawMessage & { offset: string })[], upTo: bigint): Promise<void> {
     // Offsets ascend in a batch: only one that starts below the committed offset needs looking through.
     const messages = BigInt(batch[0]!.offset) >= task.nextOffset ? batch : batch.filter((message) => BigInt(message.offset) >= task.nextOffset);
     if (messages.length < batch.length) {
@@ -393,7 +429,8 @@ export class StreamRunner {
     }
     // A sink is written before the commit: a crash between the two recomputes the same rows.
     if (this.options.sink) await this.options.sink.write(records);
-    const nextOffset = BigInt(messages[messages.length - 1]!.offset) + 1n;
+    const afterLast = BigInt(messages[messages.length - 1]!.offset) + 1n;
+    const nextOffset = upTo > afterLast ? upTo : afterLast;
     const next = nextOffset.toString();
     const transaction = await task.producer.transaction();
     try {

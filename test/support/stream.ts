@@ -42,7 +42,7 @@ export async function publish(prefix: string, messages: TestMessage[], chunk = 5
 }
 
 /** Sends `messages` in one produce request, each to its entity's topic, in their order. */
-export async function sendRequest(producer: Producer, prefix: string, messages: TestMessage[], domain: DomainModel = shop): Promise<void> {
+export async function sendRequest(producer: Pick<Producer, 'sendBatch'>, prefix: string, messages: TestMessage[], domain: DomainModel = shop): Promise<void> {
   const topicMessages = new Map<string, Omit<TestMessage, 'entity'>[]>();
   for (const { entity, ...message } of messages) {
     const topic = topicOf(domain.entity(entity)!, prefix);
