@@ -1,13 +1,12 @@
 /**
  * What every task of a process shares, read from *all* partitions of the input topics (global, like
  * Kafka Streams' GlobalKTable — the topics themselves are the changelog, so nothing else is stored):
- * the versioned tables of the entities pipelines join and, from the source topics' headers, the window
- * closers that give the watermark. Invalid messages are skipped here; the task owning their partition
- * dead-letters them.
+ * the versioned tables of the entities pipelines join and, from the source topics' events, the window
+ * closers that give the watermark. Invalid messages are skipped here (they move neither); the task
+ * owning their partition dead-letters them.
  */
-import { decode, header, arrivalOf, type RawMessage } from '../../src/model/codec.ts';
+import { decode, type RawMessage } from '../../src/model/codec.ts';
 import { encodeKey, type DomainModel, type EntityModel } from '../../src/model/domain.ts';
-import { HEADERS } from '../../src/model/events.ts';
 import type { ProcessorEnv } from '../../src/pipeline/processor.ts';
 import { EntityTables, Watermarks, joinedEntities, pipelineEnv } from '../../src/pipeline/tables.ts';
 import type { StreamTransform } from './model.ts';
@@ -31,18 +30,14 @@ export class SharedState {
   /** Feeds one message of an input topic (any partition). */
   observe(entity: EntityModel, message: RawMessage): void {
     const closers = this.watermarks.closersOf(entity.name);
-    if (closers.length > 0) {
-      // Headers only: the watermark needs event and arrival time, not the payload.
-      const eventTimeMs = Date.parse(header(message, HEADERS.eventTime) ?? '');
-      if (!Number.isNaN(eventTimeMs)) {
-        const { arrivalMs } = arrivalOf(message);
-        for (const closer of closers) closer.observe(eventTimeMs, arrivalMs);
-      }
-    }
-    if (!this.tables.wants(entity)) return;
+    const table = this.tables.wants(entity);
+    if (closers.length === 0 && !table) return;
+    // Decoded, not read from the headers: a message its task dead-letters moves no watermark (a bad
+    // event whose header says it happened in the future would make every later event late).
     const decoded = decode(this.domain, entity, message);
     if (!decoded.ok) return;
-    this.tables.observe(decoded.eventType, encodeKey(entity, decoded.event.payload), decoded.event, decoded.arrival, decoded.arrivalMs);
+    for (const closer of closers) closer.observe(decoded.eventTimeMs, decoded.arrivalMs);
+    if (table) this.tables.observe(decoded.eventType, encodeKey(entity, decoded.event.payload), decoded.event, decoded.arrival, decoded.arrivalMs);
   }
 
   get size(): Record<string, number> {

@@ -10,6 +10,8 @@ import { TopicNames, outputValue, sameOutput, type OutRecord } from './model.ts'
 import { SourceTask, repartitionPartition } from './source-task.ts';
 import fc from 'fast-check';
 import { SharedState } from './tables.ts';
+import { HEADERS } from '../../src/model/events.ts';
+import { badMessages } from '../../test/support/dead-letters.ts';
 
 const topics = new TopicNames('shop', 'g');
 const streamTransforms = shopTransforms;
@@ -68,6 +70,18 @@ describe('order task + aggregate task', () => {
       ['o4', 'product_sales_daily'],
     ]);
     expect(late[0]?.headers?.['dualrun-late-reason']).toContain('window 2024-10-27 (business days in Europe/Stockholm) was final');
+  });
+
+  it('lets no dead-lettered message move the watermark, whatever times its headers carry', () => {
+    // Each kind of bad message on every topic, ahead of the good ones, its headers saying it happened in
+    // 2099 and arrived in 2000: were they read for the watermark, every window before 2099 would have been
+    // final since 2000, and every good event late.
+    const good = handWorkedExample().messages;
+    const headers = { [HEADERS.eventTime]: '2099-01-01T00:00:00.000Z', [HEADERS.arrivalTime]: '2000-01-01T00:00:00.000Z' };
+    const bad = shop.entities.flatMap((entity) => badMessages(shop, entity.name, good)).map(({ message }) => ({ ...message, headers: { ...message.headers, ...headers } }));
+    const { sent, counters } = run([...bad, ...good], 1);
+    expect(finalOutputs(sent)).toEqual(expectedHandWorked);
+    expect(counters).toEqual({ late: expectedHandWorkedLate, duplicates: expectedHandWorkedDuplicates, deadLetters: bad.filter((message) => message.entity === 'orders').length });
   });
 
   it('combines the partials of orders partitions into the same rows as one partition gives', () => {

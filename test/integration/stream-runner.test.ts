@@ -21,7 +21,7 @@ const prefix = uniqueTopic('srun');
 const bad = shop.entities.map((entity) => ({ topic: `${prefix}.${entity.topic}`, messages: badMessages(shop, entity.name, handWorkedExample().messages) }));
 const badCount = bad.reduce((sum, topic) => sum + topic.messages.length, 0);
 
-/** The hand-worked example, then the bad messages (at the end: their headers' times must not move the watermark of good events). */
+/** The hand-worked example, then the bad messages (that they move no watermark wherever they are is streaming/tasks/tasks.test.ts's). */
 function inputWithBadEvents(): TestMessage[] {
   return [...handWorkedExample().messages, ...bad.flatMap((topic) => topic.messages.map(({ message }) => message))];
 }
