@@ -22,8 +22,11 @@ export interface CommandContext {
   logger: Logger;
   out(text: string): void;
   progress(text: string): void;
-  /** Strict flag parsing: an unknown flag or a missing value is a UsageError naming it. */
-  parse<T extends NonNullable<ParseArgsConfig['options']>>(options: T): ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>>;
+  /**
+   * Strict flag parsing: an unknown flag or a missing value is a UsageError naming it. `usage` adds flags
+   * the help cannot list (a domain generator's: `--readings N`), so their errors show the value's shape too.
+   */
+  parse<T extends NonNullable<ParseArgsConfig['options']>>(options: T, usage?: string): ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>>;
 }
 
 export interface CommandModule {

@@ -134,7 +134,7 @@ export async function main(argv: string[], io = { out: (text: string) => console
       progress: (text) => {
         if (!quiet) io.err(text);
       },
-      parse: (options) => parseFlags(name, args, options, module.help),
+      parse: (options, usage) => parseFlags(name, args, options, usage === undefined ? module.help : `${module.help}\n${usage}`),
     };
     return await module.run(ctx);
   } catch (error) {

@@ -23,14 +23,16 @@ Usage: dualrun generate --out DIR --seed S [the generator's flags]
                  and renamed when complete, so an interrupted run leaves nothing a rerun would refuse
   --seed S       any text: the same seed and flags give byte-identical files
   --json         print the summary as JSON
+  --list-options print the flags of this project's generator, with their defaults, and exit
 
-The other flags are the domain's generator's (dualrun.config.ts's domain; the shop's by default):
-  --orders N --customers M [--late-rate R] [--duplicate-rate R] [--move-rate R] [--cancel-rate R]
-  [--days D] [--start-date YYYY-MM-DD]
-A domain's generator lists its own with: dualrun generate --out x --seed 1 --list-options
+The other flags are the generator's of dualrun.config.ts's domain (the shop's without a config): each domain
+declares its own counts, shares and dates, so this page cannot know them; --list-options prints them.
 
 Its expected-differences.json is {}: the differences of generated data are not worked out by hand.
 Replay it with: dualrun replay --scenario DIR`;
+
+/** How a generator option's value is written, for the messages about a flag without one. */
+const VALUE_SHAPES: Record<GeneratorOption['kind'], string> = { count: 'N', rate: 'R', date: 'YYYY-MM-DD' };
 
 function parseValue(flag: string, option: GeneratorOption, raw: string): number | string {
   switch (option.kind) {
@@ -51,7 +53,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (!domain.generate) throw new UsageError(`the ${domain.name} domain has no scenario generator`, { hint: 'declare generate in defineDomain, or write the scenario CSV files yourself' });
   const generator = await domain.generate();
   const own = Object.fromEntries(Object.keys(generator.options).map((flag) => [flag, { type: 'string' as const }]));
-  const { values } = ctx.parse({ ...own, out: { type: 'string' }, seed: { type: 'string' }, 'list-options': { type: 'boolean' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } });
+  const usage = Object.entries(generator.options).map(([flag, option]) => `--${flag} ${VALUE_SHAPES[option.kind]}`).join(' ');
+  const { values } = ctx.parse({ ...own, out: { type: 'string' }, seed: { type: 'string' }, 'list-options': { type: 'boolean' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } }, usage);
   if (values['list-options']) {
     ctx.out([`${domain.name}: ${generator.description}`, ...Object.entries(generator.options).map(([flag, option]) => `  --${flag.padEnd(16)} ${option.kind.padEnd(5)} ${option.description}${option.default === undefined ? ' (required)' : ` (default ${option.default})`}`)].join('\n'));
     return ExitCode.ok;

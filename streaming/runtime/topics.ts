@@ -29,9 +29,9 @@ export async function inputsWithFiniteRetention(admin: Admin, names: TopicNames,
 
 export async function ensureTopics(admin: Admin, names: TopicNames, domain: DomainModel, transforms: readonly StreamTransform[], partitions: number): Promise<{ sourcePartitions: Map<string, number>; repartitionPartitions: number }> {
   const existing = new Set(await admin.listTopics());
-  if (existing.has(names.perOrderRepartition)) {
+  if (existing.has(names.perRowRepartition)) {
     throw new UsageError(
-      `consumer group ${names.group} was run by dualrun 0.1, whose topic ${names.perOrderRepartition} holds a contribution per order; this version sends partial aggregates per orders partition and cannot continue that group's state`,
+      `consumer group ${names.group} was run by dualrun 0.1, whose topic ${names.perRowRepartition} holds a contribution per source row; this version sends partial aggregates per source partition and cannot continue that group's state`,
       { hint: `start a new group (--group NAME --from-beginning): the input topics keep every event, so it recomputes every output; then delete the old group's internal topics (${names.prefix}.stream-${names.group}.*)` },
     );
   }

@@ -54,8 +54,8 @@ export class TopicNames {
   get repartition(): string {
     return this.internal('partials');
   }
-  /** The repartition topic of dualrun 0.1, one contribution per order: a group that has one must start over. */
-  get perOrderRepartition(): string {
+  /** The repartition topic of dualrun 0.1, one contribution per source row: a group that has one must start over. */
+  get perRowRepartition(): string {
     return this.internal('repartition');
   }
   /** A source entity's state store: one record per key (its state and recent event ids). */

@@ -44,6 +44,19 @@ describe('dualrun generate CLI', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it("shows another domain's flags and their value shapes, not the shop's", async () => {
+    const config = fileURLToPath(new URL('../../examples/metering/dualrun.config.ts', import.meta.url));
+    const listed = await runCli(['generate', '--config', config, '--list-options']);
+    expect(listed.stdout).toMatch(/^metering: /);
+    expect(listed.stdout).toMatch(/--readings +count/);
+    expect(listed.stdout).not.toContain('--orders');
+    const missing = await runCli(['generate', '--config', config, '--out', join(root, 'meters'), '--seed', 's', '--readings']);
+    expect(missing.stderr).toContain('error: dualrun generate: --readings needs a value (N), and nothing follows it');
+    const help = await runCli(['generate', '--help']);
+    expect(help.stdout).not.toContain('--orders');
+    expect(help.stdout).toContain('--list-options');
+  });
+
   it('Ctrl-C or kill -9 while generating leaves nothing a rerun refuses', async () => {
     const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
     const parent = join(root, 'interrupted');

@@ -145,7 +145,7 @@ describe('stream runner on the real broker', () => {
     const runner = new StreamRunner({ domain: shop, brokers: brokers(), group: `${old}-g`, topicPrefix: old, transforms: shopTransforms, fromBeginning: true, logger: silentLogger });
     const error = await runner.start().then(() => undefined, (thrown: unknown) => thrown as Error & { hint?: string; exitCode?: number });
     await runner.stop();
-    expect(error?.message).toMatch(/was run by dualrun 0\.1, whose topic .*\.repartition holds a contribution per order/);
+    expect(error?.message).toMatch(/was run by dualrun 0\.1, whose topic .*\.repartition holds a contribution per source row/);
     expect(error?.hint).toMatch(/start a new group \(--group NAME --from-beginning\)/);
     expect(error?.exitCode).toBe(2);
   });
