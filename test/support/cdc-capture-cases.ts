@@ -13,7 +13,9 @@
  * - the commit time (source.ts_ms): PostgreSQL's to the millisecond; MariaDB's binlog stamps events in
  *   whole seconds, so ts_ms ends in 000 (the fold takes arrival from the rows' updated_at, never from it);
  * - the source offset: an LSN, or a binlog file and position; stop drops PostgreSQL's replication slot,
- *   and on MariaDB ends the connector's binlog dump (a replica connection, nothing left on the server).
+ *   and on MariaDB ends the connector's binlog dump (a replica connection, nothing left on the server);
+ * - instants: PostgreSQL's timestamptz(3); MariaDB's DATETIME(3) holding UTC (--create-schema's), and a
+ *   team's own TIMESTAMP(3) table on a server whose time zone is not UTC (the engine's `prepare`).
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +42,8 @@ export interface CaptureEngine {
   expectOffset(offset: Record<string, unknown>): void;
   /** After `cdc stop`: what the capture leaves on the server is gone (its stdout at hand). */
   expectStopped(db: Knex, prefix: string, stdout: string): Promise<void>;
+  /** Before a domain's capture starts: tables of the team's own making (`--create-schema` adds the rest). */
+  prepare?(db: Knex, domain: DomainModel): Promise<void>;
 }
 
 /** One table's script: the row inserted, two updates of it, then its delete; the key names the row. */
@@ -250,6 +254,7 @@ export function captureSuite(engine: CaptureEngine): { url(): string } {
       const cli = (args: string[], timeoutMs?: number) => runCli([...args, ...(config ? ['--config', config] : [])], env(), timeoutMs);
 
       beforeAll(async () => {
+        await engine.prepare?.(db, domain);
         const started = await cli(['cdc', 'start', '--db', server.url, '--topic-prefix', prefix, '--partitions', '1', '--create-schema', '--json'], 240_000);
         expect(started.code, `${started.stderr}\n${started.stdout}`).toBe(0);
       }, 300_000);
