@@ -5,7 +5,8 @@
  * table gets an insert, two updates and a delete, each its own transaction as the legacy application
  * commits them; the change events must carry exactly those values, decoded into the fields' pinned
  * forms (decimals at their column's scale, dates, instants to the millisecond, NULLs), keyed as the
- * connector promises, followed by the delete's tombstone.
+ * connector promises, followed by the delete's tombstone; and a row already there when the capture
+ * starts comes through the snapshot (op r) decoded the same.
  *
  * Where the engines truly differ, the engine says so and the case checks its side:
  * - a delete's image: PostgreSQL's is the replica identity (the key, REPLICA IDENTITY DEFAULT); MariaDB's
@@ -26,6 +27,7 @@ import { decodeImage, readDebeziumChange } from '../../src/model/debezium.ts';
 import type { DomainModel, FieldModel, Row } from '../../src/model/domain.ts';
 import { shop } from '../../src/domains/shop/index.ts';
 import { isAlive } from '../../src/local-broker-state.ts';
+import { createDomainSchema } from '../../src/replay/schema.ts';
 import { runCli } from './cli.ts';
 import { brokers, readMessages } from './kafka.ts';
 import { metering } from './metering.ts';
@@ -58,6 +60,11 @@ interface Script {
   expected: [Row, Row, Row];
   /** The Kafka key of every event: the row's key, or its parent's for a child table. */
   messageKey: Record<string, unknown>;
+  /**
+   * A row already there when the capture starts (the insert's values with these key columns): Debezium
+   * reads it in its snapshot (op r) through a query, not the log — the other path a value takes.
+   */
+  snapshot: { key: Record<string, unknown>; messageKey: Record<string, unknown> };
 }
 
 interface DomainCase {
@@ -95,6 +102,7 @@ function shopCase(): DomainCase {
           { customerId: 'c-1', name: 'Åsa Öberg 🌲', region: 'south', tier: 'silver' },
         ],
         messageKey: { customer_id: 'c-1' },
+        snapshot: { key: { customer_id: 'c-0' }, messageKey: { customer_id: 'c-0' } },
       },
       {
         table: 'products',
@@ -108,6 +116,7 @@ function shopCase(): DomainCase {
           { productId: 'p-1', name: 'Lamp', category: 'home', price: '9999999999.99', currency: 'SEK' },
         ],
         messageKey: { product_id: 'p-1' },
+        snapshot: { key: { product_id: 'p-0' }, messageKey: { product_id: 'p-0' } },
       },
       {
         table: 'fx_rates',
@@ -122,6 +131,7 @@ function shopCase(): DomainCase {
         ],
         // isostring writes a DATE as "2024-03-31Z", in the key as in the images.
         messageKey: { currency: 'SEK', rate_date: '2024-03-31Z' },
+        snapshot: { key: { rate_date: '2024-03-30' }, messageKey: { currency: 'SEK', rate_date: '2024-03-30Z' } },
       },
       {
         table: 'orders',
@@ -136,6 +146,7 @@ function shopCase(): DomainCase {
           { orderId: 'o-1', customerId: 'c-1', currency: 'EUR', placedAt: '2024-10-27T00:59:59.999Z', status: 'cancelled' },
         ],
         messageKey: { order_id: 'o-1' },
+        snapshot: { key: { order_id: 'o-0' }, messageKey: { order_id: 'o-0' } },
       },
       {
         table: 'order_lines',
@@ -150,6 +161,7 @@ function shopCase(): DomainCase {
         ],
         // Debezium's message.key.columns: a line is keyed by its order, so it shares the order's partition.
         messageKey: { order_id: 'o-1' },
+        snapshot: { key: { order_id: 'o-0' }, messageKey: { order_id: 'o-0' } },
       },
     ],
   };
@@ -176,6 +188,7 @@ function meteringCase(): DomainCase {
           { siteId: 's-1', name: 'Canberra depot', region: 'act' },
         ],
         messageKey: { site_id: 's-1' },
+        snapshot: { key: { site_id: 's-0' }, messageKey: { site_id: 's-0' } },
       },
       {
         table: 'tariffs',
@@ -189,6 +202,7 @@ function meteringCase(): DomainCase {
           { tariffId: 't-1', name: 'Flat', pricePerKwh: '9999.9999' },
         ],
         messageKey: { tariff_id: 't-1' },
+        snapshot: { key: { tariff_id: 't-0' }, messageKey: { tariff_id: 't-0' } },
       },
       {
         table: 'meters',
@@ -204,6 +218,7 @@ function meteringCase(): DomainCase {
           { meterId: 'm-1', siteId: 's-1', tariffId: 't-2', registerKwh: '999999999999.999', registerReadAt: '2024-04-06T15:59:59.999Z' },
         ],
         messageKey: { meter_id: 'm-1' },
+        snapshot: { key: { meter_id: 'm-0' }, messageKey: { meter_id: 'm-0' } },
       },
       {
         table: 'readings',
@@ -217,6 +232,7 @@ function meteringCase(): DomainCase {
           { readingId: 'r-1', meterId: 'm-1', readAt: '2024-10-05T16:00:00.001Z', kwh: '9999999.999' },
         ],
         messageKey: { reading_id: 'r-1' },
+        snapshot: { key: { reading_id: 'r-0' }, messageKey: { reading_id: 'r-0' } },
       },
     ],
   };
@@ -255,6 +271,8 @@ export function captureSuite(engine: CaptureEngine): { url(): string } {
 
       beforeAll(async () => {
         await engine.prepare?.(db, domain);
+        await createDomainSchema(db, domain);
+        for (const script of scripts) await db(script.table).insert(asWritten({ ...script.insert, ...script.snapshot.key }));
         const started = await cli(['cdc', 'start', '--db', server.url, '--topic-prefix', prefix, '--partitions', '1', '--create-schema', '--json'], 240_000);
         expect(started.code, `${started.stderr}\n${started.stdout}`).toBe(0);
       }, 300_000);
@@ -270,14 +288,22 @@ export function captureSuite(engine: CaptureEngine): { url(): string } {
         await db(table).where(script.key).update(asWritten(script.updates[1]));
         await db(table).where(script.key).delete();
 
-        const messages = await readMessages(`${prefix}.cdc.${table}`, { count: 5, timeoutMs: 60_000 });
+        const [snapshotted, ...messages] = await readMessages(`${prefix}.cdc.${table}`, { count: 6, timeoutMs: 60_000 });
         expect(messages).toHaveLength(5);
+        const read = (value: Buffer | null) => {
+          const result = readDebeziumChange(JSON.parse(value!.toString()));
+          if (!result.ok) throw new Error(result.reason);
+          return result.change;
+        };
+        // The row that was there first: read by the snapshot, decoded the same, with no place in a
+        // transaction's metadata (no END counts it; PostgreSQL names the snapshot's txId, MariaDB nothing).
+        expect(JSON.parse(snapshotted!.key!.toString())).toEqual(script.snapshot.messageKey);
+        const snapshot = read(snapshotted!.value);
+        expect([snapshot.op, snapshot.order]).toEqual(['r', undefined]);
+        const snapshotRow = { ...script.expected[0], ...Object.fromEntries(Object.entries(script.snapshot.key).map(([column, value]) => [script.fields.find((model) => model.column === column)!.name, value])) };
+        expect(decodeImage(script.fields, snapshot.image), 'snapshot image').toEqual({ ok: true, row: snapshotRow });
         for (const message of messages) expect(JSON.parse(message.key!.toString())).toEqual(script.messageKey);
-        const changes = messages.slice(0, 4).map((message) => {
-          const read = readDebeziumChange(JSON.parse(message.value!.toString()));
-          if (!read.ok) throw new Error(read.reason);
-          return read.change;
-        });
+        const changes = messages.slice(0, 4).map((message) => read(message.value));
         expect(changes.map((change) => change.op)).toEqual(['c', 'u', 'u', 'd']);
         expect(changes.map((change) => change.table)).toEqual([table, table, table, table]);
         for (const [index, change] of changes.slice(0, 3).entries()) {
@@ -305,8 +331,8 @@ export function captureSuite(engine: CaptureEngine): { url(): string } {
         expect(info.running).toBe(true);
         expect(info.connectorState).toBe('RUNNING');
         expect(info.tasks.map((task) => task.state)).toEqual(['RUNNING']);
-        // The tests above ran first: five events (four changes and the tombstone) per table.
-        expect(info.events).toEqual(Object.fromEntries(scripts.map((script) => [`${prefix}.cdc.${script.table}`, 5])));
+        // The tests above ran first: six events (the snapshot row, four changes and the tombstone) per table.
+        expect(info.events).toEqual(Object.fromEntries(scripts.map((script) => [`${prefix}.cdc.${script.table}`, 6])));
         expect(typeof info.lagBytes).toBe('number');
         expect(info.lagBytes).toBeGreaterThanOrEqual(0);
         engine.expectOffset(info.offsets[0]!.offset);
