@@ -62,7 +62,10 @@ function engineConfigFor(url: string): Knex.Config {
           bigNumberStrings: true,
           multipleStatements: false,
         },
-        pool: { min: 0, max: 8 },
+        // A TIMESTAMP column converts between UTC and the session's time zone, the server's own by default:
+        // on a server not in UTC the instants mysql2 sends as UTC text were stored hours off (and Debezium,
+        // which reads the UTC inside, showed it). A UTC session stores and reads them as they are.
+        pool: { min: 0, max: 8, afterCreate: utcSession },
       };
     }
     case 'pglite': {
@@ -73,6 +76,10 @@ function engineConfigFor(url: string): Knex.Config {
       return { client: ClientPgLite as unknown as typeof Knex.Client, dialect: 'postgres', connection };
     }
   }
+}
+
+function utcSession(connection: { query(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null, connection: unknown) => void): void {
+  connection.query("SET time_zone = '+00:00'", (error) => done(error, connection));
 }
 
 export function createKnex(url: string): Knex {

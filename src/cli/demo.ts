@@ -33,8 +33,9 @@ The domain and its transformations come from dualrun.config.ts (--config; defaul
   --transform NAME     only these transformations (repeatable; default every one of dualrun.config.ts)
   --source cdc         the replay writes only the legacy database (one transaction per event, as the application
                        would); Debezium on Kafka Connect captures its log and the streaming job runs on those
-                       change events (dualrun stream run --source cdc). Needs PostgreSQL with wal_level=logical:
-                       --db, else a cluster of the run's own (Debian's initdb). Default events: the replay feeds Kafka
+                       change events (dualrun stream run --source cdc). Needs PostgreSQL with wal_level=logical
+                       or MariaDB with a row binlog (see dualrun cdc --help): --db, else a PostgreSQL cluster of
+                       the run's own (Debian's initdb). Default events: the replay feeds Kafka
   --reset              start over on --db: empty its legacy tables, and the batch outputs and run history
                        of the transformations run
 

@@ -31,9 +31,13 @@ Usage:
 fetch    only fetches Kafka Connect ${CONNECT_VERSION} and the Debezium connectors (PostgreSQL ${DEBEZIUM_CONNECTORS.postgres.version},
          MariaDB ${DEBEZIUM_CONNECTORS.mariadb.version}) from Maven Central into the cache, e.g. while provisioning CI.
 start    (a worker that died is started again on its offsets, resuming where it stopped)
-         checks that the database can be captured (PostgreSQL: wal_level=logical and a role that may
-         replicate; MariaDB: log_bin, binlog_format=ROW, binlog_row_image=FULL and the replication grants;
-         exit 4 naming the setting otherwise), starts a Connect worker in the background (unless CONNECT_URL),
+         checks that the database can be captured (exit 4 naming the setting and its fix otherwise):
+           PostgreSQL: wal_level=logical, max_replication_slots and max_wal_senders of at least 1, and a
+             role with REPLICATION (or a superuser);
+           MariaDB: log_bin, binlog_format=ROW, binlog_row_image=FULL and a server_id in the [mariadbd]
+             section of its config (log_bin needs a restart), and a user with GRANT SELECT, RELOAD,
+             SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.*;
+         starts a Connect worker in the background (unless CONNECT_URL),
          registers a connector for the domain's legacy tables and waits until their snapshot is read.
          Change events land in P.cdc.<table>; a child table's (order lines) are keyed by its parent's key.
 status   the connector's state, its source offsets, the events in each change topic and the log not yet
@@ -41,7 +45,8 @@ status   the connector's state, its source offsets, the events in each change to
 stop     stops the worker (or removes the connector from CONNECT_URL's cluster) and drops the PostgreSQL
          replication slot and publication unless --keep-slot (a slot left behind keeps WAL forever).
 
-  --db URL          the legacy database (default DATABASE_URL); PostgreSQL or MariaDB, not the embedded PGlite
+  --db URL          the legacy database (default DATABASE_URL): postgres://… or mysql://… (MariaDB), not the
+                    embedded PGlite
   --brokers LIST    Kafka brokers host:port,… (default KAFKA_BROKERS, else the local broker)
   --topic-prefix P  the change topics are P.cdc.<table> (default the domain's name); one capture per prefix
   --partitions N    partitions of the change topics (default ${DEFAULT_PARTITIONS})

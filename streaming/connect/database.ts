@@ -51,11 +51,36 @@ async function mariadbProblems(db: Knex): Promise<string[]> {
   if (String(settings.format).toUpperCase() !== 'ROW') problems.push(`binlog_format is ${settings.format}; Debezium needs each changed row: set binlog_format = ROW in the server config (or SET GLOBAL binlog_format = 'ROW';)`);
   if (String(settings.image).toUpperCase() !== 'FULL') problems.push(`binlog_row_image is ${settings.image}; Debezium needs whole rows: set binlog_row_image = FULL in the server config (or SET GLOBAL binlog_row_image = 'FULL';)`);
   if (Number(settings.serverId) === 0) problems.push('server_id is 0; a server that writes a binlog needs an id: set server_id = 1 in the server config');
-  const [grants] = (await db.raw('show grants')) as [Record<string, string>[]];
-  const text = grants.map((row) => Object.values(row)[0] ?? '').join('\n').toUpperCase();
-  const all = text.includes('ALL PRIVILEGES ON *.*');
-  if (!all && !/REPLICATION (SLAVE|REPLICA)/.test(text)) problems.push("the user lacks the replication grants: GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '<user>'@'<host>';");
+  const missing = await missingGrants(db);
+  if (missing.length > 0) {
+    const [who] = (await db.raw('select current_user() as user')) as [{ user: string }[]];
+    const [user, host] = String(who[0]?.user ?? '<user>@<host>').split('@');
+    problems.push(
+      `the user ${user}@${host} lacks ${missing.join(', ')} on *.* (Debezium reads the binlog as a replica, asks the server where it is, and locks the tables for the snapshot): GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '${user}'@'${host}'; (as an admin)`,
+    );
+  }
   return problems;
+}
+
+/**
+ * The global privileges Debezium's MariaDB connector needs that the user's grants do not give.
+ * MariaDB 10.5+ shows REPLICATION CLIENT as BINLOG MONITOR (and REPLICATION SLAVE as REPLICA on MySQL 8).
+ */
+async function missingGrants(db: Knex): Promise<string[]> {
+  const [grants] = (await db.raw('show grants')) as [Record<string, string>[]];
+  const global = grants
+    .map((row) => (Object.values(row)[0] ?? '').toUpperCase())
+    .filter((line) => / ON \*\.\* TO /.test(line))
+    .map((line) => line.replace(/^GRANT /, '').replace(/ ON \*\.\* TO .*$/, ''))
+    .join(', ');
+  if (global.includes('ALL PRIVILEGES')) return [];
+  const needed: [string, RegExp][] = [
+    ['REPLICATION SLAVE', /REPLICATION (SLAVE|REPLICA)\b/],
+    ['REPLICATION CLIENT (BINLOG MONITOR)', /REPLICATION CLIENT|BINLOG MONITOR|\bSUPER\b/],
+    ['RELOAD', /\bRELOAD\b/],
+    ['SHOW DATABASES', /SHOW DATABASES/],
+  ];
+  return needed.filter(([, pattern]) => !pattern.test(global)).map(([name]) => name);
 }
 
 /** Bytes of log the connector has not confirmed yet (PostgreSQL: WAL behind the slot; MariaDB: binlog behind its offset). */

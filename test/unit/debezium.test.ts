@@ -1,7 +1,7 @@
 // The Debezium change-event decoder: each encoding a connector may use, turned into the fields' pinned
 // forms, and each malformed event named with what is wrong (its dead-letter reason).
 import { describe, expect, it } from 'vitest';
-import { decodeDebeziumValue, decodeImage, readDebeziumChange } from '../../src/model/debezium.ts';
+import { decodeDebeziumValue, decodeImage, readDebeziumChange, transactionKey } from '../../src/model/debezium.ts';
 import { field, optional } from '../../src/model/fields.ts';
 
 describe('decodeDebeziumValue', () => {
@@ -41,6 +41,30 @@ describe('readDebeziumChange', () => {
   it('a binlog position names file, position and row; a schema envelope is unwrapped', () => {
     const change = readDebeziumChange({ schema: {}, payload: { op: 'c', after: { id: 1 }, source: { ts_ms: 0, file: 'mysql-bin.000003', pos: 4711, row: 2, table: 't' } } });
     expect(change.ok && change.change.position).toBe('binlog:mysql-bin.000003:4711:2');
+  });
+
+  // As Debezium 3.5's MariaDB connector wrote them from a mariadbd 10.11 (a real capture, trimmed): a GTID
+  // for the transaction, ts_ms in whole seconds, two rows of one DELETE in one binlog event (row 0 and 1),
+  // and a snapshot row with no transaction at all.
+  it('MariaDB: GTID transactions, rows of one binlog event told apart by row, snapshot rows outside any transaction', () => {
+    const binlog = { version: '3.5.0.Final', connector: 'mariadb', name: 'x.cdc', ts_ms: 1796315434000, snapshot: 'false', db: 'legacy', table: 'order_lines', server_id: 1, gtid: '0-1-15', file: 'binlog.000001', pos: 5695, thread: null, query: null };
+    const before = { order_id: 'o-1', line_no: 1, product_id: 'p-1', quantity: 3, unit_price: '10.50', discount_pct: '100.00' };
+    const first = readDebeziumChange({ before, after: null, source: { ...binlog, row: 0 }, transaction: { id: '0-1-15', total_order: 1, data_collection_order: 1 }, op: 'd', ts_ms: 1796315434726 });
+    const second = readDebeziumChange({ before: { ...before, line_no: 2 }, after: null, source: { ...binlog, row: 1 }, transaction: { id: '0-1-15', total_order: 2, data_collection_order: 2 }, op: 'd', ts_ms: 1796315434728 });
+    expect(first).toEqual({ ok: true, change: { op: 'd', image: before, position: 'binlog:binlog.000001:5695:0', committedAt: '2026-12-03T16:30:34.000Z', table: 'order_lines', transaction: '0-1-15', order: 1 } });
+    expect(second.ok && [second.change.position, second.change.order]).toEqual(['binlog:binlog.000001:5695:1', 2]);
+    // The END record's id is the same GTID: nothing to strip, unlike PostgreSQL's "<txId>:<lsn>".
+    expect(transactionKey('0-1-15')).toBe('0-1-15');
+    expect(transactionKey('734:22168400')).toBe('734');
+    const snapshot = readDebeziumChange({ before: null, after: { customer_id: 'c-0' }, source: { ...binlog, table: 'customers', snapshot: 'last', server_id: 0, gtid: null, pos: 3303, row: 0 }, transaction: null, op: 'r', ts_ms: 1796315433778 });
+    expect(snapshot.ok && [snapshot.change.op, snapshot.change.transaction, snapshot.change.order]).toEqual(['r', undefined, undefined]);
+  });
+
+  it('MariaDB isostring values: DATETIME(3) without a fraction when it is zero, DATE with a Z, DECIMAL at its scale', () => {
+    expect(decodeDebeziumValue(field.instant(), '2024-03-31T08:00:00Z')).toEqual({ ok: true, value: '2024-03-31T08:00:00.000Z' });
+    expect(decodeDebeziumValue(field.instant(), '2024-03-31T00:30:00.123Z')).toEqual({ ok: true, value: '2024-03-31T00:30:00.123Z' });
+    expect(decodeDebeziumValue(field.date(), '2024-03-31Z')).toEqual({ ok: true, value: '2024-03-31' });
+    expect(decodeDebeziumValue(field.decimal(2), '100.00')).toEqual({ ok: true, value: '100.00' });
   });
 
   it('says what is wrong with a malformed event', () => {
