@@ -1,8 +1,9 @@
 /**
  * Replay throughput, each beside its reference measured in the same run on the same data:
- * - into PostgreSQL: `replay` (events folded per batch, multi-row upserts/updates/deletes, 5000 events per
- *   transaction) vs PostgreSQL's own `COPY` (psql \copy) of the rows those events leave behind;
- * - into Kafka: `replay` (kafkajs, idempotent, acks=all, one request in flight) vs Kafka's own
+ * - into PostgreSQL: `replay` (events folded per batch, new rows by COPY, multi-row upserts/deletes, 5000
+ *   events per transaction) vs PostgreSQL's own `COPY` (psql \copy) of the rows those events leave behind;
+ * - into Kafka: `replay` (kafkajs, three idempotent producers by partition, acks=all, one request in flight
+ *   each) vs Kafka's own
  *   `ProducerPerformance` (Java, acks=all, idempotence on) sending as many records of the same average size.
  * Both rates are events/s. BENCH_EVENTS sets the size (default 1 000 000; the generator makes ~2.5 events per order).
  * Needs PostgreSQL (DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres), psql, Java and a broker (KAFKA_BROKERS).

@@ -4,6 +4,8 @@
  * transaction is whole (its END record counts its changes, which arrive on several topics), folds it
  * into the domain's events (src/model/cdc.ts: child rows into their parent, the declared event types)
  * and writes them to the domain's input topics, where the job reads them as it reads dualrun's own.
+ * Which transactions are whole is cdc-transactions.ts's to say (by each change's place in its
+ * transaction: the rows of one COPY share their source position).
  *
  * Exactly-once in effect, as the job is on at-least-once input: a transaction's events are written, then
  * the transaction topic's offset is committed (in a Kafka transaction of offsets alone; one bridge per
@@ -19,7 +21,7 @@
  */
 import '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from '../../src/logger.ts';
 import { ChangeFolder } from '../../src/model/cdc.ts';
 import { toMessage, topicOf } from '../../src/model/codec.ts';
@@ -28,6 +30,7 @@ import type { DomainModel } from '../../src/model/domain.ts';
 import { domainTables } from '../../src/replay/schema.ts';
 import { createKafka, createTopicsAndWait, fetchTopicOffsets } from '../../src/kafka-client.ts';
 import { DLQ_HEADERS } from '../tasks/model.ts';
+import { TransactionAssembler } from './cdc-transactions.ts';
 import { keepForever } from './topics.ts';
 
 export interface CdcBridgeOptions {
@@ -47,21 +50,29 @@ export interface CdcBridgeSummary {
   deadLetters: number;
 }
 
-interface PendingEnd {
-  key: string;
-  count: number;
-  offset: number;
-}
-
 export const changeTopics = (domain: DomainModel, prefix: string): string[] => domainTables(domain).map((table) => `${prefix}.cdc.${table.name}`);
 export const transactionTopic = (prefix: string): string => `${prefix}.cdc.transaction`;
+
+/**
+ * The group's committed offsets, retried briefly: on a broker where no group has committed yet, the
+ * offsets topic is created by this very request and the broker answers NOT_COORDINATOR (retriable) for
+ * a moment; kafkajs' admin does not retry it (a fresh broker's first `stream run --source cdc` failed).
+ */
+async function committedOffsets(admin: Admin, groupId: string, topics: string[]): Promise<Awaited<ReturnType<Admin['fetchOffsets']>>> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await admin.fetchOffsets({ groupId, topics });
+    } catch (error) {
+      if (attempt >= 20 || (error as { retriable?: boolean }).retriable !== true) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 * Math.min(attempt, 4)));
+    }
+  }
+}
 
 export class CdcBridge {
   private readonly kafka: Kafka;
   private readonly folder: ChangeFolder;
-  private readonly buffered = new Map<string, Map<string, DebeziumChange>>();
-  private readonly ends: PendingEnd[] = [];
-  private readonly folded = new Set<string>();
+  private readonly transactions = new TransactionAssembler();
   private readonly consumed = new Map<string, number>();
   private committed = new Map<string, number>();
   private consumer: Consumer | undefined;
@@ -92,7 +103,7 @@ export class CdcBridge {
         ...sources.filter((topic) => !existing.has(topic)).map((topic) => ({ topic, numPartitions: topic === transactionTopic(topicPrefix) ? 1 : partitions, configEntries: keepForever })),
         ...domain.entities.map((entity) => topicOf(entity, topicPrefix)).filter((topic) => !existing.has(topic)).map((topic) => ({ topic, numPartitions: partitions, configEntries: keepForever })),
       ]);
-      for (const { topic, partitions: list } of await admin.fetchOffsets({ groupId: this.groupId, topics: sources })) {
+      for (const { topic, partitions: list } of await committedOffsets(admin, this.groupId, sources)) {
         for (const { partition, offset } of list) if (Number(offset) >= 0) this.committed.set(`${topic}/${partition}`, Number(offset));
       }
     } finally {
@@ -136,7 +147,7 @@ export class CdcBridge {
     }
     if (topic === transactionTopic(this.options.topicPrefix)) {
       const record = value as { status?: unknown; id?: unknown; event_count?: unknown };
-      if (record.status === 'END' && typeof record.id === 'string') this.ends.push({ key: transactionKey(record.id), count: Number(record.event_count ?? 0), offset });
+      if (record.status === 'END' && typeof record.id === 'string') this.transactions.addEnd(transactionKey(record.id), Number(record.event_count ?? 0), offset);
       return;
     }
     const read = readDebeziumChange(value);
@@ -151,10 +162,8 @@ export class CdcBridge {
       this.snapshotRows.push({ change, silent: false });
       return;
     }
-    const key = transactionKey(change.transaction);
-    if (this.folded.has(key)) return; // delivered again after a Connect restart
-    if (!this.buffered.has(key)) this.buffered.set(key, new Map());
-    this.buffered.get(key)!.set(change.position, change);
+    // One of a transaction already folded (delivered again after a Connect restart) is dropped there.
+    this.transactions.addChange(transactionKey(change.transaction), change.order, change);
   }
 
   private readonly deadLetters: { topic: string; key: string; value: string | null; headers: Record<string, string> }[] = [];
@@ -171,20 +180,10 @@ export class CdcBridge {
     const txCommitted = this.committed.get(`${transactionTopic(topicPrefix)}/0`) ?? 0;
     for (const { change, silent } of this.snapshotRows.splice(0)) this.fold([change], silent, out);
     let endOffset: number | undefined;
-    while (this.ends.length > 0) {
-      const end = this.ends[0]!;
-      if (this.folded.has(end.key)) {
-        this.ends.shift();
-        endOffset = end.offset;
-        continue;
-      }
-      const changes = this.buffered.get(end.key);
-      if ((changes?.size ?? 0) < end.count) break; // some of its changes are still on their way
-      this.ends.shift();
-      this.buffered.delete(end.key);
-      this.folded.add(end.key);
-      endOffset = end.offset;
-      this.fold([...(changes?.values() ?? [])].sort((a, b) => a.order! - b.order!), end.offset < txCommitted, out);
+    for (const whole of this.transactions.takeWhole()) {
+      endOffset = whole.endOffset;
+      if (!whole.changes) continue; // its END delivered again
+      this.fold(whole.changes, whole.endOffset < txCommitted, out);
       this.summary.transactions += 1;
     }
     if (out.length === 0 && endOffset === undefined) return;
@@ -234,7 +233,7 @@ export class CdcBridge {
       for (;;) {
         if (this.failure) throw this.failure;
         await new Promise((resolve) => setTimeout(resolve, 500));
-        if (Date.now() - this.lastMessageAt < idleMs || this.ends.length > 0) continue;
+        if (Date.now() - this.lastMessageAt < idleMs || this.transactions.pending > 0) continue;
         let caughtUp = true;
         for (const topic of [...changeTopics(this.options.domain, this.options.topicPrefix), transactionTopic(this.options.topicPrefix)]) {
           for (const { partition, high } of await fetchTopicOffsets(admin, topic)) {

@@ -49,6 +49,22 @@ describe.each(engines)('replay into %s', (engine) => {
     expect(summary.database?.orders).toEqual({ upserted: 7, updated: 5, deleted: 2 });
   });
 
+  it('writes text as it is: tabs, newlines, backslashes, quotes, \\N and multi-byte characters (PostgreSQL takes many new rows by COPY)', async () => {
+    const scenario = await loadShopScenario('cancellations-and-deletes');
+    const tricky = ['tab\there', 'line\nbreak\r\nand CR', 'back\\slash \\N', '"quoted", \'single\'', 'Ünïcødé ✓ 𝄞', '\\N'];
+    const template = scenario.events.find((event) => event.event.type === 'CustomerUpserted')!;
+    // Enough new customers in one batch for the COPY path.
+    const customers = Array.from({ length: 600 }, (_, index) => ({
+      ...template,
+      event: { ...template.event, eventId: `tricky-${index}`, payload: { ...template.event.payload, customerId: `T${index}`, name: `${tricky[index % tricky.length]} ${index}` } },
+    }));
+    const events = [...customers, ...scenario.events];
+    await replay({ domain: shop, events, db: database.db, reset: true, createSchema: true, batchSize: 5000 });
+    const state = await readLegacyState(database.db);
+    expect(state).toEqual(foldLegacyState(events));
+    expect(state.customers.find((customer) => customer.customer_id === 'T1')?.name).toBe('line\nbreak\r\nand CR 1');
+  });
+
   it('refuses a database that holds data, and starts over with reset', async () => {
     const scenario = await loadShopScenario('duplicates');
     await expect(replay({ domain: shop, events: scenario.events, db: database.db })).rejects.toThrow(UsageError);
