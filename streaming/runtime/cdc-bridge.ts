@@ -117,8 +117,11 @@ export class CdcBridge {
       eachBatch: async ({ batch, heartbeat }) => {
         this.lastMessageAt = Date.now();
         for (const message of batch.messages) this.take(batch.topic, batch.partition, message);
-        this.consumed.set(`${batch.topic}/${batch.partition}`, Number(batch.lastOffset()) + 1);
         await this.drain();
+        // Counted as read only once its events are written: untilIdle must not return while a drain
+        // is still sending (a job started then could join a reading to a table event not yet written).
+        this.consumed.set(`${batch.topic}/${batch.partition}`, Number(batch.lastOffset()) + 1);
+        this.lastMessageAt = Date.now();
         await heartbeat();
       },
     });

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
+import { demoReport, verdicts, type ReportJson } from '../support/demo-report.ts';
 import { brokers } from '../support/kafka.ts';
 
 const scenarios = ['baseline', 'cancellations-and-deletes', 'customer-moves', 'dst-boundary', 'duplicates', 'late-arrivals'];
@@ -27,26 +28,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface ReportJson {
-  comparisons: { name: string; parity: boolean; counts: Record<string, number>; explained: Record<string, number>; differences: { key: unknown; category: string; columns: string[]; explanation: string; events: string[] }[] }[];
-}
-
 async function demo(scenario: string, source: 'events' | 'cdc'): Promise<ReportJson> {
-  const out = join(dir, `${scenario}-${source}`);
-  const result = await runCli(['demo', '--scenario', scenario, '--source', source, '--out', out], env(), 280_000);
-  expect(result.code, `${scenario} --source ${source}:\n${result.stderr.slice(-3000)}`).toBe(0);
-  return JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as ReportJson;
-}
-
-/** What a person reads off a report: each transformation's verdict, counts and explained differences. */
-function verdicts(report: ReportJson): unknown {
-  return report.comparisons.map(({ name, parity, counts, explained, differences }) => ({
-    name,
-    parity,
-    counts,
-    explained,
-    differences: differences.map(({ key, category, columns, explanation, events }) => ({ key, category, columns, explanation, events })),
-  }));
+  return demoReport(['--scenario', scenario, '--source', source], join(dir, `${scenario}-${source}`), env());
 }
 
 describe('the shop scenarios with --source cdc give the event-fed verdicts and explanations', { timeout: 300_000 }, () => {
