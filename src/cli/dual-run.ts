@@ -22,6 +22,7 @@ import { loadScenario } from '../scenario/load.ts';
 import type { Transform } from '../transforms/contract.ts';
 import type { Report } from '../../compare/types.ts';
 import type { Project } from './project.ts';
+import { RunLeftovers, stopLeftovers } from './run-leftovers.ts';
 
 export interface DualRunOptions {
   /** The domain (and its transformations) the scenario is of. */
@@ -79,10 +80,21 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
   const scenario = await loadScenario(options.scenario, options.project);
   progress(`scenario ${scenario.name}: ${scenario.description} (${scenario.events.length} events, nights ${scenario.businessDates.join(', ')})`);
 
+  // What an earlier run killed with SIGKILL left running goes first; what this one starts is recorded.
+  for (const line of await stopLeftovers(options.cacheDir, logger)) progress(line);
+  const leftovers = new RunLeftovers(options.cacheDir);
   const cleanups: (() => Promise<void>)[] = [];
   // Each cleanup runs once, whether the run ends, fails or is interrupted.
   const cleanUp = async (): Promise<void> => {
-    for (const cleanup of cleanups.splice(0)) await cleanup().catch((error: unknown) => logger.warn({ error }, 'cleanup failed'));
+    let failed = false;
+    for (const cleanup of cleanups.splice(0)) {
+      await cleanup().catch((error: unknown) => {
+        failed = true;
+        logger.warn({ error }, 'cleanup failed');
+      });
+    }
+    // Kept when something would not stop: the next run tries again, once this process is gone.
+    if (!failed) await leftovers.clear().catch(() => undefined);
   };
   // The local broker runs in its own process group, so Ctrl-C would not reach it: stop it ourselves
   // (one still starting stops itself and removes its data when aborted, and the start then fails).
@@ -117,6 +129,7 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
       const pg = await startThrowawayPostgres();
       dbUrl = pg.url;
       cleanups.push(() => pg.stop());
+      await leftovers.add({ postgres: pg.dir });
       progress(`legacy database: a PostgreSQL cluster of this run's own with wal_level=logical (${pg.dir})`);
     }
     if (!dbUrl) {
@@ -152,6 +165,7 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
         } else {
           cleanups.push(() => stop());
           ownBrokerStops = true;
+          await leftovers.add({ broker: { pid: broker.pid, dataDir: broker.dataDir } });
         }
         progress(`kafka: broker up at ${broker.brokers} in ${seconds(started)}`);
       }
@@ -174,7 +188,7 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
     if (options.source === 'cdc') {
       const started = Date.now();
       const { startCapture, stopCapture } = await import('../../streaming/connect/capture.ts');
-      const capture = await startCapture({ domain: options.project.domain, databaseUrl: dbUrl, brokers, topicPrefix, partitions: 3, cacheDir: options.cacheDir, connectUrl: options.connectUrl, createSchema: true, logger, progress });
+      const capture = await startCapture({ domain: options.project.domain, databaseUrl: dbUrl, brokers, topicPrefix, partitions: 3, cacheDir: options.cacheDir, connectUrl: options.connectUrl, createSchema: true, logger, progress, onStarted: (state) => leftovers.add({ capture: state }) });
       // First of all cleanups: before the broker and the database it reads go.
       cleanups.unshift(() => stopCapture(capture, { keepSlot: false, logger }));
       progress(`cdc: capturing ${redactUrl(dbUrl)} into ${topicPrefix}.cdc.* (snapshot read in ${seconds(started)})`);
