@@ -262,7 +262,7 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
   const { StreamRunner } = await import('../../streaming/runtime/runner.ts');
   const started = Date.now();
   const group = `${topicPrefix}-stream`;
-  const bridge = options.source === 'cdc' ? await foldCapture(brokers, topicPrefix, group, options) : undefined;
+  if (options.source === 'cdc') await foldCapture(brokers, topicPrefix, group, options);
   const runner = new StreamRunner({
     domain: options.project.domain,
     brokers,
@@ -282,8 +282,6 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
   } catch (error) {
     await runner.stop().catch(() => undefined);
     throw error;
-  } finally {
-    await bridge?.stop();
   }
   if (runner.failure) {
     throw new UnavailableError(`kafka ${brokers.join(',')}`, `the streaming job stopped: ${runner.failure.message}`, { cause: runner.failure, hint: 'its outputs are incomplete, so nothing was compared; see the log (DUALRUN_LOG_LEVEL=info) and run again' });
@@ -291,16 +289,22 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
   options.progress(`stream: caught up in ${seconds(started)}`);
 }
 
-/** The CDC stage: every change captured so far folded into the input topics before the job starts. */
-async function foldCapture(brokers: string[], topicPrefix: string, group: string, options: DualRunOptions): Promise<{ stop(): Promise<void> }> {
+/**
+ * The CDC stage: every change captured so far folded into the input topics before the job starts, and
+ * the stage stopped then (the replay is over: no change comes after it).
+ */
+async function foldCapture(brokers: string[], topicPrefix: string, group: string, options: DualRunOptions): Promise<void> {
   const { CdcBridge } = await import('../../streaming/runtime/cdc-bridge.ts');
   const started = Date.now();
   const bridge = new CdcBridge({ domain: options.project.domain, brokers, topicPrefix, group, partitions: 3, logger: options.logger });
-  await bridge.start();
-  await bridge.untilIdle((options.idleSeconds ?? 3) * 1000);
+  try {
+    await bridge.start();
+    await bridge.untilIdle((options.idleSeconds ?? 3) * 1000);
+  } finally {
+    await bridge.stop();
+  }
   const figures = bridge.figures();
   options.progress(`cdc: ${figures.transactions} transactions of the legacy database folded into ${figures.events} events in ${seconds(started)}`);
-  return bridge;
 }
 
 function lastCutoff(scenario: Scenario, timeZone: string): Date {

@@ -1,10 +1,12 @@
 // `dualrun demo --source cdc` stopped while its Kafka Connect worker and its own PostgreSQL cluster run
 // (both in process groups of their own, so nothing ends them with the demo): SIGTERM, and the demo stops
 // both itself before it exits; SIGKILL, which no handler sees, leaves both running — and the next
-// `dualrun cdc stop` finds the killed run's record and stops them. Real processes, found by pid.
+// `dualrun cdc stop` finds the killed run's record and stops them. Real processes, found by pid. The runs
+// use a cache folder of the test's own (the jars linked from the real one), so no other test file's dual
+// run, which also stops what killed runs left, gets to this one's first.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,13 +18,18 @@ import { runCli } from '../support/cli.ts';
 import { brokers } from '../support/kafka.ts';
 
 const bin = fileURLToPath(new URL('../../bin/dualrun.js', import.meta.url));
-const cacheDir = readEnvConfig().cacheDir;
-const env = (): NodeJS.ProcessEnv => ({ ...process.env, KAFKA_BROKERS: brokers().join(','), CONNECT_URL: '', DATABASE_URL: '' });
 let dir: string;
+let cacheDir: string;
+const env = (): NodeJS.ProcessEnv => ({ ...process.env, KAFKA_BROKERS: brokers().join(','), CONNECT_URL: '', DATABASE_URL: '', DUALRUN_CACHE_DIR: cacheDir });
 const prefixes: string[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dualrun-cdc-killed-'));
+  cacheDir = join(dir, 'cache');
+  await mkdir(cacheDir);
+  // The jars (Connect, Debezium) from the real cache; none of its records of running things.
+  const real = readEnvConfig().cacheDir;
+  for (const name of await readdir(real)) if (!['local-kafka', 'local-connect', 'dual-runs'].includes(name)) await symlink(join(real, name), join(cacheDir, name));
 });
 
 afterAll(async () => {
@@ -104,7 +111,7 @@ describe('dualrun demo --source cdc, stopped while its capture runs', { timeout:
     expect(await demo.exited).toBe(137);
     // The leak this guards against: nothing ended them with the demo.
     expect(running(demo.worker) && running(demo.postmaster)).toBe(true);
-    const stop = await runCli(['cdc', 'stop', '--topic-prefix', `none-${demo.pid}`], { KAFKA_BROKERS: brokers().join(','), CONNECT_URL: '' });
+    const stop = await runCli(['cdc', 'stop', '--topic-prefix', `none-${demo.pid}`], { KAFKA_BROKERS: brokers().join(','), CONNECT_URL: '', DUALRUN_CACHE_DIR: cacheDir });
     expect(stop.code, stop.stderr).toBe(0);
     expect(stop.stderr).toContain(`the dual run ${demo.pid} (started ${demo.record.startedAt}) was killed; stopped what it left running: Kafka Connect worker ${demo.worker}, PostgreSQL cluster ${demo.record.postgres}`);
     await expectNothingLeft(demo);
