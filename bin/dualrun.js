@@ -17,3 +17,9 @@ if (fromSources) {
 await import(fromSources ? '../src/kafkajs-fixes.ts' : '../dist/src/kafkajs-fixes.js');
 const { main } = await import(fromSources ? '../src/cli/main.ts' : '../dist/src/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));
+// The command is done: a socket still open now (a Kafka client left connected, seen after a
+// `demo --source cdc` on a loaded machine) would keep the process alive for good. Say so, and exit.
+setTimeout(() => {
+  process.stderr.write('dualrun: a connection was still open 10 s after the command finished; exiting anyway\n');
+  process.exit();
+}, 10_000).unref();

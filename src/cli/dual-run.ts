@@ -22,6 +22,7 @@ import { loadScenario } from '../scenario/load.ts';
 import type { Transform } from '../transforms/contract.ts';
 import type { Report } from '../../compare/types.ts';
 import type { Project } from './project.ts';
+import { RunLeftovers, stopLeftovers } from './run-leftovers.ts';
 
 export interface DualRunOptions {
   /** The domain (and its transformations) the scenario is of. */
@@ -79,10 +80,21 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
   const scenario = await loadScenario(options.scenario, options.project);
   progress(`scenario ${scenario.name}: ${scenario.description} (${scenario.events.length} events, nights ${scenario.businessDates.join(', ')})`);
 
+  // What an earlier run killed with SIGKILL left running goes first; what this one starts is recorded.
+  for (const line of await stopLeftovers(options.cacheDir, logger)) progress(line);
+  const leftovers = new RunLeftovers(options.cacheDir);
   const cleanups: (() => Promise<void>)[] = [];
   // Each cleanup runs once, whether the run ends, fails or is interrupted.
   const cleanUp = async (): Promise<void> => {
-    for (const cleanup of cleanups.splice(0)) await cleanup().catch((error: unknown) => logger.warn({ error }, 'cleanup failed'));
+    let failed = false;
+    for (const cleanup of cleanups.splice(0)) {
+      await cleanup().catch((error: unknown) => {
+        failed = true;
+        logger.warn({ error }, 'cleanup failed');
+      });
+    }
+    // Kept when something would not stop: the next run tries again, once this process is gone.
+    if (!failed) await leftovers.clear().catch(() => undefined);
   };
   // The local broker runs in its own process group, so Ctrl-C would not reach it: stop it ourselves
   // (one still starting stops itself and removes its data when aborted, and the start then fails).
@@ -117,6 +129,7 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
       const pg = await startThrowawayPostgres();
       dbUrl = pg.url;
       cleanups.push(() => pg.stop());
+      await leftovers.add({ postgres: pg.dir });
       progress(`legacy database: a PostgreSQL cluster of this run's own with wal_level=logical (${pg.dir})`);
     }
     if (!dbUrl) {
@@ -152,6 +165,7 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
         } else {
           cleanups.push(() => stop());
           ownBrokerStops = true;
+          await leftovers.add({ broker: { pid: broker.pid, dataDir: broker.dataDir } });
         }
         progress(`kafka: broker up at ${broker.brokers} in ${seconds(started)}`);
       }
@@ -174,7 +188,7 @@ export async function dualRun(options: DualRunOptions): Promise<DualRunResult> {
     if (options.source === 'cdc') {
       const started = Date.now();
       const { startCapture, stopCapture } = await import('../../streaming/connect/capture.ts');
-      const capture = await startCapture({ domain: options.project.domain, databaseUrl: dbUrl, brokers, topicPrefix, partitions: 3, cacheDir: options.cacheDir, connectUrl: options.connectUrl, createSchema: true, logger, progress });
+      const capture = await startCapture({ domain: options.project.domain, databaseUrl: dbUrl, brokers, topicPrefix, partitions: 3, cacheDir: options.cacheDir, connectUrl: options.connectUrl, createSchema: true, logger, progress, onStarted: (state) => leftovers.add({ capture: state }) });
       // First of all cleanups: before the broker and the database it reads go.
       cleanups.unshift(() => stopCapture(capture, { keepSlot: false, logger }));
       progress(`cdc: capturing ${redactUrl(dbUrl)} into ${topicPrefix}.cdc.* (snapshot read in ${seconds(started)})`);
@@ -248,7 +262,7 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
   const { StreamRunner } = await import('../../streaming/runtime/runner.ts');
   const started = Date.now();
   const group = `${topicPrefix}-stream`;
-  const bridge = options.source === 'cdc' ? await foldCapture(brokers, topicPrefix, group, options) : undefined;
+  if (options.source === 'cdc') await foldCapture(brokers, topicPrefix, group, options);
   const runner = new StreamRunner({
     domain: options.project.domain,
     brokers,
@@ -268,8 +282,6 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
   } catch (error) {
     await runner.stop().catch(() => undefined);
     throw error;
-  } finally {
-    await bridge?.stop();
   }
   if (runner.failure) {
     throw new UnavailableError(`kafka ${brokers.join(',')}`, `the streaming job stopped: ${runner.failure.message}`, { cause: runner.failure, hint: 'its outputs are incomplete, so nothing was compared; see the log (DUALRUN_LOG_LEVEL=info) and run again' });
@@ -277,16 +289,22 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
   options.progress(`stream: caught up in ${seconds(started)}`);
 }
 
-/** The CDC stage: every change captured so far folded into the input topics before the job starts. */
-async function foldCapture(brokers: string[], topicPrefix: string, group: string, options: DualRunOptions): Promise<{ stop(): Promise<void> }> {
+/**
+ * The CDC stage: every change captured so far folded into the input topics before the job starts, and
+ * the stage stopped then (the replay is over: no change comes after it).
+ */
+async function foldCapture(brokers: string[], topicPrefix: string, group: string, options: DualRunOptions): Promise<void> {
   const { CdcBridge } = await import('../../streaming/runtime/cdc-bridge.ts');
   const started = Date.now();
   const bridge = new CdcBridge({ domain: options.project.domain, brokers, topicPrefix, group, partitions: 3, logger: options.logger });
-  await bridge.start();
-  await bridge.untilIdle((options.idleSeconds ?? 3) * 1000);
+  try {
+    await bridge.start();
+    await bridge.untilIdle((options.idleSeconds ?? 3) * 1000);
+  } finally {
+    await bridge.stop();
+  }
   const figures = bridge.figures();
   options.progress(`cdc: ${figures.transactions} transactions of the legacy database folded into ${figures.events} events in ${seconds(started)}`);
-  return bridge;
 }
 
 function lastCutoff(scenario: Scenario, timeZone: string): Date {

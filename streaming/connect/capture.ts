@@ -34,6 +34,8 @@ export interface StartCaptureOptions {
   resumeFrom?: string;
   logger: Logger;
   progress: (text: string) => void;
+  /** Told what runs as soon as the worker is up, before the snapshot is waited for: a caller killed meanwhile can be cleaned up after. */
+  onStarted?: (state: CdcState) => Promise<void>;
 }
 
 export async function startCapture(options: StartCaptureOptions): Promise<CdcState> {
@@ -69,6 +71,7 @@ export async function startCapture(options: StartCaptureOptions): Promise<CdcSta
     startedAt: new Date().toISOString(),
   };
   try {
+    await options.onStarted?.(state);
     await putConnector(restUrl, plan.name, config);
     options.progress(`cdc: connector ${plan.name} registered; reading the snapshot of ${Object.keys(plan.topics).join(', ')}…`);
     await waitUntilStreaming(restUrl, plan, brokers, worker?.logPath);

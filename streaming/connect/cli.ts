@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Knex } from 'knex';
 import type { CommandContext } from '../../src/cli/command.ts';
 import { resolveBrokers } from '../../src/cli/brokers.ts';
+import { stopLeftovers } from '../../src/cli/run-leftovers.ts';
 import { legacyDatabaseUrl } from '../../src/database-url.ts';
 import { connectKnex, redactUrl } from '../../src/db.ts';
 import { UnavailableError, UsageError } from '../../src/errors.ts';
@@ -44,6 +45,8 @@ status   the connector's state, its source offsets, the events in each change to
          captured (bytes of WAL or binlog).
 stop     stops the worker (or removes the connector from CONNECT_URL's cluster) and drops the PostgreSQL
          replication slot and publication unless --keep-slot (a slot left behind keeps WAL forever).
+start and stop also stop what a killed \`dualrun demo --source cdc\` left running (its Connect worker, its
+PostgreSQL cluster, its broker), as the next demo does.
 
   --db URL          the legacy database (default DATABASE_URL): postgres://… or mysql://… (MariaDB), not the
                     embedded PGlite
@@ -86,14 +89,21 @@ export async function run(ctx: CommandContext): Promise<number> {
       return 0;
     }
     case 'start':
+      await stopKilledRuns(ctx);
       return start(ctx, topicPrefix, values, print);
     case 'status':
       return status(ctx, topicPrefix, print);
     case 'stop':
+      await stopKilledRuns(ctx);
       return stop(ctx, topicPrefix, Boolean(values['keep-slot']), print);
     default:
       throw new UsageError(action ? `unknown cdc action "${action}"` : 'missing cdc action', { hint: 'use dualrun cdc fetch, start, status or stop (see dualrun cdc --help)' });
   }
+}
+
+/** What a dual run (demo --source cdc) killed with SIGKILL left running: its worker, its PostgreSQL cluster, its broker. */
+async function stopKilledRuns(ctx: CommandContext): Promise<void> {
+  for (const line of await stopLeftovers(ctx.env.cacheDir, ctx.logger)) ctx.progress(line);
 }
 
 type Values = { db?: string | undefined; brokers?: string | undefined; partitions?: string | undefined; 'create-schema'?: boolean | undefined; heap?: string | undefined };

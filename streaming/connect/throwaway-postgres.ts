@@ -3,14 +3,14 @@
  * needs and the machine's shared server (wal_level=replica) does not have — and must not be changed for.
  * Debian's initdb and pg_ctl from /usr/lib/postgresql/<version>/bin, run as the postgres user when we are
  * root (PostgreSQL refuses to run as root), on a free port, with its socket in its own folder, removed
- * by stop().
+ * by stop() (or by stopThrowawayPostgres from another process).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { UnavailableError } from '../../src/errors.ts';
 
 export interface ThrowawayPostgres {
@@ -87,14 +87,18 @@ export async function startThrowawayPostgres(settings: Record<string, string> = 
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  return {
-    port,
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    dir,
-    stop: async () => {
-      // Immediate: nothing in it is worth a checkpoint.
-      await capture(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], user).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return { port, url: `postgres://postgres@127.0.0.1:${port}/postgres`, dir, stop: () => stopThrowawayPostgres(dir) };
+}
+
+/**
+ * Stops the cluster in `dir` (one startThrowawayPostgres made) and removes the folder; also from another
+ * process than the one that started it (a run killed with SIGKILL left it behind).
+ */
+export async function stopThrowawayPostgres(dir: string): Promise<void> {
+  if (!basename(dir).startsWith('dualrun-pg-')) throw new Error(`${dir} is not a throwaway PostgreSQL cluster's folder`);
+  if (existsSync(join(dir, 'data', 'postmaster.pid'))) {
+    // Immediate: nothing in it is worth a checkpoint.
+    await capture(join(postgresBin(), 'pg_ctl'), ['-D', join(dir, 'data'), '-m', 'immediate', '-w', 'stop'], await runAs()).catch(() => undefined);
+  }
+  await rm(dir, { recursive: true, force: true });
 }

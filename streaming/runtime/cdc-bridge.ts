@@ -115,7 +115,9 @@ export class CdcBridge {
     await this.offsets.connect();
     // A reader of its own, from the beginning every time: the fold is rebuilt, then goes on.
     // A short fetch wait: most change partitions are empty most of the time, and a fetch waits for them.
-    this.consumer = this.kafka.consumer({ groupId: `dualrun-cdc-reader-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 250 });
+    // Never restarted once stopping: kafkajs restarts a consumer that crashed (a fetch failing as it
+    // stops, on a loaded machine) on a timer, and one restarted after stop() ran kept the process alive.
+    this.consumer = this.kafka.consumer({ groupId: `dualrun-cdc-reader-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 250, retry: { retries: 5, restartOnFailure: async () => !this.stopping } });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: sources, fromBeginning: true });
     // A batch that fails (the broker gone, a write refused) stops the stage for good: say so, never hang.
@@ -128,8 +130,11 @@ export class CdcBridge {
       eachBatch: async ({ batch, heartbeat }) => {
         this.lastMessageAt = Date.now();
         for (const message of batch.messages) this.take(batch.topic, batch.partition, message);
-        this.consumed.set(`${batch.topic}/${batch.partition}`, Number(batch.lastOffset()) + 1);
         await this.drain();
+        // Counted as read only once its events are written: untilIdle must not return while a drain
+        // is still sending (a job started then could join a reading to a table event not yet written).
+        this.consumed.set(`${batch.topic}/${batch.partition}`, Number(batch.lastOffset()) + 1);
+        this.lastMessageAt = Date.now();
         await heartbeat();
       },
     });
@@ -251,7 +256,10 @@ export class CdcBridge {
     return { ...this.summary };
   }
 
+  private stopping = false;
+
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     await this.offsets?.disconnect().catch(() => undefined);

@@ -16,7 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDemo, verdicts, type ReportJson } from '../support/demo-verdicts.ts';
+import { demoReport, verdicts, type ReportJson } from '../support/demo-report.ts';
 import { brokers } from '../support/kafka.ts';
 import { startThrowawayMariadb, type ThrowawayMariadb } from '../support/throwaway-mariadb.ts';
 
@@ -39,7 +39,7 @@ afterAll(async () => {
 function demo(scenario: string, source: 'events' | 'cdc'): Promise<ReportJson> {
   const url = new URL(mariadb.url);
   url.pathname = `/${scenario.replaceAll('-', '_')}_${source}`;
-  return runDemo(['--scenario', scenario, '--source', source, '--db', url.toString()], join(dir, `${scenario}-${source}`), env());
+  return demoReport(['--scenario', scenario, '--source', source, '--db', url.toString()], join(dir, `${scenario}-${source}`), env());
 }
 
 describe('the shop scenarios with --source cdc on MariaDB give the event-fed verdicts and explanations', () => {

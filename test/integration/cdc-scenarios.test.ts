@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
-import { runDemo, verdicts, type ReportJson } from '../support/demo-verdicts.ts';
+import { demoReport, verdicts, type ReportJson } from '../support/demo-report.ts';
 import { brokers } from '../support/kafka.ts';
 
 const scenarios = ['baseline', 'cancellations-and-deletes', 'customer-moves', 'dst-boundary', 'duplicates', 'late-arrivals'];
@@ -28,7 +28,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const demo = (scenario: string, source: 'events' | 'cdc'): Promise<ReportJson> => runDemo(['--scenario', scenario, '--source', source], join(dir, `${scenario}-${source}`), env());
+async function demo(scenario: string, source: 'events' | 'cdc'): Promise<ReportJson> {
+  return demoReport(['--scenario', scenario, '--source', source], join(dir, `${scenario}-${source}`), env());
+}
 
 describe('the shop scenarios with --source cdc give the event-fed verdicts and explanations', { timeout: 300_000 }, () => {
   it.each(scenarios)('%s', async (scenario) => {

@@ -10,7 +10,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commands } from '../../src/cli/main.ts';
 import type { LoadMeasured } from '../../src/cli/teach/chapter-1-load.ts';
 import type { FreshnessMeasured } from '../../src/cli/teach/chapter-2-freshness.ts';
 import type { SchemaMeasured } from '../../src/cli/teach/chapter-3-schema.ts';
@@ -27,6 +26,7 @@ import { silentLogger } from '../../src/logger.ts';
 import { runCli } from '../support/cli.ts';
 import { freshDatabase } from '../support/databases.ts';
 import { brokers, kafkaClient } from '../support/kafka.ts';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.ts';
 
 const postgresUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const mysqlUrl = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/';
@@ -38,6 +38,15 @@ const results = new Map<number, ChapterResult>();
 beforeAll(async () => {
   shop = await loadShop();
 });
+
+async function walLevel(url: string): Promise<string> {
+  const db = await connectKnex(url);
+  try {
+    return ((await db.raw('SHOW wal_level')) as { rows: { wal_level: string }[] }).rows[0]!.wal_level;
+  } finally {
+    await db.destroy();
+  }
+}
 
 async function chapter<M>(number: number, dbUrl: string): Promise<ChapterResult<M>> {
   const result = await runChapter(number, { dbUrl, brokers: brokers(), shop, logger: silentLogger });
@@ -199,13 +208,54 @@ describe('chapter 5: what polling misses', () => {
     expect(m.logEvents).toBe(3);
     expect(m.secondPoll.returned).toEqual([{ order_id: 'A1', status: 'shipped' }]);
     expect(m.staleInCopy).toEqual(['B1']);
-    // No capture ran, and the chapter says why, from what it found.
+    // The shared server cannot do logical replication: no capture ran, and the chapter says why and how to enable it.
+    const level = await walLevel(postgresUrl);
+    expect(level, 'this test is of the shared server without logical replication (the next one has it)').not.toBe('logical');
     expect(m.changes.every((change) => change.inCapture === undefined)).toBe(true);
-    if (!('cdc' in commands)) expect(m.capture).toEqual({ unavailable: expect.arrayContaining(['this build has no `dualrun cdc` command yet']) });
+    expect(m.capture).toEqual({ unavailable: [`the database has wal_level=${level}; log-based capture needs wal_level=logical: run ALTER SYSTEM SET wal_level = logical; as a superuser and restart PostgreSQL (or teach on a server of its own that has it)`] });
     expect(result.story.join(' ')).toMatch(/Log-based capture \(CDC\) could not run: /);
     expect(result.claim.holds).toBe(true);
     results.set(5, result);
   });
+});
+
+describe('chapter 5 with log-based capture, on a PostgreSQL of its own with wal_level=logical', () => {
+  let pg: ThrowawayPostgres;
+  beforeAll(async () => {
+    pg = await startThrowawayPostgres();
+  });
+  afterAll(async () => pg?.stop());
+
+  it('dualrun cdc saw exactly the changes the chapter made between the polls, both updates and the hard delete, where polling missed two', async () => {
+    const result = await chapter<PollingMeasured>(5, pg.url);
+    const m = result.measured;
+    expect(m.missedByPolling).toEqual(['A1 paid', 'B1 deleted']);
+    expect('changes' in m.capture, JSON.stringify(m.capture)).toBe(true);
+    const captured = 'changes' in m.capture ? m.capture.changes : [];
+    // What the chapter made (an update per status change, a delete), in the order it made them.
+    const made = m.changes.map((change) => (change.change === 'deleted' ? { key: { order_id: change.orderId }, op: 'delete', status: null } : { key: { order_id: change.orderId }, op: 'update', status: change.change }));
+    expect(made).toHaveLength(3);
+    expect(captured.map((change) => ({ key: change.key, op: change.op, status: change.after?.status ?? null }))).toEqual(made);
+    expect(m.changes.map((change) => change.inCapture)).toEqual([true, true, true]);
+    expect(result.figure.header.at(-1)).toBe('log-based capture (CDC)');
+    expect(result.figure.rows.at(-1)).toEqual(['all changes', '3 of 3', '1 of 3', '3 of 3']);
+    expect(result.story.join(' ')).toContain('saw 3 changes to orders: A1 updated to paid; B1 deleted; A1 updated to shipped');
+    expect(result.claim.holds).toBe(true);
+    // The capture went with the chapter: no replication slot on the cluster, and no topic named after its prefix (Debezium's heartbeat topic is outside it).
+    const db = await connectKnex(pg.url);
+    try {
+      expect(((await db.raw('select slot_name from pg_replication_slots')) as { rows: unknown[] }).rows).toEqual([]);
+    } finally {
+      await db.destroy();
+    }
+    const admin = kafkaClient('teach-test-admin').admin();
+    await admin.connect();
+    try {
+      expect((await admin.listTopics()).filter((topic) => topic.includes(result.ran.topicPrefix))).toEqual([]);
+    } finally {
+      await admin.disconnect();
+    }
+  }, 300_000);
 });
 
 describe('the HTML page', () => {

@@ -3,6 +3,7 @@
 // knex-events count), the charts' scales, the three renderings, and the command's usage errors.
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { changesIn } from '../../src/cli/teach/capture.ts';
 import { seenByPoll } from '../../src/cli/teach/chapter-5-polling.ts';
 import { chartSvg, renderHtml } from '../../src/cli/teach/render-html.ts';
 import { barLengths, logRange, renderChapterText, renderMarkdown, textBars, wrap } from '../../src/cli/teach/render-text.ts';
@@ -48,6 +49,33 @@ describe('what a poll sees of a change', () => {
   it('an update overwritten before the poll is missed, the last one seen, a delete missed while the copy keeps the row', () => {
     expect(changes.map((change, index) => seenByPoll(change, changes.slice(index + 1), poll, copy))).toEqual([false, false, true]);
     expect(seenByPoll(changes[1]!, [], poll, new Map([['A1', 'shipped']]))).toBe(true);
+  });
+});
+
+describe('what log-based capture saw of a table (chapter 5)', () => {
+  const event = (op: string, row: Record<string, unknown>, lsn: number) => ({
+    key: Buffer.from(JSON.stringify({ order_id: row.order_id })),
+    value: Buffer.from(JSON.stringify({ op, before: op === 'd' ? row : null, after: op === 'd' ? null : row, source: { lsn, ts_ms: 1_700_000_000_000 + lsn, table: 'orders' } })),
+  });
+  it('every change after the snapshot, in log order: the snapshot rows and the tombstone are not changes', () => {
+    const messages = [
+      event('r', { order_id: 'A1', status: 'placed' }, 1),
+      event('c', { order_id: 'C1', status: 'placed' }, 2),
+      event('u', { order_id: 'A1', status: 'paid' }, 3),
+      event('d', { order_id: 'B1' }, 4),
+      { key: Buffer.from('{"order_id":"B1"}'), value: null },
+      event('u', { order_id: 'A1', status: 'shipped' }, 5),
+    ];
+    expect(changesIn(messages).map(({ key, op, after }) => ({ key, op, status: after?.status ?? null }))).toEqual([
+      { key: { order_id: 'C1' }, op: 'create', status: 'placed' },
+      { key: { order_id: 'A1' }, op: 'update', status: 'paid' },
+      { key: { order_id: 'B1' }, op: 'delete', status: null },
+      { key: { order_id: 'A1' }, op: 'update', status: 'shipped' },
+    ]);
+    expect(changesIn(messages)[0]!.at).toBe(new Date(1_700_000_000_002).toISOString());
+  });
+  it('names what is wrong with an event that is not Debezium\'s', () => {
+    expect(() => changesIn([{ key: null, value: Buffer.from('{"op":"x"}') }])).toThrow('a change event does not decode: op is "x", not one of c, r, u, d');
   });
 });
 

@@ -34,7 +34,8 @@ export interface PollingMeasured {
   missedByPolling: string[];
   /** Orders the poller's copy still holds that the source no longer has. */
   staleInCopy: string[];
-  capture: { name: string } | { unavailable: string[] };
+  /** What log-based capture saw of the orders table between the polls (every change, in log order), or why none ran. */
+  capture: { name: string; changes: CapturedChange[] } | { unavailable: string[] };
 }
 
 interface Poll {
@@ -75,7 +76,8 @@ export async function chapterPolling(ws: Workspace, step: (text: string) => void
 
   step(`replaying the shop up to ${clock(first, timeZone)}`);
   await ws.replay(events, { until: first });
-  const started = await ws.meter.use((db) => startCapture(db, ws.engine));
+  // Started after noon's state is written: its snapshot is that state, and every change after it is one the chapter makes.
+  const started = await startCapture(ws, step);
   try {
     step(`${clock(first, timeZone)}: the polling extract runs (updated_at > last poll)`);
     const copy = new Map<string, string>();
@@ -83,7 +85,8 @@ export async function chapterPolling(ws: Workspace, step: (text: string) => void
     for (const row of firstPoll.rows) copy.set(row.order_id, row.status);
 
     step(`between the polls: ${made.map((m) => `${m.orderId} ${m.change}`).join(', ')}`);
-    await ws.replay(events, { after: first, until: second });
+    // One transaction per change, as the shop's application commits them: what the log holds.
+    await ws.replay(events, { after: first, until: second, batchSize: 1 });
 
     step(`${clock(second, timeZone)}: the polling extract runs again`);
     const { secondPoll, present } = await ws.meter.use(async (db) => ({
@@ -94,7 +97,8 @@ export async function chapterPolling(ws: Workspace, step: (text: string) => void
 
     step('reading the orders topic between the polls');
     const log = (await ws.eventsOn('orders')).filter((entry) => entry.arrival > first.toISOString() && entry.arrival <= second.toISOString());
-    const captured: CapturedChange[] | undefined = started.capture ? await started.capture.changes('orders', first, second) : undefined;
+    if (started.capture) step('reading what log-based capture saw of the orders table');
+    const captured: CapturedChange[] | undefined = started.capture ? await started.capture.changes('orders') : undefined;
 
     const changes: ChangeSeen[] = made.map((m, index) => {
       const inLog = log.some((entry) => entry.event.eventId === m.event.event.eventId && (m.change === 'deleted' ? entry.tombstone : entry.event.payload.status === m.change));
@@ -109,7 +113,7 @@ export async function chapterPolling(ws: Workspace, step: (text: string) => void
       changes,
       missedByPolling: changes.filter((c) => !c.inPoll).map((c) => `${c.orderId} ${c.change}`),
       staleInCopy,
-      capture: started.capture ? { name: started.capture.name } : { unavailable: started.reasons },
+      capture: started.capture ? { name: started.capture.name, changes: captured! } : { unavailable: started.reasons },
     };
     return describe(ws, measured, timeZone);
   } finally {
@@ -117,12 +121,18 @@ export async function chapterPolling(ws: Workspace, step: (text: string) => void
   }
 }
 
+/** One captured change as the story tells it: the row's key, what happened, and the status it left. */
+function describeCaptured(change: CapturedChange): string {
+  const key = Object.values(change.key).join('/');
+  return change.op === 'delete' ? `${key} deleted` : `${key} ${change.op === 'create' ? 'inserted' : 'updated'} to ${String(change.after?.status ?? '?')}`;
+}
+
 function describe(ws: Workspace, measured: PollingMeasured, timeZone: string): Omit<ChapterResult<PollingMeasured>, 'seconds' | 'ran'> {
   const { changes } = measured;
   const mark = (seen: boolean | undefined): string => (seen === undefined ? 'n/a' : seen ? 'seen' : 'missed');
   const inLog = changes.filter((c) => c.inLog).length;
   const inPoll = changes.filter((c) => c.inPoll).length;
-  const capture = 'name' in measured.capture ? measured.capture : undefined;
+  const capture = 'changes' in measured.capture ? measured.capture : undefined;
   const inCapture = changes.filter((c) => c.inCapture).length;
   const unavailable = 'unavailable' in measured.capture ? measured.capture.unavailable : [];
   const intermediate = changes.filter((c) => c.change !== 'deleted' && !c.inPoll);
@@ -140,7 +150,9 @@ function describe(ws: Workspace, measured: PollingMeasured, timeZone: string): O
       `Before the next poll: ${changes.map(what).join('; ')}.`,
       `At ${clock(measured.secondPoll.at, timeZone)} the extract ran again and got ${plural(measured.secondPoll.rows, 'row')}: ${returned}. Its copy still holds ${measured.staleInCopy.join(', ') || 'no order'} that the source no longer has.`,
       `The orders topic holds ${plural(measured.logEvents, 'event')} from between the polls: ${changes.filter((c) => c.inLog).map(what).join('; ') || 'none of the changes'}.`,
-      capture ? `${capture.name} captured ${inCapture} of the ${changes.length} changes.` : `Log-based capture (CDC) could not run: ${unavailable.join('; ')}.`,
+      capture
+        ? `Log-based capture, ${capture.name}, read the database's write-ahead log from ${clock(measured.firstPoll.at, timeZone)} on and saw ${plural(capture.changes.length, 'change')} to orders: ${capture.changes.map(describeCaptured).join('; ') || 'none'} — ${inCapture} of the ${changes.length} changes made.`
+        : `Log-based capture (CDC) could not run: ${unavailable.join('; ')}.`,
     ],
     figure: {
       caption: `The changes made between the polls at ${clock(measured.firstPoll.at, timeZone)} and ${clock(measured.secondPoll.at, timeZone)}`,
@@ -164,7 +176,9 @@ function describe(ws: Workspace, measured: PollingMeasured, timeZone: string): O
       ? `A poll sees end states, one per row, and only of rows that still exist. ${intermediate.map((c) => `${c.orderId} was ${c.change} and changed again before the poll, so the extract never learnt it had been ${c.change}`).join('; ')} — a count of payments, or the time from payment to shipping, is wrong from the start. ${deletes.map((c) => `${c.orderId} was deleted, and a deleted row has no updated_at to be newer than the last poll: the extract's copy still shows it`).join('; ')}, until someone compares the whole table. The event log holds all ${changes.length} changes in order, the delete as a tombstone, because each event is the change itself, not the state it left behind. ${capture ? `Log-based capture saw all ${changes.length} as well: reading the database's own log, not its tables, turns the update-in-place source into events.` : 'Log-based capture (CDC) reads the database\'s own log instead of its tables, which is how an update-in-place source is turned into events when its application cannot publish them; it could not run here, so this run does not show what it sees.'}`
       : `This run does not show the usual picture: the event log showed ${inLog} of ${changes.length} changes and the polling extract ${inPoll} (missed: ${measured.missedByPolling.join(', ') || 'none'}).`,
     notes: [
-      ...(capture ? [] : [`CDC unavailable in this run: ${unavailable.join('; ')}. The chapter starts a capture before the changes when one can run (src/cli/teach/capture.ts) and adds its column.`]),
+      ...(capture
+        ? [`The capture is dualrun cdc's (Debezium's PostgreSQL connector on a Kafka Connect worker), started on the chapter's database after the noon state was written: its change events are in ${ws.prefix}.cdc.orders, and it stops, with its replication slot, before the database is dropped.`]
+        : [`CDC unavailable in this run: ${unavailable.join('; ')}. The chapter starts a capture (dualrun cdc) before the changes when the database can do logical replication, and adds its column.`]),
       `The polling extract asked for updated_at > the previous poll's time (${count(measured.firstPoll.rows)} rows the first time, when there was no previous poll).`,
     ],
     claim: { text: 'the polling extract misses exactly the intermediate update and the delete; the event log has every change', holds },

@@ -63,7 +63,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     for (const number of numbers) {
       const progress = progressLine(ctx, number, values.json === true);
       try {
-        const result = await runChapter(number, { dbUrl, brokers, shop, logger: ctx.logger }, progress.step);
+        const result = await runChapter(number, { dbUrl, brokers, shop, logger: ctx.logger, cacheDir: ctx.env.cacheDir, connectUrl: ctx.env.connectUrl }, progress.step);
         results.push(result);
         progress.done();
         if (!values.json) ctx.out(`${results.length > 1 ? '\n' : ''}${renderChapterText(result, { color, width })}`);

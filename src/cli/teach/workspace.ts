@@ -32,6 +32,10 @@ export interface TeachEnvironment {
   logger: Logger;
   /** knex: count rows the jobs' queries returned instead of reading the database's statistics. */
   statistics?: 'database' | 'knex';
+  /** Where `dualrun cdc` keeps Kafka Connect and Debezium (chapter 5's capture); default the environment's. */
+  cacheDir?: string;
+  /** An existing Kafka Connect cluster for chapter 5's capture; default CONNECT_URL, else a local worker. */
+  connectUrl?: string | undefined;
 }
 
 /** Input topics are made with one partition: the chapters' data is small, and fewer partitions start faster. */
@@ -114,8 +118,12 @@ export class Workspace {
     if (this.closing) throw new DualrunError('INTERRUPTED', `chapter ${this.chapter} was stopped`, { hint: 'its database and topics are being removed; run it again' });
   }
 
-  /** Replays events into the chapter's database and/or topics (after/until as `dualrun replay` takes them). */
-  async replay(events: ScenarioEvent[], options: { db?: boolean; kafka?: boolean; after?: Date; until?: Date } = {}): Promise<ReplaySummary> {
+  /**
+   * Replays events into the chapter's database and/or topics (after/until as `dualrun replay` takes them).
+   * batchSize 1 writes each event in a transaction of its own, as the legacy application commits (by
+   * default a batch's changes to one row are folded into one write, which a log-based capture would show).
+   */
+  async replay(events: ScenarioEvent[], options: { db?: boolean; kafka?: boolean; after?: Date; until?: Date; batchSize?: number } = {}): Promise<ReplaySummary> {
     this.ensureOpen();
     const into = { db: options.db ?? true, kafka: options.kafka ?? true };
     const run = (db: Parameters<typeof replay>[0]['db']) =>
@@ -126,6 +134,7 @@ export class Workspace {
         ...(into.kafka ? { kafka: { brokers: this.env.brokers, topicPrefix: this.prefix, partitions: PARTITIONS } } : {}),
         ...(options.after ? { after: options.after } : {}),
         ...(options.until ? { until: options.until } : {}),
+        ...(options.batchSize ? { batchSize: options.batchSize } : {}),
         logger: this.env.logger,
       });
     const replaying = into.db ? this.meter.use((db) => run(db)) : run(undefined);
@@ -218,6 +227,11 @@ export class Workspace {
       else values.set(key, JSON.parse(message.value.toString()) as Record<string, unknown>);
     }
     return values;
+  }
+
+  /** Every message on a topic of the chapter's, in log order. */
+  messagesOn(topic: string) {
+    return this.readTopic(topic);
   }
 
   private async readTopic(topic: string) {
