@@ -9,9 +9,9 @@
 // - late-and-redelivered: the gateways' two redeliveries (R1 nine minutes later, R2 the next night) never
 //   reach the log — the legacy application applies a reading once, so the CDC-fed job dedupes none where
 //   the event-fed job dedupes both, to the same outputs;
-// - a correction's (ReadingCorrected, a patch) and a register read's event time is when the row was
-//   written (updated_at: the table keeps no other), which in these scenarios is the event's own time, so
-//   the late correction R3 is as late for its hour either way;
+// - a patch's event time (a reading's correction, a meter's tariff change or register read) is when the
+//   row was written (updated_at: the table keeps no other), which in these scenarios is the event's own
+//   time, so the late correction of R3 is as late for its hour either way;
 // - decommissioning: the hard delete of M2 carries no arrival column at all, so it arrives with the write
 //   before it (R4's), hours before the event-fed MeterDecommissioned; M2's readings count the same.
 // Lean for CI: one PostgreSQL cluster with wal_level=logical and one Kafka Connect worker serve every
