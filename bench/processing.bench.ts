@@ -69,6 +69,8 @@ const toRaw = (record: OutRecord) => ({ key: Buffer.from(record.key), value: rec
 
 interface Run {
   seconds: number;
+  /** CPU time the process spent meanwhile (every thread: the collector's too): on a shared machine, the figure the load moves least. */
+  cpuSeconds: number;
   phases: Record<'shared' | 'tables' | 'source' | 'aggregate', number>;
   /** Records the tasks returned, per kind: what the job would write. */
   records: Record<'outputs' | 'changelog' | 'partials' | 'other', number>;
@@ -109,6 +111,7 @@ function ours(messages: TestMessage[], batches: Batch[]): Run {
     return result;
   };
   let observed = 0;
+  const cpuStart = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (const batch of batches) {
     const entity = shop.entity(batch.entity)!;
@@ -138,6 +141,8 @@ function ours(messages: TestMessage[], batches: Batch[]): Run {
     }
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   // A restart: fresh source tasks restored from the changelog (the tables are caught up, as the runner
   // has them before it restores), then their aggregates recomputed from the restored states.
   const restoreStart = process.hrtime.bigint();
@@ -158,17 +163,19 @@ function ours(messages: TestMessage[], batches: Batch[]): Run {
   // Read while the tasks are still referenced: what their state (and SharedState's tables) holds.
   const stateBytes = heapUsed() - heapBefore;
   if (sources.size === 0 || shared.size.windows === undefined) throw new Error('nothing processed');
-  return { seconds, phases, records, stateBytes, keys, restoreSeconds, restoredKeys };
+  return { seconds, cpuSeconds, phases, records, stateBytes, keys, restoreSeconds, restoredKeys };
 }
 
 /** The floor: each value parsed once and one Map set per key — what any processing of these messages costs. */
-function floor(batches: Batch[]): number {
+function floor(batches: Batch[]): { seconds: number; cpuSeconds: number } {
   const state = new Map<string, unknown>();
+  const cpuStart = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (const batch of batches) for (const message of batch.messages) state.set(message.key.toString(), message.value === null ? null : JSON.parse(message.value.toString('utf8')));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpuStart);
   if (state.size === 0) throw new Error('no keys');
-  return seconds;
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 setFlagsFromString('--expose-gc');
@@ -184,19 +191,21 @@ const messages = generateShop({ events, seed: 1 });
 const batches = batchesOf(messages);
 console.log(`processing bench: ${messages.length} events (BENCH_EVENTS=${events}), ${PARTITIONS} partitions, batches of ≤ ${batchSize}, ${runs} runs, load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
 const results: Run[] = [];
-const floors: number[] = [];
+const floors: { seconds: number; cpuSeconds: number }[] = [];
 for (let run = 0; run < runs; run += 1) {
   floors.push(floor(batches));
   const result = ours(messages, batches);
   results.push(result);
   const phases = Object.entries(result.phases).map(([phase, seconds]) => `${phase} ${((seconds / result.seconds) * 100).toFixed(0)} %`);
-  const perEvent = Object.entries(result.records).map(([kind, records]) => `${kind} ${(records / messages.length).toFixed(3)}`);
+  const perRecord = Object.entries(result.records).map(([kind, records]) => `${kind} ${(records / messages.length).toFixed(3)}`);
   const written = Object.values(result.records).reduce((total, records) => total + records, 0);
-  console.log(`run ${run + 1}: ${(messages.length / result.seconds).toFixed(0)} events/s (${phases.join(', ')}), floor ${(messages.length / floors[run]!).toFixed(0)} events/s, load average ${loadavg()[0]!.toFixed(2)}`);
-  console.log(`  ${(written / messages.length).toFixed(3)} records per input event (${perEvent.join(', ')}); state ${(result.stateBytes / 2 ** 20).toFixed(0)} MiB of heap for ${result.keys} keys → ${(result.stateBytes / result.keys).toFixed(0)} bytes per key`);
+  const perEvent = (seconds: number) => `${((seconds / messages.length) * 1e6).toFixed(2)} µs`;
+  console.log(`run ${run + 1}: ${(messages.length / result.seconds).toFixed(0)} events/s (${phases.join(', ')}), floor ${(messages.length / floors[run]!.seconds).toFixed(0)} events/s, load average ${loadavg()[0]!.toFixed(2)}`);
+  console.log(`  CPU time per event: ours ${perEvent(result.cpuSeconds)}, floor ${perEvent(floors[run]!.cpuSeconds)} (wall: ${perEvent(result.seconds)}, ${perEvent(floors[run]!.seconds)})`);
+  console.log(`  ${(written / messages.length).toFixed(3)} records per input event (${perRecord.join(', ')}); state ${(result.stateBytes / 2 ** 20).toFixed(0)} MiB of heap for ${result.keys} keys → ${(result.stateBytes / result.keys).toFixed(0)} bytes per key`);
   console.log(`  restore of ${result.restoredKeys} source keys from their changelog records: ${result.restoreSeconds.toFixed(1)} s; re-reading their input instead (input topic as changelog) would re-run the source phase: ${result.phases.source.toFixed(1)} s`);
 }
 const oursSeconds = median(results.map((result) => result.seconds));
-const floorSeconds = median(floors);
+const floorSeconds = median(floors.map((floor) => floor.seconds));
 printFigure({ name: 'our processing alone, in process (5 shop transformations)', ours: messages.length / oursSeconds, reference: messages.length / floorSeconds, referenceName: 'JSON.parse + Map set per key', unit: 'events/s', kind: 'rate', goal: '≥ 100,000 events/s' });
 printFigure({ name: 'our processing alone, per event', ours: (oursSeconds / messages.length) * 1e6, reference: (floorSeconds / messages.length) * 1e6, referenceName: 'JSON.parse + Map set per key', unit: 'µs/event', kind: 'time', goal: '≤ 10 µs' });

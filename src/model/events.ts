@@ -74,8 +74,17 @@ export function checkPayload(eventType: EventTypeModel, value: unknown): Parsed<
   return { ok: true, value: out };
 }
 
+/** Each entity's and child's fields by name, looked up for every field of every event. */
+const fieldIndexes = new WeakMap<Pick<EntityModel, 'fields'>, Map<string, EntityModel['fields'][number]>>();
+
+function fieldOf(entity: Pick<EntityModel, 'fields'>, name: string): EntityModel['fields'][number] {
+  let index = fieldIndexes.get(entity);
+  if (!index) fieldIndexes.set(entity, (index = new Map(entity.fields.map((field) => [field.name, field]))));
+  return index.get(name)!;
+}
+
 function checkInto(out: Row, entity: Pick<EntityModel, 'fields'>, name: string, value: unknown, mayBeAbsent: boolean, path: string): { ok: false; reason: string } | undefined {
-  const model = entity.fields.find((f) => f.name === name)!;
+  const model = fieldOf(entity, name);
   if (value === undefined || value === null) {
     if (model.field.optional) {
       out[name] = null;

@@ -62,8 +62,25 @@ export function isDate(text: string): boolean {
   return date.toISOString().slice(0, 10) === text;
 }
 
+const lastInstant: { text: string | undefined; canonical: string | undefined } = { text: undefined, canonical: undefined };
+
 /** An ISO-8601 instant with an offset, in the pinned form (`2024-10-27T01:30:00.000Z`), or undefined. */
 export function canonicalInstant(text: string): string | undefined {
+  // Every event is checked here (its event time and its instant fields, often the same text): the
+  // last answer is kept, and a text already in the pinned form is valid exactly when it round-trips.
+  if (text === lastInstant.text) return lastInstant.canonical;
+  let canonical: string | undefined;
+  if (text.length === 24 && text.charCodeAt(10) === 84 && text.charCodeAt(23) === 90) {
+    const ms = Date.parse(text);
+    if (!Number.isNaN(ms) && new Date(ms).toISOString() === text) canonical = text;
+  }
+  canonical ??= parseInstant(text);
+  lastInstant.text = text;
+  lastInstant.canonical = canonical;
+  return canonical;
+}
+
+function parseInstant(text: string): string | undefined {
   if (!INSTANT.test(text)) return undefined;
   const ms = Date.parse(text);
   if (Number.isNaN(ms) || !isDate(text.slice(0, 10))) return undefined;

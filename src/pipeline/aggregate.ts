@@ -26,7 +26,17 @@ export interface StoredContribution {
   stamp: string;
 }
 
-export class KeyAggregate {
+/** What a source processor holds per output key: a partition's source rows' share of it. */
+export interface RowAggregate {
+  /** Sets what source row `sourceKey` contributes: `previous` what it contributed until now (null: nothing), `next` what it does from now on. */
+  set(sourceKey: string, previous: StoredContribution | null, next: StoredContribution | null): void;
+  readonly isEmpty: boolean;
+  /** How many source rows contribute. */
+  readonly rows: number;
+  partial(): PartialAggregate;
+}
+
+export class KeyAggregate implements RowAggregate {
   readonly entries = new Map<string, StoredContribution>();
   private readonly sums = new Map<string, bigint>();
   /** avg columns: how many non-NULL values the sum holds. */
@@ -69,8 +79,17 @@ export class KeyAggregate {
     }
   }
 
+  /** RowAggregate's set: the previous contribution is the one kept for `sourceKey`. */
+  set(sourceKey: string, _previous: StoredContribution | null, next: StoredContribution | null): void {
+    this.apply(sourceKey, next);
+  }
+
   get isEmpty(): boolean {
     return this.entries.size === 0;
+  }
+
+  get rows(): number {
+    return this.entries.size;
   }
 
   /** What these source rows add to the key (see PartialAggregate). */

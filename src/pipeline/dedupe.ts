@@ -22,19 +22,23 @@ export class EventIdWindow {
 
   /** `ids` plus `eventId`, without the ids that expired before `newestArrivalMs` (a new object). */
   remember(ids: EventIds | undefined, eventId: string, arrivalMs: number, newestArrivalMs: number): EventIds {
-    return { ...this.live(ids, newestArrivalMs), [eventId]: arrivalMs };
+    // Copied id by id (no spread, no entries array): this runs for every event.
+    const limit = newestArrivalMs - this.retainMs;
+    const next: Record<string, number> = {};
+    if (ids) for (const id in ids) if (ids[id]! >= limit) next[id] = ids[id]!;
+    next[eventId] = arrivalMs;
+    return next;
   }
 
   /** The ids that can still match a redelivery once an event arrived at `newestArrivalMs`; undefined when none. */
   live(ids: EventIds | undefined, newestArrivalMs: number): EventIds | undefined {
     if (!ids) return undefined;
     const limit = newestArrivalMs - this.retainMs;
-    let kept: Record<string, number> | undefined;
     let expired = false;
-    for (const [eventId, firstArrivalMs] of Object.entries(ids)) {
-      if (firstArrivalMs < limit) expired = true;
-      else (kept ??= {})[eventId] = firstArrivalMs;
-    }
-    return expired ? kept : ids;
+    for (const eventId in ids) if (ids[eventId]! < limit) expired = true;
+    if (!expired) return ids;
+    let kept: Record<string, number> | undefined;
+    for (const eventId in ids) if (ids[eventId]! >= limit) (kept ??= {})[eventId] = ids[eventId]!;
+    return kept;
   }
 }

@@ -13,9 +13,10 @@
 import type { EntityModel, EventTypeModel, Row } from '../model/domain.ts';
 import type { DomainEvent } from '../model/events.ts';
 import { applyEvent, viewOf, type EntityState, type Pin } from '../model/fold.ts';
-import { KeyAggregate, type StoredContribution } from './aggregate.ts';
+import { KeyAggregate, type RowAggregate, type StoredContribution } from './aggregate.ts';
 import { EventIdWindow, type EventIds } from './dedupe.ts';
 import type { AggregatePipeline, OutputRow, PerKeyPipeline, PipelineContext, StreamPipeline } from './dsl.ts';
+import { decodeState, encodeState } from './state-codec.ts';
 import type { WindowCloser } from './windows.ts';
 
 /** The part of a Transform a pipeline runner needs (never the batch half). */
@@ -30,6 +31,8 @@ export interface PipelineTransform {
 export interface AppliedView {
   row: Row;
   pin: Pin;
+  /** The instants its lookups are pinned to, parsed once per view (tables.ts fills it in): every pipeline looks up the same view. */
+  points?: { arrivalMs: number; eventTimeMs: number } | undefined;
 }
 
 export interface InstanceState extends EntityState {
@@ -49,7 +52,12 @@ export interface ProcessorEnv {
   closer(pipeline: AggregatePipeline): WindowCloser;
 }
 
-export interface ProcessorOptions {
+export interface ProcessorOptions<A extends RowAggregate = KeyAggregate> {
+  /**
+   * What each output key's aggregate is: KeyAggregate (the default) keeps every source row's
+   * contribution, which the comparator reads; the streaming job folds them in (FoldedAggregate).
+   */
+  aggregate?: (aggregations: AggregatePipeline['aggregations']) => A;
   /** false: every delivery is applied, redeliveries too (the comparator's "no dedupe" hypothesis). */
   dedupe?: boolean;
   /** false: nothing is late (windows never close; the comparator's views without late drops). */
@@ -92,28 +100,49 @@ export function splitAggregateId(id: string): [transform: string, keyJson: strin
   return [id.slice(0, separator), id.slice(separator + 1)];
 }
 
-/** A source row's contributions to one transformation: output key → its values and their JSON (to compare). */
-type Contributions = Map<string, { values: OutputRow; json: string }>;
+/** A source row's contributions to one transformation: output key → its values. */
+type Contributions = Map<string, OutputRow>;
+/** What a view that is absent or filtered out contributes (never written to). */
+const NONE: Contributions = new Map();
 
-const idCount = (state: { ids?: EventIds | undefined } | undefined): number => (state?.ids ? Object.keys(state.ids).length : 0);
+/** Whether two contributions hold the same values (what their JSON would say, without writing it). */
+function sameValues(a: OutputRow, b: OutputRow): boolean {
+  let fields = 0;
+  for (const name in a) {
+    fields += 1;
+    const value = a[name];
+    const other = b[name];
+    if (value !== other && !(value !== value && other !== other)) return false;
+  }
+  for (const _name in b) fields -= 1;
+  return fields === 0;
+}
+
+function idCount(state: { ids?: EventIds | undefined } | undefined): number {
+  let count = 0;
+  if (state?.ids) for (const _id in state.ids) count += 1;
+  return count;
+}
+
+const DUPLICATE: Processed = { duplicate: true };
 
 /**
- * A key's state as the processor keeps it: the object while a batch works on it, its JSON (the
- * changelog record's value) once `compact` has been called — a fraction of the memory of the objects
- * (the stream job keeps a state per order it ever saw), parsed again when its next event comes.
+ * A key's state as the processor keeps it: the object while a batch works on it, its text (the
+ * changelog record's value, state-codec.ts) once `compact` has been called — a fraction of the memory
+ * of the objects (the stream job keeps a state per order it ever saw), parsed again when its next
+ * event comes.
  */
 type StoredState = InstanceState | string;
-const parsed = (stored: StoredState | undefined): InstanceState | undefined => (typeof stored === 'string' ? (JSON.parse(stored) as InstanceState) : stored);
 
 /** The span of first-delivery times an expiry bucket holds (see `expiring`). */
 const EXPIRY_BUCKET_MS = 3_600_000;
 
 const appliedOf = (state: EntityState | undefined): AppliedView | null => {
   const row = viewOf(state);
-  return row && state?.pin ? { row, pin: state.pin } : null;
+  return row && state?.pin ? { row, pin: state.pin, points: undefined } : null;
 };
 
-export class SourceProcessor {
+export class SourceProcessor<A extends RowAggregate = KeyAggregate> {
   /** Per source key: its state and the ids of its recent events (the dedupe store). */
   private readonly instances = new Map<string, StoredState>();
   /**
@@ -122,11 +151,12 @@ export class SourceProcessor {
    */
   private readonly expiring = new Map<number, string[]>();
   /** Per aggregate output key (aggregateId): the contributions of this processor's source rows. */
-  readonly aggregates = new Map<string, KeyAggregate>();
+  readonly aggregates = new Map<string, A>();
   /** Aggregate ids whose contributions changed since `takeTouched` was last called. */
   private touched = new Set<string>();
   private readonly dedupe: EventIdWindow;
   private readonly stamped = new Set<string>();
+  private readonly newAggregate: (aggregations: AggregatePipeline['aggregations']) => A;
   private newestArrivalMs = 0;
   private eventIdCount = 0;
 
@@ -134,22 +164,27 @@ export class SourceProcessor {
     readonly entity: EntityModel,
     readonly transforms: readonly PipelineTransform[],
     private readonly env: ProcessorEnv,
-    private readonly options: ProcessorOptions = {},
+    private readonly options: ProcessorOptions<A> = {},
   ) {
+    this.newAggregate = options.aggregate ?? ((aggregations) => new KeyAggregate(aggregations) as unknown as A);
     this.dedupe = new EventIdWindow(Math.max(0, ...transforms.map((transform) => transform.stream.dedupe.retainMs)));
     // Only contributions of transformations with a `latest` aggregation keep a stamp (it is most of a contribution's memory).
     for (const { name, stream } of transforms) if (stream.kind === 'aggregate' && Object.values(stream.aggregations).some((aggregation) => aggregation.op === 'latest')) this.stamped.add(name);
   }
 
+  private parsed(stored: StoredState | undefined): InstanceState | undefined {
+    return typeof stored === 'string' ? decodeState(this.entity, stored) : stored;
+  }
+
   /** Replays one stored state (from a changelog: the object, or its JSON, kept as it is) into the processor. */
   restore(key: string, stored: InstanceState | string | null): void {
     const previous = this.instances.get(key);
-    if (previous !== undefined) this.eventIdCount -= idCount(parsed(previous));
+    if (previous !== undefined) this.eventIdCount -= idCount(this.parsed(previous));
     if (stored === null) {
       this.instances.delete(key);
       return;
     }
-    const state = parsed(stored)!;
+    const state = this.parsed(stored)!;
     this.instances.set(key, stored);
     this.eventIdCount += idCount(state);
     for (const firstArrivalMs of Object.values(state.ids ?? {})) {
@@ -160,14 +195,14 @@ export class SourceProcessor {
 
   /** The state of a key (a copy when it is kept compacted). */
   state(key: string): InstanceState | undefined {
-    return parsed(this.instances.get(key));
+    return this.parsed(this.instances.get(key));
   }
 
   /** Keeps a key's state as its JSON from now on, and returns that JSON (undefined: no state). */
   compact(key: string): string | undefined {
     const stored = this.instances.get(key);
     if (stored === undefined || typeof stored === 'string') return stored;
-    const json = JSON.stringify(stored);
+    const json = encodeState(this.entity, stored);
     this.instances.set(key, json);
     return json;
   }
@@ -180,14 +215,15 @@ export class SourceProcessor {
   finishRestore(): void {
     this.aggregates.clear();
     for (const [key, stored] of this.instances) {
-      const state = parsed(stored)!;
+      const state = this.parsed(stored)!;
       const current = appliedOf(state);
       for (const transform of this.transforms) {
         const pipeline = transform.stream;
         if (pipeline.kind !== 'aggregate') continue;
         const frozen = state.frozen?.[transform.name];
         const applied = frozen !== undefined ? frozen : current;
-        for (const [outputKeyJson, { values }] of this.contributionsOf(transform, pipeline, applied)) this.setContribution(transform, outputKeyJson, key, { values, stamp: this.stampOf(transform, applied) });
+        const stamp = this.stampOf(transform, applied);
+        for (const [outputKeyJson, values] of this.contributionMap(transform, pipeline, applied)) this.setContribution(transform, outputKeyJson, key, null, { values, stamp });
       }
     }
     this.touched.clear();
@@ -195,11 +231,11 @@ export class SourceProcessor {
 
   /** Applies one delivery of an event of this entity, keyed `key` (the encoded entity key). */
   process(key: string, eventType: EventTypeModel, event: DomainEvent, arrival: string, arrivalMs: number): Processed {
-    this.newestArrivalMs = Math.max(this.newestArrivalMs, arrivalMs);
-    const before = parsed(this.instances.get(key));
-    if (this.options.dedupe !== false && this.dedupe.isDuplicate(before?.ids, event.eventId, arrivalMs)) return { duplicate: true };
-    const folded = applyEvent(eventType, before, event, arrival);
-    const after: InstanceState = { ...folded };
+    if (arrivalMs > this.newestArrivalMs) this.newestArrivalMs = arrivalMs;
+    const before = this.parsed(this.instances.get(key));
+    if (this.options.dedupe !== false && this.dedupe.isDuplicate(before?.ids, event.eventId, arrivalMs)) return DUPLICATE;
+    // applyEvent gives a new object (never one of `before`'s), so it is ours to add to.
+    const after: InstanceState = applyEvent(eventType, before, event, arrival) ?? {};
     if (before?.frozen) after.frozen = before.frozen;
     after.ids = this.dedupe.remember(before?.ids, event.eventId, arrivalMs, this.newestArrivalMs);
     this.expiresWith(key, arrivalMs);
@@ -245,7 +281,7 @@ export class SourceProcessor {
       for (const key of keys) {
         const stored = this.instances.get(key);
         if (stored === undefined) continue;
-        const state = parsed(stored)!;
+        const state = this.parsed(stored)!;
         const ids = this.dedupe.live(state.ids, this.newestArrivalMs);
         if (ids === state.ids) continue;
         this.eventIdCount += idCount({ ids }) - idCount(state);
@@ -256,7 +292,7 @@ export class SourceProcessor {
         }
         if (ids === undefined) delete state.ids;
         else state.ids = ids;
-        if (typeof stored === 'string') this.instances.set(key, JSON.stringify(state));
+        if (typeof stored === 'string') this.instances.set(key, encodeState(this.entity, state));
       }
       // Every id of a bucket that ended before the limit has expired: its keys are done with.
       if ((bucket + 1) * EXPIRY_BUCKET_MS <= limit) this.expiring.delete(bucket);
@@ -266,7 +302,7 @@ export class SourceProcessor {
 
   get size(): { keys: number; eventIds: number; aggregateKeys: number; contributions: number } {
     let contributions = 0;
-    for (const aggregate of this.aggregates.values()) contributions += aggregate.entries.size;
+    for (const aggregate of this.aggregates.values()) contributions += aggregate.rows;
     return { keys: this.instances.size, eventIds: this.eventIdCount, aggregateKeys: this.aggregates.size, contributions };
   }
 
@@ -278,12 +314,19 @@ export class SourceProcessor {
   }
 
   /** What a view contributes to one aggregate transformation (empty when filtered out or absent). */
-  contributionsOf(transform: PipelineTransform, pipeline: AggregatePipeline, view: AppliedView | null): Contributions {
+  contributionsOf(transform: PipelineTransform, pipeline: AggregatePipeline, view: AppliedView | null): Map<string, { values: OutputRow }> {
+    const result = new Map<string, { values: OutputRow }>();
+    for (const [key, values] of this.contributionMap(transform, pipeline, view)) result.set(key, { values });
+    return result;
+  }
+
+  /** contributionsOf without a wrapper per contribution: output key → values (NONE when there are none; never written to). */
+  private contributionMap(transform: PipelineTransform, pipeline: AggregatePipeline, view: AppliedView | null): Contributions {
+    if (!view || !pipeline.filter(view.row)) return NONE;
+    const contributions = pipeline.flatMap(view.row, this.env.context(pipeline, view));
+    if (contributions.length === 0) return NONE;
     const result: Contributions = new Map();
-    if (!view || !pipeline.filter(view.row)) return result;
-    for (const contribution of pipeline.flatMap(view.row, this.env.context(pipeline, view))) {
-      result.set(outputKey(transform, contribution.key), { values: contribution.values, json: JSON.stringify(contribution.values) });
-    }
+    for (const contribution of contributions) result.set(outputKey(transform, contribution.key), contribution.values);
     return result;
   }
 
@@ -297,16 +340,16 @@ export class SourceProcessor {
     return view && this.stamped.has(transform.name) ? `${view.pin.arrival}|${view.pin.eventId}` : '';
   }
 
-  private setContribution(transform: PipelineTransform, outputKeyJson: string, sourceKey: string, contribution: StoredContribution | null): void {
+  private setContribution(transform: PipelineTransform, outputKeyJson: string, sourceKey: string, previous: StoredContribution | null, next: StoredContribution | null): void {
     const id = aggregateId(transform.name, outputKeyJson);
     this.touched.add(id);
     let aggregate = this.aggregates.get(id);
     if (!aggregate) {
-      if (!contribution) return;
-      aggregate = new KeyAggregate((transform.stream as AggregatePipeline).aggregations);
+      if (!next) return;
+      aggregate = this.newAggregate((transform.stream as AggregatePipeline).aggregations);
       this.aggregates.set(id, aggregate);
     }
-    aggregate.apply(sourceKey, contribution);
+    aggregate.set(sourceKey, previous, next);
     if (aggregate.isEmpty) this.aggregates.delete(id);
   }
 
@@ -322,14 +365,23 @@ export class SourceProcessor {
   private contribute(transform: PipelineTransform, pipeline: AggregatePipeline, sourceKey: string, state: InstanceState, oldView: AppliedView | null, newView: AppliedView | null, arrivalMs: number): LateChange | undefined {
     const frozen = state.frozen?.[transform.name];
     const applied = frozen !== undefined ? frozen : oldView;
-    const before = this.contributionsOf(transform, pipeline, applied);
-    const after = this.contributionsOf(transform, pipeline, newView);
+    const before = this.contributionMap(transform, pipeline, applied);
+    const after = this.contributionMap(transform, pipeline, newView);
     // A new stamp (the row upserted again, or its upsert redelivered after dedupe forgot it) changes
     // what `latest` picks even when the values stay: it is a change like any other.
     const stamp = this.stampOf(transform, newView);
-    const restamped = stamp !== this.stampOf(transform, applied) && after.size > 0;
+    const appliedStamp = this.stampOf(transform, applied);
+    const restamped = stamp !== appliedStamp && after.size > 0;
     let changed = restamped || before.size !== after.size;
-    if (!changed) for (const [key, { json }] of after) if (before.get(key)?.json !== json) changed = true;
+    if (!changed) {
+      for (const [key, values] of after) {
+        const previous = before.get(key);
+        if (previous === undefined || !sameValues(previous, values)) {
+          changed = true;
+          break;
+        }
+      }
+    }
     if (!changed) return undefined;
     if (pipeline.window && this.options.lateDrops !== false) {
       const closer = this.env.closer(pipeline);
@@ -337,7 +389,7 @@ export class SourceProcessor {
         if (!view || !pipeline.filter(view.row)) continue;
         const window = closer.calendar.windowOf(Date.parse(pipeline.window.eventTime(view.row)));
         if (closer.isClosedFor(window, arrivalMs)) {
-          state.frozen = { ...state.frozen, [transform.name]: applied };
+          state.frozen = { ...state.frozen, [transform.name]: applied && { row: applied.row, pin: applied.pin } };
           const closedAt = new Date(closer.closedAt(window)).toISOString();
           return {
             transform,
@@ -352,8 +404,11 @@ export class SourceProcessor {
       if (Object.keys(rest).length === 0) delete state.frozen;
       else state.frozen = rest;
     }
-    for (const [key, { values, json }] of after) if (restamped || before.get(key)?.json !== json) this.setContribution(transform, key, sourceKey, { values, stamp });
-    for (const key of before.keys()) if (!after.has(key)) this.setContribution(transform, key, sourceKey, null);
+    for (const [key, values] of after) {
+      const previous = before.get(key);
+      if (restamped || previous === undefined || !sameValues(previous, values)) this.setContribution(transform, key, sourceKey, previous === undefined ? null : { values: previous, stamp: appliedStamp }, { values, stamp });
+    }
+    for (const [key, values] of before) if (!after.has(key)) this.setContribution(transform, key, sourceKey, { values, stamp: appliedStamp }, null);
     return undefined;
   }
 }

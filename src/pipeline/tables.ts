@@ -12,7 +12,6 @@
 import { encodeKeyArgument, type DomainModel, type EntityModel, type EventTypeModel, type Row } from '../model/domain.ts';
 import type { DomainEvent } from '../model/events.ts';
 import { applyEvent, viewOf, type EntityState } from '../model/fold.ts';
-import { memoised } from '../memo.ts';
 import type { AggregatePipeline, PipelineContext, StreamPipeline, TableLookup } from './dsl.ts';
 import type { AppliedView, ProcessorEnv } from './processor.ts';
 import { VersionedTable } from './versioned-table.ts';
@@ -65,9 +64,6 @@ export class EntityTables {
   }
 }
 
-/** The instants a view's lookups are pinned to, parsed once per view (every pipeline looks up the same view) and kept on it. */
-const POINTS = Symbol('lookup points');
-
 /** When a source row happened, for `asOfEventTime`: its event-time field, else its upsert's event time. */
 export function eventTimeOfView(entity: EntityModel, view: AppliedView): string {
   const value = entity.eventTime === undefined ? undefined : view.row[entity.eventTime];
@@ -75,17 +71,42 @@ export function eventTimeOfView(entity: EntityModel, view: AppliedView): string 
 }
 
 /** Table lookups for one view, in the modes the pipeline declared, through `find`. */
-export function lookupsFor(domain: DomainModel, pipeline: StreamPipeline, view: AppliedView, find: (entity: string, key: string, arrivalMs: number, eventTimeMs: number | undefined) => Row | undefined): TableLookup {
-  const source = domain.entity(pipeline.source)!;
-  const { arrivalMs, eventTimeMs } = memoised(view.row, POINTS, () => ({ arrivalMs: Date.parse(view.pin.arrival), eventTimeMs: Date.parse(eventTimeOfView(source, view)) }));
-  return {
-    get: (entity: string, key: unknown) => {
-      const mode = pipeline.joins[entity];
-      if (!mode) throw new Error(`pipeline reads table ${entity} without declaring it in joins`);
-      const model = domain.entity(entity)!;
-      return find(entity, encodeKeyArgument(model, key), arrivalMs, mode === 'latest' ? undefined : eventTimeMs) as never;
-    },
-  };
+export function lookupsFor(domain: DomainModel, pipeline: StreamPipeline, view: AppliedView, find: Find): TableLookup {
+  return new ViewLookup(domain, pipeline, view, find);
+}
+
+type Find = (entity: string, key: string, arrivalMs: number, eventTimeMs: number | undefined) => Row | undefined;
+
+/**
+ * One view's lookups for one pipeline, and the context its functions get: an object of its own
+ * rather than closures (a context is made for every pipeline and view, several per event). The
+ * instants are parsed on the first lookup and kept on the view, which every pipeline shares.
+ */
+class ViewLookup implements TableLookup {
+  constructor(
+    private readonly domain: DomainModel,
+    private readonly pipeline: StreamPipeline,
+    private readonly view: AppliedView,
+    private readonly find: Find,
+  ) {}
+
+  get(entity: string, key: unknown): never {
+    const mode = this.pipeline.joins[entity];
+    if (!mode) throw new Error(`pipeline reads table ${entity} without declaring it in joins`);
+    const view = this.view;
+    const points = (view.points ??= { arrivalMs: Date.parse(view.pin.arrival), eventTimeMs: Date.parse(eventTimeOfView(this.domain.entity(this.pipeline.source)!, view)) });
+    return this.find(entity, encodeKeyArgument(this.domain.entity(entity)!, key), points.arrivalMs, mode === 'latest' ? undefined : points.eventTimeMs) as never;
+  }
+}
+
+/** The standard context: lookups in `tables`, the calendar's days, the view's pin. */
+class TablesContext extends ViewLookup implements PipelineContext {
+  readonly tables: TableLookup = this;
+  readonly pin: AppliedView['pin'];
+  constructor(domain: DomainModel, pipeline: StreamPipeline, view: AppliedView, find: Find, readonly dayOf: (instant: string) => string) {
+    super(domain, pipeline, view, find);
+    this.pin = view.pin;
+  }
 }
 
 /** One calendar per time zone and one window closer per (window size, grace), shared by the pipelines. */
@@ -119,16 +140,29 @@ export class Watermarks {
   }
 }
 
-/** The business day of an instant in a time zone, cached per quarter hour (offsets change on quarter hours). */
+/**
+ * The business day of an instant in a time zone, cached per quarter hour (offsets change on quarter
+ * hours); the last instant asked is remembered too: every pipeline asks the day of the same field of
+ * the same view, and parsing the text each time was a good part of an event's cost.
+ */
 export function dayOfInstant(calendar: BusinessCalendar): (instant: string) => string {
-  return (instant) => calendar.dayOf(Date.parse(instant));
+  let lastInstant: string | undefined;
+  let lastDay = '';
+  return (instant) => {
+    if (instant !== lastInstant) {
+      lastDay = calendar.dayOf(Date.parse(instant));
+      lastInstant = instant;
+    }
+    return lastDay;
+  };
 }
 
 /** The standard environment: lookups in `tables`, the domain's calendar, closers from `watermarks`. */
 export function pipelineEnv(domain: DomainModel, tables: EntityTables, watermarks: Watermarks): ProcessorEnv {
   const dayOf = dayOfInstant(watermarks.calendar('businessDay') as BusinessCalendar);
+  const find: Find = (entity, key, arrivalMs, eventTimeMs) => tables.lookup(entity, key, arrivalMs, eventTimeMs);
   return {
-    context: (pipeline, view): PipelineContext => ({ tables: lookupsFor(domain, pipeline, view, (entity, key, arrivalMs, eventTimeMs) => tables.lookup(entity, key, arrivalMs, eventTimeMs)), dayOf, pin: view.pin }),
+    context: (pipeline, view): PipelineContext => new TablesContext(domain, pipeline, view, find, dayOf),
     closer: (pipeline) => watermarks.closer(pipeline),
   };
 }

@@ -61,9 +61,11 @@ export class AggregateTask {
 
   /** Sets (or with a tombstone, removes) one source partition's partial; returns the id of the key it touched. */
   private read(message: RawMessage): string | undefined {
-    const [transform, key, sourcePartition] = JSON.parse(message.key!.toString()) as [string, unknown[], number];
+    const text = message.key!.toString();
+    const [transform, , sourcePartition] = JSON.parse(text) as [string, unknown[], number];
     if (!this.byName.has(transform)) return undefined; // a transformation not run by this job
-    const id = aggregateId(transform, JSON.stringify(key));
+    // The output key's JSON as written (repartitionKey: `[transform,key,partition]`), not parsed and written again.
+    const id = aggregateId(transform, text.slice(JSON.stringify(transform).length + 2, text.lastIndexOf(',')));
     let byPartition = this.partials.get(id);
     if (message.value === null) {
       byPartition?.delete(sourcePartition);

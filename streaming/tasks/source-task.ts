@@ -11,6 +11,7 @@
  */
 import type { DomainModel, EntityModel } from '../../src/model/domain.ts';
 import { decode, type RawMessage } from '../../src/model/codec.ts';
+import { FoldedAggregate } from '../../src/pipeline/folded-aggregate.ts';
 import { SourceProcessor, splitAggregateId, type ProcessorEnv } from '../../src/pipeline/processor.ts';
 import { encodeKey } from '../../src/model/domain.ts';
 import { LATE_HEADERS, deadLetter, outputValue, type OutRecord, type SourceCoordinates, type StreamTransform, type TopicNames } from './model.ts';
@@ -46,7 +47,7 @@ export function repartitionPartition(transform: string, outputKeyJson: string, p
 const SWEEP_EVERY = 64;
 
 export class SourceTask {
-  readonly processor: SourceProcessor;
+  readonly processor: SourceProcessor<FoldedAggregate>;
   private sweepCountdown = 0;
 
   constructor(
@@ -58,7 +59,8 @@ export class SourceTask {
     /** Partitions of the partials topic. */
     private readonly repartitionPartitions: number,
   ) {
-    this.processor = new SourceProcessor(entity, transforms.filter((transform) => transform.stream.source === entity.name), env);
+    // The job needs each output key's partial, not who contributed what (the comparator does): folded aggregates.
+    this.processor = new SourceProcessor(entity, transforms.filter((transform) => transform.stream.source === entity.name), env, { aggregate: (aggregations) => new FoldedAggregate(aggregations) });
   }
 
   /** Replays one changelog record into the state. */
