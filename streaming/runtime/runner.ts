@@ -153,7 +153,9 @@ export class StreamRunner {
     // the offset is committed past them here, else a transactionally written input stays one offset
     // behind its end for good (lag never 0, --until-idle never stops).
     this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize > 0 || this.stopping) return;
+      // Input topics only: the partials topic always ends in a marker (stage one writes it in
+      // transactions), and a transaction per marker there would double stage two's commits for nothing.
+      if (payload.batchSize > 0 || this.stopping || payload.topic === this.names.repartition) return;
       const task = this.tasks.get(`${payload.topic}:${payload.partition}`) ?? this.createTask(payload.topic, payload.partition);
       this.inTurn(task, () => this.commitPast(task, BigInt(payload.lastOffset) + 1n)).catch((error: unknown) => {
         logger.warn({ topic: task.topic, partition: task.partition, error: messageOf(error) }, 'commit past transaction markers failed; the next batch commits past them');
