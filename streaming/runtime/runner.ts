@@ -387,16 +387,23 @@ export class StreamRunner {
 
   /** Runs `work` after the task is ready and its earlier work has settled. */
   private inTurn(task: Task, work: () => Promise<void>): Promise<void> {
-    const turn = task.queue.catch(() => undefined).then(() => task.ready).then(work);
+    const turn = task.queue.then(() => task.ready).then(work);
     task.queue = turn.catch(() => undefined);
     return turn;
   }
 
   /** Commits the input offset `next` in a transaction of offsets alone, when only markers lie below it. */
   private async commitPast(task: Task, next: bigint): Promise<void> {
-    if (next <= task.nextOffset) return;
+    if (next > task.nextOffset) await this.commit(task, [], next);
+  }
+
+  /** One transaction: `records`, then the task's input offset `next`; the task's next offset once committed. */
+  private async commit(task: Task, records: OutRecord[], next: bigint): Promise<void> {
     const transaction = await task.producer.transaction();
     try {
+      // Chunks of ≤ ~512 KB: a partition's records in one request form one record batch, which the
+      // broker refuses above message.max.bytes (1 MB by default).
+      for (const chunk of chunkRecords(records, 512 * 1024)) await transaction.sendBatch({ acks: -1, topicMessages: chunk });
       await transaction.sendOffsets({ consumerGroupId: this.options.group, topics: [{ topic: task.topic, partitions: [{ partition: task.partition, offset: next.toString() }] }] });
       await transaction.commit();
     } catch (error) {
@@ -433,19 +440,7 @@ export class StreamRunner {
     if (this.options.sink) await this.options.sink.write(records);
     const afterLast = BigInt(messages[messages.length - 1]!.offset) + 1n;
     const nextOffset = upTo > afterLast ? upTo : afterLast;
-    const next = nextOffset.toString();
-    const transaction = await task.producer.transaction();
-    try {
-      // Chunks of ≤ ~512 KB: a partition's records in one request form one record batch, which the
-      // broker refuses above message.max.bytes (1 MB by default).
-      for (const chunk of chunkRecords(records, 512 * 1024)) await transaction.sendBatch({ acks: -1, topicMessages: chunk });
-      await transaction.sendOffsets({ consumerGroupId: this.options.group, topics: [{ topic: task.topic, partitions: [{ partition: task.partition, offset: next }] }] });
-      await transaction.commit();
-    } catch (error) {
-      await transaction.abort().catch(() => undefined);
-      throw error;
-    }
-    task.nextOffset = nextOffset;
+    await this.commit(task, records, nextOffset);
     // Counted once committed: a batch that failed and is processed again counts once.
     this.totals.duplicates += counters.duplicates;
     this.totals.deadLetters += counters.deadLetters;
