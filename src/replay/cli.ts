@@ -31,6 +31,8 @@ Usage: dualrun replay --scenario NAME|DIR [options]
                         dualrun's own embedded PGlite); replay never drops or recreates a table
   --no-kafka            only the database        --no-db    only Kafka
   --batch-size N        events per transaction and per Kafka send (default 5000)
+  --rate N              at most N events per second, a steady load as a live application writes (with a
+                        small --batch-size); default as fast as the database and Kafka take them
   --json                print the summary as JSON on stdout (no progress)
 
 Every CSV row is checked before anything is written; a bad row stops the replay with file:line:column.`;
@@ -49,6 +51,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     'no-kafka': { type: 'boolean' },
     'no-db': { type: 'boolean' },
     'batch-size': { type: 'string' },
+    rate: { type: 'string' },
     json: { type: 'boolean' },
     verbose: { type: 'boolean' },
   });
@@ -56,6 +59,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (values['no-kafka'] && values['no-db']) throw new UsageError('--no-kafka and --no-db together leave nothing to replay into', { hint: 'drop one of them' });
   const partitions = values.partitions === undefined ? ctx.env.partitions : positiveInt('--partitions', values.partitions);
   const batchSize = values['batch-size'] === undefined ? undefined : positiveInt('--batch-size', values['batch-size']);
+  const rate = values.rate === undefined ? undefined : positiveInt('--rate', values.rate);
   const after = values.after === undefined ? undefined : instant('--after', values.after);
   const until = values.until === undefined ? undefined : instant('--until', values.until);
   if (after && until && after.getTime() >= until.getTime()) {
@@ -100,6 +104,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       logger: ctx.logger,
       onProgress: bar,
       ...(batchSize ? { batchSize } : {}),
+      ...(rate ? { rate } : {}),
     });
     const window = splitOutside(scenario.events, after, until);
     ctx.out(values.json ? JSON.stringify({ scenario: scenario.name, ...summary, ...window }) : describeSummary(summary, window));
@@ -120,7 +125,6 @@ export function howToResume(argv: readonly string[], continuing: boolean): strin
     : `the legacy tables and topics hold part of the scenario: start over with\n  ${again}`;
 }
 
-/** The address of the broker `dualrun kafka start` left running (its state file in the cache folder), if any. */
 function positiveInt(flag: string, raw: string): number {
   if (!/^[1-9]\d*$/.test(raw)) throw new UsageError(`${flag} expects a whole number of at least 1, got ${JSON.stringify(raw)}`);
   return Number(raw);

@@ -30,6 +30,8 @@ export interface ReplayOptions {
   onProgress?: (done: number, total: number) => void;
   /** Events per database transaction and per Kafka send (default 5000). */
   batchSize?: number;
+  /** At most this many events per second: a steady load, as a live application writes, instead of all at once. */
+  rate?: number;
 }
 
 export interface ReplaySummary {
@@ -85,6 +87,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       applying?.catch(() => undefined);
       await publisher?.publish(batch);
       options.onProgress?.(Math.min(start + size, selected.length), selected.length);
+      if (options.rate !== undefined) await keepPace(started, start + batch.length, options.rate);
     }
     if (applying) await applying;
   } finally {
@@ -102,6 +105,12 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   };
   logger.info({ events: summary.events, seconds: summary.seconds }, 'replay done');
   return summary;
+}
+
+/** Waits until `done` events are no more than `rate` per second since `started`. */
+async function keepPace(started: bigint, done: number, rate: number): Promise<void> {
+  const ahead = (done / rate) * 1000 - Number(process.hrtime.bigint() - started) / 1e6;
+  if (ahead > 0) await new Promise((resolve) => setTimeout(resolve, ahead));
 }
 
 async function applyToDatabase(db: Knex, engine: NonNullable<ReturnType<typeof engineOfKnex>>, plan: BatchPlan, counts: DatabaseCounts, first: ScenarioEvent): Promise<void> {

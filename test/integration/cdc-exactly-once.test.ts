@@ -72,7 +72,9 @@ afterAll(async () => {
 describe('exactly-once through CDC', { timeout: 400_000 }, () => {
   it('kill -9 of Kafka Connect and of the streaming job during a replay, both restarted: the uninterrupted outputs', async () => {
     const scenario = join(dir, 'scenario');
-    const replay = background(['replay', '--scenario', scenario, '--db', pg.url, '--no-kafka', '--batch-size', '1']);
+    // Paced, so that the kill comes mid-replay however fast the machine writes (unpaced, CI's replay
+    // was over before Connect had sent the 60th order).
+    const replay = background(['replay', '--scenario', scenario, '--db', pg.url, '--no-kafka', '--batch-size', '1', '--rate', '50']);
     const job = background(['stream', 'run', '--source', 'cdc', '--topic-prefix', cdcPrefix, '--group', `${cdcPrefix}-g`, '--from-beginning', '--partitions', '3']);
 
     // Mid-replay: some orders captured, the replay still writing.

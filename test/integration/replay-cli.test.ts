@@ -120,6 +120,23 @@ describe('dualrun replay', () => {
     }
   });
 
+  it('--rate paces the replay: 30 events at 40 per second take at least 0.7 s, and a rate of 0 is refused', async () => {
+    const fresh = await freshDatabase('postgres');
+    try {
+      const paced = await runCli(['replay', '--scenario', 'baseline', '--no-kafka', '--db', fresh.url, '--create-schema', '--batch-size', '1', '--rate', '40', '--json']);
+      expect(paced.code, paced.stderr).toBe(0);
+      const summary = JSON.parse(paced.stdout) as { events: number; seconds: number };
+      expect(summary.events).toBe(30);
+      // The 30th event may go at 29/40 s after the start, not before.
+      expect(summary.seconds).toBeGreaterThanOrEqual(29 / 40);
+    } finally {
+      await fresh.drop();
+    }
+    const zero = await runCli(['replay', '--scenario', 'baseline', '--no-kafka', '--rate', '0']);
+    expect(zero.code).toBe(ExitCode.usage);
+    expect(zero.stderr).toContain('--rate expects a whole number of at least 1');
+  });
+
   it('explains bad flags', async () => {
     const result = await runCli(['replay', '--scenario', 'baseline', '--until', 'tomorrow', '--no-kafka']);
     expect(result.code).toBe(ExitCode.usage);
