@@ -24,52 +24,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEnvConfig } from '../../src/config.ts';
-import { startLocalConnect, type LocalConnect } from '../../streaming/connect/local-connect.ts';
 import { demoReport, verdicts } from '../support/demo-report.ts';
 import { brokers } from '../support/kafka.ts';
 import { meteringScenarios } from '../support/metering.ts';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.ts';
+import { limited, startSharedCapture, type SharedCapture } from '../support/shared-capture.ts';
 
 const config = fileURLToPath(new URL('../../examples/metering/dualrun.config.ts', import.meta.url));
 const scenarios = readdirSync(meteringScenarios).filter((name) => statSync(join(meteringScenarios, name)).isDirectory());
 let dir: string;
-let pg: ThrowawayPostgres;
-let connect: LocalConnect;
+let capture: SharedCapture;
 const env = (): NodeJS.ProcessEnv => ({ KAFKA_BROKERS: brokers().join(','), DUALRUN_LOG_LEVEL: 'silent', CONNECT_URL: '', DATABASE_URL: '' });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dualrun-cdc-metering-'));
-  // A replication slot and a WAL sender per scenario running at once.
-  pg = await startThrowawayPostgres({ max_replication_slots: '10', max_wal_senders: '10' });
-  connect = await startLocalConnect({ cacheDir: readEnvConfig().cacheDir, brokers: brokers(), kinds: ['postgres'] });
+  capture = await startSharedCapture();
 }, 240_000);
 
 afterAll(async () => {
-  await connect?.stop();
-  await pg?.stop();
+  await capture?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
-/** At most `limit` of the callers run at once. */
-function limited(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async (work) => {
-    while (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    active += 1;
-    try {
-      return await work();
-    } finally {
-      active -= 1;
-      waiting.shift()?.();
-    }
-  };
-}
 const twoAtATime = limited(2);
-
-/** The scenario's own database on the shared cluster (the demo creates it). */
-const databaseOf = (scenario: string): string => pg.url.replace(/\/postgres$/, `/metering_${scenario.replaceAll('-', '_')}`);
 
 describe.concurrent('the metering scenarios with --source cdc give the event-fed verdicts and explanations', () => {
   it('covers every scenario of the example', () => {
@@ -82,7 +58,7 @@ describe.concurrent('the metering scenarios with --source cdc give the event-fed
       const [fromEvents, fromCdc] = await twoAtATime(() =>
         Promise.all([
           demoReport([...args, '--source', 'events'], join(dir, `${scenario}-events`), env(), 400_000),
-          demoReport([...args, '--source', 'cdc', '--db', databaseOf(scenario)], join(dir, `${scenario}-cdc`), { ...env(), CONNECT_URL: connect.restUrl }, 400_000),
+          demoReport([...args, '--source', 'cdc', '--db', capture.databaseUrl(`metering_${scenario}`)], join(dir, `${scenario}-cdc`), { ...env(), CONNECT_URL: capture.connect.restUrl }, 400_000),
         ]),
       );
       expect(fromEvents.comparisons.map((c) => c.name).sort()).toEqual(['meter_current', 'meter_total_kwh', 'site_hourly_kwh', 'tariff_cost_daily']);
