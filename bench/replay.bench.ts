@@ -5,14 +5,15 @@
  * - into Kafka: `replay` (kafkajs, three idempotent producers by partition, acks=all, one request in flight
  *   each) vs Kafka's own
  *   `ProducerPerformance` (Java, acks=all, idempotence on) sending as many records of the same average size.
- * Both rates are events/s. BENCH_EVENTS sets the size (default 1 000 000; the generator makes ~2.5 events per order).
+ * Both rates are events/s. BENCH_EVENTS sets the size (default 1 000 000; the generator makes ~2.5 events per order),
+ * BENCH_PARTS the parts (default both: postgres,kafka), BENCH_BATCH_SIZE replay's batch size (default replay's own).
  * Needs PostgreSQL (DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres), psql, Java and a broker (KAFKA_BROKERS).
  */
 import '../src/kafkajs-fixes.ts';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { readEnvConfig } from '../src/config.ts';
@@ -29,6 +30,8 @@ import { findJava, provisionKafka } from '../streaming/broker/provision.ts';
 import { printFigure, timeIt } from './report.ts';
 
 const target = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const parts = (process.env.BENCH_PARTS ?? 'postgres,kafka').split(',');
+const batchSize = process.env.BENCH_BATCH_SIZE === undefined ? {} : { batchSize: Number(process.env.BENCH_BATCH_SIZE) };
 const partitions = 3;
 const env = readEnvConfig();
 const brokers = env.kafkaBrokers ?? ['127.0.0.1:9092'];
@@ -51,9 +54,25 @@ try {
   for (const name of databases) await admin.raw(`create database ${name}`);
   const urlOf = (name: string): string => Object.assign(new URL(adminUrl), { pathname: `/${name}` }).toString();
 
-  // PostgreSQL: replay vs COPY of the rows the events leave behind.
+  if (parts.includes('postgres')) await postgresBench(urlOf);
+  if (parts.includes('kafka')) await kafkaBench();
+} finally {
+  for (const name of databases) await admin.raw(`drop database if exists ${name} with (force)`).catch(() => undefined);
+  await admin.destroy();
+  const kafkaAdmin = kafka.admin();
+  await kafkaAdmin.connect().catch(() => undefined);
+  const topics = (await kafkaAdmin.listTopics().catch(() => [] as string[])).filter((topic) => topic.startsWith(`${prefix}.`));
+  if (topics.length > 0) await kafkaAdmin.deleteTopics({ topics }).catch(() => undefined);
+  await kafkaAdmin.disconnect().catch(() => undefined);
+  await rm(work, { recursive: true, force: true });
+}
+
+/** PostgreSQL: replay vs COPY of the rows the events leave behind. */
+async function postgresBench(urlOf: (name: string) => string): Promise<void> {
   const ours = await connectKnex(urlOf(databases[0]!));
-  const replayed = await timeIt(() => replay({ domain: shop, events, db: ours, createSchema: true, logger: silentLogger }));
+  const cpu = process.cpuUsage();
+  const replayed = await timeIt(() => replay({ domain: shop, events, db: ours, createSchema: true, logger: silentLogger, ...batchSize }));
+  const { user, system } = process.cpuUsage(cpu);
   await ours.destroy();
   const copyDb = await connectKnex(urlOf(databases[1]!));
   await createDomainSchema(copyDb, shop);
@@ -62,10 +81,13 @@ try {
   const script = await writeCopyScript(state, work);
   const copied = await timeIt(() => run('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', urlOf(databases[1]!), '-f', script]));
   const rows = Object.values(state).reduce((sum, table) => sum + table.length, 0);
-  console.log(`PostgreSQL: replay ${replayed.seconds.toFixed(1)} s; COPY of the ${rows} resulting rows ${copied.seconds.toFixed(1)} s`);
+  // Node's CPU time tells whether the client or the server is the bottleneck; the load average, what the machine's neighbours took.
+  console.log(`PostgreSQL: replay ${replayed.seconds.toFixed(1)} s (Node CPU ${((user + system) / 1e6).toFixed(1)} s); COPY of the ${rows} resulting rows ${copied.seconds.toFixed(1)} s; load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
   printFigure({ name: 'replay → PostgreSQL', ours: events.length / replayed.seconds, reference: events.length / copied.seconds, referenceName: 'psql \\copy of the same rows', unit: 'events/s', kind: 'rate' });
+}
 
-  // Kafka: replay vs ProducerPerformance with the same record count and average value size.
+/** Kafka: replay vs ProducerPerformance with the same record count and average value size. */
+async function kafkaBench(): Promise<void> {
   const kafkaRun = await timeIt(() => replay({ domain: shop, events, kafka: { brokers, topicPrefix: prefix, partitions }, logger: silentLogger }));
   let bytes = 0;
   let values = 0;
@@ -93,15 +115,6 @@ try {
   if (!Number.isFinite(referenceRate)) throw new Error(`could not read ProducerPerformance's result from:\n${perf}`);
   console.log(`Kafka: replay ${kafkaRun.seconds.toFixed(1)} s, average value ${recordSize} bytes; ProducerPerformance: ${final.trim()}`);
   printFigure({ name: 'replay → Kafka', ours: events.length / kafkaRun.seconds, reference: referenceRate, referenceName: 'kafka ProducerPerformance (same count and record size)', unit: 'events/s', kind: 'rate' });
-} finally {
-  for (const name of databases) await admin.raw(`drop database if exists ${name} with (force)`).catch(() => undefined);
-  await admin.destroy();
-  const kafkaAdmin = kafka.admin();
-  await kafkaAdmin.connect().catch(() => undefined);
-  const topics = (await kafkaAdmin.listTopics().catch(() => [] as string[])).filter((topic) => topic.startsWith(`${prefix}.`));
-  if (topics.length > 0) await kafkaAdmin.deleteTopics({ topics }).catch(() => undefined);
-  await kafkaAdmin.disconnect().catch(() => undefined);
-  await rm(work, { recursive: true, force: true });
 }
 
 /** CSV files of the final rows and a psql script that \copy-s them in. */

@@ -5,8 +5,9 @@
  * updated_at on every change) — a batch of events per transaction. Every event is folded in memory
  * first with the domain's one statement of its semantics (src/model/fold.ts), so a batch becomes its
  * net change per key: a handful of multi-row statements instead of a round trip per event (on
- * PostgreSQL, a batch's many rows not yet in a table go in by COPY), and the end state is the one applying them one
- * by one gives. Redeliveries are skipped: the application saw each business event once.
+ * PostgreSQL, a batch's many rows not yet in a table go in by COPY; on PostgreSQL and PGlite a row
+ * already there gets only the columns the batch changed), and the end state is the one applying them
+ * one by one gives. Redeliveries are skipped: the application saw each business event once.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -85,6 +86,8 @@ interface KeyChange {
   key: unknown[];
   /** The row was in the table before the batch: only then can there be a row or child rows to delete. */
   stored: boolean;
+  /** What the row was before the batch: a stored row's columns that differ from it are the ones to update. */
+  before: Tracked;
   /** The row was deleted in the batch (and maybe created again): delete it before writing. */
   deleteFirst: boolean;
   /** Its children came with an event of the batch: replace them. */
@@ -123,7 +126,7 @@ export function planBatch(domain: DomainModel, memory: ReplayMemory, events: Sce
     rows.set(key, next);
     let changes = plan.get(entity);
     if (!changes) plan.set(entity, (changes = new Map()));
-    const change = changes.get(key) ?? { key: entity.key.map((name) => event.payload[name]), stored: existed, deleteFirst: false, childrenReplaced: false, final: next };
+    const change = changes.get(key) ?? { key: entity.key.map((name) => event.payload[name]), stored: existed, before: tracked, deleteFirst: false, childrenReplaced: false, final: next };
     change.final = next;
     if (existed && !exists) change.deleteFirst = true;
     if (entity.children.some((child) => eventType.carried.includes(child.name))) change.childrenReplaced = true;
@@ -139,8 +142,15 @@ export function planBatch(domain: DomainModel, memory: ReplayMemory, events: Sce
   return plan;
 }
 
-/** Executes a planned batch inside `trx`: deletes first (children before parents), then upserts, then child rows. */
+/** Executes a planned batch inside `trx`: deletes first (children before parents), then the rows, then child rows. */
 export async function executePlan(trx: Knex.Transaction, engine: Engine, plan: BatchPlan, counts: DatabaseCounts): Promise<void> {
+  if (engine !== 'mysql') {
+    // Every statement here touches a few rows by key, but the tables grow by bulk loads faster than
+    // autovacuum analyzes them: with stale statistics the planner scans the whole table (the child
+    // deletes) or hashes all of it to join a batch's updates (every batch, a table's every row). Lookups
+    // by index are always right here; only this transaction is told so.
+    await trx.raw(`select set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`);
+  }
   for (const [entity, changes] of plan) {
     const keyColumns = entity.key.map((name) => entity.field(name)!.column);
     const keyValues = (key: string) => changes.get(key)!.key;
@@ -158,18 +168,23 @@ export async function executePlan(trx: Knex.Transaction, engine: Engine, plan: B
     const absent = (change: KeyChange) => !change.stored || change.deleteFirst;
     const columns = tableColumns(entity);
     const merge = columns.filter((c) => !keyColumns.includes(c.name) && c.name !== entity.table.createdAt).map((c) => c.name);
-    if (engine === 'postgres') {
-      // PostgreSQL: absent rows go in by COPY, its fastest path; only rows already there are upserted.
-      await copyInto(trx, entity.table.name, columns, written.filter(absent).map((change) => tableRow(entity, change.final)));
-      await upsert(trx, engine, entity.table.name, columns, written.filter((change) => !absent(change)).map((change) => tableRow(entity, change.final)), keyColumns, merge);
+    if (engine === 'mysql') {
+      await upsert(trx, entity.table.name, columns, written.map((change) => tableRow(entity, change.final)), keyColumns, merge);
     } else {
-      await upsert(trx, engine, entity.table.name, columns, written.map((change) => tableRow(entity, change.final)), keyColumns, merge);
+      // Absent rows go in whole (on PostgreSQL by COPY, its fastest path); rows already there get only
+      // the columns the batch changed (a status change sends the status and updated_at, not the row).
+      const inserted = written.filter(absent).map((change) => tableRow(entity, change.final));
+      if (engine === 'postgres') await copyInto(trx, entity.table.name, columns, inserted);
+      else await insertUnnest(trx, entity.table.name, columns, inserted);
+      const updates = written.filter((change) => !absent(change)).map((change) => ({ before: tableRow(entity, change.before), after: tableRow(entity, change.final) }));
+      await updateChanged(trx, entity.table.name, columns, keyColumns, merge, updates);
     }
     for (const child of entity.children) {
       // Every row carried anew: the old ones (if any) were deleted above.
       const childRows = written.filter((change) => change.childrenReplaced || change.deleteFirst).flatMap((change) => childTableRows(child, change.final.state!.row!));
       if (engine === 'postgres') await copyInto(trx, child.table.name, childTableColumns(child), childRows);
-      else await insert(trx, engine, child.table.name, childTableColumns(child), childRows);
+      else if (engine === 'pglite') await insertUnnest(trx, child.table.name, childTableColumns(child), childRows);
+      else await insert(trx, child.table.name, childTableColumns(child), childRows);
     }
   }
 }
@@ -230,26 +245,44 @@ function forEngine(engine: Engine, columns: SqlColumn[], rows: Record<string, un
   });
 }
 
-async function upsert(trx: Knex.Transaction, engine: Engine, table: string, columns: SqlColumn[], rows: Record<string, unknown>[], key: string[], merge: string[]): Promise<void> {
-  if (rows.length === 0) return;
-  if (engine === 'mysql') {
-    for (const part of chunks(forEngine(engine, columns, rows))) {
-      const query = trx(table).insert(part).onConflict(key);
-      await (merge.length > 0 ? query.merge(merge) : query.ignore());
-    }
-    return;
+/** MariaDB (no unnest): multi-row INSERT … ON DUPLICATE KEY UPDATE of every column but the key and created_at. */
+async function upsert(trx: Knex.Transaction, table: string, columns: SqlColumn[], rows: Record<string, unknown>[], key: string[], merge: string[]): Promise<void> {
+  for (const part of chunks(forEngine('mysql', columns, rows))) {
+    const query = trx(table).insert(part).onConflict(key);
+    await (merge.length > 0 ? query.merge(merge) : query.ignore());
   }
-  const update = merge.length > 0 ? `DO UPDATE SET ${merge.map((name) => `${quote(name)} = EXCLUDED.${quote(name)}`).join(', ')}` : 'DO NOTHING';
-  await insertUnnest(trx, table, columns, rows, `ON CONFLICT (${key.map(quote).join(', ')}) ${update}`);
 }
 
-async function insert(trx: Knex.Transaction, engine: Engine, table: string, columns: SqlColumn[], rows: Record<string, unknown>[]): Promise<void> {
-  if (rows.length === 0) return;
-  if (engine === 'mysql') {
-    for (const part of chunks(forEngine(engine, columns, rows))) await trx(table).insert(part);
-    return;
+/**
+ * PostgreSQL/PGlite: rows already in the table, as they were before the batch and after it. Each row
+ * gets the columns of `merge` that differ (rows changing the same columns share one UPDATE … FROM
+ * unnest); a row whose columns all stayed the same is still written whole, as the application's
+ * UPDATE would be: change data capture sees one change for it either way.
+ */
+async function updateChanged(trx: Knex.Transaction, table: string, columns: SqlColumn[], key: string[], merge: string[], rows: { before: Record<string, unknown>; after: Record<string, unknown> }[]): Promise<void> {
+  const byChanged = new Map<string, { changed: string[]; rows: Record<string, unknown>[] }>();
+  for (const { before, after } of rows) {
+    const differing = merge.filter((name) => before[name] !== after[name]);
+    const changed = differing.length > 0 ? differing : merge;
+    const group = byChanged.get(changed.join());
+    if (group) group.rows.push(after);
+    else byChanged.set(changed.join(), { changed, rows: [after] });
   }
-  await insertUnnest(trx, table, columns, rows, '');
+  for (const { changed, rows: group } of byChanged.values()) {
+    // Nothing to set: a table of key columns only, whose rows cannot change.
+    if (changed.length === 0) continue;
+    const used = columns.filter((column) => key.includes(column.name) || changed.includes(column.name));
+    const names = used.map((column) => quote(column.name)).join(', ');
+    const set = changed.map((name) => `${quote(name)} = v.${quote(name)}`).join(', ');
+    const match = key.map((name) => `t.${quote(name)} = v.${quote(name)}`).join(' AND ');
+    for (const part of chunks(group, UNNEST_ROWS)) {
+      await trx.raw(`UPDATE ${quote(table)} AS t SET ${set} FROM ${unnestOf(used)} AS v(${names}) WHERE ${match}`, unnestArrays(used, part));
+    }
+  }
+}
+
+async function insert(trx: Knex.Transaction, table: string, columns: SqlColumn[], rows: Record<string, unknown>[]): Promise<void> {
+  for (const part of chunks(forEngine('mysql', columns, rows))) await trx(table).insert(part);
 }
 
 const quote = (name: string): string => `"${name}"`;
@@ -259,12 +292,21 @@ const quote = (name: string): string => `"${name}"`;
  * parameters however many rows, so the server parses and plans one small statement (several times
  * faster than multi-row VALUES with thousands of parameters).
  */
-async function insertUnnest(trx: Knex.Transaction, table: string, columns: SqlColumn[], rows: Record<string, unknown>[], conflict: string): Promise<void> {
-  for (const part of chunks(rows, 50_000)) {
-    const arrays = columns.map((column) => pgArray(part.map((row) => row[column.name] as string | number | boolean | null)));
-    const casts = columns.map((column) => `?::${column.pg}[]`).join(', ');
-    await trx.raw(`INSERT INTO ${quote(table)} (${columns.map((column) => quote(column.name)).join(', ')}) SELECT * FROM unnest(${casts}) ${conflict}`, arrays);
+async function insertUnnest(trx: Knex.Transaction, table: string, columns: SqlColumn[], rows: Record<string, unknown>[]): Promise<void> {
+  for (const part of chunks(rows, UNNEST_ROWS)) {
+    await trx.raw(`INSERT INTO ${quote(table)} (${columns.map((column) => quote(column.name)).join(', ')}) SELECT * FROM ${unnestOf(columns)}`, unnestArrays(columns, part));
   }
+}
+
+const UNNEST_ROWS = 50_000;
+
+/** `unnest(?::text[], ?::int[], …)`: one array parameter per column. */
+function unnestOf(columns: SqlColumn[]): string {
+  return `unnest(${columns.map((column) => `?::${column.pg}[]`).join(', ')})`;
+}
+
+function unnestArrays(columns: SqlColumn[], rows: Record<string, unknown>[]): string[] {
+  return columns.map((column) => pgArray(rows.map((row) => row[column.name] as string | number | boolean | null)));
 }
 
 /**
@@ -275,7 +317,7 @@ async function copyInto(trx: Knex.Transaction, table: string, columns: SqlColumn
   if (rows.length === 0) return;
   // COPY costs a round trip more than an INSERT and a stream to set up: for a few rows the INSERT is
   // faster (50-event batches: a replay took twice as long by COPY).
-  if (rows.length < COPY_MIN_ROWS) return insertUnnest(trx, table, columns, rows, '');
+  if (rows.length < COPY_MIN_ROWS) return insertUnnest(trx, table, columns, rows);
   const connection = (await trx.client.acquireConnection()) as { query: <T>(stream: T) => T };
   const stream = connection.query(copyFrom(`COPY ${quote(table)} (${columns.map((column) => quote(column.name)).join(', ')}) FROM STDIN`));
   const names = columns.map((column) => column.name);
