@@ -73,16 +73,19 @@ describe.each(engines)('replay of changes to stored rows into %s', (engine) => {
     }
   });
 
-  // MariaDB has no unnest: its rows are upserted whole (INSERT … ON DUPLICATE KEY UPDATE), so a changed column comes back there.
-  it.skipIf(engine === 'mysql')('writes only the columns a batch changed: the others keep what the table holds', async () => {
+  // MariaDB has no unnest: its rows are upserted whole (INSERT … ON DUPLICATE KEY UPDATE), so there a
+  // column changed by hand comes back as replay knows it; elsewhere it stays until an event changes it.
+  it(engine === 'mysql' ? 'writes whole rows: a column changed by hand comes back as replay knows it' : 'writes only the columns a batch changed: the others keep what the table holds', async () => {
     await replay({ domain: tickets, events, db: database.db, reset: true, until: new Date(at(2)) });
     // Columns no later event touches until T2 is opened again, changed behind replay's back.
     await database.db('tickets').update({ title: 'by hand', priority: 99 });
     // One batch: T1 gets an assignee and a note, T2 loses both (different columns, one UPDATE each).
     await replay({ domain: tickets, events, db: database.db, after: new Date(at(2)), until: new Date(at(6)) });
-    expect(await readTickets(database.db)).toEqual([row('T1', 'by hand', 99, 'bob', 'x', 1, 5), row('T2', 'by hand', 99, null, null, 2, 6), row('T3', 'c', 0, 'dee', null, 5, 6)]);
+    const t1: [string, number] = engine === 'mysql' ? ['a', 1] : ['by hand', 99];
+    const t2: [string, number] = engine === 'mysql' ? ['b', 2] : ['by hand', 99];
+    expect(await readTickets(database.db)).toEqual([row('T1', ...t1, 'bob', 'x', 1, 5), row('T2', ...t2, null, null, 2, 6), row('T3', 'c', 0, 'dee', null, 5, 6)]);
     // T2 opened again carries a title and priority that differ from what replay wrote: those are written.
     await replay({ domain: tickets, events, db: database.db, after: new Date(at(6)) });
-    expect(await readTickets(database.db)).toEqual([row('T1', 'by hand', 99, null, 'x', 1, 7), row('T2', 'b2', 3, 'cy', null, 2, 8), row('T3', 'c', 0, 'dee', null, 5, 6)]);
+    expect(await readTickets(database.db)).toEqual([row('T1', ...t1, null, 'x', 1, 7), row('T2', 'b2', 3, 'cy', null, 2, 8), row('T3', 'c', 0, 'dee', null, 5, 6)]);
   });
 });
