@@ -130,7 +130,12 @@ function ours(messages: TestMessage[], batches: Batch[]): Run {
     const out = timed('source', () => sourceTask.process(batch.topic, batch.partition, batch.messages).records);
     count(out);
     const byPartition = new Map<number, OutRecord[]>();
-    for (const record of out) if (record.topic === topics.repartition) byPartition.set(record.partition!, [...(byPartition.get(record.partition!) ?? []), record]);
+    for (const record of out) {
+      if (record.topic !== topics.repartition) continue;
+      const partials = byPartition.get(record.partition!);
+      if (partials) partials.push(record);
+      else byPartition.set(record.partition!, [record]);
+    }
     for (const [partition, partials] of byPartition) {
       let aggregate = aggregates.get(partition);
       if (!aggregate) aggregates.set(partition, (aggregate = new AggregateTask(shopTransforms, topics)));

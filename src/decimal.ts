@@ -21,7 +21,7 @@ export function toUnits(decimal: string, scale: number): bigint {
  * most 15 digits once scaled. Undefined for anything else (toUnits then parses it strictly). The
  * streaming job converts every amount of every contribution, so this runs millions of times.
  */
-function smallUnits(text: string, scale: number): number | undefined {
+export function smallUnits(text: string, scale: number): number | undefined {
   let index = text.charCodeAt(0) === 45 ? 1 : 0; // '-'
   const negative = index === 1;
   let units = 0;

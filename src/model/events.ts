@@ -83,7 +83,8 @@ function fieldOf(entity: Pick<EntityModel, 'fields'>, name: string): EntityModel
   return index.get(name)!;
 }
 
-function checkInto(out: Row, entity: Pick<EntityModel, 'fields'>, name: string, value: unknown, mayBeAbsent: boolean, path: string): { ok: false; reason: string } | undefined {
+/** Checks one field into `out`; `prefix` (with the row's `index` in its array, when ≥ 0) names it in a problem, written only then. */
+function checkInto(out: Row, entity: Pick<EntityModel, 'fields'>, name: string, value: unknown, mayBeAbsent: boolean, prefix: string, index = -1): { ok: false; reason: string } | undefined {
   const model = fieldOf(entity, name);
   if (value === undefined || value === null) {
     if (model.field.optional) {
@@ -91,13 +92,15 @@ function checkInto(out: Row, entity: Pick<EntityModel, 'fields'>, name: string, 
       return undefined;
     }
     if (mayBeAbsent && model.field.initial !== undefined) return undefined;
-    return { ok: false, reason: `${path}.${name}: expected ${describeExpected(model.field)}, found ${value === null ? 'null' : 'nothing'}` };
+    return { ok: false, reason: `${fieldPath(prefix, index)}.${name}: expected ${describeExpected(model.field)}, found ${value === null ? 'null' : 'nothing'}` };
   }
   const checked = model.field.check(value);
-  if (!checked.ok) return { ok: false, reason: `${path}.${name}: expected ${checked.expected}, found ${JSON.stringify(value)}` };
+  if (!checked.ok) return { ok: false, reason: `${fieldPath(prefix, index)}.${name}: expected ${checked.expected}, found ${JSON.stringify(value)}` };
   out[name] = checked.value;
   return undefined;
 }
+
+const fieldPath = (prefix: string, index: number): string => (index < 0 ? prefix : `${prefix}[${index}]`);
 
 function describeExpected(field: { check(value: unknown): { ok: boolean; expected?: string } }): string {
   const answer = field.check(undefined);
@@ -108,15 +111,20 @@ function checkChildren(child: ChildModel, value: unknown): Parsed<Row[]> {
   if (!Array.isArray(value)) return { ok: false, reason: `payload.${child.name}: expected an array of ${child.name}` };
   if (value.length < child.min) return { ok: false, reason: `payload.${child.name}: expected at least ${child.min} ${child.name}, found ${value.length}` };
   const rows: Row[] = [];
-  const keys = new Set<string>();
-  for (const [index, item] of value.entries()) {
+  // A one-column key is compared as its checked value (of the field's one kind, so as exact as its
+  // JSON); a wider one as the JSON of its values. Every line of every order passes here.
+  const single = child.key.length === 1 ? child.key[0]! : undefined;
+  const keys = new Set<unknown>();
+  const prefix = `payload.${child.name}`;
+  for (let index = 0; index < value.length; index += 1) {
+    const item: unknown = value[index];
     if (item === null || typeof item !== 'object') return { ok: false, reason: `payload.${child.name}[${index}]: expected an object` };
     const row: Row = {};
     for (const { name } of child.fields) {
-      const problem = checkInto(row, child, name, (item as Record<string, unknown>)[name], false, `payload.${child.name}[${index}]`);
+      const problem = checkInto(row, child, name, (item as Record<string, unknown>)[name], false, prefix, index);
       if (problem) return problem;
     }
-    const key = JSON.stringify(child.key.map((name) => row[name]));
+    const key = single !== undefined ? row[single] : JSON.stringify(child.key.map((name) => row[name]));
     if (keys.has(key)) return { ok: false, reason: `payload.${child.name}[${index}]: repeats the key ${child.key.join(', ')} of an earlier row` };
     keys.add(key);
     rows.push(row);

@@ -13,7 +13,7 @@
  * a lookup it would have changed) leaves a value behind until the next restore recomputes everything;
  * KeyAggregate would have kept a stale contribution of that row instead.
  */
-import { toUnits } from '../decimal.ts';
+import { smallUnits, toUnits } from '../decimal.ts';
 import type { PartialAggregate, RowAggregate, StoredContribution } from './aggregate.ts';
 import type { Aggregation, OutputValue } from './dsl.ts';
 import { SortedBag } from './sorted-bag.ts';
@@ -82,7 +82,12 @@ const sameStamped = (a: Stamped, b: Stamped): boolean => a.stamp === b.stamp && 
 export class FoldedAggregate implements RowAggregate {
   private readonly plan: Plan;
   private count = 0;
-  private readonly sums: bigint[];
+  /**
+   * sum/avg columns: the total in scaled units, `small + big` — a number while it stays exact (a safe
+   * integer: no bigint to allocate per contribution, which every event sets several of), the rest as a bigint.
+   */
+  private readonly small: number[];
+  private readonly big: bigint[];
   /** avg columns: how many non-NULL values the sum holds. */
   private readonly counted: number[];
   /** min/max columns: their non-NULL values, in order. */
@@ -92,7 +97,8 @@ export class FoldedAggregate implements RowAggregate {
 
   constructor(aggregations: Record<string, Aggregation>) {
     this.plan = planOf(aggregations);
-    this.sums = this.plan.sums.map(() => 0n);
+    this.small = this.plan.sums.map(() => 0);
+    this.big = this.plan.sums.map(() => 0n);
     this.counted = this.plan.sums.map(() => 0);
     this.values = this.plan.extremes.map(() => new SortedBag<OutputValue>(lessValue));
     this.stamped = this.plan.latests.map(() => new SortedBag<Stamped>(lessStamp));
@@ -119,10 +125,10 @@ export class FoldedAggregate implements RowAggregate {
           partial[column.name] = this.count;
           break;
         case 'sum':
-          partial[column.name] = this.sums[column.slot]!.toString();
+          partial[column.name] = this.total(column.slot);
           break;
         case 'avg':
-          partial[column.name] = [this.sums[column.slot]!.toString(), this.counted[column.slot]!];
+          partial[column.name] = [this.total(column.slot), this.counted[column.slot]!];
           break;
         case 'min':
           partial[column.name] = this.values[column.slot]!.first() ?? null;
@@ -140,6 +146,13 @@ export class FoldedAggregate implements RowAggregate {
     return partial;
   }
 
+  /** A sum column's total in scaled units, as text (exact in JSON). */
+  private total(slot: number): string {
+    const big = this.big[slot]!;
+    const small = this.small[slot]!;
+    return big === 0n ? String(small) : (big + BigInt(small)).toString();
+  }
+
   private account(contribution: StoredContribution, sign: 1 | -1): void {
     const { values } = contribution;
     this.count += sign;
@@ -147,8 +160,20 @@ export class FoldedAggregate implements RowAggregate {
     for (const column of sums) {
       const value = values[column.field];
       if (value === null || value === undefined) continue;
-      const units = column.scale === 'integer' ? BigInt(value as number) : toUnits(String(value), column.scale);
-      this.sums[column.slot]! += sign === 1 ? units : -units;
+      const slot = column.slot;
+      const units = column.scale === 'integer' ? (Number.isSafeInteger(value) ? (value as number) : undefined) : smallUnits(String(value), column.scale);
+      if (units === undefined) {
+        // Past what a number holds exactly (or not a number toUnits takes: it says why).
+        const exact = column.scale === 'integer' ? BigInt(value as number) : toUnits(String(value), column.scale);
+        this.big[slot]! += sign === 1 ? exact : -exact;
+      } else {
+        const total = this.small[slot]! + sign * units;
+        if (Number.isSafeInteger(total)) this.small[slot] = total;
+        else {
+          this.big[slot]! += BigInt(this.small[slot]!) + BigInt(sign * units);
+          this.small[slot] = 0;
+        }
+      }
       if (column.op === 'avg') this.counted[column.slot]! += sign;
     }
     for (const column of extremes) {

@@ -37,6 +37,14 @@ export class SortedBag<T> {
       chunks.push([item]);
       return;
     }
+    // Most items come in order (latest's stamps are arrival times; min/max of event times nearly):
+    // one not less than the last item goes at the end without a search.
+    const lastChunk = chunks[chunks.length - 1]!;
+    if (!less(item, lastChunk[lastChunk.length - 1]!)) {
+      lastChunk.push(item);
+      if (lastChunk.length > CHUNK) chunks.push(lastChunk.splice(lastChunk.length >> 1));
+      return;
+    }
     // The first chunk whose last item is greater than `item`, else the last chunk.
     let low = 0;
     let high = chunks.length - 1;

@@ -113,6 +113,9 @@ class TablesContext extends ViewLookup implements PipelineContext {
 export class Watermarks {
   private readonly calendars = new Map<string, WindowCalendar>();
   private readonly closers = new Map<string, WindowCloser>();
+  /** Per pipeline, its closer; per source, its closers: both asked for on every event, worked out once. */
+  private readonly byPipeline = new WeakMap<AggregatePipeline, WindowCloser>();
+  private readonly bySource = new Map<string, WindowCloser[]>();
   constructor(readonly timeZone: string) {}
 
   calendar(size: 'businessDay' | number): WindowCalendar {
@@ -123,16 +126,27 @@ export class Watermarks {
   }
 
   closer(pipeline: AggregatePipeline): WindowCloser {
+    const known = this.byPipeline.get(pipeline);
+    if (known) return known;
     const window = pipeline.window!;
     const id = `${pipeline.source}|${window.size}|${window.graceMs}`;
     let closer = this.closers.get(id);
-    if (!closer) this.closers.set(id, (closer = new WindowCloser(this.calendar(window.size), window.graceMs)));
+    if (!closer) {
+      this.closers.set(id, (closer = new WindowCloser(this.calendar(window.size), window.graceMs)));
+      this.bySource.clear();
+    }
+    this.byPipeline.set(pipeline, closer);
     return closer;
   }
 
   /** Every closer of `source`'s pipelines; each observes the source topic's events. */
-  closersOf(source: string): WindowCloser[] {
-    return [...this.closers].filter(([id]) => id.startsWith(`${source}|`)).map(([, closer]) => closer);
+  closersOf(source: string): readonly WindowCloser[] {
+    let closers = this.bySource.get(source);
+    if (!closers) {
+      closers = [...this.closers].filter(([id]) => id.startsWith(`${source}|`)).map(([, closer]) => closer);
+      this.bySource.set(source, closers);
+    }
+    return closers;
   }
 
   get windowCount(): number {

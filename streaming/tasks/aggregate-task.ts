@@ -17,12 +17,15 @@ export class AggregateTask {
   /** Per output key (aggregateId): the partial of each source partition. */
   private readonly partials = new Map<string, Map<number, PartialAggregate>>();
   private readonly byName: Map<string, StreamTransform & { stream: AggregatePipeline }>;
+  /** Per transformation run here: the length of its name's JSON, where the output key starts in a partials key. */
+  private readonly quotedLengths = new Map<string, number>();
 
   constructor(
     transforms: readonly StreamTransform[],
     private readonly topics: TopicNames,
   ) {
     this.byName = new Map(transforms.filter((t): t is StreamTransform & { stream: AggregatePipeline } => t.stream.kind === 'aggregate').map((t) => [t.name, t]));
+    for (const name of this.byName.keys()) this.quotedLengths.set(name, JSON.stringify(name).length);
   }
 
   /** Replays one repartition record into the state (no output). */
@@ -63,9 +66,10 @@ export class AggregateTask {
   private read(message: RawMessage): string | undefined {
     const text = message.key!.toString();
     const [transform, , sourcePartition] = JSON.parse(text) as [string, unknown[], number];
-    if (!this.byName.has(transform)) return undefined; // a transformation not run by this job
+    const quotedLength = this.quotedLengths.get(transform);
+    if (quotedLength === undefined) return undefined; // a transformation not run by this job
     // The output key's JSON as written (repartitionKey: `[transform,key,partition]`), not parsed and written again.
-    const id = aggregateId(transform, text.slice(JSON.stringify(transform).length + 2, text.lastIndexOf(',')));
+    const id = aggregateId(transform, text.slice(quotedLength + 2, text.lastIndexOf(',')));
     let byPartition = this.partials.get(id);
     if (message.value === null) {
       byPartition?.delete(sourcePartition);

@@ -49,6 +49,7 @@ const SWEEP_EVERY = 64;
 export class SourceTask {
   readonly processor: SourceProcessor<FoldedAggregate>;
   private sweepCountdown = 0;
+  private readonly outputTopics = new Map<StreamTransform, string>();
 
   constructor(
     private readonly domain: DomainModel,
@@ -85,10 +86,10 @@ export class SourceTask {
 
     for (const message of messages) {
       counters.processed += 1;
-      const source: SourceCoordinates = { topic, partition, offset: message.offset };
       const decoded = decode(this.domain, this.entity, message);
       if (!decoded.ok) {
         counters.deadLetters += 1;
+        const source: SourceCoordinates = { topic, partition, offset: message.offset };
         ordered.push(deadLetter(this.topics, source, message, decoded.reason));
         continue;
       }
@@ -100,7 +101,7 @@ export class SourceTask {
         continue;
       }
       for (const { transform, oldKey, newKey, row } of result.rows) {
-        const output = this.topics.output(transform.name);
+        const output = this.outputTopic(transform);
         if (oldKey !== null && oldKey !== newKey) keyed.set(`${output}\u0000${oldKey}`, { topic: output, key: oldKey, value: null });
         if (row && newKey !== null) keyed.set(`${output}\u0000${newKey}`, { topic: output, key: newKey, value: outputValue(transform, row) });
       }
@@ -131,21 +132,30 @@ export class SourceTask {
     for (const [key, record] of changed) record.value = this.processor.compact(key) ?? null;
     this.sweepCountdown = (this.sweepCountdown + 1) % SWEEP_EVERY;
     if (this.sweepCountdown === 0) for (const key of this.processor.sweep()) changelog(key, null);
-    return { records: [...ordered, ...keyed.values(), ...this.partials(this.processor.takeTouched(), partition)], counters };
+    const records = ordered;
+    for (const record of keyed.values()) records.push(record);
+    this.partials(this.processor.takeTouched(), partition, records);
+    return { records, counters };
   }
 
   /** Every output key's partial record, as `process` would send it: what the partials topic holds for this partition. */
   snapshot(partition: number): OutRecord[] {
-    return this.partials(new Set(this.processor.aggregates.keys()), partition);
+    return this.partials(this.processor.aggregates.keys(), partition, []);
   }
 
   get size(): SourceProcessor['size'] {
     return this.processor.size;
   }
 
-  /** The partials records of the touched keys: their new partial, or a tombstone when no row of the partition contributes any more. */
-  private partials(touched: Set<string>, partition: number): OutRecord[] {
-    const records: OutRecord[] = [];
+  /** The output topic of a per-key transformation (named once, not per record). */
+  private outputTopic(transform: StreamTransform): string {
+    let topic = this.outputTopics.get(transform);
+    if (topic === undefined) this.outputTopics.set(transform, (topic = this.topics.output(transform.name)));
+    return topic;
+  }
+
+  /** Adds to `records` the partials records of the touched keys: their new partial, or a tombstone when no row of the partition contributes any more. */
+  private partials(touched: Iterable<string>, partition: number, records: OutRecord[]): OutRecord[] {
     for (const id of touched) {
       const [name, keyJson] = splitAggregateId(id);
       const aggregate = this.processor.aggregates.get(id);

@@ -44,15 +44,20 @@ export const productSalesDailyStream = aggregateBy(
       const perProduct = new Map<string, { units: number; cents: bigint }>();
       for (const line of order.lines) {
         const lineEur = amountInEur(lineNetAmount(line), rate) ?? '0.00';
-        const entry = perProduct.get(line.productId) ?? { units: 0, cents: 0n };
+        let entry = perProduct.get(line.productId);
+        if (!entry) perProduct.set(line.productId, (entry = { units: 0, cents: 0n }));
         entry.units += line.quantity;
         entry.cents += toUnits(lineEur, MONEY_SCALE);
-        perProduct.set(line.productId, entry);
       }
-      return [...perProduct].map(([productId, { units, cents }]) => ({
-        key: { business_date: businessDate, product_id: productId },
-        values: { category: ctx.tables.get('products', productId)?.category ?? null, units, revenue_eur: fromUnits(cents, MONEY_SCALE) },
-      }));
+      // A loop, not a spread and a map: this runs for both views of every order event.
+      const contributions = [];
+      for (const [productId, { units, cents }] of perProduct) {
+        contributions.push({
+          key: { business_date: businessDate, product_id: productId },
+          values: { category: ctx.tables.get('products', productId)?.category ?? null, units, revenue_eur: fromUnits(cents, MONEY_SCALE) },
+        });
+      }
+      return contributions;
     },
     window: { size: 'businessDay', graceMs: productSalesDailyContract.time.graceMs, eventTime: (order) => order.placedAt },
     aggregations: { category: latest('category'), units: sumInteger('units'), order_count: count(), revenue_eur: sumDecimal('revenue_eur') },

@@ -22,10 +22,20 @@ export function netLineAmount(quantity: number, unitPrice: string, discountPct: 
   return fromUnits(divRound(BigInt(quantity) * price * keep, 10_000n), MONEY_SCALE);
 }
 
+// Three pipelines convert the same order's net amount at the same rate, one after the other: the
+// last conversion is kept (the answer is a pure function of the two texts).
+const lastEur: { amount?: string; rate?: string; eur: string } = { eur: '' };
+const RATE_UNIT = 10n ** BigInt(RATE_SCALE);
+
 /** An amount converted to EUR at `rateToEur` (EUR per unit), rounded to the cent. */
 export function toEur(amount: string, rateToEur: string): string {
+  if (amount === lastEur.amount && rateToEur === lastEur.rate) return lastEur.eur;
   const scaled = toUnits(amount, MONEY_SCALE) * toUnits(rateToEur, RATE_SCALE);
-  return fromUnits(divRound(scaled, 10n ** BigInt(RATE_SCALE)), MONEY_SCALE);
+  const eur = fromUnits(divRound(scaled, RATE_UNIT), MONEY_SCALE);
+  lastEur.amount = amount;
+  lastEur.rate = rateToEur;
+  lastEur.eur = eur;
+  return eur;
 }
 
 // Every pipeline recomputes an order's amounts on every change; the lines array travels unchanged from
