@@ -31,8 +31,6 @@ export interface PipelineTransform {
 export interface AppliedView {
   row: Row;
   pin: Pin;
-  /** The instants its lookups are pinned to, parsed once per view (tables.ts fills it in): every pipeline looks up the same view. */
-  points?: { arrivalMs: number; eventTimeMs: number } | undefined;
 }
 
 export interface InstanceState extends EntityState {
@@ -139,7 +137,7 @@ const EXPIRY_BUCKET_MS = 3_600_000;
 
 const appliedOf = (state: EntityState | undefined): AppliedView | null => {
   const row = viewOf(state);
-  return row && state?.pin ? { row, pin: state.pin, points: undefined } : null;
+  return row && state?.pin ? { row, pin: state.pin } : null;
 };
 
 export class SourceProcessor<A extends RowAggregate = KeyAggregate> {

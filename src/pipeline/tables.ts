@@ -12,6 +12,7 @@
 import { encodeKeyArgument, type DomainModel, type EntityModel, type EventTypeModel, type Row } from '../model/domain.ts';
 import type { DomainEvent } from '../model/events.ts';
 import { applyEvent, viewOf, type EntityState } from '../model/fold.ts';
+import { memoised } from '../memo.ts';
 import type { AggregatePipeline, PipelineContext, StreamPipeline, TableLookup } from './dsl.ts';
 import type { AppliedView, ProcessorEnv } from './processor.ts';
 import { VersionedTable } from './versioned-table.ts';
@@ -64,6 +65,12 @@ export class EntityTables {
   }
 }
 
+/**
+ * The instants a view's lookups are pinned to, parsed once per view (every pipeline looks up the same
+ * view) and kept on it out of JSON: a frozen view is stored in the key's changelog record.
+ */
+const POINTS = Symbol('lookup points');
+
 /** When a source row happened, for `asOfEventTime`: its event-time field, else its upsert's event time. */
 export function eventTimeOfView(entity: EntityModel, view: AppliedView): string {
   const value = entity.eventTime === undefined ? undefined : view.row[entity.eventTime];
@@ -80,7 +87,7 @@ type Find = (entity: string, key: string, arrivalMs: number, eventTimeMs: number
 /**
  * One view's lookups for one pipeline, and the context its functions get: an object of its own
  * rather than closures (a context is made for every pipeline and view, several per event). The
- * instants are parsed on the first lookup and kept on the view, which every pipeline shares.
+ * instants are parsed on the first lookup and kept on the view (POINTS), which every pipeline shares.
  */
 class ViewLookup implements TableLookup {
   constructor(
@@ -93,8 +100,7 @@ class ViewLookup implements TableLookup {
   get(entity: string, key: unknown): never {
     const mode = this.pipeline.joins[entity];
     if (!mode) throw new Error(`pipeline reads table ${entity} without declaring it in joins`);
-    const view = this.view;
-    const points = (view.points ??= { arrivalMs: Date.parse(view.pin.arrival), eventTimeMs: Date.parse(eventTimeOfView(this.domain.entity(this.pipeline.source)!, view)) });
+    const points = memoised(this.view, POINTS, (view) => ({ arrivalMs: Date.parse(view.pin.arrival), eventTimeMs: Date.parse(eventTimeOfView(this.domain.entity(this.pipeline.source)!, view)) }));
     return this.find(entity, encodeKeyArgument(this.domain.entity(entity)!, key), points.arrivalMs, mode === 'latest' ? undefined : points.eventTimeMs) as never;
   }
 }
