@@ -27,7 +27,7 @@ Usage:
   dualrun batch history [--transform NAME] [--date YYYY-MM-DD] [--limit N] [--db URL] [--json]
 
 Options:
-  --date           the business date, a calendar day in the domain's time zone (the shop's: Europe/Stockholm)
+  --date           the business date, a calendar day in the domain's time zone (YYYY-MM-DD)
   --transform      run only these (repeatable, or a comma-separated list); default all of the config's
   --db             the legacy database: postgres://…, mysql://…, pglite:/folder or pglite:memory
                    (default DATABASE_URL, else embedded PGlite in <DUALRUN_CACHE_DIR>/pglite)

@@ -275,7 +275,7 @@ export function defineDomain<const I extends DomainInput>(input: I): Domain<I> {
       for (const [joined, mode] of Object.entries(options.joins ?? {})) {
         if (!byName.has(joined)) fail(`${at}.joins.${joined}`, `${input.name} has no entity "${joined}" to join`, `join one of ${[...byName.keys()].filter((name) => name !== entity).join(', ')}`);
         if (joined === entity) fail(`${at}.joins.${joined}`, 'a pipeline cannot join its own source entity', 'read the source row from the view');
-        if (mode !== 'latest' && mode !== 'asOfEventTime') fail(`${at}.joins.${joined}`, `must be 'latest' or 'asOfEventTime' (got ${JSON.stringify(mode)})`, "write joins: { customers: 'latest' }");
+        if (mode !== 'latest' && mode !== 'asOfEventTime') fail(`${at}.joins.${joined}`, `must be 'latest' or 'asOfEventTime' (got ${JSON.stringify(mode)})`, `write joins: { ${joined}: 'latest' } (its row as it is now) or 'asOfEventTime' (as it was at the event)`);
       }
       if (options.dedupeRetainMs !== undefined && !(options.dedupeRetainMs >= 0)) fail(`${at}.dedupeRetainMs`, 'must be a number of milliseconds of at least 0', 'leave it out for 7 days');
       return sourceOf(domain, entity, options);

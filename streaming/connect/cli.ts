@@ -40,7 +40,7 @@ start    (a worker that died is started again on its offsets, resuming where it 
              SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.*;
          starts a Connect worker in the background (unless CONNECT_URL),
          registers a connector for the domain's legacy tables and waits until their snapshot is read.
-         Change events land in P.cdc.<table>; a child table's (order lines) are keyed by its parent's key.
+         Change events land in P.cdc.<table>; a child table's rows are keyed by their parent's key.
 status   the connector's state, its source offsets, the events in each change topic and the log not yet
          captured (bytes of WAL or binlog).
 stop     stops the worker (or removes the connector from CONNECT_URL's cluster) and drops the PostgreSQL

@@ -140,7 +140,13 @@ export class StreamRunner {
     await this.reader.start();
 
     this.consumer = this.kafka.consumer({ groupId: this.options.group, readUncommitted: false, maxBytesPerPartition: 4 << 20, maxWaitTimeInMs: 200, ...sessionSettings(this.options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS), rebalanceTimeout: 60_000 });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.assign(payload.memberId, payload.memberAssignment));
+    // A rebalance is activity for --until-idle: a member stopping because the group was quiet while
+    // another (re)joins would leave it to hold every partition, or nobody, just as work resumes.
+    this.consumer.on(this.consumer.events.REBALANCING, () => this.markActive());
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.markActive();
+      this.assign(payload.memberId, payload.memberAssignment);
+    });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       logger.error({ error: payload.error.message, restart: payload.restart }, 'stream consumer crashed');
       if (!payload.restart) {
@@ -454,9 +460,20 @@ export class StreamRunner {
   }
 
   private caughtUpSince: number | undefined;
+  private lastIdleCheck: number | undefined;
+  private markActive(): void {
+    this.lastActivity = Date.now();
+    this.caughtUpSince = undefined;
+  }
   /** --until-idle: every input partition of the group committed to its end, and nothing processed, for the idle period. */
   private async checkIdle(): Promise<void> {
     if (this.stopping) return;
+    // Idle must be seen, not slept through: a process that was frozen (SIGSTOP, a paused VM) between
+    // two checks has not watched the group meanwhile, and may be out of it; it starts counting again.
+    const started = Date.now();
+    const frozen = this.lastIdleCheck !== undefined && started - this.lastIdleCheck > 5000 + Math.min(1000, this.options.untilIdleMs!) * 2;
+    this.lastIdleCheck = started;
+    if (frozen) return this.markActive();
     const topics = this.options.domain.entities.map((entity) => this.names.input(entity));
     const committed = await this.admin.fetchOffsets({ groupId: this.options.group, topics });
     let caughtUp = true;

@@ -149,6 +149,8 @@ describe('the rules a declaration must follow', () => {
     expect(() => domain.from('trucks' as never)).toThrow(/parcels has no entity "trucks"/);
     expect(() => domain.from('parcels', { joins: { routes: 'latest' } as never })).toThrow(/no entity "routes" to join/);
     expect(() => domain.from('parcels', { joins: { depots: 'soonest' } as never })).toThrow(/must be 'latest' or 'asOfEventTime'/);
+    // The fix is written in the team's own entity names, not in the shop's.
+    expect(() => domain.from('parcels', { joins: { depots: 'soonest' } as never })).toThrow(expect.objectContaining({ hint: expect.stringContaining("joins: { depots: 'latest' }") }));
   });
 
   it('a fold may be given its fields to carry', () => {
