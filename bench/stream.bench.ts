@@ -163,16 +163,19 @@ async function bareReadProcessWrite(prefix: string, total: number, recordsPerEve
   return rate;
 }
 
-async function latency(messages: TestMessage[], rate: number): Promise<{ ours: number[]; bare: number[] }> {
+async function latency(messages: TestMessage[], rate: number): Promise<{ ours: number[]; bare: number[]; sent: number }> {
   const prefix = `bench-lat-${randomUUID().slice(0, 8)}`;
   await createInputs(prefix);
   const tables = messages.filter((m) => m.entity !== 'orders');
   await publish(prefix, tables);
   const job = runJob(prefix, 3600);
+  // Per order: when it was first sent, and its first arrival on each side. A redelivery of an order
+  // (same key, sent later) is neither a second order nor a delay of the first: counted by key, once.
   const sentAt = new Map<string, number>();
   const ours: number[] = [];
   const bare: number[] = [];
   const watch = (topic: string, into: number[], keyOf: (key: string) => string, committed: boolean) => {
+    const seen = new Set<string>();
     const consumer = kafka.consumer({ groupId: `${prefix}-watch-${randomUUID()}`, readUncommitted: !committed, maxWaitTimeInMs: 10 });
     return {
       consumer,
@@ -183,8 +186,11 @@ async function latency(messages: TestMessage[], rate: number): Promise<{ ours: n
           eachBatch: async ({ batch }) => {
             const now = Date.now();
             for (const message of batch.messages) {
-              const sent = sentAt.get(keyOf(message.key!.toString()));
-              if (sent !== undefined && message.value !== null) into.push(now - sent);
+              const key = keyOf(message.key!.toString());
+              const sent = sentAt.get(key);
+              if (sent === undefined || message.value === null || seen.has(key)) continue;
+              seen.add(key);
+              into.push(now - sent);
             }
           },
         });
@@ -221,7 +227,7 @@ async function latency(messages: TestMessage[], rate: number): Promise<{ ours: n
   await inputs.consumer.disconnect();
   job.kill();
   await job.done.catch(() => undefined);
-  return { ours, bare };
+  return { ours, bare, sent: sentAt.size };
 }
 
 /** Final value per key of an output topic (read committed; a tombstone removes the key), as JSON text. */
@@ -287,5 +293,7 @@ for (const rate of rates) {
   const lat = await latency(generateShop({ events: Math.max(rate * latencySeconds * 1.6, 20_000), seed: 2 }), rate);
   printFigure({ name: `event-to-output latency p50 at ${rate} events/s`, ours: percentile(lat.ours, 50), reference: percentile(lat.bare, 50), referenceName: 'bare produce→consume p50', unit: 'ms', kind: 'time' });
   printFigure({ name: `event-to-output latency p99 at ${rate} events/s`, ours: percentile(lat.ours, 99), reference: percentile(lat.bare, 99), referenceName: 'bare produce→consume p99', unit: 'ms', kind: 'time' });
-  console.log(`latency at ${rate}/s for ${latencySeconds} s: ${lat.ours.length} of ${lat.bare.length} orders sent reached the output${lat.ours.length >= lat.bare.length ? ' (every one)' : ` (${lat.bare.length - lat.ours.length} did not within 5 s of the end)`}; goal p99 ≤ 250 ms`);
+  const spread = (values: number[]) => [50, 90, 95, 99, 99.9, 100].map((p) => `p${p} ${percentile(values, p)}`).join(', ');
+  console.log(`latency at ${rate}/s, in ms: ours ${spread(lat.ours)}; bare ${spread(lat.bare)}`);
+  console.log(`latency at ${rate}/s for ${latencySeconds} s: ${lat.ours.length} of the ${lat.sent} orders sent reached the output${lat.ours.length >= lat.sent ? ' (every one)' : ` (${lat.sent - lat.ours.length} did not within 5 s of the end)`}, ${lat.bare.length} the bare consumer; goal p99 ≤ 250 ms`);
 }

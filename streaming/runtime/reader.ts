@@ -62,9 +62,12 @@ export class TopicReader {
 
   private async catchUpOnce(): Promise<void> {
     const targets: [string, bigint][] = [];
-    for (const topic of this.topics) {
+    // Every topic asked at once: a source task waits for this before each batch, and one topic after
+    // another was a round trip per topic (two, with the low offsets) on every batch's latency.
+    const offsets = await Promise.all(this.topics.map((topic) => fetchTopicOffsets(this.admin, topic)));
+    for (const [index, topic] of this.topics.entries()) {
       // A partition whose records all expired (low = high) has nothing left to read.
-      for (const { partition, offset, low } of await fetchTopicOffsets(this.admin, topic)) if (BigInt(low) < BigInt(offset)) targets.push([`${topic}:${partition}`, BigInt(offset)]);
+      for (const { partition, offset, low } of offsets[index]!) if (BigInt(low) < BigInt(offset)) targets.push([`${topic}:${partition}`, BigInt(offset)]);
     }
     const reached = () => targets.every(([id, target]) => (this.positions.get(id) ?? 0n) >= target);
     while (!reached()) await new Promise<void>((resolve) => this.waiters.push(resolve));
