@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Knex } from 'knex';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Engine } from '../db.ts';
-import { UsageError } from '../errors.ts';
+import { SinkError, UsageError } from '../errors.ts';
 import { encodeKey, type ChildModel, type DomainModel, type EntityModel, type FieldModel, type Row } from '../model/domain.ts';
 import { applyEvent, viewOf, type EntityState } from '../model/fold.ts';
 import type { ScenarioEvent } from '../scenario/load.ts';
@@ -276,9 +276,24 @@ async function updateChanged(trx: Knex.Transaction, table: string, columns: SqlC
     const set = changed.map((name) => `${quote(name)} = v.${quote(name)}`).join(', ');
     const match = key.map((name) => `t.${quote(name)} = v.${quote(name)}`).join(' AND ');
     for (const part of chunks(group, UNNEST_ROWS)) {
-      await trx.raw(`UPDATE ${quote(table)} AS t SET ${set} FROM ${unnestOf(used)} AS v(${names}) WHERE ${match}`, unnestArrays(used, part));
+      const { rowCount } = (await trx.raw(`UPDATE ${quote(table)} AS t SET ${set} FROM ${unnestOf(used)} AS v(${names}) WHERE ${match}`, unnestArrays(used, part))) as { rowCount: number | null };
+      if ((rowCount ?? part.length) < part.length) await refuseMissingRows(trx, table, key, part);
     }
   }
+}
+
+/**
+ * Replay knows which rows it stored: an UPDATE that finds fewer means someone deleted them behind its
+ * back, and the batch's changes to them would be lost without a word. Named, and the batch rolled back.
+ */
+async function refuseMissingRows(trx: Knex.Transaction, table: string, key: string[], rows: Record<string, unknown>[]): Promise<never> {
+  const found = await whereKeys(trx(table), key, rows.map((row) => key.map((name) => row[name]))).select(key);
+  const present = new Set(found.map((row: Record<string, unknown>) => JSON.stringify(key.map((name) => String(row[name])))));
+  const missing = rows.map((row) => key.map((name) => String(row[name]))).filter((values) => !present.has(JSON.stringify(values)));
+  const shown = missing.slice(0, 5).map((values) => `(${values.join(', ')})`).join(', ');
+  throw new SinkError(table, `${missing.length} row(s) of ${table} that replay wrote earlier are gone (${key.join(', ')} = ${shown}${missing.length > 5 ? ', …' : ''}): their changes in this batch would be lost; nothing of the batch was written`, {
+    hint: 'something else deleted them: replay into a database only replay writes, or start again with --reset',
+  });
 }
 
 async function insert(trx: Knex.Transaction, table: string, columns: SqlColumn[], rows: Record<string, unknown>[]): Promise<void> {

@@ -117,9 +117,11 @@ async function applyToDatabase(db: Knex, engine: NonNullable<ReturnType<typeof e
   try {
     await db.transaction((trx) => executePlan(trx, engine, plan, counts));
   } catch (error) {
-    throw new SinkError('legacy tables', `applying the batch of events from ${first.source.file}:${first.source.line} (arrival ${first.arrivalTime}) on failed and was rolled back: ${messageOf(error)}`, {
+    // A refusal of our own (a stored row gone) knows its table and its fix: kept, not covered over.
+    const own = error instanceof SinkError ? error : undefined;
+    throw new SinkError(own?.table ?? 'legacy tables', `applying the batch of events from ${first.source.file}:${first.source.line} (arrival ${first.arrivalTime}) on ${engine} failed and was rolled back: ${messageOf(error)}`, {
       cause: error,
-      hint: 'earlier batches stay applied; rerun with --reset to start over',
+      hint: `${own?.hint ? `${own.hint}; ` : ''}earlier batches stay applied; rerun with --reset to start over`,
     });
   }
 }
