@@ -7,7 +7,7 @@
 import '../src/kafkajs-fixes.ts';
 import { resolveBrokers } from '../src/cli/brokers.ts';
 import type { CommandContext } from '../src/cli/command.ts';
-import { UnavailableError, UsageError } from '../src/errors.ts';
+import { DualrunError, UnavailableError, UsageError } from '../src/errors.ts';
 import { DEFAULT_SESSION_TIMEOUT_MS, StreamRunner, kafkaErrorType, type RunMetrics } from './runtime/runner.ts';
 import { readStatus } from './runtime/status.ts';
 import { createSink } from './runtime/knex-sink.ts';
@@ -106,6 +106,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       if (runner.failure && kafkaErrorType(runner.failure) === 'INVALID_SESSION_TIMEOUT') {
         throw new UsageError(`--session-timeout ${sessionTimeout ?? DEFAULT_SESSION_TIMEOUT_MS}: the broker refuses it (${runner.failure.message})`, { hint: 'give one inside the broker\'s group.min.session.timeout.ms and group.max.session.timeout.ms (6000 to 1800000 by default)' });
       }
+      if (runner.failure instanceof DualrunError) throw runner.failure;
       if (runner.failure) throw new UnavailableError(`kafka ${brokers.join(',')}`, `the streaming job stopped: ${runner.failure.message}`, { cause: runner.failure, hint: 'see the log above; restarting resumes from the last committed batch' });
       const final = runner.metrics();
       ctx.out(values.json ? JSON.stringify(final) : `stream: stopped after ${final.processed} events (dead letters ${final.deadLetters}, late ${final.late}, duplicates ${final.duplicates})`);

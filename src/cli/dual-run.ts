@@ -283,6 +283,7 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
     await runner.stop().catch(() => undefined);
     throw error;
   }
+  if (runner.failure instanceof DualrunError) throw runner.failure;
   if (runner.failure) {
     throw new UnavailableError(`kafka ${brokers.join(',')}`, `the streaming job stopped: ${runner.failure.message}`, { cause: runner.failure, hint: 'its outputs are incomplete, so nothing was compared; see the log (DUALRUN_LOG_LEVEL=info) and run again' });
   }

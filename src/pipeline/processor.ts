@@ -227,8 +227,12 @@ export class SourceProcessor<A extends RowAggregate = KeyAggregate> {
     this.touched.clear();
   }
 
-  /** Applies one delivery of an event of this entity, keyed `key` (the encoded entity key). */
-  process(key: string, eventType: EventTypeModel, event: DomainEvent, arrival: string, arrivalMs: number): Processed {
+  /**
+   * Applies one delivery of an event of this entity, keyed `key` (the encoded entity key). `lateFor`:
+   * the transformations this delivery was late for when it was first processed, to rebuild state from
+   * the input with the decisions that were taken rather than the watermark of now (which has moved on).
+   */
+  process(key: string, eventType: EventTypeModel, event: DomainEvent, arrival: string, arrivalMs: number, lateFor?: ReadonlySet<string>): Processed {
     if (arrivalMs > this.newestArrivalMs) this.newestArrivalMs = arrivalMs;
     const before = this.parsed(this.instances.get(key));
     if (this.options.dedupe !== false && this.dedupe.isDuplicate(before?.ids, event.eventId, arrivalMs)) return DUPLICATE;
@@ -248,7 +252,7 @@ export class SourceProcessor<A extends RowAggregate = KeyAggregate> {
         const change = this.rowChange(transform, pipeline, oldView, newView);
         if (change) rows.push(change);
       } else {
-        const lateChange = this.contribute(transform, pipeline, key, after, oldView, newView, arrivalMs);
+        const lateChange = this.contribute(transform, pipeline, key, after, oldView, newView, arrivalMs, lateFor);
         if (lateChange) late.push(lateChange);
       }
     }
@@ -360,7 +364,7 @@ export class SourceProcessor<A extends RowAggregate = KeyAggregate> {
   }
 
   /** Applies the change in what the key contributes; returns why it is late instead, when it is. */
-  private contribute(transform: PipelineTransform, pipeline: AggregatePipeline, sourceKey: string, state: InstanceState, oldView: AppliedView | null, newView: AppliedView | null, arrivalMs: number): LateChange | undefined {
+  private contribute(transform: PipelineTransform, pipeline: AggregatePipeline, sourceKey: string, state: InstanceState, oldView: AppliedView | null, newView: AppliedView | null, arrivalMs: number, lateFor: ReadonlySet<string> | undefined): LateChange | undefined {
     const frozen = state.frozen?.[transform.name];
     const applied = frozen !== undefined ? frozen : oldView;
     const before = this.contributionMap(transform, pipeline, applied);
@@ -381,7 +385,12 @@ export class SourceProcessor<A extends RowAggregate = KeyAggregate> {
       }
     }
     if (!changed) return undefined;
-    if (pipeline.window && this.options.lateDrops !== false) {
+    if (lateFor !== undefined) {
+      if (lateFor.has(transform.name)) {
+        state.frozen = { ...state.frozen, [transform.name]: applied && { row: applied.row, pin: applied.pin } };
+        return { transform, window: '', reason: 'late when first processed' };
+      }
+    } else if (pipeline.window && this.options.lateDrops !== false) {
       const closer = this.env.closer(pipeline);
       for (const view of [applied, newView]) {
         if (!view || !pipeline.filter(view.row)) continue;

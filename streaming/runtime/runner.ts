@@ -9,16 +9,17 @@
  * protocol, which cannot fence a zombie by group generation — a per-partition id fences the previous
  * owner instead). A batch's outputs, repartition records, changelog records, dead letters, late
  * records and the input offsets go in one transaction; consumers read committed only. A task's state
- * is restored when the partition is assigned (source tasks from their changelog partition, aggregate
- * tasks from their compacted repartition partition), after its producer has fenced any previous
- * owner (so no open transaction hides the tail of the changelog). If a batch fails,
- * the task is thrown away and rebuilt from the changelog, so memory never runs ahead of what committed.
+ * is restored when the partition is assigned (source tasks from their changelog partition and, when
+ * their input keeps every event, that input read again up to the committed offset (source-task.ts);
+ * aggregate tasks from their compacted repartition partition), after its producer has fenced any
+ * previous owner (so no open transaction hides the tail of the changelog). If a batch fails, the task
+ * is thrown away and restored again, so memory never runs ahead of what committed.
  */
 import { inactiveKafkajsFixes } from '../../src/kafkajs-fixes.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
-import { UnavailableError, messageOf } from '../../src/errors.ts';
+import { UnavailableError, UsageError, messageOf } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { decode, type RawMessage } from '../../src/model/codec.ts';
 import type { DomainModel, EntityModel } from '../../src/model/domain.ts';
@@ -26,7 +27,7 @@ import { AggregateTask } from '../tasks/aggregate-task.ts';
 import { TopicNames, deadLetter, type OutRecord, type StreamTransform } from '../tasks/model.ts';
 import { SourceTask } from '../tasks/source-task.ts';
 import { SharedState } from '../tasks/tables.ts';
-import { ensureTopics, inputsWithFiniteRetention } from './topics.ts';
+import { ensureTopics, inputsWithFiniteRetention, partitionsKeepingEverything } from './topics.ts';
 import { TopicReader, readToEnd } from './reader.ts';
 import type { OutputSink } from './sink.ts';
 import { createKafka, fetchTopicOffsets } from '../../src/kafka-client.ts';
@@ -180,13 +181,21 @@ export class StreamRunner {
         if (batch.messages.length === 0) return;
         this.firstBatchAt ??= Date.now();
         const task = this.tasks.get(`${batch.topic}:${batch.partition}`) ?? this.createTask(batch.topic, batch.partition);
+        // Outside the try: a rebalance reported meanwhile leaves the restoring task as it is.
+        await this.heartbeatUntilReady(task, heartbeat);
         try {
           // The batch's last offset may be a transaction marker after its last message: committed too.
           await this.inTurn(task, () => this.processBatch(task, batch.messages, BigInt(batch.lastOffset()) + 1n));
         } catch (error) {
-          // Memory may be ahead of what committed: rebuild this task from its changelog on the next batch.
-          logger.warn({ topic: batch.topic, partition: batch.partition, error: messageOf(error) }, 'batch failed; task will be restored from its changelog');
+          // Memory may be ahead of what committed: restore this task again on the next batch.
+          logger.warn({ topic: batch.topic, partition: batch.partition, error: messageOf(error) }, 'batch failed; task will be restored');
           await this.dropTask(task);
+          if (error instanceof UsageError) {
+            // A refusal (a task that cannot be restored as it must be): trying again cannot help.
+            this.failure = error;
+            void this.stop();
+            return;
+          }
           if (!isFenced(error)) throw error;
           // Another process has fenced this partition's producer: it owns the partition now, and this
           // process missed a rebalance or was out of the group (its session expired while it was
@@ -350,12 +359,42 @@ export class StreamRunner {
         else if (task?.kind === 'aggregate') task.state.restore(message);
       }, `dualrun-${this.options.group}`);
       if (store.tasks[0]?.kind === 'source') {
-        // Contributions are recomputed from the restored states, with table lookups that need the tables caught up.
+        // Contributions are recomputed from the restored states, or the input read again, with table lookups that need the tables caught up.
         await this.reader.catchUp();
-        for (const task of byPartition.values()) if (task.kind === 'source') task.state.finishRestore();
+        await this.restoreSources(store.tasks.filter((task): task is Task & { kind: 'source' } => task.kind === 'source'));
       }
       this.options.logger.info({ changelog: store.changelog, partitions: [...byPartition.keys()], restored, ms: Date.now() - started }, 'task state restored');
     }
+  }
+
+  /**
+   * Finishes the restore of source tasks of one entity whose changelog partitions were read: from the
+   * states they held, or, for a task whose state lives in its input, by reading the input again up to
+   * the committed offset with the late decisions the changelog kept (source-task.ts).
+   */
+  private async restoreSources(tasks: (Task & { kind: 'source' })[]): Promise<void> {
+    if (tasks.length === 0) return;
+    const topic = tasks[0]!.topic;
+    const keeping = await partitionsKeepingEverything(this.admin, topic);
+    const rereads = new Map<number, Task & { kind: 'source' }>();
+    for (const task of tasks) {
+      const stateIn = task.state.decideStateIn(task.nextOffset, keeping.has(task.partition));
+      if (stateIn === 'refused') {
+        throw new UsageError(`input topic ${topic}[${task.partition}] no longer holds every event (its retention.ms, cleanup.policy or deleted records changed), and consumer group ${this.options.group} keeps its state in it: restoring would miss what was deleted`, {
+          hint: `keep every event again (kafka-configs --alter --entity-type topics --entity-name ${topic} --add-config retention.ms=-1, cleanup.policy=delete), or start a new group with --from-beginning`,
+        });
+      }
+      if (stateIn === 'states') task.state.finishRestore();
+      else if (task.nextOffset > 0n) rereads.set(task.partition, task);
+    }
+    if (rereads.size === 0) return;
+    const started = Date.now();
+    const read = await readToEnd(this.kafka, this.admin, topic, new Set(rereads.keys()), (partition, message) => {
+      const task = rereads.get(partition)!;
+      if (BigInt(message.offset) < task.nextOffset) task.state.replay(message);
+    }, `dualrun-${this.options.group}`);
+    for (const task of rereads.values()) task.state.finishReplay();
+    this.options.logger.info({ topic, partitions: [...rereads.keys()], read, ms: Date.now() - started }, 'task state restored from the input (its changelog)');
   }
 
   /**
@@ -389,6 +428,24 @@ export class StreamRunner {
     await task.ready.catch(() => undefined);
     await task.queue.catch(() => undefined);
     await task.producer.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * Waits for a task's restore, heartbeating meanwhile: kafkajs heartbeats only between batches and
+   * when told to, and reading a large input again takes longer than a session (a member that stopped
+   * heartbeating is expired, rejoins, and restores everything again).
+   */
+  private async heartbeatUntilReady(task: Task, heartbeat: () => Promise<void>): Promise<void> {
+    let settled = false;
+    const ready = task.ready.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    const interval = sessionSettings(this.options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS).heartbeatInterval;
+    while (!settled) {
+      await Promise.race([ready, new Promise((resolve) => setTimeout(resolve, interval).unref())]);
+      if (!settled) await heartbeat();
+    }
   }
 
   /** Runs `work` after the task is ready and its earlier work has settled. */

@@ -8,7 +8,7 @@
  */
 import type { Admin } from 'kafkajs';
 import { UsageError } from '../../src/errors.ts';
-import { createTopicsAndWait } from '../../src/kafka-client.ts';
+import { createTopicsAndWait, fetchTopicOffsets } from '../../src/kafka-client.ts';
 import type { DomainModel, EntityModel } from '../../src/model/domain.ts';
 import type { StreamTransform, TopicNames } from '../tasks/model.ts';
 
@@ -19,6 +19,18 @@ export const keepForever = [{ name: 'retention.ms', value: '-1' }];
 export function sourceEntities(domain: DomainModel, transforms: readonly StreamTransform[]): EntityModel[] {
   const names = new Set(transforms.map((transform) => transform.stream.source));
   return domain.entities.filter((entity) => names.has(entity.name));
+}
+
+/**
+ * The partitions of an input topic that still hold every event ever written to them: no retention
+ * (retention.ms -1), no compaction, nothing deleted from the start (low offset 0). Only such an input
+ * can be a source task's changelog (source-task.ts).
+ */
+export async function partitionsKeepingEverything(admin: Admin, topic: string): Promise<Set<number>> {
+  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: topic, configNames: ['retention.ms', 'cleanup.policy'] }] });
+  const config = new Map((resources[0]?.configEntries ?? []).map((entry) => [entry.configName, entry.configValue]));
+  if (config.get('retention.ms') !== '-1' || (config.get('cleanup.policy') ?? 'delete').includes('compact')) return new Set();
+  return new Set((await fetchTopicOffsets(admin, topic)).filter(({ low }) => low === '0').map(({ partition }) => partition));
 }
 
 /** Input topics whose retention would delete events by their (event-time) timestamps: worth a warning. */

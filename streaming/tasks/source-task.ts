@@ -6,7 +6,15 @@
  * to their output topics; once per batch the changed output keys' partial aggregates go to the
  * partials topic, where stage two (aggregate-task.ts) combines the partitions' partials — a batch
  * sends one record per output key it touched, not one per source row. Late changes go to
- * `<prefix>.late` with the reason. Each key's state is one record of the entity's changelog.
+ * `<prefix>.late` with the reason.
+ *
+ * Where its state is kept (Kafka Streams' source-topic changelog): an input topic that keeps every
+ * event is the changelog of what is folded from it, so a task whose input keeps everything writes no
+ * state records; restored, it reads its input again up to the committed offset. What a second reading
+ * could not give is the late decisions, taken against a watermark that has moved on since: those are
+ * the records of its changelog partition (one per late delivery, by offset), with a marker that says the
+ * state lives in the input. An input with a finite retention loses events, so there each key's state
+ * is one record of the changelog, as before. A task keeps the way it started with (`stateIn`).
  * Pure: no Kafka here; the runner sends what `process` returns in one transaction with the input offsets.
  */
 import type { DomainModel, EntityModel } from '../../src/model/domain.ts';
@@ -46,10 +54,31 @@ export function repartitionPartition(transform: string, outputKeyJson: string, p
 /** Every 64 batches the processor's sweep runs (it walks every key). */
 const SWEEP_EVERY = 64;
 
+/**
+ * Keys of the changelog records that are not a key's state: they start with a NUL, which no encoded
+ * entity key does (a single key is a field's text, a composite one a JSON array).
+ */
+const MARKER_KEY = '\u0000state-in-input';
+const LATE_KEY_PREFIX = '\u0000late@';
+const NOTHING_LATE: ReadonlySet<string> = new Set();
+
+/**
+ * `states`: each key's state is a changelog record. `input`: the input topic is the changelog, and
+ * the changelog partition holds only the late decisions and the marker.
+ */
+export type StateIn = 'states' | 'input';
+
 export class SourceTask {
   readonly processor: SourceProcessor<FoldedAggregate>;
   private sweepCountdown = 0;
   private readonly outputTopics = new Map<StreamTransform, string>();
+  /** Set by the runner once the changelog is read (decideStateIn), before the first batch. */
+  stateIn: StateIn = 'states';
+  /** What the changelog partition held: key states, the marker, late decisions per input offset. */
+  private readonly restored = { states: 0, marker: false, lateAt: new Map<string, Set<string>>() };
+  private markerWritten = false;
+  /** Keys changed by `replay` and not yet compacted. */
+  private replayed = new Set<string>();
 
   constructor(
     private readonly domain: DomainModel,
@@ -64,9 +93,57 @@ export class SourceTask {
     this.processor = new SourceProcessor(entity, transforms.filter((transform) => transform.stream.source === entity.name), env, { aggregate: (aggregations) => new FoldedAggregate(aggregations) });
   }
 
-  /** Replays one changelog record into the state. */
+  /** Replays one changelog record into the state (or, for a record that is not a key's state, into what the task knows). */
   restore(key: string, value: string | null): void {
-    this.processor.restore(key, value);
+    if (key === MARKER_KEY) {
+      this.restored.marker = value !== null;
+    } else if (key.startsWith(LATE_KEY_PREFIX)) {
+      if (value !== null) this.restored.lateAt.set(key.slice(LATE_KEY_PREFIX.length), new Set(JSON.parse(value) as string[]));
+    } else {
+      this.restored.states += 1;
+      this.processor.restore(key, value);
+    }
+  }
+
+  /**
+   * Where this task's state is, from what its changelog partition held: `input` when it was kept there
+   * (the marker) or, for a task that never committed, when the input keeps every event; `states` when
+   * the changelog holds states or a task that committed kept its state there. `refused` when the state
+   * is in the input but the input no longer keeps every event: restoring would miss what it lost.
+   */
+  decideStateIn(committedOffset: bigint, inputKeepsEverything: boolean): StateIn | 'refused' {
+    if (this.restored.states > 0) this.stateIn = 'states';
+    else if (this.restored.marker) this.stateIn = 'input';
+    else this.stateIn = committedOffset === 0n && inputKeepsEverything ? 'input' : 'states';
+    this.markerWritten = this.restored.marker;
+    return this.stateIn === 'input' && this.restored.marker && !inputKeepsEverything ? 'refused' : this.stateIn;
+  }
+
+  /**
+   * Reads one already committed input message again, into the state (stateIn `input`): as `process`
+   * did, with the late decisions it took, and nothing sent.
+   */
+  replay(message: RawMessage & { offset: string }): void {
+    const decoded = decode(this.domain, this.entity, message);
+    if (!decoded.ok) return; // dead-lettered the first time
+    const { event, eventType, arrival, arrivalMs } = decoded;
+    const key = encodeKey(this.entity, event.payload);
+    this.processor.process(key, eventType, event, arrival, arrivalMs, this.restored.lateAt.get(message.offset) ?? NOTHING_LATE);
+    this.replayed.add(key);
+    // Kept in their compact form as the reading goes: a million states as objects would not fit.
+    if (this.replayed.size >= 10_000) this.compactReplayed();
+  }
+
+  /** After `replay`: the state is what the committed batches left; nothing it touched is to be sent. */
+  finishReplay(): void {
+    this.compactReplayed();
+    this.processor.takeTouched();
+    this.restored.lateAt.clear();
+  }
+
+  private compactReplayed(): void {
+    for (const key of this.replayed) this.processor.compact(key);
+    this.replayed = new Set();
   }
 
   /** After the changelog is restored: the contributions, recomputed from the states (needs the tables caught up). */
@@ -105,6 +182,11 @@ export class SourceTask {
         if (oldKey !== null && oldKey !== newKey) keyed.set(`${output}\u0000${oldKey}`, { topic: output, key: oldKey, value: null });
         if (row && newKey !== null) keyed.set(`${output}\u0000${newKey}`, { topic: output, key: newKey, value: outputValue(transform, row) });
       }
+      if (result.late.length > 0 && this.stateIn === 'input') {
+        // The decision a second reading of the input could not take again (the watermark moves on).
+        const lateKey = `${LATE_KEY_PREFIX}${message.offset}`;
+        keyed.set(`c\u0000${lateKey}`, { topic: changelogTopic, partition, key: lateKey, value: JSON.stringify(result.late.map((late) => late.transform.name)) });
+      }
       for (const late of result.late) {
         counters.late += 1;
         ordered.push({
@@ -124,14 +206,18 @@ export class SourceTask {
       if (!changed.has(key)) {
         const record: OutRecord = { topic: changelogTopic, partition, key, value: null };
         changed.set(key, record);
-        keyed.set(`c\u0000${key}`, record);
+        if (this.stateIn === 'states') keyed.set(`c\u0000${key}`, record);
       }
+    }
+    if (this.stateIn === 'input' && !this.markerWritten) {
+      changelog(MARKER_KEY, JSON.stringify({ stateIn: 'input' }));
+      this.markerWritten = true; // a failed batch drops the task: restored, it writes the marker again
     }
     // Before the sweep, which prunes states: the record is the state the batch left, and the processor
     // keeps that JSON rather than the objects from now on.
     for (const [key, record] of changed) record.value = this.processor.compact(key) ?? null;
     this.sweepCountdown = (this.sweepCountdown + 1) % SWEEP_EVERY;
-    if (this.sweepCountdown === 0) for (const key of this.processor.sweep()) changelog(key, null);
+    if (this.sweepCountdown === 0) for (const key of this.processor.sweep()) if (this.stateIn === 'states') changelog(key, null);
     const records = ordered;
     for (const record of keyed.values()) records.push(record);
     this.partials(this.processor.takeTouched(), partition, records);

@@ -26,10 +26,13 @@ function setup() {
   return { shared, orderTask: newOrderTask(shared), aggregateTask: new AggregateTask(streamTransforms, topics) };
 }
 
-/** Runs messages through both stages in batches of `batchSize`; returns every record sent. */
-function run(messages: TestMessage[], batchSize: number, parts = setup(), firstOffset = 0) {
+/**
+ * Runs messages through both stages in batches of `batchSize`; returns every record sent. `observed`:
+ * which of them the process-wide reader has seen (the watermark's events), all by default.
+ */
+function run(messages: TestMessage[], batchSize: number, parts = setup(), firstOffset = 0, observed = (_message: TestMessage) => true) {
   const { shared, orderTask, aggregateTask } = parts;
-  for (const message of messages) observe(shared, message);
+  for (const message of messages) if (observed(message)) observe(shared, message);
   const orders = messages.filter((message) => message.entity === 'orders').map((message, index) => ({ ...message, offset: String(firstOffset + index) }));
   const sent: OutRecord[] = [];
   const counters = { late: 0, duplicates: 0, deadLetters: 0 };
@@ -150,6 +153,65 @@ describe('order task + aggregate task', () => {
       run(orders.slice(split), 2, restored, split);
       expect(restored.orderTask.snapshot(0), `restored after ${split} order events`).toEqual(reference);
     }
+  });
+
+  // Two pasts, one present: the job first saw the orders as they came (late ones were late), or it saw
+  // none of them for its watermark (nothing was late, as when every closing event was delivered after
+  // the rest). Restored where the watermark has passed every window, each must come back as it was at
+  // the committed offset: the decisions that were taken count, not the ones the watermark of now would
+  // take. (Going on from there is the same world only for the first: in the second, the present
+  // watermark judges the later events.)
+  it.each([
+    ['the watermark saw every order', () => true, 4],
+    ['the watermark saw no order', (message: TestMessage) => message.entity !== 'orders', 0],
+  ])('with its state in its input (%s): writes only the marker and its late decisions, and restores at any point by reading the input again', (_past, observed, lateCount) => {
+    const all = handWorkedExample().messages;
+    const orders = all.filter((m) => m.entity === 'orders').map((message, offset) => ({ ...message, offset: String(offset) }));
+    const inInput = () => {
+      const parts = setup();
+      expect(parts.orderTask.decideStateIn(0n, true)).toBe('input');
+      return parts;
+    };
+    const uninterrupted = inInput();
+    const { sent, counters } = run(all, 1, uninterrupted, 0, observed);
+    expect(counters.late).toBe(lateCount);
+    const reference = uninterrupted.orderTask.snapshot(0);
+    const referenceOutputs = finalOutputs(sent);
+    // No key's state: the marker once, then one record per late delivery, by its input offset.
+    const lateOffsets = [...new Set(sent.filter((record) => record.topic === topics.late).map((record) => record.headers!['dualrun-source-offset']))];
+    expect(sent.filter((record) => record.topic === ordersChangelog).map((record) => record.key)).toEqual(['\u0000state-in-input', ...lateOffsets.map((offset) => `\u0000late@${offset}`)]);
+    for (let split = 1; split <= orders.length; split += 1) {
+      const first = inInput();
+      const { sent: before } = run([...all.filter((m) => m.entity !== 'orders'), ...orders.slice(0, split)], 2, first, 0, observed);
+      // Restored where the watermark has moved past every window: the decisions kept are what counts.
+      const restored = setup();
+      for (const message of all) observe(restored.shared, message);
+      for (const record of before) if (record.topic === ordersChangelog) restored.orderTask.restore(record.key, record.value);
+      expect(restored.orderTask.decideStateIn(BigInt(split), false), 'an input that lost events').toBe('refused');
+      expect(restored.orderTask.decideStateIn(BigInt(split), true)).toBe('input');
+      for (const message of orders.slice(0, split)) restored.orderTask.replay(message);
+      restored.orderTask.finishReplay();
+      expect(restored.orderTask.snapshot(0), `restored after ${split} order events`).toEqual(first.orderTask.snapshot(0));
+      expect(restored.orderTask.size, `restored after ${split} order events`).toEqual(first.orderTask.size);
+      if (lateCount === 0) continue;
+      const after = run(orders.slice(split), 2, restored, split, observed);
+      expect(restored.orderTask.snapshot(0), `restored after ${split} order events, then the rest`).toEqual(reference);
+      expect(finalOutputs([...before, ...after.sent]), `outputs, restored after ${split} order events`).toEqual(referenceOutputs);
+    }
+  });
+
+  it('keeps its state in the changelog when the input does not keep every event, or it did so before', () => {
+    const { orderTask } = setup();
+    expect(orderTask.decideStateIn(0n, false)).toBe('states');
+    const { sent } = run(handWorkedExample().messages, 3, { ...setup(), orderTask });
+    const records = sent.filter((record) => record.topic === ordersChangelog);
+    expect(records.some((record) => record.key.startsWith('\u0000'))).toBe(false);
+    // Restored from those states, it stays with them even though the input now keeps everything.
+    const restored = setup();
+    for (const record of records) restored.orderTask.restore(record.key, record.value);
+    expect(restored.orderTask.decideStateIn(5n, true)).toBe('states');
+    // A task that committed without a marker kept its states in the changelog (all swept by now, say).
+    expect(setup().orderTask.decideStateIn(5n, true)).toBe('states');
   });
 
   it('keeps a deleted order\'s event ids for dedupe, across a restore, and forgets them once they expire', () => {

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.ts';
 import { StreamRunner } from '../../streaming/runtime/runner.ts';
+import { TopicNames } from '../../streaming/tasks/model.ts';
 import { badMessages, expectDeadLetters } from '../support/dead-letters.ts';
 import { handWorkedExample, type TestMessage } from '../support/events.ts';
 import { expectedHandWorked } from '../support/expected-hand-worked.ts';
@@ -149,4 +150,44 @@ describe('stream runner on the real broker', () => {
     expect(error?.hint).toMatch(/start a new group \(--group NAME --from-beginning\)/);
     expect(error?.exitCode).toBe(2);
   });
+
+  it('keeps no key\'s state in the changelog of an input that keeps every event, and refuses to restore once that input may lose events', async () => {
+    const own = uniqueTopic('srun-src');
+    await createInputTopics(own, 2);
+    const messages = handWorkedExample().messages;
+    await publish(own, messages);
+    const run = async () => {
+      const runner = new StreamRunner({ domain: shop, brokers: brokers(), group: `${own}-g`, topicPrefix: own, transforms: shopTransforms, fromBeginning: true, untilIdleMs: 2000, logger: silentLogger });
+      runners.push(runner);
+      await runner.start();
+      await runner.done;
+      return runner;
+    };
+    await run();
+    for (const [name, rows] of Object.entries(expectedHandWorked)) expect(await finalValues(`${own}.out.${name}`), name).toEqual(rows);
+    // The orders' changelog: a marker per partition that had orders, and one record per late delivery
+    // (o2's status change and o4's placement, each late for both windowed transformations).
+    const changelog = await allMessages(new TopicNames(own, `${own}-g`).changelog(shop.entity('orders')!));
+    const late = changelog.filter((record) => record.key!.startsWith('\u0000late@'));
+    expect(changelog.filter((record) => record.key === '\u0000state-in-input').length).toBeGreaterThan(0);
+    expect(changelog.length).toBe(late.length + changelog.filter((record) => record.key === '\u0000state-in-input').length);
+    expect(late.map((record) => JSON.parse(record.value!) as string[])).toEqual([
+      ['daily_revenue_by_region', 'product_sales_daily'],
+      ['daily_revenue_by_region', 'product_sales_daily'],
+    ]);
+
+    // The input given a retention: its old events may be deleted, so the group's state cannot be read back.
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: `${own}.orders`, configEntries: [{ name: 'retention.ms', value: String(7 * 86_400_000) }] }] });
+    } finally {
+      await admin.disconnect();
+    }
+    const next = messages.find((message) => message.entity === 'orders' && message.headers['dualrun-event-type'] === 'OrderStatusChanged')!;
+    await publish(own, [{ ...next, headers: { ...next.headers, 'dualrun-event-id': 'after-retention' } }]);
+    const refused = await run();
+    expect(refused.failure?.message).toMatch(new RegExp(`input topic ${own}\\.orders\\[\\d\\] no longer holds every event .*consumer group ${own}-g keeps its state in it`));
+    expect((refused.failure as { hint?: string }).hint).toMatch(/retention\.ms=-1/);
+  }, 120_000);
 });
