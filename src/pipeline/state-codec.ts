@@ -94,8 +94,20 @@ export function encodeState(entity: EntityModel, state: InstanceState): string {
   }
   const parts: unknown[] = [layout.tag, row, pin, ids];
   if (state.frozen !== undefined) parts.push(state.frozen);
-  return JSON.stringify(parts);
+  return flattened(JSON.stringify(parts));
 }
+
+/**
+ * The same text, flattened: V8 returns JSON.stringify's result as a rope of its pieces, which a state
+ * kept for the life of its key pays for (about 90 bytes per shop order); reading it as a number makes
+ * V8 join the pieces in place. Measured, not guessed: the processing bench's bytes per key.
+ */
+function flattened(text: string): string {
+  // Kept in a module variable, so no optimising compiler drops the conversion as unused.
+  _flatteningSink = Number(text);
+  return text;
+}
+let _flatteningSink = 0;
 
 /** A state from its text (either form). */
 export function decodeState(entity: EntityModel, text: string): InstanceState {
