@@ -128,7 +128,7 @@ async function runCommand(ctx: CommandContext): Promise<number> {
 
 /**
  * A night computed on a database that already holds later changes sees rows as they are now, not as they
- * were at its cut-off (a customer's new region, a status set after 02:00): its differences against the stream
+ * were at its cut-off (a row changed after 02:00, one inserted since): its differences against the stream
  * are then not the nightly job's. Said, not refused: a real nightly run that starts late is just that.
  */
 async function warnOfLaterChanges(ctx: CommandContext, db: Knex, businessDate: string, cutoffTime: string | undefined): Promise<void> {

@@ -21,7 +21,7 @@ export class LockHeldError extends DualrunError {
   }
 }
 
-/** The tables a failing statement names by alias (`from orders as o`, `join meters m`), to name the table of a missing column. */
+/** The tables a failing statement names by alias (`from accounts as a`, `join ledger l`: any table, any alias), to name the table of a missing column. */
 function aliasesOf(error: unknown): Map<string, string> {
   const message = messageOf(error);
   const sql = (error as { sql?: unknown } | null)?.sql;

@@ -27,7 +27,7 @@ SPEC is csv:PATH (with a header line), parquet:PATH, db:TABLE (with --db URL) or
 output topic: JSON-array key, JSON-object value, tombstones delete; with --brokers).
 --transform compares db:batch_NAME against kafka:PREFIX.out.NAME with the contract's key and rules, and
 explains the differences by the input events read from the domain's input topics (the transformations
-are dualrun.config.ts's: the shop's five by default). Rows of a dated output on dates the batch never
+are dualrun.config.ts's, or the built-in example domain's). Rows of a dated output on dates the batch never
 ran (none in dualrun_batch_runs) are "not run by batch": counted, not compared. --db defaults to
 DATABASE_URL, else dualrun's own embedded database (the one replay and batch run use).
 

@@ -300,7 +300,7 @@ class Judge {
   /**
    * The steps from the batch's view to the stream's that change this key, with their categories and
    * events. Only source rows that end up contributing differently to the two sides count: one that a
-   * step adds and a later step takes away again (an order arriving after the cut-off and too late for
+   * step adds and a later step takes away again (a row arriving after the cut-off and too late for
    * its window) is in neither side and proves nothing.
    */
   private steps(views: Partial<Record<ViewName, KeyView>>, from: ViewName): Step[] {

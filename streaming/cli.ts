@@ -27,7 +27,7 @@ run       joins consumer group --group (default dualrun-stream) on the domain's 
           columns; value: the row as JSON; tombstone when a key disappears). Bad events go to <topic>.dlq with
           the reason and source topic/partition/offset in headers; changes to a day window that is already final
           go to <prefix>.late. SIGTERM finishes the current batch, commits and leaves the group.
-  --transform NAME     run only these (repeatable; default all of dualrun.config.ts's, the shop's five by default)
+  --transform NAME     run only these (repeatable; default all of dualrun.config.ts's, or the built-in example domain's)
   --from-beginning     a new group starts at the earliest offset (default: latest — see DESIGN.md 4.8)
   --topic-prefix P     topic prefix (default the domain's name)
   --brokers LIST       host:port,… (default KAFKA_BROKERS, else the broker started by dualrun kafka start)

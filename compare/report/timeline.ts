@@ -90,7 +90,7 @@ export function timelineModel(timeline: Timeline): TimelineModel {
   return { lanes, rules, instants, precision: precisionOf(instants) };
 }
 
-/** "ord-L4 OrderPlaced (orders)". */
+/** "<event id> <event type> (<entity>)". */
 export function laneTitle(lane: TimelineLane): string {
   return `${lane.id} ${lane.type}${lane.entity ? ` (${lane.entity})` : ''}`;
 }

@@ -16,7 +16,7 @@ export const help = `dualrun replay — feed a scenario to the legacy database a
 
 Usage: dualrun replay --scenario NAME|DIR [options]
 
-  --scenario NAME|DIR   one of the domain's scenarios (the shop's: baseline, late-arrivals, …) or a scenario folder
+  --scenario NAME|DIR   one of the domain's scenarios (the built-in example's: baseline, late-arrivals, …) or a scenario folder
   --db URL              the legacy database: postgres://…, mysql://…, pglite:/folder or pglite:memory
                         (default: DATABASE_URL, else embedded PGlite in <cache>/pglite, shared with dualrun batch)
   --brokers LIST        Kafka brokers host:port,… (default: KAFKA_BROKERS, else the local broker that

@@ -1,6 +1,6 @@
 /**
  * `dualrun generate`: writes a synthetic scenario folder with the domain's own generator (declared in
- * defineDomain; the shop's makes orders, customers, products and FX rates). Its knobs are flags: the
+ * defineDomain: it makes the domain's own entities and events). Its knobs are flags: the
  * generator declares them (counts, shares, dates), this command parses and checks them, with progress
  * on stderr.
  * The files go to a hidden sibling folder renamed to --out at the end, so an interrupted run leaves
@@ -25,7 +25,7 @@ Usage: dualrun generate --out DIR --seed S [the generator's flags]
   --json         print the summary as JSON
   --list-options print the flags of this project's generator, with their defaults, and exit
 
-The other flags are the generator's of dualrun.config.ts's domain (the shop's without a config): each domain
+The other flags are the generator's of dualrun.config.ts's domain (the built-in example's without a config): each domain
 declares its own counts, shares and dates, so this page cannot know them; --list-options prints them.
 
 Its expected-differences.json is {}: the differences of generated data are not worked out by hand.

@@ -53,7 +53,7 @@ export function planConnector({ domain, databaseUrl, topicPrefix, partitions, br
   const kind: ConnectorKind = engine === 'postgres' ? 'postgres' : 'mariadb';
   const url = new URL(databaseUrl.replace(/^mariadb:/, 'mysql:'));
   const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || (kind === 'postgres' ? 'postgres' : '');
-  if (!database) throw new UnavailableError('database', `${kind} URL names no database`, { hint: 'put the legacy database in the URL, like mysql://root@127.0.0.1:3306/shop' });
+  if (!database) throw new UnavailableError('database', `${kind} URL names no database`, { hint: 'put the legacy database in the URL, like mysql://root@127.0.0.1:3306/legacy' });
   // Debezium names a table <schema>.<table> on PostgreSQL and <database>.<table> on MariaDB.
   const namespace = kind === 'postgres' ? 'public' : database;
   const tables = domainTables(domain).map((table) => table.name);
