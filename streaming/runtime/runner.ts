@@ -80,6 +80,8 @@ type Task = {
   partition: number;
   producer: Producer;
   ready: Promise<void>;
+  /** Whether `ready` has settled (restored, or failed to): a batch waits, heartbeating, only while it has not. */
+  settled: boolean;
   /** The first input offset not yet committed: earlier ones are in the state and outputs already. */
   nextOffset: bigint;
   /** The task's work in order: a batch, or a commit past transaction markers (one producer, one transaction at a time). */
@@ -213,7 +215,7 @@ export class StreamRunner {
     if (this.stopping) return;
     const interval = this.options.metricsIntervalMs ?? 10_000;
     this.timers.push(setInterval(() => void this.reportMetrics(interval).catch(() => undefined), interval));
-    if (this.options.untilIdleMs !== undefined) this.timers.push(setInterval(() => void this.checkIdle().catch(() => undefined), Math.min(1000, this.options.untilIdleMs)));
+    if (this.options.untilIdleMs !== undefined) this.timers.push(setInterval(() => void this.checkIdle().catch(() => undefined), this.idleCheckEveryMs));
     logger.info({ group: this.options.group, instance: this.instance }, 'stream runner started');
   }
 
@@ -315,13 +317,16 @@ export class StreamRunner {
         createPartitioner: Partitioners.DefaultPartitioner,
       });
       const entity = this.entityOfTopic.get(topic);
-      const base = { topic, partition, producer, ready: Promise.resolve(), nextOffset: 0n, queue: Promise.resolve() };
+      const base = { topic, partition, producer, ready: Promise.resolve(), settled: false, nextOffset: 0n, queue: Promise.resolve() };
       if (topic === this.names.repartition) return { ...base, kind: 'aggregate', state: new AggregateTask(this.options.transforms, this.names) };
       if (entity && this.sources.has(entity.name)) return { ...base, kind: 'source', state: new SourceTask(this.options.domain, entity, this.options.transforms, this.shared.env, this.names, this.repartitionPartitions) };
       return { ...base, kind: 'table', entity: entity! };
     });
     const ready = this.prepare(tasks);
-    ready.catch(() => undefined); // surfaced to the batches that await it
+    const settle = () => {
+      for (const task of tasks) task.settled = true;
+    };
+    ready.then(settle, settle); // a failure is surfaced to the batches that await `ready`
     for (const task of tasks) {
       task.ready = ready;
       this.tasks.set(`${task.topic}:${task.partition}`, task);
@@ -436,15 +441,12 @@ export class StreamRunner {
    * heartbeating is expired, rejoins, and restores everything again).
    */
   private async heartbeatUntilReady(task: Task, heartbeat: () => Promise<void>): Promise<void> {
-    let settled = false;
-    const ready = task.ready.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    const interval = sessionSettings(this.options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS).heartbeatInterval;
-    while (!settled) {
-      await Promise.race([ready, new Promise((resolve) => setTimeout(resolve, interval).unref())]);
-      if (!settled) await heartbeat();
+    const { heartbeatInterval } = sessionSettings(this.options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS);
+    while (!task.settled) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([task.ready.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, heartbeatInterval)))]);
+      clearTimeout(timer);
+      if (!task.settled) await heartbeat();
     }
   }
 
@@ -518,6 +520,10 @@ export class StreamRunner {
 
   private caughtUpSince: number | undefined;
   private lastIdleCheck: number | undefined;
+  /** How often --until-idle looks: every second, or every idle period when that is shorter. */
+  private get idleCheckEveryMs(): number {
+    return Math.min(1000, this.options.untilIdleMs!);
+  }
   private markActive(): void {
     this.lastActivity = Date.now();
     this.caughtUpSince = undefined;
@@ -528,7 +534,7 @@ export class StreamRunner {
     // Idle must be seen, not slept through: a process that was frozen (SIGSTOP, a paused VM) between
     // two checks has not watched the group meanwhile, and may be out of it; it starts counting again.
     const started = Date.now();
-    const frozen = this.lastIdleCheck !== undefined && started - this.lastIdleCheck > 5000 + Math.min(1000, this.options.untilIdleMs!) * 2;
+    const frozen = this.lastIdleCheck !== undefined && started - this.lastIdleCheck > 5000 + this.idleCheckEveryMs * 2;
     this.lastIdleCheck = started;
     if (frozen) return this.markActive();
     const topics = this.options.domain.entities.map((entity) => this.names.input(entity));

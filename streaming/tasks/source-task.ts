@@ -159,7 +159,8 @@ export class SourceTask {
     const changelog = (key: string, value: string | null) => keyed.set(`c\u0000${key}`, { topic: changelogTopic, partition, key, value });
     // A key's changelog record holds its state after the batch's last event on it: serialised once per
     // key and batch (below), not once per event; the record keeps the place of the key's first event.
-    const changed = new Map<string, OutRecord>();
+    // With the state in the input there is no record, but the key's state is compacted all the same.
+    const changed = new Map<string, OutRecord | undefined>();
 
     for (const message of messages) {
       counters.processed += 1;
@@ -184,8 +185,7 @@ export class SourceTask {
       }
       if (result.late.length > 0 && this.stateIn === 'input') {
         // The decision a second reading of the input could not take again (the watermark moves on).
-        const lateKey = `${LATE_KEY_PREFIX}${message.offset}`;
-        keyed.set(`c\u0000${lateKey}`, { topic: changelogTopic, partition, key: lateKey, value: JSON.stringify(result.late.map((late) => late.transform.name)) });
+        changelog(`${LATE_KEY_PREFIX}${message.offset}`, JSON.stringify(result.late.map((late) => late.transform.name)));
       }
       for (const late of result.late) {
         counters.late += 1;
@@ -204,9 +204,9 @@ export class SourceTask {
         });
       }
       if (!changed.has(key)) {
-        const record: OutRecord = { topic: changelogTopic, partition, key, value: null };
+        const record: OutRecord | undefined = this.stateIn === 'states' ? { topic: changelogTopic, partition, key, value: null } : undefined;
         changed.set(key, record);
-        if (this.stateIn === 'states') keyed.set(`c\u0000${key}`, record);
+        if (record) keyed.set(`c\u0000${key}`, record);
       }
     }
     if (this.stateIn === 'input' && !this.markerWritten) {
@@ -215,7 +215,10 @@ export class SourceTask {
     }
     // Before the sweep, which prunes states: the record is the state the batch left, and the processor
     // keeps that JSON rather than the objects from now on.
-    for (const [key, record] of changed) record.value = this.processor.compact(key) ?? null;
+    for (const [key, record] of changed) {
+      const state = this.processor.compact(key) ?? null;
+      if (record) record.value = state;
+    }
     this.sweepCountdown = (this.sweepCountdown + 1) % SWEEP_EVERY;
     if (this.sweepCountdown === 0) for (const key of this.processor.sweep()) if (this.stateIn === 'states') changelog(key, null);
     const records = ordered;
