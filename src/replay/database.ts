@@ -104,9 +104,11 @@ export function remember(domain: DomainModel, memory: ReplayMemory, events: Scen
   planBatch(domain, memory, events);
 }
 
-/** Folds a batch of events (in arrival order) into `memory` and returns its net change per key. */
-export function planBatch(domain: DomainModel, memory: ReplayMemory, events: ScenarioEvent[], counts?: DatabaseCounts): BatchPlan {
-  const plan: BatchPlan = new Map();
+/**
+ * Folds a batch of events (in arrival order) into `memory` and returns its net change per key; given
+ * `plan`, adds to it (a batch folded in slices).
+ */
+export function planBatch(domain: DomainModel, memory: ReplayMemory, events: ScenarioEvent[], counts?: DatabaseCounts, plan: BatchPlan = new Map()): BatchPlan {
   for (const { event, arrivalTime, redelivery } of events) {
     if (redelivery) continue;
     const eventType = domain.eventType(event.type)!;
@@ -142,26 +144,39 @@ export function planBatch(domain: DomainModel, memory: ReplayMemory, events: Sce
   return plan;
 }
 
-/** Executes a planned batch inside `trx`: deletes first (children before parents), then the rows, then child rows. */
-export async function executePlan(trx: Knex.Transaction, engine: Engine, plan: BatchPlan, counts: DatabaseCounts): Promise<void> {
+/** One statement of a batch, its rows already encoded: run inside the batch's transaction. */
+export type Statement = (trx: Knex.Transaction, counts: DatabaseCounts) => Promise<void>;
+
+/**
+ * A planned batch as the statements that apply it, in order: deletes first (children before parents),
+ * then the rows, then child rows. Encoding the rows (COPY text, unnest arrays) is most of the client's
+ * work, and done here, before the transaction opens, it overlaps the previous batch's transaction: the
+ * transaction itself is then the server's time. `pause` is awaited every few hundred rows, to let the
+ * previous batch's statements go on meanwhile.
+ */
+export async function prepareBatch(engine: Engine, plan: BatchPlan, pause: () => Promise<void>): Promise<Statement[]> {
+  const statements: Statement[] = [];
   if (engine !== 'mysql') {
     // Every statement here touches a few rows by key, but the tables grow by bulk loads faster than
     // autovacuum analyzes them: with stale statistics the planner scans the whole table (the child
     // deletes) or hashes all of it to join a batch's updates (every batch, a table's every row). Lookups
     // by index are always right here; only this transaction is told so.
-    await trx.raw(`select set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`);
+    statements.push(async (trx) => void (await trx.raw(`select set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`)));
   }
   for (const [entity, changes] of plan) {
     const keyColumns = entity.key.map((name) => entity.field(name)!.column);
-    const keyValues = (key: string) => changes.get(key)!.key;
     // A key first seen in this batch has nothing in the tables yet: no delete to send for it.
-    const deleted = [...changes].filter(([, change]) => change.stored && change.deleteFirst).map(([key]) => key);
-    const replaced = [...changes].filter(([, change]) => change.stored && (change.deleteFirst || change.childrenReplaced)).map(([key]) => key);
+    const deleted: unknown[][] = [];
+    const replaced: unknown[][] = [];
+    for (const change of changes.values()) {
+      if (change.stored && change.deleteFirst) deleted.push(change.key);
+      if (change.stored && (change.deleteFirst || change.childrenReplaced)) replaced.push(change.key);
+    }
     for (const child of entity.children) {
       const parentColumns = child.parentKey.map((model) => model.column);
-      for (const keys of chunks(replaced)) counts[child.table.name]!.deleted += await whereKeys(trx(child.table.name), parentColumns, keys.map(keyValues)).delete();
+      for (const keys of chunks(replaced)) statements.push(async (trx, counts) => void (counts[child.table.name]!.deleted += await whereKeys(trx(child.table.name), parentColumns, keys).delete()));
     }
-    for (const keys of chunks(deleted)) await whereKeys(trx(entity.table.name), keyColumns, keys.map(keyValues)).delete();
+    for (const keys of chunks(deleted)) statements.push(async (trx) => void (await whereKeys(trx(entity.table.name), keyColumns, keys).delete()));
 
     const written = [...changes.values()].filter((change) => viewOf(change.final.state) !== null);
     // Not in the table now: new in this batch, or deleted just above.
@@ -169,24 +184,40 @@ export async function executePlan(trx: Knex.Transaction, engine: Engine, plan: B
     const columns = tableColumns(entity);
     const merge = columns.filter((c) => !keyColumns.includes(c.name) && c.name !== entity.table.createdAt).map((c) => c.name);
     if (engine === 'mysql') {
-      await upsert(trx, entity.table.name, columns, written.map((change) => tableRow(entity, change.final)), keyColumns, merge);
+      statements.push(...upsert(entity.table.name, columns, await mapPausing(written, (change) => tableRow(entity, change.final), pause), keyColumns, merge));
     } else {
       // Absent rows go in whole (on PostgreSQL by COPY, its fastest path); rows already there get only
       // the columns the batch changed (a status change sends the status and updated_at, not the row).
-      const inserted = written.filter(absent).map((change) => tableRow(entity, change.final));
-      if (engine === 'postgres') await copyInto(trx, entity.table.name, columns, inserted);
-      else await insertUnnest(trx, entity.table.name, columns, inserted);
-      const updates = written.filter((change) => !absent(change)).map((change) => ({ before: tableRow(entity, change.before), after: tableRow(entity, change.final) }));
-      await updateChanged(trx, entity.table.name, columns, keyColumns, merge, updates);
+      const inserted = await mapPausing(written.filter(absent), (change) => tableRow(entity, change.final), pause);
+      statements.push(...(engine === 'postgres' ? await copyInto(entity.table.name, columns, inserted, pause) : insertUnnest(entity.table.name, columns, inserted)));
+      const updates = await mapPausing(written.filter((change) => !absent(change)), (change) => ({ before: tableRow(entity, change.before), after: tableRow(entity, change.final) }), pause);
+      statements.push(...(await updateChanged(entity.table.name, columns, keyColumns, merge, updates, pause)));
     }
     for (const child of entity.children) {
       // Every row carried anew: the old ones (if any) were deleted above.
       const childRows = written.filter((change) => change.childrenReplaced || change.deleteFirst).flatMap((change) => childTableRows(child, change.final.state!.row!));
-      if (engine === 'postgres') await copyInto(trx, child.table.name, childTableColumns(child), childRows);
-      else if (engine === 'pglite') await insertUnnest(trx, child.table.name, childTableColumns(child), childRows);
-      else await insert(trx, child.table.name, childTableColumns(child), childRows);
+      const childColumns = childTableColumns(child);
+      if (engine === 'postgres') statements.push(...(await copyInto(child.table.name, childColumns, childRows, pause)));
+      else if (engine === 'pglite') statements.push(...insertUnnest(child.table.name, childColumns, childRows));
+      else statements.push(...insert(child.table.name, childColumns, childRows));
     }
   }
+  return statements;
+}
+
+/** `items.map(fn)`, pausing every few hundred items. */
+async function mapPausing<T, U>(items: T[], fn: (item: T) => U, pause: () => Promise<void>): Promise<U[]> {
+  const out: U[] = [];
+  for (let index = 0; index < items.length; index += 1) {
+    out.push(fn(items[index]!));
+    if (index % 500 === 499) await pause();
+  }
+  return out;
+}
+
+/** Runs a prepared batch's statements, in order, inside `trx`. */
+export async function executeBatch(trx: Knex.Transaction, statements: Statement[], counts: DatabaseCounts): Promise<void> {
+  for (const statement of statements) await statement(trx, counts);
 }
 
 interface SqlColumn {
@@ -246,11 +277,11 @@ function forEngine(engine: Engine, columns: SqlColumn[], rows: Record<string, un
 }
 
 /** MariaDB (no unnest): multi-row INSERT … ON DUPLICATE KEY UPDATE of every column but the key and created_at. */
-async function upsert(trx: Knex.Transaction, table: string, columns: SqlColumn[], rows: Record<string, unknown>[], key: string[], merge: string[]): Promise<void> {
-  for (const part of chunks(forEngine('mysql', columns, rows))) {
+function upsert(table: string, columns: SqlColumn[], rows: Record<string, unknown>[], key: string[], merge: string[]): Statement[] {
+  return chunks(forEngine('mysql', columns, rows)).map((part) => async (trx) => {
     const query = trx(table).insert(part).onConflict(key);
     await (merge.length > 0 ? query.merge(merge) : query.ignore());
-  }
+  });
 }
 
 /**
@@ -259,7 +290,7 @@ async function upsert(trx: Knex.Transaction, table: string, columns: SqlColumn[]
  * unnest); a row whose columns all stayed the same is still written whole, as the application's
  * UPDATE would be: change data capture sees one change for it either way.
  */
-async function updateChanged(trx: Knex.Transaction, table: string, columns: SqlColumn[], key: string[], merge: string[], rows: { before: Record<string, unknown>; after: Record<string, unknown> }[]): Promise<void> {
+async function updateChanged(table: string, columns: SqlColumn[], key: string[], merge: string[], rows: { before: Record<string, unknown>; after: Record<string, unknown> }[], pause: () => Promise<void>): Promise<Statement[]> {
   const byChanged = new Map<string, { changed: string[]; rows: Record<string, unknown>[] }>();
   for (const { before, after } of rows) {
     const differing = merge.filter((name) => before[name] !== after[name]);
@@ -268,6 +299,7 @@ async function updateChanged(trx: Knex.Transaction, table: string, columns: SqlC
     if (group) group.rows.push(after);
     else byChanged.set(changed.join(), { changed, rows: [after] });
   }
+  const statements: Statement[] = [];
   for (const { changed, rows: group } of byChanged.values()) {
     // Nothing to set: a table of key columns only, whose rows cannot change.
     if (changed.length === 0) continue;
@@ -275,11 +307,17 @@ async function updateChanged(trx: Knex.Transaction, table: string, columns: SqlC
     const names = used.map((column) => quote(column.name)).join(', ');
     const set = changed.map((name) => `${quote(name)} = v.${quote(name)}`).join(', ');
     const match = key.map((name) => `t.${quote(name)} = v.${quote(name)}`).join(' AND ');
+    const sql = `UPDATE ${quote(table)} AS t SET ${set} FROM ${unnestOf(used)} AS v(${names}) WHERE ${match}`;
     for (const part of chunks(group, UNNEST_ROWS)) {
-      const { rowCount } = (await trx.raw(`UPDATE ${quote(table)} AS t SET ${set} FROM ${unnestOf(used)} AS v(${names}) WHERE ${match}`, unnestArrays(used, part))) as { rowCount: number | null };
-      if ((rowCount ?? part.length) < part.length) await refuseMissingRows(trx, table, key, part);
+      const arrays = unnestArrays(used, part);
+      await pause();
+      statements.push(async (trx) => {
+        const { rowCount } = (await trx.raw(sql, arrays)) as { rowCount: number | null };
+        if ((rowCount ?? part.length) < part.length) await refuseMissingRows(trx, table, key, part);
+      });
     }
   }
+  return statements;
 }
 
 /**
@@ -296,8 +334,8 @@ async function refuseMissingRows(trx: Knex.Transaction, table: string, key: stri
   });
 }
 
-async function insert(trx: Knex.Transaction, table: string, columns: SqlColumn[], rows: Record<string, unknown>[]): Promise<void> {
-  for (const part of chunks(forEngine('mysql', columns, rows))) await trx(table).insert(part);
+function insert(table: string, columns: SqlColumn[], rows: Record<string, unknown>[]): Statement[] {
+  return chunks(forEngine('mysql', columns, rows)).map((part) => async (trx) => void (await trx(table).insert(part)));
 }
 
 const quote = (name: string): string => `"${name}"`;
@@ -307,10 +345,12 @@ const quote = (name: string): string => `"${name}"`;
  * parameters however many rows, so the server parses and plans one small statement (several times
  * faster than multi-row VALUES with thousands of parameters).
  */
-async function insertUnnest(trx: Knex.Transaction, table: string, columns: SqlColumn[], rows: Record<string, unknown>[]): Promise<void> {
-  for (const part of chunks(rows, UNNEST_ROWS)) {
-    await trx.raw(`INSERT INTO ${quote(table)} (${columns.map((column) => quote(column.name)).join(', ')}) SELECT * FROM ${unnestOf(columns)}`, unnestArrays(columns, part));
-  }
+function insertUnnest(table: string, columns: SqlColumn[], rows: Record<string, unknown>[]): Statement[] {
+  const sql = `INSERT INTO ${quote(table)} (${columns.map((column) => quote(column.name)).join(', ')}) SELECT * FROM ${unnestOf(columns)}`;
+  return chunks(rows, UNNEST_ROWS).map((part) => {
+    const arrays = unnestArrays(columns, part);
+    return async (trx) => void (await trx.raw(sql, arrays));
+  });
 }
 
 const UNNEST_ROWS = 50_000;
@@ -328,22 +368,31 @@ function unnestArrays(columns: SqlColumn[], rows: Record<string, unknown>[]): st
  * PostgreSQL (the pg driver): COPY … FROM STDIN on the transaction's own connection, in COPY's text
  * format (tab-separated, \N for NULL, backslash escapes), several thousand rows per write.
  */
-async function copyInto(trx: Knex.Transaction, table: string, columns: SqlColumn[], rows: Record<string, unknown>[]): Promise<void> {
-  if (rows.length === 0) return;
+async function copyInto(table: string, columns: SqlColumn[], rows: Record<string, unknown>[], pause: () => Promise<void>): Promise<Statement[]> {
+  if (rows.length === 0) return [];
   // COPY costs a round trip more than an INSERT and a stream to set up: for a few rows the INSERT is
   // faster (50-event batches: a replay took twice as long by COPY).
-  if (rows.length < COPY_MIN_ROWS) return insertUnnest(trx, table, columns, rows);
-  const connection = (await trx.client.acquireConnection()) as { query: <T>(stream: T) => T };
-  const stream = connection.query(copyFrom(`COPY ${quote(table)} (${columns.map((column) => quote(column.name)).join(', ')}) FROM STDIN`));
+  if (rows.length < COPY_MIN_ROWS) return insertUnnest(table, columns, rows);
   const names = columns.map((column) => column.name);
-  function* text() {
-    for (let start = 0; start < rows.length; start += 2000) {
-      let chunk = '';
-      for (const row of rows.slice(start, start + 2000)) chunk += `${names.map((name) => copyField(row[name])).join('\t')}\n`;
-      yield chunk;
+  const text: string[] = [];
+  for (let start = 0; start < rows.length; start += 2000) {
+    let chunk = '';
+    for (let index = start; index < Math.min(start + 2000, rows.length); index += 1) {
+      const row = rows[index]!;
+      let line = '';
+      for (let at = 0; at < names.length; at += 1) line += (at === 0 ? '' : '\t') + copyField(row[names[at]!]);
+      chunk += `${line}\n`;
     }
+    text.push(chunk);
+    await pause();
   }
-  await pipeline(Readable.from(text()), stream);
+  const sql = `COPY ${quote(table)} (${names.map(quote).join(', ')}) FROM STDIN`;
+  return [
+    async (trx) => {
+      const connection = (await trx.client.acquireConnection()) as { query: <T>(stream: T) => T };
+      await pipeline(Readable.from(text), connection.query(copyFrom(sql)));
+    },
+  ];
 }
 
 function copyField(value: unknown): string {

@@ -6,11 +6,12 @@
  * cut-off; a run with `after` continues an earlier one and does not ask for empty targets.
  */
 import type { Knex } from 'knex';
+import type { Engine } from '../db.ts';
 import type { ScenarioEvent } from '../scenario/load.ts';
 import { SinkError, messageOf } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { DomainModel } from '../model/domain.ts';
-import { emptyDatabaseCounts, engineOfKnex, executePlan, planBatch, prepareDatabase, remember, type BatchPlan, type DatabaseCounts, type ReplayMemory } from './database.ts';
+import { emptyDatabaseCounts, engineOfKnex, executeBatch, planBatch, prepareBatch, prepareDatabase, remember, type BatchPlan, type DatabaseCounts, type ReplayMemory, type Statement } from './database.ts';
 import type { KafkaTarget, Publisher } from './kafka.ts';
 
 export interface ReplayOptions {
@@ -75,14 +76,16 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   try {
     const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
     options.onProgress?.(0, selected.length);
-    // Batch n's transaction runs while batch n+1 is folded and batch n goes to Kafka; batches still
-    // commit strictly in order (each waits for the previous), so the end state is the sequential one.
+    // Batch n's transaction runs while batch n+1 is folded and encoded and batch n goes to Kafka;
+    // batches still commit strictly in order (each waits for the previous), so the end state is the
+    // sequential one. The folding and encoding pause now and then, so batch n's statements go on
+    // meanwhile: each is a round trip its result must be read for before the next one is sent.
     let applying: Promise<void> | undefined;
     for (let start = 0; start < selected.length; start += size) {
       const batch = selected.slice(start, start + size);
-      const plan = options.db && database ? planBatch(domain, memory, batch, database) : undefined;
+      const statements = engine && database ? await prepare(domain, engine, memory, batch, database) : undefined;
       if (applying) await applying;
-      applying = plan && options.db && engine && database ? applyToDatabase(options.db, engine, plan, database, batch[0]!) : undefined;
+      applying = statements && options.db && engine && database ? applyToDatabase(options.db, engine, statements, database, batch[0]!) : undefined;
       // Handled when awaited; until then a failure must not count as unhandled.
       applying?.catch(() => undefined);
       await publisher?.publish(batch);
@@ -113,9 +116,36 @@ async function keepPace(started: bigint, done: number, rate: number): Promise<vo
   if (ahead > 0) await new Promise((resolve) => setTimeout(resolve, ahead));
 }
 
-async function applyToDatabase(db: Knex, engine: NonNullable<ReturnType<typeof engineOfKnex>>, plan: BatchPlan, counts: DatabaseCounts, first: ScenarioEvent): Promise<void> {
+/** Events folded between two pauses: a few milliseconds of work at most. */
+const FOLD_SLICE = 200;
+
+/**
+ * A pause that lets pending I/O run when the work since the last one took over a millisecond (the
+ * time a statement's result may wait to be read), and costs nothing otherwise.
+ */
+function pacer(): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < 1) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    since = performance.now();
+  };
+}
+
+/** A batch folded into `memory` and encoded as its statements, pausing now and then. */
+async function prepare(domain: DomainModel, engine: Engine, memory: ReplayMemory, batch: ScenarioEvent[], counts: DatabaseCounts): Promise<Statement[]> {
+  const pause = pacer();
+  const plan: BatchPlan = new Map();
+  for (let start = 0; start < batch.length; start += FOLD_SLICE) {
+    planBatch(domain, memory, batch.slice(start, start + FOLD_SLICE), counts, plan);
+    await pause();
+  }
+  return prepareBatch(engine, plan, pause);
+}
+
+async function applyToDatabase(db: Knex, engine: Engine, statements: Statement[], counts: DatabaseCounts, first: ScenarioEvent): Promise<void> {
   try {
-    await db.transaction((trx) => executePlan(trx, engine, plan, counts));
+    await db.transaction((trx) => executeBatch(trx, statements, counts));
   } catch (error) {
     // A refusal of our own (a stored row gone) knows its table and its fix: kept, not covered over.
     const own = error instanceof SinkError ? error : undefined;
