@@ -1,7 +1,7 @@
 /**
  * Replay throughput, each beside its reference measured in the same run on the same data:
  * - into PostgreSQL: `replay` (events folded per batch, new rows by COPY, multi-row upserts/deletes, 5000
- *   events per transaction) vs PostgreSQL's own `COPY` (psql \copy) of the rows those events leave behind;
+ *   events per transaction, a batch encoded while the one before it is applied) vs PostgreSQL's own `COPY` (psql \copy) of the rows those events leave behind;
  * - into Kafka: `replay` (kafkajs, three idempotent producers by partition, acks=all, one request in flight
  *   each) vs Kafka's own
  *   `ProducerPerformance` (Java, acks=all, idempotence on) sending as many records of the same average size.

@@ -7,7 +7,8 @@
  * net change per key: a handful of multi-row statements instead of a round trip per event (on
  * PostgreSQL, a batch's many rows not yet in a table go in by COPY; on PostgreSQL and PGlite a row
  * already there gets only the columns the batch changed), and the end state is the one applying them
- * one by one gives. Redeliveries are skipped: the application saw each business event once.
+ * one by one gives. Redeliveries are skipped: the application saw each business event once. A batch's
+ * statements are encoded before its transaction opens (prepareBatch), while the previous one runs.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
