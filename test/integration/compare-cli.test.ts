@@ -1,7 +1,7 @@
 // `dualrun compare` as a user runs it: files, database tables on every engine, a compacted Kafka topic;
 // exit 0 parity / 1 violated / 2 bad usage or input with a clear message; reports, --redact, history.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,7 @@ beforeAll(async () => {
   await duck.run(`COPY (SELECT * FROM read_csv('${join(dir, 'left.csv')}', all_varchar = true)) TO '${join(dir, 'left.parquet')}' (FORMAT parquet)`);
   duck.close();
 });
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('dualrun compare: exit codes', () => {
   it('0 when the sides agree (row and column order, number spelling do not matter)', async () => {

@@ -165,11 +165,12 @@ async function tempDir(): Promise<string> {
   tempDirs.push(dir);
   return dir;
 }
+// At the file's level: every describe below makes temporary projects.
+afterAll(async () => {
+  for (const dir of tempDirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
 
 describe('loading dualrun.config.ts', () => {
-  afterAll(async () => {
-    for (const dir of tempDirs.splice(0)) await rm(dir, { recursive: true, force: true });
-  });
 
   it('loads a TypeScript config file through defineConfig', async () => {
     const dir = await tempDir();

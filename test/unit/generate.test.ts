@@ -15,8 +15,9 @@ afterAll(async () => {
 });
 
 async function generate(seed: string, extra: { days?: number; duplicateRate?: number } = {}): Promise<string> {
-  const out = join(await mkdtemp(join(tmpdir(), 'dualrun-generate-')), 'scenario');
-  dirs.push(out);
+  const dir = await mkdtemp(join(tmpdir(), 'dualrun-generate-'));
+  dirs.push(dir);
+  const out = join(dir, 'scenario');
   await generateScenario({ out, orders: 3000, customers: 120, seed, moveRate: 0.05, cancelRate: 0.1, lateRate: 0.05, duplicateRate: 0.02, ...extra });
   return out;
 }
