@@ -275,9 +275,9 @@ async function streaming(brokers: string[], topicPrefix: string, options: DualRu
     onMetrics: (metrics) => options.progress(`stream: ${metrics.processed} events, ${metrics.eventsPerSecond}/s, duplicates ${metrics.duplicates}, late ${metrics.late}, dead letters ${metrics.deadLetters}`),
   });
   try {
-    await runner.start();
-    // Once started (a stop before that would not hold): an interrupted run stops it at once.
+    // An interrupted run stops it at once, during its start too (the stop waits for the start to end).
     onStop(() => runner.stop());
+    await runner.start();
     await runner.done;
   } catch (error) {
     await runner.stop().catch(() => undefined);

@@ -117,7 +117,15 @@ export class StreamRunner {
     this.sources = new Set(options.transforms.map((transform) => transform.stream.source));
   }
 
-  async start(): Promise<void> {
+  /** Connects, creates the job's topics, joins the group and starts consuming. */
+  start(): Promise<void> {
+    this.starting ??= this.connectAndRun();
+    return this.starting;
+  }
+
+  private starting: Promise<void> | undefined;
+
+  private async connectAndRun(): Promise<void> {
     const { logger } = this.options;
     const inactive = inactiveKafkajsFixes();
     if (inactive.length > 0) logger.warn({ inactive }, 'kafkajs was loaded before src/kafkajs-fixes.ts: read_committed may leak aborted records and large batches produce slowly');
@@ -222,6 +230,8 @@ export class StreamRunner {
   /** Finishes the batch in flight, commits it, leaves the group and disconnects. Safe to call twice. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      // Stopped while starting (a signal during the group join): what start creates is stopped too, not left running.
+      await this.starting?.catch(() => undefined);
       for (const timer of this.timers) clearInterval(timer);
       await this.consumer?.disconnect();
       this.stopped = true;

@@ -151,6 +151,28 @@ describe('stream runner on the real broker', () => {
     expect(error?.exitCode).toBe(2);
   });
 
+  it('stopped while it starts, stops what the start brings up: the start ends, the group is left, nothing runs on', async () => {
+    // A signal during the group join (dualrun teach, a CI job cancelled): a runner left running would
+    // create the topics its caller deletes next.
+    const early = uniqueTopic('srun-early');
+    await createInputTopics(early, 1);
+    await publish(early, handWorkedExample().messages);
+    const runner = new StreamRunner({ domain: shop, brokers: brokers(), group: `${early}-g`, topicPrefix: early, transforms: shopTransforms, fromBeginning: true, logger: silentLogger });
+    runners.push(runner);
+    const starting = runner.start();
+    await runner.stop();
+    await expect(starting).resolves.toBeUndefined();
+    expect(runner.metrics().stopped).toBe(true);
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      const [group] = (await admin.describeGroups([`${early}-g`])).groups;
+      expect(group?.members).toEqual([]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it('keeps no key\'s state in the changelog of an input that keeps every event, and refuses to restore once that input may lose events', async () => {
     const own = uniqueTopic('srun-src');
     await createInputTopics(own, 2);

@@ -185,6 +185,10 @@ export class Workspace {
       metricsIntervalMs: 60_000,
       ...(options.untilIdleMs !== undefined ? { untilIdleMs: options.untilIdleMs } : {}),
     });
+    // Tracked before it starts: interrupted during the group join, close() stops it before deleting the
+    // topics, else its consumer and producers would create them again.
+    const untrack = this.track(() => runner.stop());
+    void runner.done.then(untrack);
     try {
       await runner.start();
     } catch (error) {
@@ -192,8 +196,6 @@ export class Workspace {
       throw error;
     }
     const job = new StreamJob(runner, full);
-    const untrack = this.track(() => runner.stop());
-    void runner.done.then(untrack);
     return job;
   }
 
