@@ -82,27 +82,64 @@ export class TopicReader {
   }
 }
 
-/** Reads `topic` from the beginning to its current end once, handing over the wanted partitions' messages. */
-export async function readToEnd(kafka: Kafka, admin: Admin, topic: string, partitions: ReadonlySet<number>, onMessage: (partition: number, message: RawMessage & { offset: string }) => void, groupPrefix: string): Promise<number> {
+/**
+ * Reads the wanted partitions of `topic` from the beginning once, each up to its offset in `upTo` or,
+ * when it has none there, its end offset at the time of the call, handing over their messages in
+ * offset order. Returns how many it handed over.
+ *
+ * A partition not wanted is paused the first time kafkajs hands over a batch of it, and a wanted one
+ * once read up to its target: a task's restore (a partition or two of the topic, up to what the group
+ * committed) neither waits for nor decodes the rest of the topic, and reads nothing past the commit
+ * (the job's consumer reads that next).
+ */
+export async function readToEnd(kafka: Kafka, admin: Admin, topic: string, partitions: ReadonlySet<number>, onMessage: (partition: number, message: RawMessage & { offset: string }) => void, groupPrefix: string, upTo: ReadonlyMap<number, bigint> = new Map()): Promise<number> {
+  const targets = new Map<number, bigint>();
+  for (const { partition, offset, low } of await fetchTopicOffsets(admin, topic)) {
+    if (!partitions.has(partition)) continue;
+    const end = BigInt(offset);
+    const bound = upTo.get(partition);
+    const target = bound !== undefined && bound < end ? bound : end;
+    // A partition whose records all expired (low = high) has nothing left to read.
+    if (BigInt(low) < target) targets.set(partition, target);
+  }
+  if (targets.size === 0) return 0;
+  const positions = new Map<number, bigint>();
+  let reachedAll!: () => void;
+  const finished = new Promise<void>((resolve) => (reachedAll = resolve));
+  const consumer = kafka.consumer({ groupId: `${groupPrefix}-reader-${randomUUID()}`, readUncommitted: false, maxBytes: 16 << 20, maxWaitTimeInMs: 100 });
+  // From kafkajs' batch events, which also fire for batches holding only transaction markers.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (!targets.has(payload.partition)) return;
+    const next = BigInt(payload.lastOffset) + 1n;
+    if ((positions.get(payload.partition) ?? -1n) < next) positions.set(payload.partition, next);
+    if ([...targets].every(([partition, target]) => (positions.get(partition) ?? 0n) >= target)) reachedAll();
+  });
   let count = 0;
-  const reader = new TopicReader(
-    kafka,
-    admin,
-    [topic],
-    (_topic, partition, messages) => {
-      if (!partitions.has(partition)) return;
-      for (const message of messages) {
-        onMessage(partition, message);
-        count += 1;
-      }
-    },
-    groupPrefix,
-  );
-  await reader.start();
+  await consumer.connect();
   try {
-    await reader.catchUp();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: async ({ batch, pause }) => {
+        const target = targets.get(batch.partition);
+        if (target === undefined) {
+          pause();
+          return;
+        }
+        for (const message of batch.messages) {
+          if (BigInt(message.offset) >= target) {
+            pause();
+            return;
+          }
+          onMessage(batch.partition, message);
+          count += 1;
+        }
+      },
+    });
+    await finished;
   } finally {
-    await reader.stop();
+    await consumer.disconnect();
   }
   return count;
 }

@@ -404,10 +404,8 @@ export class StreamRunner {
     }
     if (rereads.size === 0) return;
     const started = Date.now();
-    const read = await readToEnd(this.kafka, this.admin, topic, new Set(rereads.keys()), (partition, message) => {
-      const task = rereads.get(partition)!;
-      if (BigInt(message.offset) < task.nextOffset) task.state.replay(message);
-    }, `dualrun-${this.options.group}`);
+    const committed = new Map([...rereads].map(([partition, task]) => [partition, task.nextOffset]));
+    const read = await readToEnd(this.kafka, this.admin, topic, new Set(rereads.keys()), (partition, message) => rereads.get(partition)!.state.replay(message), `dualrun-${this.options.group}`, committed);
     for (const task of rereads.values()) task.state.finishReplay();
     this.options.logger.info({ topic, partitions: [...rereads.keys()], read, ms: Date.now() - started }, 'task state restored from the input (its changelog)');
   }
