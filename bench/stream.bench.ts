@@ -269,9 +269,11 @@ const recordsPerEvent = metrics.recordsSent / metrics.processed;
 const floor = await bareReadProcessWrite(prefix, messages.length, recordsPerEvent, Math.round(metrics.bytesSent / Math.max(1, metrics.recordsSent)));
 printFigure({ name: `stream end-to-end vs the same Kafka I/O done bare (${recordsPerEvent.toFixed(2)} records written per event, transactional)`, ours, reference: floor, referenceName: 'bare kafkajs read → transactional write', unit: 'events/s', kind: 'rate', goal: '≥ 0.8×' });
 console.log(`records written per input event: ${recordsPerEvent.toFixed(2)} (goal ≤ 2.0)`);
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 const keys = metrics.state.keys! + metrics.state.aggregateKeys!;
-console.log(`resident memory of the job at the end: ${(metrics.rssBytes / 2 ** 20).toFixed(0)} MiB with state ${JSON.stringify(metrics.state)} → ${(metrics.rssBytes / keys).toFixed(0)} bytes per key (source keys + aggregate keys = ${keys}; goal ≤ 600)`);
-console.log(`BENCH ${JSON.stringify({ name: 'stream resident memory', rssBytes: metrics.rssBytes, keys, state: metrics.state })}`);
+console.log(`resident memory of the job at the end: ${mib(metrics.rssBytes)} MiB with state ${JSON.stringify(metrics.state)} → ${(metrics.rssBytes / keys).toFixed(0)} bytes per key (source keys + aggregate keys = ${keys}; goal ≤ 600)`);
+console.log(`  of which V8 heap in use ${mib(metrics.heapUsedBytes)} MiB (${(metrics.heapUsedBytes / keys).toFixed(0)} bytes per key), heap reserved ${mib(metrics.heapTotalBytes)} MiB, Buffers outside the heap ${mib(metrics.externalBytes)} MiB`);
+console.log(`BENCH ${JSON.stringify({ name: 'stream resident memory', rssBytes: metrics.rssBytes, heapUsedBytes: metrics.heapUsedBytes, heapTotalBytes: metrics.heapTotalBytes, externalBytes: metrics.externalBytes, keys, state: metrics.state })}`);
 
 // Two instances in one group, on a copy of the same input.
 const twoPrefix = `bench-stream2-${randomUUID().slice(0, 8)}`;

@@ -72,6 +72,10 @@ export interface RunMetrics {
   firstBatchAt: string | null;
   lastCommitAt: string | null;
   rssBytes: number;
+  /** Where the resident memory is: V8's heap (in use, and reserved), and Buffers / ArrayBuffers outside it. */
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
   state: Record<string, number>;
 }
 
@@ -280,7 +284,7 @@ export class StreamRunner {
       stopped: this.stopped,
       firstBatchAt: this.firstBatchAt === undefined ? null : new Date(this.firstBatchAt).toISOString(),
       lastCommitAt: this.lastCommitAt === undefined ? null : new Date(this.lastCommitAt).toISOString(),
-      rssBytes: process.memoryUsage().rss,
+      ...memory(),
       state,
     };
   }
@@ -624,4 +628,9 @@ export function chunkRecords(records: OutRecord[], maxBytes: number): { topic: s
   }
   if (bytes > 0) chunks.push(current);
   return chunks.map((chunk) => [...chunk].map(([topic, messages]) => ({ topic, messages })));
+}
+
+function memory(): Pick<RunMetrics, 'rssBytes' | 'heapUsedBytes' | 'heapTotalBytes' | 'externalBytes'> {
+  const usage = process.memoryUsage();
+  return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, heapTotalBytes: usage.heapTotal, externalBytes: usage.external };
 }
