@@ -15,6 +15,10 @@
  *     BENCH_LATENCY_SECONDS (default 60): send time of an order → arrival of its orders_enriched row
  *     (read committed), beside the bare produce → consume latency of the same input (goal 5: p99 ≤ 250 ms,
  *     and every order sent reaches the output).
+ * Parts 1–3 run BENCH_RUNS times (default 3), each on topics of its own, and each figure is printed from
+ * the run whose ratio is the median, beside that run's reference; part 1 also prints the I/O of the job's
+ * design done bare (its second read of every input: the ceiling of goal 1). Each part deletes its topics
+ * and consumer groups when it is done.
  * Needs KAFKA_BROKERS (or a broker from `dualrun kafka start`) and the Kafka jars (provisionKafka).
  */
 import '../src/kafkajs-fixes.ts';
@@ -39,10 +43,30 @@ const brokers = env.kafkaBrokers ?? ['127.0.0.1:9092'];
 const events = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const rates = (process.env.BENCH_RATES ?? '5000').split(',').map(Number);
 const latencySeconds = Number(process.env.BENCH_LATENCY_SECONDS ?? 60);
+const runs = Number(process.env.BENCH_RUNS ?? 3);
 const kafka = new Kafka({ clientId: 'dualrun-bench', brokers, logLevel: logLevel.NOTHING });
 const bin = fileURLToPath(new URL('../bin/dualrun.js', import.meta.url));
 const ENTITIES = shop.entities.map((entity) => entity.name);
 const topicName = (entity: string, prefix: string): string => topicOf(shop.entity(entity)!, prefix);
+
+/**
+ * Deletes what one part of the bench left on the brokers: its topics (millions of records on a
+ * user's cluster) and its consumer groups. Before the latency part too, so that it measures a broker
+ * that is not compacting the earlier parts' outputs (both sides of that figure were slower for it).
+ */
+async function removeRun(prefix: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    const groups = (await admin.listGroups()).groups.map((group) => group.groupId).filter((groupId) => groupId.includes(prefix));
+    // Best effort: a group whose member is still leaving refuses, and a group is only metadata (its offsets expire).
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 async function createInputs(prefix: string): Promise<void> {
   const admin = kafka.admin();
@@ -249,6 +273,7 @@ async function latency(messages: TestMessage[], rate: number): Promise<{ ours: n
   await inputs.consumer.disconnect();
   job.kill();
   await job.done.catch(() => undefined);
+  await removeRun(prefix);
   return { ours, bare, sent: sentAt.size };
 }
 
@@ -274,47 +299,95 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 };
 
-const messages = generateShop({ events, seed: 1 });
-const prefix = `bench-stream-${randomUUID().slice(0, 8)}`;
-console.log(`stream bench: ${messages.length} events (BENCH_EVENTS=${events}), 4 partitions, brokers ${brokers.join(',')}`);
-await createInputs(prefix);
-await publish(prefix, messages);
-
-const perf = await consumerPerformance(prefix, messages.length);
-const bare = await bareKafkajs(prefix, messages.length);
-const metrics = await runJob(prefix, 3).done;
-const seconds = (Date.parse(metrics.lastCommitAt!) - Date.parse(metrics.firstBatchAt!)) / 1000;
-const ours = metrics.processed / seconds;
-printFigure({ name: 'stream end-to-end (5 transformations, exactly-once)', ours, reference: perf, referenceName: 'Kafka ConsumerPerformance (fetch.nMsg.sec)', unit: 'events/s', kind: 'rate' });
-printFigure({ name: 'stream end-to-end vs bare kafkajs eachBatch loop', ours, reference: bare, referenceName: 'bare kafkajs consume', unit: 'events/s', kind: 'rate' });
-const recordsPerEvent = metrics.recordsSent / metrics.processed;
-const floor = await bareReadProcessWrite(prefix, messages.length, recordsPerEvent, Math.round(metrics.bytesSent / Math.max(1, metrics.recordsSent)));
-printFigure({ name: `stream end-to-end vs the same Kafka I/O done bare (${recordsPerEvent.toFixed(2)} records written per event, transactional)`, ours, reference: floor, referenceName: 'bare kafkajs read → transactional write', unit: 'events/s', kind: 'rate', goal: '≥ 0.8×' });
-const designFloor = await bareDesignIO(prefix, messages.length, recordsPerEvent, Math.round(metrics.bytesSent / Math.max(1, metrics.recordsSent)));
-printFigure({ name: 'stream end-to-end vs the Kafka I/O of its design done bare (and the second read of every input, for the shared tables and watermark)', ours, reference: designFloor, referenceName: 'bare kafkajs read → transactional write, with a second bare read', unit: 'events/s', kind: 'rate' });
-console.log(`  with no processing at all, the design's I/O reaches ${(designFloor / floor).toFixed(2)}× of the bare read → transactional write: the ceiling of the ratio above`);
-console.log(`records written per input event: ${recordsPerEvent.toFixed(2)} (goal ≤ 2.0)`);
-const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
-const keys = metrics.state.keys! + metrics.state.aggregateKeys!;
-console.log(`resident memory of the job at the end: ${mib(metrics.rssBytes)} MiB with state ${JSON.stringify(metrics.state)} → ${(metrics.rssBytes / keys).toFixed(0)} bytes per key (source keys + aggregate keys = ${keys}; goal ≤ 600)`);
-console.log(`  of which V8 heap in use ${mib(metrics.heapUsedBytes)} MiB (${(metrics.heapUsedBytes / keys).toFixed(0)} bytes per key), heap reserved ${mib(metrics.heapTotalBytes)} MiB, Buffers outside the heap ${mib(metrics.externalBytes)} MiB`);
-console.log(`BENCH ${JSON.stringify({ name: 'stream resident memory', rssBytes: metrics.rssBytes, heapUsedBytes: metrics.heapUsedBytes, heapTotalBytes: metrics.heapTotalBytes, externalBytes: metrics.externalBytes, keys, state: metrics.state })}`);
-
-// Two instances in one group, on a copy of the same input.
-const twoPrefix = `bench-stream2-${randomUUID().slice(0, 8)}`;
-await createInputs(twoPrefix);
-await publish(twoPrefix, messages);
-const pair = await Promise.all([runJob(twoPrefix, 5).done, runJob(twoPrefix, 5).done]);
-const pairSeconds = (Math.max(...pair.map((one) => Date.parse(one.lastCommitAt!))) - Math.min(...pair.map((one) => Date.parse(one.firstBatchAt!)))) / 1000;
-const pairProcessed = pair.reduce((sum, one) => sum + one.processed, 0);
-printFigure({ name: 'two instances in one group', ours: pairProcessed / pairSeconds, reference: ours, referenceName: 'one instance', unit: 'events/s', kind: 'rate', goal: '≥ 1.4×' });
-console.log(`two instances: ${pair.map((one) => `${one.processed} events on ${one.partitions.length} partitions`).join(', ')}; ${pairProcessed} of ${messages.length} input events`);
-const differing: string[] = [];
-for (const transform of shopTransforms) {
-  const [one, two] = await Promise.all([finalValues(`${prefix}.out.${transform.name}`), finalValues(`${twoPrefix}.out.${transform.name}`)]);
-  if (one.size !== two.size || [...one].some(([key, value]) => two.get(key) !== value)) differing.push(transform.name);
+/** One run of parts 1–3 on fresh topics (removed after it): every figure beside the reference measured in that run. */
+interface ThroughputRun {
+  perf: number;
+  bare: number;
+  ours: number;
+  floor: number;
+  designFloor: number;
+  recordsPerEvent: number;
+  metrics: RunMetrics;
+  keys: number;
+  pair: number;
+  pairEqual: boolean;
 }
-console.log(differing.length === 0 ? 'two instances: outputs equal to one instance\'s' : `two instances: outputs DIFFER from one instance's in ${differing.join(', ')}`);
+
+async function throughputRun(messages: TestMessage[], run: number): Promise<ThroughputRun> {
+  const prefix = `bench-stream-${randomUUID().slice(0, 8)}`;
+  await createInputs(prefix);
+  await publish(prefix, messages);
+  const perf = await consumerPerformance(prefix, messages.length);
+  const bare = await bareKafkajs(prefix, messages.length);
+  const metrics = await runJob(prefix, 3).done;
+  const ours = metrics.processed / ((Date.parse(metrics.lastCommitAt!) - Date.parse(metrics.firstBatchAt!)) / 1000);
+  const recordsPerEvent = metrics.recordsSent / metrics.processed;
+  const recordBytes = Math.round(metrics.bytesSent / Math.max(1, metrics.recordsSent));
+  const floor = await bareReadProcessWrite(prefix, messages.length, recordsPerEvent, recordBytes);
+  const designFloor = await bareDesignIO(prefix, messages.length, recordsPerEvent, recordBytes);
+  const keys = metrics.state.keys! + metrics.state.aggregateKeys!;
+
+  // Two instances in one group, on a copy of the same input.
+  const twoPrefix = `bench-stream2-${randomUUID().slice(0, 8)}`;
+  await createInputs(twoPrefix);
+  await publish(twoPrefix, messages);
+  const instances = await Promise.all([runJob(twoPrefix, 5).done, runJob(twoPrefix, 5).done]);
+  const pairSeconds = (Math.max(...instances.map((one) => Date.parse(one.lastCommitAt!))) - Math.min(...instances.map((one) => Date.parse(one.firstBatchAt!)))) / 1000;
+  const pairProcessed = instances.reduce((sum, one) => sum + one.processed, 0);
+  const differing: string[] = [];
+  for (const transform of shopTransforms) {
+    const [one, two] = await Promise.all([finalValues(`${prefix}.out.${transform.name}`), finalValues(`${twoPrefix}.out.${transform.name}`)]);
+    if (one.size !== two.size || [...one].some(([key, value]) => two.get(key) !== value)) differing.push(transform.name);
+  }
+  await removeRun(prefix);
+  await removeRun(twoPrefix);
+  const pair = pairProcessed / pairSeconds;
+  const ratio = (value: number) => `${value.toFixed(2)}×`;
+  console.log(
+    `run ${run}: ours ${ours.toFixed(0)} events/s; bare read → transactional write ${floor.toFixed(0)} (${ratio(ours / floor)}), with the second read ${designFloor.toFixed(0)} (${ratio(ours / designFloor)}; no processing at all: ${ratio(designFloor / floor)}); ` +
+      `bare consume ${bare.toFixed(0)}, ConsumerPerformance ${perf.toFixed(0)}; ${recordsPerEvent.toFixed(2)} records per event; RSS ${(metrics.rssBytes / keys).toFixed(0)} bytes per key; ` +
+      `two instances ${pair.toFixed(0)} (${ratio(pair / ours)}; ${instances.map((one) => `${one.processed} events on ${one.partitions.length} partitions`).join(', ')}; outputs ${differing.length === 0 ? "equal to one instance's" : `DIFFER in ${differing.join(', ')}`})`,
+  );
+  return { perf, bare, ours, floor, designFloor, recordsPerEvent, metrics, keys, pair, pairEqual: differing.length === 0 };
+}
+
+/**
+ * Parts 1–3, printed as medians. A function, so that its million messages are garbage once it returns:
+ * the latency part's watchers run in this process and timestamp what they read, and should not share it
+ * with a heap that large (after parts 1–3, the bare p99 was 443–610 ms; in a process of its own, 37–50 ms).
+ */
+async function throughputParts(): Promise<void> {
+  const messages = generateShop({ events, seed: 1 });
+  console.log(`stream bench: ${messages.length} events (BENCH_EVENTS=${events}), 4 partitions, median of ${runs} runs (BENCH_RUNS), brokers ${brokers.join(',')}`);
+  const results: ThroughputRun[] = [];
+  for (let run = 1; run <= runs; run += 1) results.push(await throughputRun(messages, run));
+  /** The run whose `by` is the median: its figure and reference are printed together, as measured in one run. */
+  const medianRun = (by: (result: ThroughputRun) => number): ThroughputRun => [...results].sort((a, b) => by(a) - by(b))[Math.floor(results.length / 2)]!;
+  const median = `median of ${runs}`;
+  let at = medianRun((result) => result.ours / result.perf);
+  printFigure({ name: `stream end-to-end (5 transformations, exactly-once), ${median}`, ours: at.ours, reference: at.perf, referenceName: 'Kafka ConsumerPerformance (fetch.nMsg.sec)', unit: 'events/s', kind: 'rate' });
+  at = medianRun((result) => result.ours / result.bare);
+  printFigure({ name: `stream end-to-end vs bare kafkajs eachBatch loop, ${median}`, ours: at.ours, reference: at.bare, referenceName: 'bare kafkajs consume', unit: 'events/s', kind: 'rate' });
+  at = medianRun((result) => result.ours / result.floor);
+  printFigure({ name: `stream end-to-end vs the same Kafka I/O done bare (${at.recordsPerEvent.toFixed(2)} records written per event, transactional), ${median}`, ours: at.ours, reference: at.floor, referenceName: 'bare kafkajs read → transactional write', unit: 'events/s', kind: 'rate', goal: '≥ 0.8×' });
+  at = medianRun((result) => result.ours / result.designFloor);
+  printFigure({ name: `stream end-to-end vs the Kafka I/O of its design done bare (and the second read of every input, for the shared tables and watermark), ${median}`, ours: at.ours, reference: at.designFloor, referenceName: 'bare kafkajs read → transactional write, with a second bare read', unit: 'events/s', kind: 'rate' });
+  at = medianRun((result) => result.designFloor / result.floor);
+  console.log(`  with no processing at all, the design's I/O reaches ${(at.designFloor / at.floor).toFixed(2)}× of the bare read → transactional write (${median}): the ceiling of the goal's ratio`);
+  at = medianRun((result) => result.recordsPerEvent);
+  console.log(`records written per input event: ${at.recordsPerEvent.toFixed(2)} (${median}; goal ≤ 2.0)`);
+  at = medianRun((result) => result.metrics.rssBytes / result.keys);
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+  const { metrics, keys } = at;
+  console.log(`resident memory of the job at the end: ${mib(metrics.rssBytes)} MiB with state ${JSON.stringify(metrics.state)} → ${(metrics.rssBytes / keys).toFixed(0)} bytes per key (source keys + aggregate keys = ${keys}; ${median}; goal ≤ 600)`);
+  console.log(`  of which V8 heap in use ${mib(metrics.heapUsedBytes)} MiB (${(metrics.heapUsedBytes / keys).toFixed(0)} bytes per key), heap reserved ${mib(metrics.heapTotalBytes)} MiB, Buffers outside the heap ${mib(metrics.externalBytes)} MiB`);
+  console.log(`BENCH ${JSON.stringify({ name: 'stream resident memory', rssBytes: metrics.rssBytes, heapUsedBytes: metrics.heapUsedBytes, heapTotalBytes: metrics.heapTotalBytes, externalBytes: metrics.externalBytes, keys, state: metrics.state })}`);
+  at = medianRun((result) => result.pair / result.ours);
+  printFigure({ name: `two instances in one group, ${median}`, ours: at.pair, reference: at.ours, referenceName: 'one instance', unit: 'events/s', kind: 'rate', goal: '≥ 1.4×' });
+  console.log(results.every((result) => result.pairEqual) ? `two instances: outputs equal to one instance's in every run` : `two instances: outputs DIFFER from one instance's in run(s) ${results.flatMap((result, index) => (result.pairEqual ? [] : [index + 1])).join(', ')}`);
+}
+
+await throughputParts();
 
 for (const rate of rates) {
   const lat = await latency(generateShop({ events: Math.max(rate * latencySeconds * 1.6, 20_000), seed: 2 }), rate);
