@@ -128,6 +128,24 @@ describe.each(cases)('exactly-once in effect: $domain.name', { timeout: 900_000 
     return startStreamJob([...config, '--group', group, '--from-beginning', '--topic-prefix', prefix, '--brokers', brokers().join(','), '--until-idle', '4', ...flags], { logLevel: 'info' });
   }
 
+  /** Resolves once the group is stable with both jobs in it. */
+  async function bothMembers(group: string, jobs: StreamJob[]): Promise<void> {
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const [described] = (await admin.describeGroups([group])).groups;
+        if (described?.state === 'Stable' && described.members.length === jobs.length) return;
+        for (const job of jobs) expect(job.child.exitCode, job.log()).toBeNull();
+        expect(Date.now() < deadline, `the group ${group} never held both jobs: ${JSON.stringify(described)}`).toBe(true);
+        await sleep(100);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Every output's final values, and the late records and dead letters by value and source position. */
   async function outputsOf(prefix: string) {
     const result: Record<string, Record<string, unknown>> = {};
@@ -256,9 +274,12 @@ describe.each(cases)('exactly-once in effect: $domain.name', { timeout: 900_000 
     const prefix = uniqueTopic('eos-two');
     const group = `${prefix}-g`;
     await createInputTopics(prefix, 4, domain);
-    await publish(prefix, messages, 5000, domain);
     const first = startJob(prefix, group, '--json');
     const second = startJob(prefix, group, '--json');
+    // The input is published once both are members: published before, the first to join could process
+    // all of it before the second was given any partition (seen in CI with the small metering input).
+    await bothMembers(group, [first, second]);
+    await publish(prefix, messages, 5000, domain);
     expect(await first.exit, first.log()).toBe(0);
     expect(await second.exit, second.log()).toBe(0);
     const both = await outputsOf(prefix);
