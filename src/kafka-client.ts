@@ -116,3 +116,28 @@ export async function createTopicsAndWait(admin: Admin, topics: TopicSpec[], tim
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
+
+/** Whether a kafkajs error is, or was caused by, a broker's CONCURRENT_TRANSACTIONS answer. */
+export function isConcurrentTransactions(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if ((current as { type?: unknown }).type === 'CONCURRENT_TRANSACTIONS') return true;
+  }
+  return false;
+}
+
+/**
+ * Runs one transaction, again while the broker answers CONCURRENT_TRANSACTIONS: its coordinator is
+ * still completing the producer's previous transaction (markers written after EndTxn returned, or the
+ * abort of a killed instance's transaction), and the Java client retries then too. kafkajs does not for
+ * AddOffsetsToTxn. `attempt` must abort what it began before it throws.
+ */
+export async function retryConcurrentTransactions<T>(attempt: () => Promise<T>, { retries = 12, firstDelayMs = 50, sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) } = {}): Promise<T> {
+  for (let retry = 0; ; retry += 1) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (retry >= retries || !isConcurrentTransactions(error)) throw error;
+      await sleep(Math.min(firstDelayMs * 2 ** retry, 2_000));
+    }
+  }
+}

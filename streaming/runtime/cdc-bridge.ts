@@ -28,7 +28,7 @@ import { toMessage, topicOf } from '../../src/model/codec.ts';
 import { readDebeziumChange, transactionKey, type DebeziumChange } from '../../src/model/debezium.ts';
 import type { DomainModel } from '../../src/model/domain.ts';
 import { domainTables } from '../../src/replay/schema.ts';
-import { createKafka, createTopicsAndWait, fetchTopicOffsets } from '../../src/kafka-client.ts';
+import { createKafka, createTopicsAndWait, fetchTopicOffsets, retryConcurrentTransactions } from '../../src/kafka-client.ts';
 import { DLQ_HEADERS } from '../tasks/model.ts';
 import { TransactionAssembler } from './cdc-transactions.ts';
 import { keepForever } from './topics.ts';
@@ -204,14 +204,16 @@ export class CdcBridge {
       const offset = Math.max(endOffset + 1, this.committed.get(id) ?? 0);
       // A transaction of offsets only: no commit marker lands on an input topic. (admin.setOffsets joins
       // the group for a moment; a bridge killed then left a member that refused the next start's commit.)
-      const commit = await this.offsets!.transaction();
-      try {
-        await commit.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: transactionTopic(topicPrefix), partitions: [{ partition: 0, offset: String(offset) }] }] });
-        await commit.commit();
-      } catch (error) {
-        await commit.abort().catch(() => undefined);
-        throw error;
-      }
+      await retryConcurrentTransactions(async () => {
+        const commit = await this.offsets!.transaction();
+        try {
+          await commit.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: transactionTopic(topicPrefix), partitions: [{ partition: 0, offset: String(offset) }] }] });
+          await commit.commit();
+        } catch (error) {
+          await commit.abort().catch(() => undefined);
+          throw error;
+        }
+      });
       this.committed.set(id, offset);
     }
   }

@@ -1,6 +1,7 @@
 // Kafka security from the environment: each variable's rule, and that secrets stay out of messages.
 import { describe, expect, it } from 'vitest';
-import { kafkaSecurityFromEnv } from '../../src/kafka-client.ts';
+import { createRequire } from 'node:module';
+import { kafkaSecurityFromEnv, retryConcurrentTransactions } from '../../src/kafka-client.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 describe('Kafka security from the environment', () => {
@@ -40,5 +41,50 @@ describe('Kafka security from the environment', () => {
     }
     expect(message).toContain('KAFKA_SSL');
     expect(message).not.toContain('hunter2-secret');
+  });
+});
+
+// kafkajs' own error for a broker's error code, as its protocol layer makes it (not exported by the package).
+const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { createErrorFromCode: (code: number) => Error };
+const CONCURRENT_TRANSACTIONS = 51;
+const INVALID_TXN_STATE = 48;
+
+describe('retryConcurrentTransactions', () => {
+  const failing = (errors: Error[]) => {
+    let attempts = 0;
+    const attempt = async () => {
+      attempts += 1;
+      const error = errors.shift();
+      if (error) throw error;
+      return 'committed';
+    };
+    return { attempt, attempts: () => attempts };
+  };
+
+  it('runs the transaction again while the broker answers CONCURRENT_TRANSACTIONS, waiting longer each time', async () => {
+    const waits: number[] = [];
+    const { attempt, attempts } = failing([createErrorFromCode(CONCURRENT_TRANSACTIONS), createErrorFromCode(CONCURRENT_TRANSACTIONS)]);
+    expect(await retryConcurrentTransactions(attempt, { sleep: async (ms) => void waits.push(ms) })).toBe('committed');
+    expect(attempts()).toBe(3);
+    expect(waits).toEqual([50, 100]);
+  });
+
+  it('recognises the answer behind kafkajs\' retrier too (its error as the cause)', async () => {
+    const wrapped = new Error('retries exhausted', { cause: createErrorFromCode(CONCURRENT_TRANSACTIONS) });
+    const { attempt, attempts } = failing([wrapped]);
+    expect(await retryConcurrentTransactions(attempt, { sleep: async () => undefined })).toBe('committed');
+    expect(attempts()).toBe(2);
+  });
+
+  it('throws any other error at once', async () => {
+    const { attempt, attempts } = failing([createErrorFromCode(INVALID_TXN_STATE)]);
+    await expect(retryConcurrentTransactions(attempt, { sleep: async () => undefined })).rejects.toThrow(/transaction/i);
+    expect(attempts()).toBe(1);
+  });
+
+  it('gives up after its retries, with the broker\'s error', async () => {
+    const { attempt, attempts } = failing(Array.from({ length: 5 }, () => createErrorFromCode(CONCURRENT_TRANSACTIONS)));
+    await expect(retryConcurrentTransactions(attempt, { retries: 3, sleep: async () => undefined })).rejects.toMatchObject({ type: 'CONCURRENT_TRANSACTIONS' });
+    expect(attempts()).toBe(4);
   });
 });
