@@ -24,7 +24,7 @@ import { brokers, uniqueTopic } from '../support/kafka.ts';
 import { generateMeteringMessages, metering, meteringTransforms } from '../support/metering.ts';
 import { shop, shopTransforms } from '../support/shop.ts';
 import { killStreamJobs, startStreamJob, type StreamJob } from '../support/stream-job.ts';
-import { allMessages, committedInput, createInputTopics, finalValues, kafka, publish, sendRequest } from '../support/stream.ts';
+import { allMessages, committedInput, createInputTopics, describeGroup, finalValues, kafka, publish, sendRequest } from '../support/stream.ts';
 
 const meteringConfig = fileURLToPath(new URL('../../examples/metering/dualrun.config.ts', import.meta.url));
 afterAll(killStreamJobs);
@@ -130,19 +130,13 @@ describe.each(cases)('exactly-once in effect: $domain.name', { timeout: 900_000 
 
   /** Resolves once the group is stable with both jobs in it. */
   async function bothMembers(group: string, jobs: StreamJob[]): Promise<void> {
-    const admin = kafka().admin();
-    await admin.connect();
-    try {
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const [described] = (await admin.describeGroups([group])).groups;
-        if (described?.state === 'Stable' && described.members.length === jobs.length) return;
-        for (const job of jobs) expect(job.child.exitCode, job.log()).toBeNull();
-        expect(Date.now() < deadline, `the group ${group} never held both jobs: ${JSON.stringify(described)}`).toBe(true);
-        await sleep(100);
-      }
-    } finally {
-      await admin.disconnect();
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const described = await describeGroup(group);
+      if (described.state === 'Stable' && described.members === jobs.length) return;
+      for (const job of jobs) expect(job.child.exitCode, job.log()).toBeNull();
+      expect(Date.now() < deadline, `the group ${group} never held both jobs: ${JSON.stringify(described)}`).toBe(true);
+      await sleep(100);
     }
   }
 

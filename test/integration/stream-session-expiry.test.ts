@@ -12,7 +12,7 @@ import { generateShop } from '../support/generate.ts';
 import { brokers, uniqueTopic } from '../support/kafka.ts';
 import { shop, shopTransforms } from '../support/shop.ts';
 import { killStreamJobs, startStreamJob, type StreamJob } from '../support/stream-job.ts';
-import { allMessages, committedInput, createInputTopics, finalValues, kafka, publish } from '../support/stream.ts';
+import { allMessages, committedInput, createInputTopics, describeGroup, finalValues, publish } from '../support/stream.ts';
 
 const SESSION_MS = 6000;
 afterAll(killStreamJobs);
@@ -30,14 +30,7 @@ async function outputsOf(prefix: string) {
 
 /** The group's state and members, and the input offsets it has committed (over all input topics). */
 async function groupState(group: string, prefix: string): Promise<{ state: string; members: number; committed: number }> {
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    const { groups } = await admin.describeGroups([group]);
-    return { state: groups[0]?.state ?? 'Dead', members: groups[0]?.members.length ?? 0, committed: await committedInput(group, prefix, shop) };
-  } finally {
-    await admin.disconnect();
-  }
+  return { ...(await describeGroup(group)), committed: await committedInput(group, prefix, shop) };
 }
 
 async function until(condition: () => Promise<boolean>, what: string | (() => string), timeoutMs: number): Promise<void> {

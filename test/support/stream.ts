@@ -18,6 +18,18 @@ export function kafka(): Kafka {
   return new Kafka({ clientId: `dualrun-test-${randomUUID().slice(0, 6)}`, brokers: brokers(), logLevel: logLevel.NOTHING });
 }
 
+/** A consumer group as the broker describes it now: its state and how many members it has ('Dead' and 0 when there is none). */
+export async function describeGroup(group: string): Promise<{ state: string; members: number }> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    const [described] = (await admin.describeGroups([group])).groups;
+    return { state: described?.state ?? 'Dead', members: described?.members.length ?? 0 };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Creates the domain's input topics (default: the shop's four) with `partitions` partitions. */
 export async function createInputTopics(prefix: string, partitions: number, domain: DomainModel = shop): Promise<void> {
   const admin = kafka().admin();
