@@ -118,7 +118,7 @@ export async function createTopicsAndWait(admin: Admin, topics: TopicSpec[], tim
 }
 
 /** Whether a kafkajs error is, or was caused by, a broker's CONCURRENT_TRANSACTIONS answer. */
-export function isConcurrentTransactions(error: unknown): boolean {
+function isConcurrentTransactions(error: unknown): boolean {
   for (let current = error; current instanceof Error; current = current.cause) {
     if ((current as { type?: unknown }).type === 'CONCURRENT_TRANSACTIONS') return true;
   }
